@@ -1,0 +1,256 @@
+"""The lesson's models, each written once as a program of ops: Linear, TwoReLU and MatMulNet."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from .errors import TitanicNNError
+from .ops import NUMPY, AddBias, MatMul, Op, ReLU, Sigmoid, SumUnits, evaluate
+
+__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "model_from_config", "MODEL_KINDS"]
+
+OUTPUTS = ("raw", "sigmoid")
+
+
+class Model:
+    """A model: settings stored unchanged, a program of ops, and parameters as plain float64 arrays.
+
+    `params` is the public form (what `init` returns and `predict` takes); `arrays(params)` is the
+    same numbers as the list of arrays the program indexes, every weight a matrix.
+    """
+
+    kind: ClassVar[str]
+    # How the sheet writes each MatMul: one SUMPRODUCT per unit and row, or one MMULT array formula.
+    sheet_style: ClassVar[str] = "sumproduct"
+
+    def __init__(self, *, output: str = "raw", loss: str | None = None) -> None:
+        self.output = output
+        self.loss = loss
+        self._check_output()
+
+    def _check_output(self) -> None:
+        if self.output not in OUTPUTS:
+            raise TitanicNNError(f"output must be one of {', '.join(OUTPUTS)}, not {self.output!r}")
+        if self.loss not in (None, "mse", "logloss"):
+            raise TitanicNNError(f"loss must be 'mse' or 'logloss', not {self.loss!r}")
+        if self.loss == "logloss" and self.output != "sigmoid":
+            raise TitanicNNError("loss='logloss' needs output='sigmoid': log loss is defined on probabilities")
+
+    @property
+    def loss_name(self) -> str:
+        return self.loss or "mse"
+
+    # -- structure, written once ------------------------------------------------------------------
+
+    def hidden_program(self) -> tuple[Op, ...]:
+        raise NotImplementedError
+
+    def program(self) -> tuple[Op, ...]:
+        """The whole computation, from inputs to predictions."""
+        return self.hidden_program() + ((Sigmoid(),) if self.output == "sigmoid" else ())
+
+    def shapes(self, n_features: int) -> list[tuple[int, ...]]:
+        """The shape of each array the program indexes."""
+        raise NotImplementedError
+
+    # -- parameters -------------------------------------------------------------------------------
+
+    def init(self, n_features: int, seed: int = 0) -> Any:
+        """Random parameters drawn from uniform(-0.5, 0.5), like the sheet's RAND()-0.5."""
+        rng = np.random.default_rng(seed)
+        return self.from_arrays([rng.uniform(-0.5, 0.5, size=s) for s in self.shapes(n_features)])
+
+    def arrays(self, params: Any) -> list[np.ndarray]:
+        """The public parameters as the program's list of float64 arrays."""
+        raise NotImplementedError
+
+    def from_arrays(self, arrays: Sequence[np.ndarray]) -> Any:
+        """The inverse of `arrays`."""
+        raise NotImplementedError
+
+    def n_params(self, n_features: int) -> int:
+        return int(sum(np.prod(s, dtype=int) for s in self.shapes(n_features)))
+
+    def flatten(self, params: Any) -> np.ndarray:
+        return np.concatenate([a.reshape(-1) for a in self.arrays(params)])
+
+    def unflatten(self, flat: np.ndarray, n_features: int) -> Any:
+        arrays, start = [], 0
+        for shape in self.shapes(n_features):
+            size = int(np.prod(shape, dtype=int))
+            arrays.append(np.asarray(flat[start : start + size], dtype=np.float64).reshape(shape))
+            start += size
+        return self.from_arrays(arrays)
+
+    # -- computing --------------------------------------------------------------------------------
+
+    def predict(self, X: np.ndarray, params: Any) -> np.ndarray:
+        """Predictions in float64 numpy: the numbers the spreadsheet must reproduce."""
+        X = np.asarray(X, dtype=np.float64)
+        arrays = self.arrays(params)
+        expected = self.shapes(X.shape[1])
+        if [a.shape for a in arrays] != expected:
+            raise TitanicNNError(
+                f"{type(self).__name__} on {X.shape[1]} features needs parameters of shapes {expected}, "
+                f"got {[a.shape for a in arrays]}"
+            )
+        return evaluate(self.program(), X, arrays, NUMPY)
+
+    def forward(self, X: Any, tensors: Sequence[Any], backend: Any) -> Any:
+        """The same program on torch tensors (each tensor may carry a leading batch axis of restarts)."""
+        return evaluate(self.program(), X, tensors, backend)
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "output": self.output, "loss": self.loss}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "kind")
+        return f"{type(self).__name__}({settings})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+
+def _as_float(params: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    array = np.array(params, dtype=np.float64)
+    if shape is not None and array.ndim != len(shape):
+        raise TitanicNNError(f"expected parameters with {len(shape)} dimension(s), got shape {array.shape}")
+    return array
+
+
+class Linear(Model):
+    """pred = X . w, the lesson's `linear` sheet (one SUMPRODUCT per row); w of shape (n_features,)."""
+
+    kind = "linear"
+
+    def hidden_program(self) -> tuple[Op, ...]:
+        return (MatMul(0), SumUnits())
+
+    def shapes(self, n_features: int) -> list[tuple[int, ...]]:
+        return [(n_features, 1)]
+
+    def arrays(self, params: Any) -> list[np.ndarray]:
+        w = _as_float(params, (0,))
+        return [w.reshape(-1, 1)]
+
+    def from_arrays(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        return np.asarray(arrays[0], dtype=np.float64).reshape(-1).copy()
+
+
+class MatMulNet(Model):
+    """relu(X @ W) summed over its units, the lesson's `mmult` sheet (one MMULT), any width.
+
+    `layers=[h1, h2, ...]` chains matrix products with a ReLU between them; `head="sum"` (the sheet's)
+    adds the last layer's units, `head="linear"` ends with a linear layer and a constant instead.
+    Parameters: one (n_features, hidden) matrix whose column j is unit j for a one-layer sum head;
+    otherwise the list [W1, W2, ..., (w_head (h,), b_head scalar for a linear head)].
+    """
+
+    kind = "mmult"
+    sheet_style = "mmult"
+
+    def __init__(
+        self,
+        hidden: int = 2,
+        *,
+        layers: Sequence[int] | None = None,
+        head: str = "sum",
+        output: str = "raw",
+        loss: str | None = None,
+    ) -> None:
+        self.hidden = hidden
+        self.layers = layers
+        self.head = head
+        super().__init__(output=output, loss=loss)
+        if head not in ("sum", "linear"):
+            raise TitanicNNError(f"head must be 'sum' or 'linear', not {head!r}")
+        widths = self.widths
+        if not widths or any(not isinstance(w, (int, np.integer)) or w < 1 for w in widths):
+            raise TitanicNNError(f"hidden widths must be whole numbers of at least 1, not {widths!r}")
+
+    @property
+    def widths(self) -> list[int]:
+        return list(self.layers) if self.layers is not None else [self.hidden]
+
+    @property
+    def single_matrix(self) -> bool:
+        """True when the parameters are one (n_features, hidden) matrix."""
+        return len(self.widths) == 1 and self.head == "sum"
+
+    def hidden_program(self) -> tuple[Op, ...]:
+        program: list[Op] = []
+        for i, _ in enumerate(self.widths):
+            program += [MatMul(i), ReLU()]
+        if self.head == "linear":
+            program += [MatMul(len(self.widths)), AddBias(len(self.widths) + 1)]
+        return tuple(program) + (SumUnits(),)
+
+    def shapes(self, n_features: int) -> list[tuple[int, ...]]:
+        sizes = [n_features] + self.widths
+        shapes = [(a, b) for a, b in zip(sizes, sizes[1:])]
+        if self.head == "linear":
+            shapes += [(sizes[-1], 1), (1,)]
+        return shapes
+
+    def arrays(self, params: Any) -> list[np.ndarray]:
+        if self.single_matrix:
+            return [_as_float(params, (0, 0))]
+        if not isinstance(params, (list, tuple)):
+            raise TitanicNNError(f"{self!r} takes a list of parameter arrays")
+        arrays = [_as_float(p) for p in params]
+        if self.head == "linear" and len(arrays) >= 2:
+            arrays[-2] = arrays[-2].reshape(-1, 1)
+            arrays[-1] = arrays[-1].reshape(1)
+        return arrays
+
+    def from_arrays(self, arrays: Sequence[np.ndarray]) -> Any:
+        arrays = [np.asarray(a, dtype=np.float64).copy() for a in arrays]
+        if self.single_matrix:
+            return arrays[0]
+        if self.head == "linear":
+            arrays[-2] = arrays[-2].reshape(-1)
+            arrays[-1] = np.asarray(arrays[-1].reshape(()))
+        return arrays
+
+    def get_config(self) -> dict[str, Any]:
+        layers = None if self.layers is None else [int(w) for w in self.layers]
+        return {"kind": self.kind, "hidden": self.hidden, "layers": layers, "head": self.head} | {
+            "output": self.output,
+            "loss": self.loss,
+        }
+
+
+class TwoReLU(MatMulNet):
+    """relu(X . w1) + relu(X . w2), the lesson's `nnet` sheet (two SUMPRODUCTs per row).
+
+    Parameters: one (n_features, 2) matrix, column j for unit j, so the same matrix gives identical
+    predictions in `MatMulNet(hidden=2)`.
+    """
+
+    kind = "nnet"
+    sheet_style = "sumproduct"
+
+    def __init__(self, *, output: str = "raw", loss: str | None = None) -> None:
+        super().__init__(2, output=output, loss=loss)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "output": self.output, "loss": self.loss}
+
+
+MODEL_KINDS = {"linear": Linear, "nnet": TwoReLU, "mmult": MatMulNet}
+
+
+def model_from_config(config: dict[str, Any]) -> Model:
+    """Rebuild a model from `get_config()`."""
+    settings = dict(config)
+    kind = settings.pop("kind", None)
+    if kind not in MODEL_KINDS:
+        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {', '.join(MODEL_KINDS)}")
+    return MODEL_KINDS[kind](**settings)

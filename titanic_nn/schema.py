@@ -1,0 +1,201 @@
+"""Schemas: which columns become which model inputs; the lesson workbook's and the notebook's presets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError
+
+__all__ = ["Categorical", "Continuous", "Schema", "sheet_schema", "notebook_schema", "preset_schema"]
+
+LOGS = ("none", "log10", "ln")
+SCALES = ("none", "max")
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """A numeric column: optionally log(x+1) (base 10 or e), then optionally divided by its training max."""
+
+    column: str
+    log: str = "none"
+    scale: str = "none"
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.log not in LOGS:
+            raise DataError(f"column {self.column}: log must be one of {', '.join(LOGS)}, not {self.log!r}")
+        if self.scale not in SCALES:
+            raise DataError(f"column {self.column}: scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
+
+    @property
+    def feature_name(self) -> str:
+        if self.name:
+            return self.name
+        prefix = {"none": "", "log10": "log_", "ln": "ln_"}[self.log]
+        suffix = "_N" if self.scale == "max" else ""
+        return f"{prefix}{self.column}{suffix}"
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A column turned into one 0/1 dummy per kept level.
+
+    `levels` lists the kept levels in order (None: learned from the training rows, sorted, with the
+    first one dropped as the reference when `drop_reference`). `names` gives the dummy columns' names
+    (default `<column>_<level>`). `reference` is the dropped level, documented and checked, not encoded.
+    """
+
+    column: str
+    levels: tuple[Any, ...] | None = None
+    names: tuple[str, ...] | None = None
+    reference: Any = None
+    drop_reference: bool = True
+
+    def __post_init__(self) -> None:
+        if self.levels is not None:
+            object.__setattr__(self, "levels", tuple(self.levels))
+        if self.names is not None:
+            object.__setattr__(self, "names", tuple(self.names))
+            if self.levels is None or len(self.names) != len(self.levels):
+                raise DataError(f"column {self.column}: give one dummy name per listed level")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Target, id, continuous and categorical columns and the constant column, in model-input order."""
+
+    target: str | None = "Survived"
+    id_column: str | None = "PassengerId"
+    continuous: tuple[Continuous, ...] = ()
+    categorical: tuple[Categorical, ...] = ()
+    constant: str | None = "Ones"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "continuous", tuple(self.continuous))
+        object.__setattr__(self, "categorical", tuple(self.categorical))
+        used = self.input_columns
+        duplicated = sorted({c for c in used if used.count(c) > 1})
+        if duplicated:
+            raise DataError(f"schema uses column {', '.join(duplicated)} more than once")
+        if self.target is not None and self.target in used:
+            raise DataError(f"schema uses the target {self.target} as an input too")
+        if not used and self.constant is None:
+            raise DataError("schema has no input columns")
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The raw columns the features are computed from, in order."""
+        return [c.column for c in self.continuous] + [c.column for c in self.categorical]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Schema":
+        known = {"target", "id_column", "continuous", "categorical", "constant"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DataError(f"schema: unknown key {', '.join(unknown)}; the keys are {', '.join(sorted(known))}")
+        try:
+            continuous = [Continuous(**_one(c)) for c in data.get("continuous", ())]
+            categorical = [Categorical(**_one(c)) for c in data.get("categorical", ())]
+        except TypeError as exc:
+            raise DataError(f"schema: {exc}") from exc
+        return cls(
+            target=data.get("target", "Survived"),
+            id_column=data.get("id_column", "PassengerId"),
+            continuous=tuple(continuous),
+            categorical=tuple(categorical),
+            constant=data.get("constant", "Ones"),
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Schema":
+        """Read a schema from a .toml or .json file laid out like `to_dict()`."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"{path}: no such schema file")
+        text = path.read_text(encoding="utf-8")
+        try:
+            if path.suffix.lower() == ".toml":
+                data = _toml_loads(text)
+            else:
+                data = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"{path}: not a valid schema file ({exc})") from exc
+        if not isinstance(data, dict):
+            raise DataError(f"{path}: a schema file must hold a table of keys")
+        return cls.from_dict(data)
+
+
+def _one(item: Any) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"column": item}
+    if not isinstance(item, dict):
+        raise DataError(f"schema: a column entry must be a name or a table, not {item!r}")
+    return item
+
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def sheet_schema() -> Schema:
+    """The lesson workbook's inputs: SibSp, Parch, Age_N, log_Fare, Pclass_1, Pclass_2, Embark_S, Embark_C, Male, Ones."""
+    return Schema(
+        target="Survived",
+        id_column="PassengerId",
+        continuous=(
+            Continuous("SibSp"),
+            Continuous("Parch"),
+            Continuous("Age", scale="max", name="Age_N"),
+            Continuous("Fare", log="log10", name="log_Fare"),
+        ),
+        categorical=(
+            Categorical("Pclass", levels=(1, 2), names=("Pclass_1", "Pclass_2"), reference=3),
+            Categorical("Embarked", levels=("S", "C"), names=("Embark_S", "Embark_C"), reference="Q"),
+            Categorical("Sex", levels=("male",), names=("Male",), reference="female"),
+        ),
+        constant="Ones",
+    )
+
+
+def notebook_schema() -> Schema:
+    """The lesson notebook's inputs: every column over its max, ln(Fare+1), all n dummies, no constant."""
+    return Schema(
+        target="Survived",
+        id_column="PassengerId",
+        continuous=(
+            Continuous("Age", scale="max", name="Age"),
+            Continuous("SibSp", scale="max", name="SibSp"),
+            Continuous("Parch", scale="max", name="Parch"),
+            Continuous("Fare", log="ln", scale="max", name="LogFare"),
+        ),
+        categorical=(
+            Categorical("Sex", levels=("male", "female"), names=("Sex_male", "Sex_female"), drop_reference=False),
+            Categorical("Pclass", levels=(1, 2, 3), names=("Pclass_1", "Pclass_2", "Pclass_3"), drop_reference=False),
+            Categorical(
+                "Embarked", levels=("C", "Q", "S"), names=("Embarked_C", "Embarked_Q", "Embarked_S"),
+                drop_reference=False,
+            ),
+        ),
+        constant=None,
+    )
+
+
+PRESETS = {"sheet": (sheet_schema, "drop"), "notebook": (notebook_schema, "mode")}
+
+
+def preset_schema(name: str) -> tuple[Schema, str]:
+    """A preset's schema and its way with missing values: "sheet" (drop) or "notebook" (mode)."""
+    if name not in PRESETS:
+        raise DataError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    make, missing = PRESETS[name]
+    return make(), missing
