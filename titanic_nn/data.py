@@ -21,7 +21,7 @@ def data_path(name: str = "train.csv") -> Path:
     """The path of a bundled file: train.csv, test.csv or gender_submission.csv."""
     if name not in BUNDLED_FILES:
         raise DataError(f"no bundled file {name!r}; the bundled files are {', '.join(BUNDLED_FILES)}")
-    path = Path(str(resources.files("titanic_nn") / "data" / name))
+    path = Path(str(resources.files("titanic_nn") / "bundled" / name))
     if not path.is_file():
         raise DataError(f"the bundled {name} is missing from the installation at {path}; reinstall titanic-nn")
     return path

@@ -103,7 +103,8 @@ class Features:
         self.schema_ = schema
         self.missing_ = missing
         self.train_index_ = kept.index.copy()
-        self.fill_values_ = {c: _mode(kept[c]) for c in used}
+        self.fill_values_ = {c.column: _mode(kept[c.column], fallback=0.0) for c in schema.continuous}
+        self.fill_values_ |= {c.column: _mode(kept[c.column], fallback=_any_level(c)) for c in schema.categorical}
         self.levels_ = {c.column: self._learn_levels(c, kept[c.column]) for c in schema.categorical}
         self.references_ = {c.column: self._learn_reference(c, kept[c.column]) for c in schema.categorical}
         filled = kept.fillna(self.fill_values_) if missing == "mode" else kept
@@ -270,9 +271,16 @@ class Features:
         return feats
 
 
-def _mode(values: pd.Series) -> Any:
+def _mode(values: pd.Series, *, fallback: Any) -> Any:
+    """The most common value (the smallest on a tie); `fallback` when the column is entirely blank."""
     modes = values.dropna().mode()
-    return _plain(modes.iloc[0]) if len(modes) else 0
+    return _plain(modes.iloc[0]) if len(modes) else fallback
+
+
+def _any_level(spec: Categorical) -> Any:
+    if spec.reference is not None:
+        return spec.reference
+    return spec.levels[0] if spec.levels else ""
 
 
 def _plain(value: Any) -> Any:
