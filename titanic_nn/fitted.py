@@ -8,10 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import TitanicNNError
 from .features import Features
-from .models import Model
+from .models import Linear, Model, model_from_config
 
-__all__ = ["FittedModel"]
+__all__ = ["FittedModel", "FORMAT", "FORMAT_VERSION"]
+
+# The JSON written by `to_dict`: its name, and the version a reader must understand to load it.
+FORMAT = "titanic-nn-model"
+FORMAT_VERSION = 1
 
 
 @dataclass
@@ -43,3 +48,69 @@ class FittedModel:
     def predict_survived(self, frame: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
         """0/1 integers, the sheet's IF(pred>0.5,1,0)."""
         return (self.predict(frame) > threshold).astype(np.int64)
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to predict again, as plain JSON-able values (parameters as nested lists)."""
+        from . import __version__
+
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "library_version": __version__,
+            "name": self.name,
+            "model": self.model.get_config(),
+            "features": self.features.to_dict(),
+            "params": params_to_lists(self.params),
+            "training": self.training,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FittedModel":
+        """The inverse of `to_dict`; a TitanicNNError says what is wrong with a dict that is not one."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise TitanicNNError(f"this is not a titanic-nn model: it has no \"format\": \"{FORMAT}\" entry")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version < 1:
+            raise TitanicNNError(f"this titanic-nn model has an unreadable format_version {version!r}")
+        if version > FORMAT_VERSION:
+            raise TitanicNNError(
+                f"this model was saved in format version {version} (by titanic-nn {data.get('library_version', '?')}), "
+                f"newer than this titanic-nn reads ({FORMAT_VERSION}); upgrade titanic-nn to load it"
+            )
+        missing = [k for k in ("model", "features", "params") if k not in data]
+        if missing:
+            raise TitanicNNError(f"this titanic-nn model lacks {', '.join(missing)}; save it again")
+        try:
+            model = model_from_config(data["model"])
+            features = Features.from_dict(data["features"])
+        except (KeyError, TypeError) as exc:
+            raise TitanicNNError(f"this titanic-nn model's settings are damaged ({exc!r}); save it again") from exc
+        params = params_from_lists(model, data["params"], features.n_features_)
+        return cls(features, model, params, name=data.get("name", ""), training=dict(data.get("training") or {}))
+
+
+def params_to_lists(params: Any) -> Any:
+    """Parameters (an array, or a list of arrays) as nested lists of Python floats, exactly."""
+    if isinstance(params, (list, tuple)):
+        return [params_to_lists(p) for p in params]
+    array = np.asarray(params, dtype=np.float64)
+    return array.tolist()
+
+
+def params_from_lists(model: Model, data: Any, n_features: int) -> Any:
+    """The inverse of `params_to_lists`, checked against the shapes the model needs."""
+    one_array = isinstance(model, Linear) or bool(getattr(model, "single_matrix", False))
+    try:
+        params = np.asarray(data, dtype=np.float64) if one_array else [np.asarray(p, dtype=np.float64) for p in data]
+        arrays = model.arrays(params)
+    except (TypeError, ValueError, TitanicNNError) as exc:
+        raise TitanicNNError(f"the saved parameters do not fit {model!r}: {exc}") from exc
+    expected = model.shapes(n_features)
+    if [a.shape for a in arrays] != expected:
+        raise TitanicNNError(
+            f"the saved parameters have shapes {[a.shape for a in arrays]}, but {model!r} on "
+            f"{n_features} features needs {expected}"
+        )
+    return model.from_arrays(arrays)

@@ -1,0 +1,371 @@
+"""The trainers: hand-derived gradients against autograd, the targets on the bundled data, divergence."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+import titanic_nn as tn
+from titanic_nn.gd import GD_DEFAULTS
+from titanic_nn.progress import Progress
+from titanic_nn.solver import solver_defaults
+from titanic_nn.trainers import Objective, autograd_loss_and_grad
+
+torch = pytest.importorskip("torch")
+
+LEAST_SQUARES = 0.14422714930  # the lesson's linear optimum (Excel Solver's too)
+EXCEL_NNET = 0.14315  # where Excel's Solver stopped on the two-ReLU sheet
+
+MODELS = {
+    "linear": lambda: tn.Linear(),
+    "nnet": lambda: tn.TwoReLU(),
+    "mmult": lambda: tn.MatMulNet(hidden=2),
+    "mmult-1": lambda: tn.MatMulNet(hidden=1),
+    "mmult-3": lambda: tn.MatMulNet(hidden=3),
+    "deeper": lambda: tn.MatMulNet(layers=[4, 3]),
+    "linear-head": lambda: tn.MatMulNet(hidden=3, head="linear"),
+    "deeper-linear-head": lambda: tn.MatMulNet(layers=[3, 2], head="linear"),
+    "linear-sigmoid-mse": lambda: tn.Linear(output="sigmoid"),
+    "linear-sigmoid-logloss": lambda: tn.Linear(output="sigmoid", loss="logloss"),
+    "nnet-sigmoid-mse": lambda: tn.TwoReLU(output="sigmoid"),
+    "nnet-sigmoid-logloss": lambda: tn.TwoReLU(output="sigmoid", loss="logloss"),
+    "deeper-sigmoid-logloss": lambda: tn.MatMulNet(layers=[4, 2], head="linear", output="sigmoid", loss="logloss"),
+}
+
+
+def batch(model, n_features, seeds):
+    """The program arrays of several starts, stacked on a leading axis."""
+    starts = [model.arrays(model.init(n_features, seed=s)) for s in seeds]
+    return [np.stack([s[i] for s in starts]) for i in range(len(starts[0]))]
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_hand_derived_gradients_equal_autograd(name, backend, lesson_xy):
+    _, X, y = lesson_xy
+    model = MODELS[name]()
+    arrays = batch(model, X.shape[1], seeds=[1, 2, 3])
+    tensors = [torch.tensor(a) for a in arrays]
+    ref_loss, ref_grads = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), tensors)
+    objective = Objective(model, X, y, backend=backend)
+    loss, grads = objective.loss_and_grad(tensors if backend == "torch" else arrays)
+    as_numpy = (lambda v: v.numpy()) if backend == "torch" else np.asarray
+    np.testing.assert_allclose(as_numpy(loss), ref_loss.numpy(), rtol=1e-12, atol=1e-15)
+    assert len(grads) == len(ref_grads)
+    for got, ref in zip(grads, ref_grads):
+        assert tuple(got.shape) == tuple(ref.shape)
+        np.testing.assert_allclose(as_numpy(got), ref.numpy(), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(as_numpy(objective.loss(tensors if backend == "torch" else arrays)), ref_loss.numpy(), rtol=1e-12)
+
+
+def test_each_fast_kernel_is_the_one_expected(lesson_xy):
+    _, X, y = lesson_xy
+    kernel = lambda model, **kw: Objective(model, X, y, **kw).kernel  # noqa: E731
+    assert kernel(tn.Linear(), backend="torch") == "gram"
+    assert kernel(tn.TwoReLU(), backend="torch") == "single"
+    assert kernel(tn.Linear(output="sigmoid"), backend="torch") == "single"
+    assert kernel(tn.MatMulNet(layers=[3, 2]), backend="torch") == "program"
+    assert kernel(tn.TwoReLU(), backend="torch", gradient="autograd") == "autograd"
+
+
+@pytest.mark.parametrize("name", ["linear", "nnet", "deeper-sigmoid-logloss"])
+def test_gd_with_autograd_follows_the_same_path(name, lesson_xy):
+    _, X, y = lesson_xy
+    model = MODELS[name]()
+    runs = [
+        tn.fit_gd(model, X, y, epochs=30, restarts=2, dtype="float64", gradient=g, device="cpu", progress=False)
+        for g in ("fast", "autograd")
+    ]
+    np.testing.assert_allclose(model.flatten(runs[0].params), model.flatten(runs[1].params), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(runs[0].history["train"], runs[1].history["train"], rtol=1e-9)
+
+
+# -- the issue's targets on the bundled data, with the documented defaults ------------------------------
+
+
+def test_solver_reaches_the_least_squares_optimum(lesson_xy):
+    _, X, y = lesson_xy
+    result = tn.fit_solver(tn.Linear(), X, y, progress=False)
+    assert abs(result.loss - LEAST_SQUARES) < 1e-8
+    assert result.converged and result.iterations > 0 and result.nfev >= result.iterations
+    assert len(result.start_losses) == solver_defaults(tn.Linear())["restarts"] == 1
+    assert result.loss == pytest.approx(min(result.start_losses), abs=1e-15)
+    # the normal equations give the same optimum
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    np.testing.assert_allclose(result.params, w, atol=1e-4)
+
+
+def test_gd_gets_within_one_percent_of_the_linear_optimum(lesson_xy):
+    _, X, y = lesson_xy
+    result = tn.fit_gd(tn.Linear(), X, y, device="cpu", progress=False)
+    assert LEAST_SQUARES <= result.loss < 1.01 * LEAST_SQUARES
+    assert len(result.history["train"]) == GD_DEFAULTS["epochs"]
+
+
+@pytest.fixture(scope="module")
+def solver_nets(lesson_xy):
+    _, X, y = lesson_xy
+    return {kind: tn.fit_solver(MODELS[kind](), X, y, progress=False) for kind in ("nnet", "mmult")}
+
+
+@pytest.mark.parametrize("kind", ["nnet", "mmult"])
+def test_solver_beats_excel_on_the_two_relu_net(kind, solver_nets):
+    result = solver_nets[kind]
+    assert result.loss <= 0.1330 < EXCEL_NNET
+    assert result.settings["method"] == "TNC" and len(result.start_losses) == 20
+    assert np.isfinite(result.params).all() and result.params.shape == (10, 2)
+
+
+@pytest.mark.parametrize("kind", ["nnet", "mmult"])
+def test_gd_defaults_get_within_three_percent_of_the_solver(kind, solver_nets, lesson_xy):
+    _, X, y = lesson_xy
+    result = tn.fit_gd(MODELS[kind](), X, y, device="cpu", progress=False)
+    assert result.loss <= 1.03 * solver_nets[kind].loss
+    assert len(result.start_losses) == GD_DEFAULTS["restarts"]
+
+
+def test_nnet_and_mmult_train_to_the_same_parameters(lesson_xy):
+    _, X, y = lesson_xy
+    a = tn.fit_gd(tn.TwoReLU(), X, y, epochs=100, restarts=3, device="cpu", progress=False)
+    b = tn.fit_gd(tn.MatMulNet(hidden=2), X, y, epochs=100, restarts=3, device="cpu", progress=False)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(tn.TwoReLU().predict(X, a.params), tn.MatMulNet(hidden=2).predict(X, a.params))
+
+
+@pytest.mark.parametrize("loss", ["mse", "logloss"])
+@pytest.mark.parametrize("method", ["gd", "solver"])
+@pytest.mark.parametrize("kind", ["linear", "linear-head"])
+def test_the_sigmoid_path_trains(kind, loss, method, lesson_xy):
+    # (a sum of ReLUs is never negative, so under a sigmoid it never predicts below 0.5: a linear head it is)
+    _, X, y = lesson_xy
+    model = tn.Linear(output="sigmoid", loss=loss) if kind == "linear" else tn.MatMulNet(2, head="linear", output="sigmoid", loss=loss)
+    start = model.init(X.shape[1], seed=0)
+    metric = tn.log_loss if loss == "logloss" else tn.mse
+    before = metric(model.predict(X, start), y)
+    if method == "gd":
+        result = tn.fit_gd(model, X, y, epochs=500, lr=0.05, init=start, device="cpu", progress=False)
+    else:
+        result = tn.fit_solver(model, X, y, progress=False)  # the default starts: one can end with a dead unit
+    assert result.loss == pytest.approx(metric(model.predict(X, result.params), y), rel=1e-12)
+    assert result.loss < 0.8 * before
+    assert result.loss < (0.45 if loss == "logloss" else 0.145)
+    assert tn.accuracy(model.predict(X, result.params), y) > 0.78
+
+
+# -- behaviour ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trainer", ["gd", "solver"])
+def test_same_seed_same_result_other_seed_other_starts(trainer, lesson_xy):
+    _, X, y = lesson_xy
+    fit = (
+        (lambda s: tn.fit_gd(tn.TwoReLU(), X, y, epochs=50, restarts=3, seed=s, device="cpu", progress=False))
+        if trainer == "gd"
+        else (lambda s: tn.fit_solver(tn.TwoReLU(), X, y, restarts=3, seed=s, progress=False))
+    )
+    a, b, c = fit(4), fit(4), fit(5)
+    np.testing.assert_array_equal(a.params, b.params)
+    assert a.loss == b.loss and a.start_losses == b.start_losses
+    assert a.start_losses != c.start_losses
+
+
+def test_gd_records_train_and_valid_history(lesson_xy):
+    _, X, y = lesson_xy
+    result = tn.fit_gd(
+        tn.TwoReLU(), X[:500], y[:500], epochs=120, restarts=2, valid=(X[500:], y[500:]), device="cpu", progress=False
+    )
+    assert set(result.history) == {"train", "valid"}
+    assert len(result.history["train"]) == len(result.history["valid"]) == 120
+    assert result.history["train"][-1] < result.history["train"][0]
+    assert result.valid_loss == pytest.approx(tn.mse(tn.TwoReLU().predict(X[500:], result.params), y[500:]))
+    assert result.seconds > 0 and result.device == "cpu"
+    record = result.record()
+    assert json.loads(json.dumps(record)) == record
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_every_optimizer_lowers_the_loss(optimizer, lesson_xy):
+    _, X, y = lesson_xy
+    result = tn.fit_gd(tn.Linear(), X, y, lr=0.01, epochs=200, restarts=2, optimizer=optimizer, device="cpu", progress=False)
+    assert result.loss < 0.5 * result.history["train"][0]
+
+
+def test_plain_gd_is_the_lesson_update(lesson_xy):
+    _, X, y = lesson_xy
+    model = tn.Linear()
+    w0 = model.init(X.shape[1], seed=9)
+    result = tn.fit_gd(model, X, y, lr=0.05, epochs=3, optimizer="sgd", init=w0, dtype="float64", device="cpu", progress=False)
+    w = w0.copy()
+    for _ in range(3):
+        w = w - 0.05 * 2 / len(X) * X.T @ (X @ w - y)
+    np.testing.assert_allclose(result.params, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("linear", r"became NaN or infinite at epoch \d+ of 300 \(lr=50\); use a smaller learning rate"),
+        # ReLU nets die rather than blow up: every unit switched off, a constant output, no gradient
+        ("nnet", r"from epoch \d+ on every row gets the same prediction .* use a smaller learning rate"),
+        ("deeper", r"from epoch \d+ on every row gets the same prediction"),
+    ],
+)
+def test_a_too_large_learning_rate_raises_naming_the_epoch(name, message, lesson_xy):
+    _, X, y = lesson_xy
+    with pytest.raises(tn.TrainingDivergedError, match=message) as caught:
+        tn.fit_gd(MODELS[name](), X, y, lr=50.0, epochs=300, restarts=2, optimizer="sgd", device="cpu", progress=False)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_loss_ending_ten_times_above_its_start_is_divergence(lesson_xy):
+    _, X, y = lesson_xy
+    # Adam's steps are about lr in size whatever the gradient: a big lr throws the weights far but finite
+    with pytest.raises(tn.TrainingDivergedError, match="above 10 times its start from epoch"):
+        tn.fit_gd(tn.Linear(), X, y, lr=30.0, epochs=5, restarts=1, device="cpu", progress=False)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda X, y: tn.fit_gd(tn.Linear(), X, y, lr=-1, progress=False), "positive number"),
+        (lambda X, y: tn.fit_gd(tn.Linear(), X, y, optimizer="rmsprop", progress=False), "optimizer must be"),
+        (lambda X, y: tn.fit_gd(tn.Linear(), X, y, device="tpu", progress=False), "device"),
+        (lambda X, y: tn.fit_gd(tn.Linear(), X, y[:-1], progress=False), "one target per row"),
+        (lambda X, y: tn.fit_gd(tn.Linear(), X, y, init=np.zeros(3), progress=False), "needs parameters of shapes"),
+        (lambda X, y: tn.fit_solver(tn.Linear(), X, y, method="nope", restarts=1, progress=False), "no method"),
+        (lambda X, y: tn.fit_solver(tn.Linear(), np.where(X > 0.9, np.nan, X), y, progress=False), "NaN"),
+    ],
+)
+def test_bad_calls_say_what_to_fix(call, message, lesson_xy):
+    _, X, y = lesson_xy
+    with pytest.raises(tn.TitanicNNError, match=message):
+        call(X, y)
+
+
+def test_cuda_refused_cleanly_without_a_gpu(lesson_xy):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    _, X, y = lesson_xy
+    with pytest.raises(tn.TitanicNNError, match="no CUDA GPU"):
+        tn.fit_gd(tn.Linear(), X, y, device="cuda", progress=False)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["linear", "nnet", "deeper-sigmoid-logloss"])
+def test_gd_runs_unchanged_on_cuda(name, lesson_xy):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU here")
+    _, X, y = lesson_xy
+    model = MODELS[name]()
+    options = dict(epochs=200, restarts=4, dtype="float64", progress=False)
+    gpu = tn.fit_gd(model, X, y, device="cuda", **options)
+    cpu = tn.fit_gd(model, X, y, device="cpu", **options)
+    assert gpu.device.startswith("cuda")
+    assert gpu.loss == pytest.approx(cpu.loss, rel=1e-6)
+    np.testing.assert_allclose(model.flatten(gpu.params), model.flatten(cpu.params), rtol=1e-5, atol=1e-7)
+    # the fast gradients match autograd on the GPU too
+    tensors = [torch.tensor(a, device="cuda") for a in batch(model, X.shape[1], seeds=[1, 2])]
+    Xg, yg = torch.tensor(X, device="cuda"), torch.tensor(y, device="cuda")
+    _, ref = autograd_loss_and_grad(model, Xg, yg, tensors)
+    _, got = Objective(model, X, y, backend="torch", device=torch.device("cuda")).loss_and_grad(tensors)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g.cpu().numpy(), r.cpu().numpy(), rtol=1e-9, atol=1e-13)
+
+
+def test_solver_with_autograd_agrees_with_numpy(lesson_xy):
+    _, X, y = lesson_xy
+    model = tn.MatMulNet(hidden=2, head="linear")
+    start = model.init(X.shape[1], seed=2)
+    # L-BFGS-B's path is smooth in its inputs, so equal gradients give equal paths (TNC's truncated
+    # Newton steps amplify 1e-16 differences)
+    a = tn.fit_solver(model, X, y, init=start, maxiter=30, method="L-BFGS-B", progress=False)
+    b = tn.fit_solver(model, X, y, init=start, maxiter=30, method="L-BFGS-B", gradient="autograd", progress=False)
+    assert a.loss == pytest.approx(b.loss, rel=1e-8)
+
+
+# -- progress ---------------------------------------------------------------------------------------------
+
+
+def test_progress_writes_plain_lines_off_a_terminal_and_nothing_when_off():
+    out = io.StringIO()
+    with Progress(100, label="gd epochs", stream=out) as bar:
+        for i in range(1, 101):
+            bar.update(i, loss=0.5)
+    lines = out.getvalue().splitlines()
+    assert 1 <= len(lines) <= 3 and lines[-1].startswith("gd epochs 100/100 (100%) loss 0.5")
+    silent = io.StringIO()
+    with Progress(10, stream=silent, enabled=False) as bar:
+        bar.update(10)
+    assert silent.getvalue() == ""
+
+
+def test_progress_draws_a_bar_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    with Progress(4, label="solver starts", stream=out, interval=0) as bar:
+        for i in range(1, 5):
+            bar.update(i)
+    text = out.getvalue()
+    assert text.count("\r[") == 4 and "[" + "#" * 30 + "]" in text and text.endswith("\n")
+
+
+def test_trainers_report_progress_on_stderr(lesson_xy, capsys):
+    _, X, y = lesson_xy
+    tn.fit_gd(tn.Linear(), X, y, epochs=20, restarts=1, device="cpu")
+    tn.fit_solver(tn.Linear(), X, y, restarts=2)
+    err = capsys.readouterr().err
+    assert "gd epochs 20/20" in err and "solver starts 2/2" in err
+    tn.fit_gd(tn.Linear(), X, y, epochs=20, restarts=1, device="cpu", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+# -- the split and train_model -----------------------------------------------------------------------------
+
+
+def test_train_valid_split_is_a_seeded_partition():
+    train, valid = tn.train_valid_split(712, 0.2, seed=3)
+    assert len(valid) == 142 and len(train) == 570
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, valid])), np.arange(712))
+    again = tn.train_valid_split(712, 0.2, seed=3)
+    np.testing.assert_array_equal(valid, again[1])
+    assert not np.array_equal(valid, tn.train_valid_split(712, 0.2, seed=4)[1])
+
+
+@pytest.mark.parametrize(
+    "n_rows, frac, message",
+    [(100, 0.0, "between 0 and 1"), (100, 1.0, "between 0 and 1"), (3, 0.1, "no validation rows"), (3, 0.9, "no training rows")],
+)
+def test_train_valid_split_refuses_an_empty_side(n_rows, frac, message):
+    with pytest.raises(tn.TitanicNNError, match=message):
+        tn.train_valid_split(n_rows, frac)
+
+
+@pytest.mark.parametrize("method", ["gd", "solver"])
+def test_train_model_records_plain_json_values(method, titanic):
+    train, _ = titanic
+    options = {"epochs": 100, "restarts": 2, "device": "cpu"} if method == "gd" else {"restarts": 2}
+    fitted = tn.train_model(train, tn.TwoReLU(), method=method, seed=1, **options)
+    t = fitted.training
+    assert json.loads(json.dumps(t)) == t
+    assert t["method"] == method and t["split"] == {"valid_frac": 0.2, "seed": 1, "n_train": 570, "n_valid": 142}
+    for key in ("loss", "train_loss", "valid_loss", "train_accuracy", "valid_accuracy", "seconds"):
+        assert isinstance(t[key], float)
+    assert 0.6 < t["valid_accuracy"] <= 1.0 and t["train_loss"] == pytest.approx(t["loss"])
+    if method == "gd":
+        assert len(t["history"]["train"]) == len(t["history"]["valid"]) == 100
+    else:
+        assert {"iterations", "nfev", "converged", "start_losses"} <= set(t) and len(t["start_losses"]) == 2
+    assert fitted.name == "nnet" and fitted.predict(train).shape == (891,)
+
+
+def test_train_model_without_a_split_trains_on_every_kept_row(titanic):
+    train, _ = titanic
+    fitted = tn.train_model(train, tn.Linear(), valid_frac=None, restarts=1)
+    assert fitted.training["split"]["n_train"] == 712 and fitted.training["valid_loss"] is None
+    assert abs(fitted.training["loss"] - LEAST_SQUARES) < 1e-8

@@ -1,0 +1,261 @@
+"""fit_gd: the lesson's full-batch gradient-descent loop in torch (plain, momentum or Adam), many starts at once."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import TitanicNNError, TrainingDivergedError
+from .models import Model
+from .progress import Progress
+from .trainers import (
+    DIVERGENCE_FACTOR,
+    FitResult,
+    Objective,
+    check_data,
+    final_loss,
+    first_blowup,
+    resolve_device,
+    resolve_dtype,
+    start_seed,
+)
+
+__all__ = ["fit_gd", "GD_DEFAULTS", "OPTIMIZERS"]
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+# Tuned on the bundled data (missing="drop", 712 rows); see docs/trainers.md for the figures.
+GD_DEFAULTS = {"optimizer": "adam", "lr": 0.01, "epochs": 2000, "restarts": 32}
+
+# How often (in epochs) the losses are checked for NaN and the progress bar is redrawn: each check
+# waits for the device, so checking every epoch would slow a GPU down.
+CHECK_EVERY = 50
+
+
+def fit_gd(
+    model: Model,
+    X: Any,
+    y: Any,
+    *,
+    lr: float | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    restarts: int | None = None,
+    optimizer: str | None = None,
+    momentum: float = 0.9,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    device: str | None = "auto",
+    dtype: str = "float32",
+    valid: tuple[Any, Any] | None = None,
+    init: Any = None,
+    gradient: str = "fast",
+    progress: bool = True,
+) -> FitResult:
+    """Full-batch gradient descent on the model's loss, from `restarts` random starts; the best is kept.
+
+    optimizer: "sgd" is the lesson's plain loop (params -= lr * grad), "momentum" adds heavy-ball
+    momentum, "adam" (the default) is Adam with `betas` and `eps`. Start k is `model.init(n, start_seed(seed, k))`,
+    unless `init` gives one start's parameters. All starts train together, batched as one tensor.
+    device: "auto" takes CUDA, then Apple MPS, then the CPU; dtype "float32" (default) or "float64".
+    valid=(X_valid, y_valid) records the validation loss per epoch too. gradient="autograd" uses
+    torch autograd instead of the hand-derived gradients (the same numbers, slower).
+
+    The result's `loss` and `params` are float64 (the loss recomputed in numpy); `history["train"][i]`
+    is the kept start's loss measured during epoch i+1, before its update. A NaN or infinite loss, or
+    a kept start that ends above 10 times its initial loss, raises TrainingDivergedError.
+    """
+    import torch
+
+    started = time.perf_counter()
+    X, y = check_data(X, y)
+    n_features = X.shape[1]
+    lr = GD_DEFAULTS["lr"] if lr is None else float(lr)
+    epochs = GD_DEFAULTS["epochs"] if epochs is None else int(epochs)
+    restarts = GD_DEFAULTS["restarts"] if restarts is None else int(restarts)
+    optimizer = GD_DEFAULTS["optimizer"] if optimizer is None else optimizer
+    if optimizer not in OPTIMIZERS:
+        raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise TitanicNNError(f"the learning rate must be a positive number, not {lr!r}")
+    if epochs < 1:
+        raise TitanicNNError(f"epochs must be at least 1, not {epochs}")
+    if restarts < 1:
+        raise TitanicNNError(f"restarts must be at least 1, not {restarts}")
+    if init is not None:
+        restarts = 1
+    chosen = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, chosen)
+    settings = {
+        "optimizer": optimizer,
+        "lr": lr,
+        "epochs": epochs,
+        "restarts": restarts,
+        "seed": int(seed),
+        "dtype": str(torch_dtype).replace("torch.", ""),
+        "gradient": gradient,
+    }
+    if optimizer == "momentum":
+        settings["momentum"] = momentum
+    if optimizer == "adam":
+        settings["betas"] = list(betas)
+        settings["eps"] = eps
+
+    starts = [model.arrays(init)] if init is not None else [
+        model.arrays(model.init(n_features, seed=start_seed(seed, k))) for k in range(restarts)
+    ]
+    expected = model.shapes(n_features)
+    if [a.shape for a in starts[0]] != expected:
+        raise TitanicNNError(
+            f"init: {model!r} on {n_features} features needs parameters of shapes {expected}, "
+            f"got {[a.shape for a in starts[0]]}"
+        )
+
+    objective = Objective(model, X, y, backend="torch", device=chosen, dtype=torch_dtype, gradient=gradient)
+    valid_objective = None
+    if valid is not None:
+        X_valid, y_valid = check_data(*valid, source="validation data")
+        if X_valid.shape[1] != n_features:
+            raise TitanicNNError(f"validation data has {X_valid.shape[1]} features but training data has {n_features}")
+        valid_objective = Objective(
+            model, X_valid, y_valid, backend="torch", device=chosen, dtype=torch_dtype, gradient=gradient
+        )
+
+    # the autograd reference needs autograd on; the hand-derived kernels need none of its bookkeeping
+    no_autograd = torch.no_grad() if gradient == "autograd" else torch.inference_mode()
+    with no_autograd, Progress(epochs, label="gd epochs", enabled=progress) as bar:
+        params = [
+            torch.as_tensor(np.stack([s[i] for s in starts]), dtype=torch_dtype).to(chosen)
+            for i in range(len(expected))
+        ]
+        step = _stepper(optimizer, params, lr=lr, momentum=momentum, betas=betas, eps=eps)
+        history = torch.empty((epochs, restarts), dtype=torch_dtype, device=chosen)
+        valid_history = torch.empty_like(history) if valid_objective is not None else None
+        checked = 0
+        for epoch in range(epochs):
+            loss, grads = objective.loss_and_grad(params)
+            history[epoch] = loss
+            if valid_objective is not None:
+                valid_history[epoch] = valid_objective.loss(params)
+            step(grads)
+            if (epoch + 1) % CHECK_EVERY == 0 or epoch + 1 == epochs:
+                _check_finite(history, checked, epoch + 1, lr)
+                checked = epoch + 1
+                bar.update(epoch + 1, loss=float(history[epoch].min()))
+        ends = objective.loss(params)
+        ends_list = [float(v) for v in ends.cpu()]
+        if not all(math.isfinite(v) for v in ends_list):
+            raise _nan_error(epochs, epochs, lr)
+        best = int(np.argmin(ends_list))
+        arrays = [p[best].detach().cpu().to(torch.float64).numpy().copy() for p in params]
+        train_history = [float(v) for v in history[:, best].cpu()]
+        valid_list = [float(v) for v in valid_history[:, best].cpu()] if valid_history is not None else None
+
+    best_params = model.from_arrays(arrays)
+    loss = final_loss(model, X, y, best_params)
+    if not math.isfinite(loss):
+        raise _nan_error(epochs, epochs, lr)
+    initial = train_history[0]
+    if loss > DIVERGENCE_FACTOR * initial:
+        at = first_blowup(train_history, initial)
+        at = epochs if at is None else at + 1
+        raise TrainingDivergedError(
+            f"training diverged: the loss rose from {initial:.4g} to {loss:.4g} (above {DIVERGENCE_FACTOR:g} times "
+            f"its start from epoch {at} on, lr={lr:g}); use a smaller learning rate (--lr), e.g. {lr / 10:g}"
+        )
+    _check_alive(model, X, best_params, train_history, loss, lr)
+    history_record = {"train": train_history}
+    valid_loss = None
+    if valid is not None:
+        history_record["valid"] = valid_list
+        valid_loss = final_loss(model, X_valid, y_valid, best_params)
+    return FitResult(
+        params=best_params,
+        loss=loss,
+        method="gd",
+        settings=settings,
+        start_losses=ends_list,
+        best_start=best,
+        seconds=time.perf_counter() - started,
+        device=str(chosen),
+        history=history_record,
+        valid_loss=valid_loss,
+        iterations=epochs,
+    )
+
+
+def _nan_error(epoch: int, epochs: int, lr: float) -> TrainingDivergedError:
+    return TrainingDivergedError(
+        f"training diverged: the loss became NaN or infinite at epoch {epoch} of {epochs} (lr={lr:g}); "
+        f"use a smaller learning rate (--lr), e.g. {lr / 10:g}"
+    )
+
+
+def _check_alive(model: Model, X: np.ndarray, params: Any, history: list[float], loss: float, lr: float) -> None:
+    """Too large a step can switch every ReLU off for every row: the output is then constant and no
+    gradient flows again. Ending so, above the starting loss, is a failure of the learning rate too."""
+    if loss <= history[0]:
+        return
+    pred = model.predict(X, params)
+    if not np.all(pred == pred[0]):
+        return
+    changing = [i for i in range(1, len(history)) if history[i] != history[i - 1]]
+    since = changing[-1] + 1 if changing else 1
+    raise TrainingDivergedError(
+        f"training failed: from epoch {since} on every row gets the same prediction (each ReLU is off: the net "
+        f"died) and the loss ended at {loss:.4g}, above its start {history[0]:.4g} (lr={lr:g}); "
+        f"use a smaller learning rate (--lr), e.g. {lr / 10:g}"
+    )
+
+
+def _check_finite(history: Any, start: int, stop: int, lr: float) -> None:
+    import torch
+
+    chunk = history[start:stop]
+    if bool(torch.isfinite(chunk).all()):
+        return
+    bad = (~torch.isfinite(chunk)).any(dim=1).nonzero()
+    raise _nan_error(start + int(bad[0]) + 1, len(history), lr)
+
+
+def _stepper(optimizer: str, params: Sequence[Any], *, lr: float, momentum: float, betas: tuple[float, float], eps: float):
+    """The update rule, in place on `params`: returns step(grads)."""
+    import torch
+
+    if optimizer == "sgd":
+
+        def step(grads: Sequence[Any]) -> None:
+            for p, g in zip(params, grads):
+                p.sub_(g, alpha=lr)
+
+        return step
+
+    if optimizer == "momentum":
+        velocity = [torch.zeros_like(p) for p in params]
+
+        def step(grads: Sequence[Any]) -> None:
+            for p, g, v in zip(params, grads, velocity):
+                v.mul_(momentum).add_(g)
+                p.sub_(v, alpha=lr)
+
+        return step
+
+    beta1, beta2 = betas
+    first = [torch.zeros_like(p) for p in params]
+    second = [torch.zeros_like(p) for p in params]
+    count = [0]
+
+    def step(grads: Sequence[Any]) -> None:
+        count[0] += 1
+        correction1 = 1.0 - beta1 ** count[0]
+        correction2 = 1.0 - beta2 ** count[0]
+        for p, g, m, v in zip(params, grads, first, second):
+            m.mul_(beta1).add_(g, alpha=1.0 - beta1)
+            v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
+            denom = (v / correction2).sqrt_().add_(eps)
+            p.addcdiv_(m, denom, value=-lr / correction1)
+
+    return step
