@@ -1,0 +1,45 @@
+"""Seconds for tn.verify on the three-model workbook: LibreOffice's recalculation and the comparison.
+
+    python bench/verify_time.py [--rows 712 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import titanic_nn as tn  # noqa: E402
+from titanic_nn.crosscheck import compare  # noqa: E402
+from titanic_nn.libreoffice import recalculate  # noqa: E402
+from titanic_nn.readback import read_contents  # noqa: E402
+from workbook_write import rows_of, three_models  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[712, 10_000])
+    args = parser.parse_args()
+    train_all, test = tn.load_titanic()
+    with tempfile.TemporaryDirectory() as folder:
+        for n in args.rows:
+            train = rows_of(train_all, n)
+            path = tn.write_workbook(Path(folder) / f"w{n}.xlsx", three_models(train), train, test)
+            start = time.perf_counter()
+            contents = read_contents(path)
+            read = time.perf_counter() - start
+            (out,) = recalculate([path], Path(folder) / "out")
+            lo = time.perf_counter() - start - read
+            report = compare(contents, out)
+            total = time.perf_counter() - start
+            print(f"{n:>7} rows: verify {total:6.2f} s (read {read:.2f}, LibreOffice {lo:.2f}, compare "
+                  f"{total - read - lo:.2f}); {report.cells_checked} cells, ok={report.ok}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""A sheet's content before it is written: columns of per-row cells and single cells, each carrying Python's value.
+
+The writer turns these into XML; `verify` builds them again from the workbook's own inputs and compares
+every computed cell with LibreOffice's result, so both read the same description of the sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Column", "Cell", "Sheet"]
+
+
+@dataclass
+class Column:
+    """One cell per data row at column `col` (0-based): a value, text, a per-row formula or part of an array.
+
+    `formula` is a template whose "{r}" becomes each cell's row number. An array formula is written once,
+    by the first column of its block (`array_formula` over `array_ref`); every column of the block carries
+    its own values. `highlight` marks the rows whose value was filled in rather than read. `shift` is
+    added to the row number before it fills "{r}" (the submission sheet's row 2 reads the test sheet's row 4).
+    """
+
+    col: int
+    header: str
+    values: Any  # float64 array, or a list of str/float for raw columns
+    formula: str | None = None
+    array_formula: str | None = None
+    array_ref: str | None = None
+    in_array: bool = False
+    style: str | None = None
+    highlight: np.ndarray | None = None
+    shift: int = 0
+
+    @property
+    def computed(self) -> bool:
+        """True for cells a spreadsheet computes (and verify checks)."""
+        return self.formula is not None or self.in_array
+
+
+@dataclass
+class Cell:
+    """A single cell: `row` 1-based, `col` 0-based; a formula (without "=") or a plain value."""
+
+    row: int
+    col: int
+    value: Any
+    formula: str | None = None
+    style: str | None = None
+
+    @property
+    def computed(self) -> bool:
+        return self.formula is not None
+
+
+@dataclass
+class Sheet:
+    """A sheet's columns (data rows `first_row`.. `first_row + n_rows - 1`, 1-based) and single cells."""
+
+    name: str
+    first_row: int
+    n_rows: int
+    columns: list[Column] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + self.n_rows - 1
+
+    def column_at(self, col: int) -> Column:
+        for column in self.columns:
+            if column.col == col:
+                return column
+        raise KeyError(f"{self.name} has no column {col}")

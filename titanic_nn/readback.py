@@ -1,0 +1,118 @@
+"""read_workbook: the models a workbook holds, with the parameters found in its sheets (e.g. after Excel's Solver)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import metadata
+from .errors import DataError
+from .features import Features
+from .fitted import FittedModel
+from .layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns
+from .models import model_from_config
+from .sheets import model_layout
+
+__all__ = ["read_workbook", "WorkbookContents", "read_contents", "sheet_rows"]
+
+
+@dataclass
+class WorkbookContents:
+    """What a workbook holds: its description, the models as found, and the raw rows of its sheets."""
+
+    path: Path
+    description: dict[str, Any]
+    fits: list[FittedModel]
+    train: pd.DataFrame
+    test: pd.DataFrame | None
+
+    @property
+    def submission(self) -> FittedModel | None:
+        name = self.description.get("submission")
+        return next((f for f in self.fits if f.name == name), None)
+
+
+def read_workbook(path: str | os.PathLike) -> list[FittedModel]:
+    """The workbook's models: features and settings as written, parameters as the sheets hold them now.
+
+    Layout changes (inserted rows or columns) move the parameters and are not followed.
+    """
+    return read_contents(path).fits
+
+
+def sheet_rows(book: Any, name: str, last_row: int | None = None) -> list[tuple[Any, ...]]:
+    """A sheet's values, row by row from row 1 (openpyxl read-only)."""
+    return list(book[name].iter_rows(min_row=1, max_row=last_row, values_only=True))
+
+
+def _value(rows: list[tuple[Any, ...]], row: int, col: int) -> Any:
+    line = rows[row - 1] if row - 1 < len(rows) else ()
+    return line[col] if col < len(line) else None
+
+
+def read_contents(path: str | os.PathLike) -> WorkbookContents:
+    import openpyxl
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such workbook")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not .xlsx
+        raise DataError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from exc
+    try:
+        if METADATA_SHEET not in book.sheetnames:
+            raise DataError(f"{path}: has no {METADATA_SHEET} sheet, so titanic-nn did not write it; nothing to read")
+        description = metadata.from_cells([r[0] for r in sheet_rows(book, METADATA_SHEET) if r], str(path))
+        features = Features.from_dict(description["features"])
+        n_train = int(description["train_rows"])
+        fits = []
+        train = None
+        for entry in description["models"]:
+            model = model_from_config(entry["config"])
+            name = entry["name"]
+            data, blocks, _ = model_layout(features, model, n_train)
+            if name not in book.sheetnames:
+                raise DataError(f"{path}: the sheet {name} is missing; restore it or write the workbook again")
+            rows = sheet_rows(book, name, FIRST_ROW + n_train - 1)
+            arrays: list[np.ndarray] = [np.empty(0)] * len(blocks)
+            for block in blocks:
+                grid = [
+                    [_number(_value(rows, r, c), path, name, r, c) for c in range(block.left, block.right + 1)]
+                    for r in range(block.top, block.bottom + 1)
+                ]
+                arrays[block.index] = block.array(np.array(grid, dtype=np.float64))
+            params = model.from_arrays(arrays)
+            fits.append(FittedModel(features, model, params, name, dict(entry.get("training") or {})))
+            if train is None:
+                train = _frame(rows, data.raw, n_train)
+        test = None
+        if description.get("test_rows"):
+            id_column = description.get("id_column")
+            test_data = data_columns(features, [id_column] if id_column else [])
+            n_test = int(description["test_rows"])
+            test = _frame(sheet_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1), test_data.raw, n_test)
+    finally:
+        book.close()
+    return WorkbookContents(path, description, fits, train, test)
+
+
+def _number(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
+    from .excel import column_letter
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DataError(
+            f"{path}: parameter cell {sheet}!{column_letter(col)}{row} holds {value!r}, not a number; "
+            "put a number there (parameters must stay where the workbook wrote them)"
+        )
+    return float(value)
+
+
+def _frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:
+    body = rows[FIRST_ROW - 1 : FIRST_ROW - 1 + n_rows]
+    return pd.DataFrame({name: [_value([r], 1, col) for r in body] for name, col in raw.items()})

@@ -1,0 +1,239 @@
+"""write_workbook: the fitted models as an .xlsx of live formulas, Solver models, test and submission sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+import xlsxwriter
+
+from . import excel, metadata
+from .about import about_lines
+from .atomic import atomic_path
+from .errors import DataError, TitanicNNError
+from .features import Features
+from .fitted import FittedModel
+from .layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS
+from .sheet_xml import write_sheet
+from .sheets import build_sheets, case_sensitive_columns, written_frame
+from .solver_names import MAX_VARIABLES, define_solver_names
+
+__all__ = ["write_workbook"]
+
+# Fixed document dates: the same inputs give the same bytes.
+CREATED = dt.datetime(2022, 1, 1)
+
+STYLES = {
+    "header": {"bold": True, "bottom": 1},
+    "label": {"bold": True},
+    "note": {"italic": True, "font_color": "#595959"},
+    "max": {"italic": True, "bg_color": "#F2F2F2"},
+    "total": {"bold": True, "bg_color": "#E2EFDA", "border": 1},
+    # Excel's own "Input" cell style: the cells Solver (or a person) changes
+    "param": {"bg_color": "#FFCC99", "font_color": "#3F3F76", "border": 1, "border_color": "#7F7F7F"},
+    "filled": {"bg_color": "#FFEB9C"},
+}
+
+_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
+
+
+def write_workbook(
+    path: str | os.PathLike,
+    models: Sequence[FittedModel],
+    train: pd.DataFrame,
+    test: pd.DataFrame | None = None,
+    *,
+    submission: str | None = None,
+    max_rows: int | None = None,
+) -> Path:
+    """Write `models` (sharing one fitted Features) with their training rows, and `test` when given.
+
+    Each model gets a sheet in the lesson workbook's layout with its Solver model; `test` adds the test
+    and submission sheets (`submission` names the model, default the first). Rows beyond Excel's
+    1,048,576 or beyond `max_rows` are refused, never dropped. Written atomically; returns the path.
+    """
+    fits = _checked_models(models)
+    features = fits[0].features
+    kept = _training_rows(features, train)
+    _check_rows("training", len(kept), max_rows)
+    schema = features.schema_
+    train_frame, train_filled = written_frame(features, kept, [schema.target])
+    test_frame = test_filled = None
+    id_column = None
+    if test is not None:
+        _check_rows("test", len(test), max_rows)
+        id_column = schema.id_column if schema.id_column and schema.id_column in test.columns else None
+        test_frame, test_filled = written_frame(features, test, [id_column] if id_column else [])
+    chosen = _chosen(fits, submission) if test is not None else None
+    exact = case_sensitive_columns(features, [f for f in (train_frame, test_frame) if f is not None])
+
+    model_sheets, others = build_sheets(
+        fits, train_frame, train_filled, test_frame, test_filled, id_column=id_column, submission=chosen, exact=exact
+    )
+    pairs = list(zip(fits, model_sheets))
+    sheets = [m.sheet for m in model_sheets] + others
+    _check_columns(sheets)
+
+    description = metadata.describe(
+        fits, len(kept), None if test is None else len(test), None if chosen is None else chosen.name, id_column
+    )
+    histories = [(fit.name, fit.training["history"]) for fit in fits if _has_history(fit)]
+    with atomic_path(path) as temporary:
+        book = xlsxwriter.Workbook(str(temporary), {"constant_memory": True, "in_memory": False})
+        book.set_properties({"created": CREATED, "title": "titanic-nn workbook"})
+        book.set_calc_mode("auto")  # and XlsxWriter writes fullCalcOnLoad="1": Excel recomputes on open
+        styles = {name: book.add_format(props) for name, props in STYLES.items()}
+        labelled = [(fit.model.kind, m) for fit, m in pairs]
+        _write_lines(book.add_worksheet(ABOUT_SHEET), about_lines(labelled, test is not None, description["submission"], bool(histories)), styles)
+        for fit, model_part in pairs:
+            worksheet = book.add_worksheet(fit.name)
+            _write_data_sheet(worksheet, model_part.sheet, styles)
+            if model_part.n_variables <= MAX_VARIABLES:
+                define_solver_names(book, fit.name, model_part.loss_cell, model_part.variable_ranges())
+        for sheet in sheets[len(model_sheets) :]:
+            _write_data_sheet(book.add_worksheet(sheet.name), sheet, styles)
+        if histories:
+            _write_loss_sheet(book, histories, styles)
+        _write_metadata(book.add_worksheet(METADATA_SHEET), metadata.to_cells(description))
+        book.close()
+    return Path(path)
+
+
+# -- checks ----------------------------------------------------------------------------------------
+
+
+def _checked_models(models: Sequence[FittedModel]) -> list[FittedModel]:
+    fits = list(models) if not isinstance(models, FittedModel) else [models]
+    if not fits:
+        raise TitanicNNError("write_workbook needs at least one fitted model")
+    for fit in fits:
+        if not isinstance(fit, FittedModel):
+            raise TitanicNNError(f"write_workbook takes FittedModel objects, got {type(fit).__name__}")
+    names = [fit.name for fit in fits]
+    for name in names:
+        if not _SHEET_NAME.fullmatch(name) or name.lower() in RESERVED_SHEETS:
+            raise TitanicNNError(
+                f"model name {name!r} cannot be a sheet name here: use up to 31 letters, digits or _, starting "
+                f"with a letter, and none of {', '.join(RESERVED_SHEETS)}"
+            )
+    lowered = [n.lower() for n in names]
+    if len(set(lowered)) != len(lowered):
+        raise TitanicNNError(f"model names must differ (sheet names ignore case): {', '.join(names)}")
+    first = fits[0].features
+    if not isinstance(first, Features) or not hasattr(first, "feature_names_"):
+        raise TitanicNNError("the models' features are not fitted; fit them on the training data first")
+    for fit in fits[1:]:
+        if fit.features is not first and fit.features.to_dict() != first.to_dict():
+            raise TitanicNNError(
+                f"models {fits[0].name} and {fit.name} were trained on different features; a workbook holds "
+                "models sharing one fitted Features: train them all on the same Features"
+            )
+    return fits
+
+
+def _training_rows(features: Features, train: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(train, pd.DataFrame):
+        raise DataError(f"train must be a pandas DataFrame, got {type(train).__name__}")
+    missing = features.train_index_.difference(train.index)
+    if len(missing):
+        raise DataError(
+            f"train lacks {len(missing)} of the rows the features were fitted on (first index {missing[0]!r}); "
+            "pass the same training DataFrame the models were trained on"
+        )
+    return train.loc[features.train_index_]
+
+
+def _check_rows(what: str, n_rows: int, max_rows: int | None) -> None:
+    room = excel.MAX_ROWS - (FIRST_ROW - 1)
+    if n_rows > room:
+        raise DataError(
+            f"{what} data has {n_rows:,} rows but a sheet holds {room:,} below its header rows; "
+            "write a sample of the rows instead (nothing is dropped silently)"
+        )
+    if max_rows is not None and n_rows > max_rows:
+        raise DataError(
+            f"{what} data has {n_rows:,} rows, more than max_rows={max_rows:,}; raise max_rows or pass fewer rows"
+        )
+
+
+def _check_columns(sheets: Sequence[Any]) -> None:
+    for sheet in sheets:
+        widest = max([c.col for c in sheet.columns] + [c.col for c in sheet.cells])
+        if widest >= excel.MAX_COLUMNS:
+            raise TitanicNNError(
+                f"sheet {sheet.name} needs {widest + 1:,} columns, more than Excel's {excel.MAX_COLUMNS:,}; "
+                "use a narrower model"
+            )
+
+
+def _chosen(fits: Sequence[FittedModel], name: str | None) -> FittedModel:
+    if name is None:
+        return fits[0]
+    for fit in fits:
+        if fit.name == name:
+            return fit
+    raise TitanicNNError(f"submission={name!r} names no model; the models are {', '.join(f.name for f in fits)}")
+
+
+def _has_history(fit: FittedModel) -> bool:
+    history = fit.training.get("history") if isinstance(fit.training, dict) else None
+    return fit.training.get("method") == "gd" and isinstance(history, dict) and bool(history.get("train"))
+
+
+# -- sheets written with XlsxWriter's own calls ----------------------------------------------------
+
+
+def _write_data_sheet(worksheet: Any, sheet: Any, styles: dict[str, Any]) -> None:
+    write_sheet(worksheet, sheet, styles)
+    worksheet.freeze_panes(sheet.first_row - 1, 0)
+    for col, width in sheet.widths.items():
+        worksheet.set_column(col, col, width)
+
+
+def _write_lines(worksheet: Any, lines: Sequence[str], styles: dict[str, Any]) -> None:
+    worksheet.set_column(0, 0, 120)
+    for row, line in enumerate(lines):
+        if line:
+            heading = row == 0 or line in ("Sheets", "Re-running Solver", "Scoring new passengers")
+            worksheet.write_string(row, 0, line, styles["label"] if heading else None)
+    worksheet.activate()
+
+
+def _write_loss_sheet(book: Any, histories: Sequence[tuple[str, dict]], styles: dict[str, Any]) -> None:
+    worksheet = book.add_worksheet(LOSS_SHEET)
+    series = []
+    for name, history in histories:
+        for split in ("train", "valid"):
+            values = history.get(split) or []
+            if len(values):
+                series.append((f"{name} {split}", [float(v) for v in values]))
+    epochs = max(len(values) for _, values in series)
+    worksheet.write_string(0, 0, "Epoch", styles["header"])
+    for k, (label, _) in enumerate(series):
+        worksheet.write_string(0, k + 1, label, styles["header"])
+    for epoch in range(epochs):
+        worksheet.write_number(epoch + 1, 0, epoch + 1)
+        for k, (_, values) in enumerate(series):
+            if epoch < len(values):
+                worksheet.write_number(epoch + 1, k + 1, values[epoch])
+    chart = book.add_chart({"type": "line"})
+    for k, (label, values) in enumerate(series):
+        chart.add_series({
+            "name": [LOSS_SHEET, 0, k + 1],
+            "categories": [LOSS_SHEET, 1, 0, epochs, 0],
+            "values": [LOSS_SHEET, 1, k + 1, len(values), k + 1],
+        })
+    chart.set_title({"name": "Training loss per epoch"})
+    chart.set_x_axis({"name": "Epoch"})
+    chart.set_y_axis({"name": "Loss"})
+    worksheet.insert_chart(1, len(series) + 2, chart, {"x_scale": 1.5, "y_scale": 1.5})
+
+
+def _write_metadata(worksheet: Any, chunks: Sequence[str]) -> None:
+    for row, chunk in enumerate(chunks):
+        worksheet.write_string(row, 0, chunk)
+    worksheet.hide()
