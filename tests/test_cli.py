@@ -1,0 +1,650 @@
+"""The `titanic-nn` command line: every command in-process, a few as real subprocesses, and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import titanic_nn as tn
+from titanic_nn.cli import main, results_table
+from titanic_nn.plots import plotting_available
+from titanic_nn.summary import LESSON_LINEAR_COEFFICIENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+# Small settings where the point is the plumbing, not the training quality.
+FAST = ["--restarts", "1"]
+FAST_GD = ["--method", "gd", "--epochs", "30", "--restarts", "1"]
+MODEL_FILES = ["linear.json", "mmult.json", "nnet.json"]
+SUBMISSION_LINE = re.compile(r"^\d+,[01]$")
+
+
+def run(argv: list[str]) -> SimpleNamespace:
+    """main(argv) in-process, with its exit code and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return SimpleNamespace(code=code, out=out.getvalue(), err=err.getvalue())
+
+
+def run_subprocess(argv: list[str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run(
+        [sys.executable, "-m", "titanic_nn", *map(str, argv)],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """The results table's rows by model name (the line after the header, three of them)."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["model", "method"])
+    assert lines[start].split() == ["model", "method", "train", "loss", "valid", "loss", "valid", "accuracy", "seconds"]
+    return {line.split()[0]: line.split()[1:] for line in lines[start + 1 : start + 4]}
+
+
+def assert_kaggle_submission(path: Path, test: pd.DataFrame) -> list[int]:
+    """Exactly `PassengerId,Survived`, one integer 0/1 row per test row in test order; returns Survived."""
+    lines = path.read_text().splitlines()
+    assert lines[0] == "PassengerId,Survived"
+    assert len(lines) == 1 + len(test) == 419
+    assert all(SUBMISSION_LINE.match(line) for line in lines[1:])
+    ids = [int(line.split(",")[0]) for line in lines[1:]]
+    assert ids == test["PassengerId"].tolist()
+    return [int(line.split(",")[1]) for line in lines[1:]]
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Every path under `directory` with a hash of its bytes (directories as "dir")."""
+    result = {}
+    for path in sorted(directory.rglob("*")):
+        key = str(path.relative_to(directory))
+        result[key] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+    return result
+
+
+# -- fit, end to end --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fit_run(tmp_path_factory):
+    """`titanic-nn fit` on the bundled data with the solver, one start per model."""
+    out = tmp_path_factory.mktemp("fit") / "out"
+    started = time.perf_counter()
+    result = run(["fit", "--out", out, *FAST])
+    result.seconds = time.perf_counter() - started
+    result.dir = out
+    return result
+
+
+def test_fit_writes_the_workbook_the_submission_and_one_json_per_model(fit_run):
+    assert fit_run.code == 0, fit_run.err
+    assert sorted(p.name for p in fit_run.dir.iterdir()) == sorted(["titanic.xlsx", "submission.csv", *MODEL_FILES])
+    assert (fit_run.dir / "titanic.xlsx").read_bytes()[:2] == b"PK"  # a zip, as every .xlsx is
+
+
+def test_fit_prints_the_results_table(fit_run):
+    rows = table_rows(fit_run.out)
+    assert list(rows) == ["linear", "nnet", "mmult"]
+    for name, (method, train_loss, valid_loss, valid_accuracy, seconds) in rows.items():
+        assert method == "solver"
+        # the lesson's mean squared errors: about 0.14 for linear, lower for the nets on training rows
+        assert 0.09 < float(train_loss) < 0.2, name
+        assert 0.09 < float(valid_loss) < 0.25, name
+        assert 0.7 < float(valid_accuracy) < 0.92, name
+        assert float(seconds) >= 0
+    assert "loss.png: skipped; the solver records no loss per epoch" in fit_run.out
+
+
+def test_fit_submission_is_what_kaggle_accepts_from_the_best_model(fit_run, titanic):
+    _, test = titanic
+    survived = assert_kaggle_submission(fit_run.dir / "submission.csv", test)
+    rows = table_rows(fit_run.out)
+    best = max(rows, key=lambda name: float(rows[name][3]))  # the first of equals, as fit picks
+    assert f"submission: {best} (best validation accuracy), 418 rows, {sum(survived)} predicted Survived=1" in fit_run.out
+    fitted = tn.load_model(fit_run.dir / f"{best}.json")
+    assert survived == fitted.predict_survived(test).tolist()
+    assert 100 < sum(survived) < 250  # most of the 418 die, as in the training data
+
+
+def test_fit_saved_models_reload_with_their_training_record(fit_run, titanic):
+    train, _ = titanic
+    rows = table_rows(fit_run.out)
+    for name in ["linear", "nnet", "mmult"]:
+        fitted = tn.load_model(fit_run.dir / f"{name}.json")
+        assert fitted.name == name and fitted.model.kind == name
+        assert fitted.training["train_loss"] == pytest.approx(float(rows[name][1]), abs=5e-6)
+
+
+def test_fit_model_option_chooses_the_submission(tmp_path, titanic):
+    _, test = titanic
+    result = run(["fit", "--out", tmp_path, "--model", "linear", "--quiet", *FAST])
+    assert result.code == 0, result.err
+    survived = assert_kaggle_submission(tmp_path / "submission.csv", test)
+    linear = tn.load_model(tmp_path / "linear.json")
+    assert survived == linear.predict_survived(test).tolist()
+    # --quiet: the table and nothing else, no progress
+    assert result.err == ""
+    assert len(result.out.splitlines()) == 4
+
+
+def test_fit_with_gradient_descent(tmp_path):
+    result = run(["fit", "--out", tmp_path, "--hidden", "3", "--output", "sigmoid", "--seed", "1", *FAST_GD])
+    assert result.code == 0, result.err
+    rows = table_rows(result.out)
+    assert [row[0] for row in rows.values()] == ["gd", "gd", "gd"]
+    mmult = tn.load_model(tmp_path / "mmult.json")
+    assert mmult.model.hidden == 3 and mmult.model.output == "sigmoid"
+    assert len(mmult.training["history"]["train"]) == 30
+    # the progress of a run whose stderr is not a terminal: plain lines, no carriage returns
+    assert "gd epochs 30/30" in result.err and "\r" not in result.err
+    if plotting_available():
+        assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert "loss.png: skipped; no plotting library is installed" in result.out
+        assert not (tmp_path / "loss.png").exists()
+
+
+def test_fit_layers_and_the_notebook_preset(tmp_path):
+    result = run(["fit", "--out", tmp_path, "--layers", "3,2", "--preset", "notebook", "--quiet", *FAST_GD])
+    assert result.code == 0, result.err
+    mmult = tn.load_model(tmp_path / "mmult.json")
+    assert mmult.model.layers == [3, 2]
+    assert mmult.features.missing_ == "mode"
+    assert "Sex_female" in mmult.features.feature_names_
+
+
+def test_an_interrupted_fit_leaves_no_output(tmp_path, monkeypatch):
+    def interrupted_workbook(path, *args, **kwargs):
+        Path(path).write_bytes(b"PK half a workbook")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tn, "write_workbook", interrupted_workbook)
+    monkeypatch.chdir(tmp_path)
+    result = run(["fit", "--out", "out", *FAST_GD[:-2], "--epochs", "2"])
+    assert result.code == 130
+    assert result.err.splitlines()[-1] == "titanic-nn: interrupted; no partial output was left"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fit_into_an_existing_directory_replaces_only_its_outputs(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "submission.csv").write_text("old")
+    result = run(["fit", "--out", tmp_path, "--quiet", *FAST_GD])
+    assert result.code == 0, result.err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "submission.csv").read_text().startswith("PassengerId,Survived\n")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# -- the other commands -------------------------------------------------------------------------------
+
+
+def test_predict_reproduces_the_fit_submission(fit_run, tmp_path):
+    best = re.search(r"submission: (\w+)", fit_run.out).group(1)
+    result = run(["predict", fit_run.dir / f"{best}.json", "--out", tmp_path / "s.csv"])
+    assert result.code == 0, result.err
+    assert (tmp_path / "s.csv").read_bytes() == (fit_run.dir / "submission.csv").read_bytes()
+    assert re.match(rf"wrote .*s\.csv: 418 rows, \d+ predicted Survived=1 \({best}\)", result.out)
+
+
+def test_predict_keeps_input_order_and_fills_blanks(fit_run, tmp_path, titanic):
+    _, test = titanic
+    shuffled = test.sample(frac=1.0, random_state=3)
+    shuffled.loc[shuffled.index[:5], "Age"] = np.nan
+    shuffled.to_csv(tmp_path / "shuffled.csv", index=False)
+    result = run(["predict", fit_run.dir / "nnet.json", "--input", tmp_path / "shuffled.csv", "--out", tmp_path / "s.csv"])
+    assert result.code == 0, result.err
+    written = pd.read_csv(tmp_path / "s.csv")
+    assert written["PassengerId"].tolist() == shuffled["PassengerId"].tolist()
+    assert written["Survived"].dtype == np.int64
+    assert written["Survived"].tolist() == tn.load_model(fit_run.dir / "nnet.json").predict_survived(shuffled).tolist()
+
+
+def test_workbook_from_saved_models_writes_only_the_workbook(fit_run, tmp_path):
+    models = [fit_run.dir / name for name in MODEL_FILES]
+    result = run(["workbook", "--models", *models, "--out", tmp_path / "book.xlsx"])
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+    books = {f.name: f for f in tn.read_workbook(tmp_path / "book.xlsx")}
+    for name in MODEL_FILES:
+        saved = tn.load_model(fit_run.dir / name)
+        np.testing.assert_allclose(
+            saved.model.flatten(saved.params), books[saved.name].model.flatten(books[saved.name].params), rtol=1e-14
+        )
+
+
+@pytest.fixture(scope="module")
+def small_titanic(tmp_path_factory, titanic):
+    """The first 80 training and 20 test rows as CSV files, for workbooks LibreOffice checks quickly."""
+    train, test = titanic
+    directory = tmp_path_factory.mktemp("small")
+    train.head(80).to_csv(directory / "train.csv", index=False)
+    test.head(20).to_csv(directory / "test.csv", index=False)
+    return directory
+
+
+def test_workbook_trains_when_given_no_models(tmp_path, small_titanic):
+    result = run([
+        "workbook", "--train", small_titanic / "train.csv", "--test", small_titanic / "test.csv",
+        "--out", tmp_path / "sub" / "book.xlsx", "--quiet", *FAST_GD,
+    ])
+    assert result.code == 0, result.err
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["book.xlsx"]
+    assert list(table_rows(result.out)) == ["linear", "nnet", "mmult"]
+    assert [f.name for f in tn.read_workbook(tmp_path / "sub" / "book.xlsx")] == ["linear", "nnet", "mmult"]
+
+
+def test_import_reads_the_workbook_back(fit_run, tmp_path, titanic):
+    _, test = titanic
+    result = run(["import", fit_run.dir / "titanic.xlsx", "--out", tmp_path, "--model", "nnet"])
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["submission.csv", *MODEL_FILES])
+    survived = assert_kaggle_submission(tmp_path / "submission.csv", test)
+    original = tn.load_model(fit_run.dir / "nnet.json")
+    assert survived == original.predict_survived(test).tolist()
+    imported = tn.load_model(tmp_path / "nnet.json")
+    np.testing.assert_allclose(imported.model.flatten(imported.params), original.model.flatten(original.params), rtol=1e-14)
+
+
+def test_import_takes_parameters_re_solved_in_the_workbook(fit_run, tmp_path, titanic):
+    """Parameters typed over in the sheet (as Excel's Solver would) come back in the JSON and the submission."""
+    import openpyxl
+
+    _, test = titanic
+    linear = tn.load_model(fit_run.dir / "linear.json")
+    book = openpyxl.load_workbook(fit_run.dir / "titanic.xlsx")
+    sheet = book["linear"]
+    found = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, float) and cell.value in linear.params.tolist():
+                found[linear.params.tolist().index(cell.value)] = cell
+    assert sorted(found) == list(range(10))  # every weight sits in one cell
+    resolved = LESSON_LINEAR_COEFFICIENTS
+
+    for index, cell in found.items():
+        cell.value = float(resolved[index])
+    book.save(tmp_path / "resolved.xlsx")
+    result = run(["import", tmp_path / "resolved.xlsx", "--out", tmp_path / "out", "--model", "linear"])
+    assert result.code == 0, result.err
+    imported = tn.load_model(tmp_path / "out" / "linear.json")
+    np.testing.assert_allclose(imported.params, resolved, rtol=1e-15)  # openpyxl writes 16 digits
+    survived = assert_kaggle_submission(tmp_path / "out" / "submission.csv", test)
+    expected = (imported.features.transform(test) @ imported.params > 0.5).astype(int)
+    assert survived == expected.tolist()
+    assert "submission: linear (--model), 418 rows" in result.out
+
+
+def test_import_defaults_to_the_workbooks_submission_model(fit_run, tmp_path):
+    best = re.search(r"submission: (\w+)", fit_run.out).group(1)
+    result = run(["import", fit_run.dir / "titanic.xlsx", "--out", tmp_path])
+    assert result.code == 0, result.err
+    assert f"submission: {best} (the workbook's submission model), 418 rows" in result.out
+    assert (tmp_path / "submission.csv").read_bytes() == (fit_run.dir / "submission.csv").read_bytes()
+
+
+def test_import_names_the_models_of_the_workbook(fit_run, tmp_path):
+    result = run(["import", fit_run.dir / "titanic.xlsx", "--out", tmp_path, "--model", "forest"])
+    assert result.code == 2
+    assert "--model forest: the workbook's models are linear, nnet, mmult" in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_exits_1_on_a_mismatch(fit_run, monkeypatch):
+    report = tn.VerifyReport(
+        Path("book.xlsx"), cells_checked=100, mismatches=2, max_abs_diff=0.5, max_rel_diff=1.0,
+        first_mismatch="nnet!T5: Python 0.4, sheet 0.9",
+    )
+    monkeypatch.setattr(tn, "verify", lambda path: report)
+    result = run(["verify", fit_run.dir / "titanic.xlsx"])
+    assert result.code == 1
+    assert result.err.count("\n") == 1
+    assert result.err.startswith("titanic-nn: error: LibreOffice disagrees with Python: book.xlsx: 100 cells")
+    assert "2 disagree, first nnet!T5: Python 0.4, sheet 0.9" in result.err
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_verify_a_small_workbook_in_libreoffice(tmp_path, small_titanic):
+    made = run([
+        "fit", "--train", small_titanic / "train.csv", "--test", small_titanic / "test.csv", "--out", tmp_path, "--quiet",
+        *FAST_GD,
+    ])
+    assert made.code == 0, made.err
+    (tmp_path / "titanic.xlsx").rename(tmp_path / "small.xlsx")
+    result = run(["verify", tmp_path / "small.xlsx"])
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"ok: {tmp_path / 'small.xlsx'}: ")
+    assert "agree with Python" in result.out
+
+
+# -- any tabular CSV --------------------------------------------------------------------------------
+
+
+def loans(rows: int, seed: int) -> pd.DataFrame:
+    """A synthetic 0/1 task: default is likely for grade C and low incomes."""
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(["A", "B", "C"], size=rows)
+    income = np.round(rng.lognormal(10, 0.6, size=rows))
+    age = rng.integers(18, 70, size=rows)
+    score = (grade == "C") * 1.2 - np.log10(income + 1) + 4.2 + rng.normal(0, 0.3, size=rows)
+    return pd.DataFrame(
+        {"LoanId": np.arange(1000, 1000 + rows), "Grade": grade, "Income": income, "Age": age, "Default": (score > 0.4).astype(int)}
+    )
+
+
+@pytest.fixture
+def loan_files(tmp_path):
+    loans(300, 1).to_csv(tmp_path / "loans.csv", index=False)
+    new = loans(40, 2).drop(columns="Default")
+    new.to_csv(tmp_path / "new.csv", index=False)
+    return tmp_path, new
+
+
+def test_fit_on_another_dataset_with_an_id_column(loan_files):
+    directory, new = loan_files
+    result = run([
+        "fit", "--train", directory / "loans.csv", "--test", directory / "new.csv", "--target", "Default",
+        "--id-column", "LoanId", "--categorical", "Grade", "--continuous", "Age", "--log", "Income",
+        "--out", directory / "out", "--quiet", *FAST_GD,
+    ])
+    assert result.code == 0, result.err
+    lines = (directory / "out" / "submission.csv").read_text().splitlines()
+    assert lines[0] == "LoanId,Default"
+    assert [int(line.split(",")[0]) for line in lines[1:]] == new["LoanId"].tolist()
+    assert all(line.split(",")[1] in ("0", "1") for line in lines[1:])
+    linear = tn.load_model(directory / "out" / "linear.json")
+    assert linear.features.feature_names_ == ["Age_N", "log_Income", "Grade_B", "Grade_C", "Ones"]
+
+
+def test_fit_on_another_dataset_without_an_id_numbers_the_rows(loan_files):
+    directory, new = loan_files
+    new.drop(columns="LoanId").to_csv(directory / "noid.csv", index=False)
+    result = run([
+        "fit", "--train", directory / "loans.csv", "--test", directory / "noid.csv", "--target", "Default",
+        "--categorical", "Grade", "--log", "Income", "--out", directory / "out", "--quiet", *FAST_GD,
+    ])
+    assert result.code == 0, result.err
+    lines = (directory / "out" / "submission.csv").read_text().splitlines()
+    assert lines[0] == "Row,Default"
+    assert [line.split(",")[0] for line in lines[1:]] == [str(i) for i in range(1, 41)]
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+def test_fit_with_a_schema_file(loan_files, suffix):
+    directory, new = loan_files
+    schema = tn.Schema(
+        target="Default", id_column="LoanId", continuous=(tn.Continuous("Income", log="ln", scale="max"),),
+        categorical=(tn.Categorical("Grade", levels=("C",), names=("GradeC",)),),
+    )
+    if suffix == ".json":
+        import json
+
+        (directory / "schema.json").write_text(json.dumps(schema.to_dict()))
+    else:
+        (directory / "schema.toml").write_text(
+            'target = "Default"\nid_column = "LoanId"\n'
+            '[[continuous]]\ncolumn = "Income"\nlog = "ln"\nscale = "max"\n'
+            '[[categorical]]\ncolumn = "Grade"\nlevels = ["C"]\nnames = ["GradeC"]\n'
+        )
+    result = run([
+        "fit", "--train", directory / "loans.csv", "--test", directory / "new.csv", "--schema", directory / f"schema{suffix}",
+        "--out", directory / "out", "--quiet", *FAST_GD,
+    ])
+    assert result.code == 0, result.err
+    assert (directory / "out" / "submission.csv").read_text().startswith("LoanId,Default\n")
+    assert tn.load_model(directory / "out" / "nnet.json").features.feature_names_ == ["ln_Income_N", "GradeC", "Ones"]
+
+
+def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_files):
+    directory, _ = loan_files
+    result = run([
+        "fit", "--train", directory / "loans.csv", "--target", "Default", "--continuous", "Age",
+        "--out", directory / "out", *FAST_GD,
+    ])
+    assert result.code == 0, result.err
+    assert "submission: skipped; give --test" in result.out
+    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["titanic.xlsx", *MODEL_FILES])
+
+
+# -- help, version, the bare command, --debug ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "workbook", "verify", "import"])
+def test_every_command_has_help_with_examples(command):
+    result = run([command, "--help"])
+    assert result.code == 0
+    assert f"usage: titanic-nn {command}" in result.out
+    assert "examples:" in result.out and f"titanic-nn {command}" in result.out.split("examples:")[1]
+
+
+def test_top_level_help_and_version():
+    result = run(["--help"])
+    assert result.code == 0
+    for command in ["fit", "predict", "workbook", "verify", "import"]:
+        assert re.search(rf"^\s+{command}\s", result.out, re.MULTILINE)
+    assert run(["--version"]).out == f"titanic-nn {tn.__version__}\n"
+
+
+def test_no_command_is_a_usage_error():
+    result = run([])
+    assert result.code == 2
+    assert result.err == "titanic-nn: error: choose a command, e.g. `titanic-nn fit`; see `titanic-nn --help`\n"
+
+
+def test_debug_shows_the_exception(tmp_path):
+    with pytest.raises(tn.DataError, match="no such file"):
+        main(["fit", "--train", str(tmp_path / "nope.csv"), "--debug"])
+    with pytest.raises(tn.DataError, match="no such file"):
+        main(["--debug", "fit", "--train", str(tmp_path / "nope.csv")])
+
+
+def test_results_table_aligns_columns():
+    fits = [
+        SimpleNamespace(name="linear", training={"method": "solver", "train_loss": 0.1402, "valid_loss": 0.15, "valid_accuracy": 0.8, "seconds": 0.25}),
+        SimpleNamespace(name="mmult", training={"method": "gd", "train_loss": 0.12, "valid_loss": None, "valid_accuracy": 0.825, "seconds": 12.5}),
+    ]
+    assert results_table(fits).splitlines() == [
+        "model   method  train loss  valid loss  valid accuracy  seconds",
+        "linear  solver     0.14020     0.15000          0.8000     0.25",
+        "mmult   gd         0.12000           -          0.8250    12.50",
+    ]
+
+
+# -- every bad input: one line on stderr, the right exit code, nothing left behind ------------------------
+
+
+@pytest.fixture
+def bad_inputs(tmp_path, titanic):
+    """A directory of broken inputs next to good ones; returns it (every case runs inside it)."""
+    train, test = titanic
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    header = ",".join(train.columns)
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "header.csv").write_text(header + "\n")
+    (tmp_path / "binary.csv").write_bytes(b"PK\x03\x04\x00\x00\x14\x00" * 20)
+    train.drop(columns="Age").to_csv(tmp_path / "no_age.csv", index=False)
+    text_age = train.astype({"Age": object})
+    text_age.loc[2, "Age"] = "old"
+    text_age.to_csv(tmp_path / "text_age.csv", index=False)
+    target_two = train.copy()
+    target_two.loc[1, "Survived"] = 2
+    target_two.to_csv(tmp_path / "target_two.csv", index=False)
+    target_blank = train.astype({"Survived": float})
+    target_blank.loc[3, "Survived"] = np.nan
+    target_blank.to_csv(tmp_path / "target_blank.csv", index=False)
+    test.drop(columns="PassengerId").to_csv(tmp_path / "test_no_id.csv", index=False)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a_file").write_text("not a directory")
+    (tmp_path / "bad_model.json").write_text("{not json")
+    features = tn.Features()
+    X, y = features.fit_transform(train)
+    from titanic_nn.fitted import FittedModel
+
+    tn.save_model(FittedModel(features, tn.Linear(), np.linalg.lstsq(X, y, rcond=None)[0]), tmp_path / "model.json")
+    return tmp_path
+
+
+BAD_INPUTS = [
+    # (case, argv, exit code, the words the one line must hold)
+    ("missing train file", ["fit", "--train", "nope.csv"], 1, "nope.csv: no such file"),
+    ("missing test file", ["fit", "--test", "nope.csv"], 1, "nope.csv: no such file"),
+    ("train is a directory", ["fit", "--train", "folder"], 1, "folder: is a directory"),
+    ("unreadable (binary) train", ["fit", "--train", "binary.csv"], 1, "binary.csv: is a binary file"),
+    ("empty csv", ["fit", "--train", "empty.csv"], 1, "empty.csv: the file is empty"),
+    ("header-only csv", ["fit", "--train", "header.csv"], 1, "header.csv: has a header but no data rows"),
+    ("missing column", ["fit", "--train", "no_age.csv"], 1, "no_age.csv: missing column Age"),
+    ("missing id column in test", ["fit", "--test", "test_no_id.csv"], 1, "test_no_id.csv: missing column PassengerId"),
+    ("non-numeric value", ["fit", "--train", "text_age.csv"], 1, "column Age must be numeric, but data row 3 (line 4) holds 'old'"),
+    ("target not 0/1", ["fit", "--train", "target_two.csv"], 1, "target Survived must be 0 or 1, but line 3 holds 2"),
+    ("NaN target", ["fit", "--train", "target_blank.csv"], 1, "target Survived is blank in 1 row(s), first on line 5"),
+    ("unknown method", ["fit", "--method", "adam"], 2, "argument --method: invalid choice: 'adam'"),
+    ("unknown preset", ["fit", "--preset", "kaggle"], 2, "argument --preset: invalid choice"),
+    ("unknown model", ["fit", "--model", "forest"], 2, "argument --model: invalid choice"),
+    ("unknown missing rule", ["fit", "--missing", "mean"], 2, "argument --missing: invalid choice"),
+    ("unknown output", ["fit", "--output", "softmax"], 2, "argument --output: invalid choice"),
+    ("unknown option", ["fit", "--epoch", "3"], 2, "unrecognized arguments: --epoch"),
+    ("unknown command", ["train"], 2, "invalid choice: 'train'"),
+    ("valid-frac 0", ["fit", "--valid-frac", "0"], 2, "0 is outside (0, 1)"),
+    ("valid-frac 1", ["fit", "--valid-frac", "1"], 2, "1 is outside (0, 1)"),
+    ("valid-frac 1.5", ["fit", "--valid-frac", "1.5"], 2, "1.5 is outside (0, 1)"),
+    ("valid-frac negative", ["fit", "--valid-frac=-0.2"], 2, "-0.2 is outside (0, 1)"),
+    ("valid-frac not a number", ["fit", "--valid-frac", "half"], 2, "'half' is not a number"),
+    ("epochs 0", ["fit", "--method", "gd", "--epochs", "0"], 2, "argument --epochs: 0 must be 1 or more"),
+    ("negative lr", ["fit", "--method", "gd", "--lr=-1"], 2, "argument --lr: -1 must be above 0"),
+    ("infinite lr", ["fit", "--method", "gd", "--lr", "inf"], 2, "argument --lr: inf is not a finite number"),
+    ("bad layers", ["fit", "--layers", "4,x"], 2, "'4,x' is not a comma-separated list of widths"),
+    ("bad device", ["fit", "--method", "gd", "--device", "tpu"], 2, "'tpu' is not a device"),
+    ("lr without gd", ["fit", "--lr", "0.1"], 2, "--lr set gradient descent; add --method gd"),
+    ("hidden and layers", ["fit", "--hidden", "3", "--layers", "2,2"], 2, "give --hidden"),
+    ("columns without a target", ["fit", "--train", "train.csv", "--continuous", "Age"], 2, "name its 0/1 column with --target"),
+    ("own schema without --train", ["fit", "--target", "Alive", "--continuous", "Age"], 2, "give it with --train"),
+    ("diverging lr", ["fit", "--method", "gd", "--lr", "1e6", "--epochs", "60", "--restarts", "1", "--quiet"], 1, "use a smaller learning rate (--lr)"),
+    ("diverging lr, finite but far above the start", ["fit", "--method", "gd", "--lr", "50", "--epochs", "60", "--restarts", "1", "--quiet"], 1, "lr=50); use a smaller learning rate (--lr)"),
+    ("output is the input", ["predict", "model.json", "--input", "test.csv", "--out", "test.csv"], 1, "test.csv: is an input of this run"),
+    ("output is the model", ["predict", "model.json", "--out", "model.json"], 1, "model.json: is an input of this run"),
+    ("workbook over the training file", ["workbook", "--models", "model.json", "--train", "train.csv", "--out", "train.csv"], 1, "train.csv: is an input of this run"),
+    ("out is a file", ["fit", "--out", "a_file"], 1, "a_file: is a file, not a directory"),
+    ("out cannot be created", ["fit", "--out", "a_file/sub"], 1, "a_file/sub: cannot write there"),
+    ("predict out is a directory", ["predict", "model.json", "--out", "folder"], 1, "folder: is a directory; give the path of a file"),
+    ("predict out in a missing directory", ["predict", "model.json", "--out", "no/such/s.csv"], 1, "because no/such does not exist"),
+    ("missing model file", ["predict", "nope.json"], 1, "nope.json: no such file"),
+    ("model file is a directory", ["predict", "folder"], 1, "folder: is a directory"),
+    ("schema file is a directory", ["fit", "--train", "train.csv", "--schema", "folder"], 1, "folder: is a directory"),
+    ("model file is not a model", ["predict", "bad_model.json"], 1, "bad_model.json"),
+    ("verify a missing workbook", ["verify", "nope.xlsx"], 1, "nope.xlsx: no such file"),
+    ("verify a csv", ["verify", "train.csv"], 1, "train.csv: is not an .xlsx workbook"),
+    ("import a missing workbook", ["import", "nope.xlsx", "--out", "imported"], 1, "nope.xlsx: no such file"),
+]
+
+
+@pytest.mark.parametrize("argv, code, message", [case[1:] for case in BAD_INPUTS], ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input(bad_inputs, monkeypatch, argv, code, message):
+    monkeypatch.chdir(bad_inputs)
+    before = snapshot(bad_inputs)
+    result = run(argv)
+    assert result.code == code, result.err
+    assert result.err.count("\n") == 1, result.err  # one line
+    line = result.err.strip()
+    assert "Traceback" not in line
+    assert line.startswith("titanic-nn"), line
+    assert message in line
+    # the fix is named: every message says what to do, or points at the help
+    assert ";" in line or "--help" in line
+    assert snapshot(bad_inputs) == before  # no output, partial or not, and every input untouched
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_a_file_without_read_permission(tmp_path, titanic):
+    train, _ = titanic
+    train.to_csv(tmp_path / "train.csv", index=False)
+    (tmp_path / "train.csv").chmod(0)
+    result = run(["fit", "--train", tmp_path / "train.csv", "--out", tmp_path / "out"])
+    assert result.code == 1
+    assert "train.csv: cannot be read (Permission denied); check its permissions" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
+
+
+def test_bad_input_in_a_subprocess(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    done = run_subprocess(["fit", "--train", "empty.csv"], tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == "titanic-nn: error: empty.csv: the file is empty; a CSV needs a header line and at least one data row\n"
+    done = run_subprocess(["fit", "--valid-frac", "2"], tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv"]
+
+
+# -- as a real program ---------------------------------------------------------------------------------
+
+
+def test_help_is_fast_and_imports_nothing_heavy(tmp_path):
+    probe = (
+        "import sys\n"
+        "from titanic_nn.cli import main\n"
+        "code = main(['--help'])\n"
+        "main(['fit', '--help'])\n"
+        "heavy = sorted(m for m in ('numpy', 'pandas', 'torch', 'scipy') if m in sys.modules)\n"
+        "assert code == 0 and heavy == [], heavy\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, timeout=60)
+    timings = []
+    for _ in range(5):  # the best of five, so a busy machine does not fail it
+        started = time.perf_counter()
+        done = run_subprocess(["--help"], tmp_path, timeout=60)
+        timings.append(time.perf_counter() - started)
+        assert done.returncode == 0 and "usage: titanic-nn" in done.stdout
+    assert min(timings) < 0.5, timings
+
+
+def test_version_as_a_program(tmp_path):
+    done = run_subprocess(["--version"], tmp_path, timeout=60)
+    assert (done.returncode, done.stdout) == (0, f"titanic-nn {tn.__version__}\n")
+    script = shutil.which("titanic-nn")
+    if script:  # the console script, where the package is installed
+        done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+        assert done.stdout == f"titanic-nn {tn.__version__}\n"
+
+
+def test_ctrl_c_leaves_no_output(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "titanic_nn", "fit", "--out", "out", "--method", "gd", "--epochs", "1000000"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout.readline().startswith("training linear")
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == "titanic-nn: interrupted; no partial output was left"
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_real_run(tmp_path, titanic):
+    _, test = titanic
+    done = run_subprocess(["fit", "--out", "out", *FAST_GD], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert list(table_rows(done.stdout)) == ["linear", "nnet", "mmult"]
+    assert_kaggle_submission(tmp_path / "out" / "submission.csv", test)
+    assert {"titanic.xlsx", *MODEL_FILES} <= {p.name for p in (tmp_path / "out").iterdir()}
