@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 import titanic_nn as tn
-from titanic_nn.cli import main, results_table
+from titanic_nn.cli import main
+from titanic_nn.commands import results_table
 from titanic_nn.plots import plotting_available
 from titanic_nn.summary import LESSON_LINEAR_COEFFICIENTS
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TitanicNNError", "DataError", "TrainingDivergedError", "SpreadsheetEngineError"]
+__all__ = ["TitanicNNError", "DataError", "TrainingDivergedError", "SpreadsheetEngineError", "UsageError"]
 
 
 class TitanicNNError(Exception):
@@ -19,3 +19,7 @@ class TrainingDivergedError(TitanicNNError, ArithmeticError):
 
 class SpreadsheetEngineError(TitanicNNError, RuntimeError):
     """LibreOffice is missing or failed to recalculate a workbook."""
+
+
+class UsageError(TitanicNNError):
+    """Command-line options that do not fit together (exit code 2, like argparse's own errors)."""
