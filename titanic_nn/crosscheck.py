@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from . import excel
 from .cells import Sheet

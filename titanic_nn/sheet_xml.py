@@ -1,10 +1,16 @@
 """Writes a `Sheet` as OOXML rows straight into an XlsxWriter worksheet, fast enough for 100,000-row sheets.
 
 XlsxWriter's write_formula costs tens of microseconds a cell (it rescans every formula for newer
-functions); this writes the same <row>/<c> elements column by column, a block of rows at a time,
-into the row buffer XlsxWriter keeps in constant_memory mode. It relies on that mode's internals
-(`fh`, `_check_dimensions`, `Format._get_xf_index`): XlsxWriter still writes everything around the
-rows (styles, widths, panes, names, charts) and the rows it does not see are copied as they are.
+functions); this writes the same <row>/<c> elements, a block of rows at a time, into the row buffer
+XlsxWriter keeps in constant_memory mode. It relies on that mode's internals (`fh`,
+`_check_dimensions`, `Format._get_xf_index`): XlsxWriter still writes everything around the rows
+(styles, widths, panes, names, charts) and the rows it does not see are copied as they are.
+
+Per-cell Python work is what a long sheet costs, so a block of rows is rendered column by column:
+each column becomes a fragment of one row template (its letter, style and formula, with the row
+number as "{0}") plus a list of per-row texts (its cached numbers, formatted a whole column at a time),
+and every row is then a single `str.format` of that template. Cells that fit no template (blanks,
+shifted formulas, array anchors, rows shared with single cells) are written one by one, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ from .cells import Column, Sheet
 __all__ = ["write_sheet", "CHUNK_ROWS"]
 
 CHUNK_ROWS = 4096  # rows rendered at once: bounds memory whatever the sheet's length
+
+# Whole numbers below this are written by str(int) (exact: float64 holds every integer up to 2**53).
+_WHOLE_LIMIT = 2.0**53
+# Whole numbers spanning at most this many values are looked up in a table of their texts.
+_TABLE_SPAN = 1 << 16
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -46,18 +57,54 @@ def _number(value: Any) -> str | None:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _number_texts(block: np.ndarray) -> list[str]:
+    """`_number` of every value of a finite float64 array, without a Python call per whole number.
+
+    repr gives the shortest text that reads back as the same float64, and only whole numbers end in
+    ".0", so a fractional value's repr is used as it is, and whole ones (most feature cells: 0/1
+    dummies, counts) come from str(int), through a table when their range is small.
+    """
+    integral = np.floor(block) == block
+    if not integral.any():
+        return list(map(repr, block.tolist()))
+    # -0.0 keeps its sign ("-0") and huge whole numbers their exponent form: both through `_number`
+    whole = integral & (np.abs(block) < _WHOLE_LIMIT) & ~((block == 0) & np.signbit(block))
+    texts = np.empty(len(block), dtype=object)
+    if whole.any():
+        ints = block[whole].astype(np.int64)
+        low, high = int(ints.min()), int(ints.max())
+        if high - low < _TABLE_SPAN:
+            table = np.array([str(i) for i in range(low, high + 1)], dtype=object)
+            texts[whole] = table[ints - low]
+        else:
+            texts[whole] = list(map(str, ints.tolist()))
+    fraction = ~integral
+    if fraction.any():
+        texts[fraction] = list(map(repr, block[fraction].tolist()))
+    odd = integral & ~whole
+    if odd.any():
+        texts[odd] = [_number(v) for v in block[odd].tolist()]
+    return texts.tolist()
+
+
 def _style(styles: dict[str, Any], name: str | None) -> str:
     return "" if name is None else f' s="{styles[name]._get_xf_index()}"'
 
 
-def _value_cell(ref: str, style: str, value: Any) -> str:
+def _value_rest(style: str, value: Any) -> str | None:
+    """A value cell's XML after its reference (style, type, content); None for a blank, which is left out."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+        return None
     if isinstance(value, str):
         space = ' xml:space="preserve"' if value != value.strip() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+        return f'{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
     text = _number(value)
-    return "" if text is None else f'<c r="{ref}"{style}><v>{text}</v></c>'
+    return None if text is None else f"{style}><v>{text}</v></c>"
+
+
+def _value_cell(ref: str, style: str, value: Any) -> str:
+    rest = _value_rest(style, value)
+    return "" if rest is None else f'<c r="{ref}"{rest}'
 
 
 def _formula_cell(ref: str, style: str, formula: str, value: Any, array_ref: str | None = None) -> str:
@@ -69,45 +116,78 @@ def _formula_cell(ref: str, style: str, formula: str, value: Any, array_ref: str
     return f'<c r="{ref}"{style}><f{kind}>{formula}</f>{cached}</c>'
 
 
-def _column_cells(column: Column, rows: range, offset: int, styles: dict[str, Any]) -> list[str]:
-    """The XML of `column`'s cells in `rows` (1-based); `offset` is the index of rows[0] in its values."""
-    letter = excel.column_letter(column.col)
-    plain = _style(styles, column.style)
-    marked = _style(styles, "filled")
-    values = column.values
-    chunk = list(values[offset : offset + len(rows)]) if values is not None else [None] * len(rows)
-    if isinstance(values, np.ndarray):
-        chunk = values[offset : offset + len(rows)].tolist()
-    if column.highlight is not None:
-        flags = column.highlight[offset : offset + len(rows)]
-        style_of = [marked if flag else plain for flag in flags]
-    else:
-        style_of = [plain] * len(rows)
-    if column.formula is None and column.array_formula is None and isinstance(values, np.ndarray) and column.highlight is None:
-        block = values[offset : offset + len(rows)]
-        if block.dtype == np.float64 and np.isfinite(block).all():
-            numbers = [text[:-2] if text.endswith(".0") else text for text in map(repr, block.tolist())]
-            return [f'<c r="{letter}{r}"{plain}><v>{v}</v></c>' for r, v in zip(rows, numbers)]
-    if column.formula is not None and isinstance(values, np.ndarray) and column.highlight is None:
-        block = values[offset : offset + len(rows)]
-        if np.isfinite(block).all():
-            # the hot path (every model column): one f-string per cell, no per-value type checks
-            parts = _escape(column.formula).split(excel.ROW)
-            numbers = [text[:-2] if text.endswith(".0") else text for text in map(repr, block.tolist())]
-            return [
-                f'<c r="{letter}{r}"{plain}><f>{str(r + column.shift).join(parts)}</f><v>{v}</v></c>'
-                for r, v in zip(rows, numbers)
-            ]
-    if column.formula is not None:
-        parts = _escape(column.formula).split(excel.ROW)
-        return [
-            _formula_cell(f"{letter}{r}", s, str(r + column.shift).join(parts), v)
-            for r, s, v in zip(rows, style_of, chunk)
-        ]
-    cells = [_value_cell(f"{letter}{r}", s, v) for r, s, v in zip(rows, style_of, chunk)]
-    if column.array_formula is not None and offset == 0:
-        cells[0] = _formula_cell(f"{letter}{rows[0]}", style_of[0], _escape(column.array_formula), chunk[0], column.array_ref)
-    return cells
+class _ColumnXml:
+    """One column's cells: its letter, styles and formula prepared once for the whole sheet."""
+
+    def __init__(self, column: Column, styles: dict[str, Any]) -> None:
+        self.column = column
+        self.letter = excel.column_letter(column.col)
+        self.plain = _style(styles, column.style)
+        self.marked = _style(styles, "filled")
+        self.parts = None if column.formula is None else _escape(column.formula).split(excel.ROW)
+
+    def cell(self, row: int, index: int) -> str:
+        """The XML of the cell in `row` (1-based), the column's value `index`; "" for a blank value cell."""
+        column = self.column
+        ref = f"{self.letter}{row}"
+        value = None if column.values is None else column.values[index]
+        style = self.marked if column.highlight is not None and column.highlight[index] else self.plain
+        if self.parts is not None:
+            return _formula_cell(ref, style, str(row + column.shift).join(self.parts), value)
+        if column.array_formula is not None and index == 0:
+            return _formula_cell(ref, style, _escape(column.array_formula), value, column.array_ref)
+        return _value_cell(ref, style, value)
+
+    def fragment(self, rows: range, offset: int, slot: int) -> tuple[str, list[list[str]]]:
+        """This column's part of the row template for `rows` (values from `offset`), and the texts filling its slots.
+
+        Slots are numbered from `slot`; "{0}" is the row number. Literal braces are doubled for str.format.
+        """
+        column = self.column
+        stop = offset + len(rows)
+        block = None if column.values is None else column.values[offset:stop]
+        flags = None if column.highlight is None else column.highlight[offset:stop]
+        ref = f'<c r="{self.letter}{{0}}"'
+        numeric = isinstance(block, np.ndarray) and block.dtype == np.float64 and bool(np.isfinite(block).all())
+        if numeric and (self.parts is None or column.shift == 0):
+            slots = []
+            if flags is None:
+                style = self.plain
+            else:
+                style = f"{{{slot}}}"
+                slots.append(np.where(flags, self.marked, self.plain).tolist())
+            formula = "" if self.parts is None else "<f>" + "{0}".join(_braced(p) for p in self.parts) + "</f>"
+            slots.append(_number_texts(block))
+            return f"{ref}{style}>{formula}<v>{{{slot + len(slots) - 1}}}</v></c>", slots
+        if block is not None and self.parts is None:
+            rests = _value_rests(block, flags, self.plain, self.marked)
+            if rests is not None:
+                return f"{ref}{{{slot}}}", [rests]
+        return f"{{{slot}}}", [[self.cell(row, offset + i) for i, row in enumerate(rows)]]
+
+
+def _braced(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _value_rests(block: Any, flags: Any, plain: str, marked: str) -> list[str] | None:
+    """`_value_rest` of each value, once per distinct text or integer; None when a value is blank."""
+    # raw columns repeat a few levels, so each is rendered once; floats are not cached, since 0.0 == -0.0
+    # would share a key (and text) though their texts differ
+    seen: dict[tuple[Any, bool], str] = {}
+    rests = []
+    marks = [False] * len(block) if flags is None else flags.tolist()
+    for value, mark in zip(block.tolist() if isinstance(block, np.ndarray) else block, marks):
+        kind = type(value)
+        rest = seen.get((value, mark)) if kind is str or kind is int else None
+        if rest is None:
+            rest = _value_rest(marked if mark else plain, value)
+            if rest is None:
+                return None
+            if kind is str or kind is int:
+                seen[(value, mark)] = rest
+        rests.append(rest)
+    return rests
 
 
 def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
@@ -126,12 +206,17 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
         )
         loose[single.row].append((single.col, xml))
 
-    columns = sorted(sheet.columns, key=lambda c: c.col)
-    used_cols = [c.col for c in columns] + [col for cells in loose.values() for col, _ in cells]
+    columns = [_ColumnXml(c, styles) for c in sorted(sheet.columns, key=lambda c: c.col)]
+    used_cols = [c.column.col for c in columns] + [col for cells in loose.values() for col, _ in cells]
     last_row = max([sheet.last_row if columns and sheet.n_rows else 0, *loose])
     # XlsxWriter's <dimension> and its "sheet has data" test come from these bounds
     worksheet._check_dimensions(min(loose) - 1 if loose else sheet.first_row - 1, min(used_cols))
     worksheet._check_dimensions(last_row - 1, max(used_cols))
+
+    # rows written one cell at a time: those shared with single cells, and the array formulas' anchor row
+    special = set(loose)
+    if any(c.column.array_formula is not None for c in columns):
+        special.add(sheet.first_row)
 
     out = worksheet.fh
     for row in sorted(r for r in loose if r < sheet.first_row):
@@ -139,18 +224,31 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
     if columns and sheet.n_rows:
         for start in range(0, sheet.n_rows, CHUNK_ROWS):
             rows = range(sheet.first_row + start, sheet.first_row + min(start + CHUNK_ROWS, sheet.n_rows))
-            rendered = [_column_cells(c, rows, start, styles) for c in columns]
-            lines = []
-            for i, row in enumerate(rows):
-                if row in loose:
-                    cells = [(c.col, cells[i]) for c, cells in zip(columns, rendered)] + loose[row]
-                    lines.append(_row(row, cells))
-                else:
-                    lines.append(f'<row r="{row}">' + "".join(cells[i] for cells in rendered) + "</row>")
-            out.write("".join(lines))
+            out.write(_render_rows(columns, rows, start, loose, special))
     for row in sorted(r for r in loose if r > sheet.last_row or not sheet.n_rows):
         if row >= sheet.first_row:
             out.write(_row(row, loose[row]))
+
+
+def _render_rows(
+    columns: list[_ColumnXml], rows: range, offset: int, loose: dict[int, list[tuple[int, str]]], special: set[int]
+) -> str:
+    """The XML of `rows` (values from `offset`): one template per block, special rows cell by cell."""
+    pieces, slots = ['<row r="{0}">'], []
+    for column in columns:
+        piece, texts = column.fragment(rows, offset, len(slots) + 1)
+        pieces.append(piece)
+        slots += texts
+    pieces.append("</row>")
+    template = "".join(pieces).format
+    lines = []
+    for i, (row, texts) in enumerate(zip(rows, zip(*slots))):
+        if row in special:
+            cells = [(c.column.col, c.cell(row, offset + i)) for c in columns] + loose.get(row, [])
+            lines.append(_row(row, cells))
+        else:
+            lines.append(template(str(row), *texts))
+    return "".join(lines)
 
 
 def _row(row: int, cells: Iterable[tuple[int, str]]) -> str:

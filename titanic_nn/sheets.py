@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from .data import as_numbers
 from .features import Features, level_key
 from .fitted import FittedModel
 from .layout import (
-    FIRST_ROW, HEADER_ROW, MAX_ROW, SCORE_ROW, TEST_SHEET, SUBMISSION_SHEET,
+    FIRST_ROW, MAX_ROW, SCORE_ROW, TEST_SHEET, SUBMISSION_SHEET,
     DataColumns, ParamBlock, data_columns, place_params,
 )
 from .metrics import EPS, LOSSES, accuracy
@@ -63,10 +63,21 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
         out[spec.column] = as_numbers(column, source="data").astype(np.float64)
     for spec in schema.categorical:
         column = frame[spec.column].reset_index(drop=True).fillna(features.fill_values_[spec.column])
-        out[spec.column] = column.map(level_key).astype(object)
+        out[spec.column] = _level_keys(column)
     if schema.target in leading:
         out[schema.target] = as_numbers(out[schema.target], source="data").astype(np.float64)
     return out[[*leading, *inputs]], filled
+
+
+def _level_keys(column: pd.Series) -> pd.Series:
+    """`level_key` of every value, computed once per distinct value (a column repeats a few levels)."""
+    codes, uniques = pd.factorize(column)
+    if (codes < 0).any():  # a blank left: map value by value
+        return column.map(level_key).astype(object)
+    # values equal for factorize (1, 1.0, True) have equal level keys, so one key per group is exact
+    keys = np.empty(len(uniques), dtype=object)
+    keys[:] = [level_key(v) for v in uniques]
+    return pd.Series(keys[codes], index=column.index, dtype=object)
 
 
 def case_sensitive_columns(features: Features, frames: Sequence[pd.DataFrame]) -> dict[str, bool]:
@@ -109,14 +120,19 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     return data, place_params(model, features.feature_names_, loss_col + 2), loss_col
 
 
-def model_sheet(fitted: FittedModel, frame: pd.DataFrame, filled: pd.DataFrame, exact: dict[str, bool]) -> ModelSheet:
-    """The lesson layout: raw columns, Max row, feature formulas, model columns, loss; parameters on the right."""
+def model_sheet(
+    fitted: FittedModel, frame: pd.DataFrame, filled: pd.DataFrame, exact: dict[str, bool], X: np.ndarray | None = None
+) -> ModelSheet:
+    """The lesson layout: raw columns, Max row, feature formulas, model columns, loss; parameters on the right.
+
+    `X` is `fitted.features.transform(frame)` when the caller has it already.
+    """
     features, model = fitted.features, fitted.model
     target = features.schema_.target
     n = len(frame)
     first, last = FIRST_ROW, FIRST_ROW + n - 1
     data = data_columns(features, [target])
-    X = features.transform(frame)
+    X = features.transform(frame) if X is None else X
     y = frame[target].to_numpy(dtype=np.float64)
     sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled))
 
@@ -272,7 +288,9 @@ def build_sheets(
 ) -> tuple[list[ModelSheet], list[Sheet]]:
     """Every data sheet: the model sheets, then (with test rows) the test and submission sheets."""
     exact = exact or {}
-    model_sheets = [model_sheet(fit, train_frame, train_filled, exact) for fit in fits]
+    # the models share one fitted Features: transform the training rows once, not once per model
+    X = fits[0].features.transform(train_frame)
+    model_sheets = [model_sheet(fit, train_frame, train_filled, exact, X) for fit in fits]
     others: list[Sheet] = []
     if test_frame is not None:
         note = filled_note(fits[0].features, test_frame, test_filled)

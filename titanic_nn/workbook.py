@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
-import xlsxwriter
 
-from . import excel, metadata
+from . import excel, metadata, package
 from .about import about_lines
 from .atomic import atomic_path
 from .errors import DataError, TitanicNNError
@@ -83,7 +82,7 @@ def write_workbook(
     )
     histories = [(fit.name, fit.training["history"]) for fit in fits if _has_history(fit)]
     with atomic_path(path) as temporary:
-        book = xlsxwriter.Workbook(str(temporary), {"constant_memory": True, "in_memory": False})
+        book = package.Workbook(temporary, {"constant_memory": True, "in_memory": False})
         book.set_properties({"created": CREATED, "title": "titanic-nn workbook"})
         book.set_calc_mode("auto")  # and XlsxWriter writes fullCalcOnLoad="1": Excel recomputes on open
         styles = {name: book.add_format(props) for name, props in STYLES.items()}
