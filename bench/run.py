@@ -1,0 +1,166 @@
+"""The benchmark table: titanic-nn beside what a user would pick instead, each figure a median, each comparison a ratio.
+
+    python bench/run.py            # every section
+    python bench/run.py --quick    # fewer repeats and smaller sizes, for a smoke run
+
+Sections: (1) fit time and loss per model and method beside scikit-learn; (2) `titanic-nn fit` end
+to end beside a plain scikit-learn script; (3) gradient-descent throughput beside the lesson's loop;
+(4) workbook writing beside a plain openpyxl writer; (5) LibreOffice verify time; (6) `--help` time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from common import ROOT, median_seconds, print_table, time_command  # noqa: E402
+
+
+def fit_section(repeat: int) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    import titanic_nn as tn
+
+    train, _ = tn.load_titanic()
+    X, y = tn.Features().fit_transform(train)
+    rows = []
+    peers = {
+        "LinearRegression": lambda: LinearRegression(fit_intercept=False).fit(X, y),
+        "LogisticRegression": lambda: LogisticRegression(max_iter=1000).fit(X[:, :-1], y),
+        "MLPClassifier(2,)": lambda: MLPClassifier(hidden_layer_sizes=(2,), max_iter=2000, random_state=0).fit(X[:, :-1], y),
+    }
+    peer_seconds = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for name, fit in peers.items():
+            seconds, fitted = median_seconds(fit, repeat)
+            pred = fitted.predict(X) if name == "LinearRegression" else fitted.predict_proba(X[:, :-1])[:, 1]
+            peer_seconds[name] = seconds
+            rows.append([name, "sklearn", seconds, tn.mse(pred, y), tn.accuracy(pred, y), ""])
+    baseline = {"linear": "LinearRegression", "nnet": "MLPClassifier(2,)", "mmult": "MLPClassifier(2,)"}
+    for model in (tn.Linear(), tn.TwoReLU(), tn.MatMulNet(hidden=2)):
+        for method, fit in (("solver", tn.fit_solver), ("gd", tn.fit_gd)):
+            seconds, result = median_seconds(lambda: fit(model, X, y, seed=0, progress=False), repeat)
+            pred = model.predict(X, result.params)
+            peer = baseline[model.kind]
+            rows.append([model.kind, method, seconds, result.loss, tn.accuracy(pred, y),
+                         f"{seconds / peer_seconds[peer]:.2f}x {peer}"])
+    print_table("(1) Fit time and final training loss on the 712 lesson rows (mean squared error of the prediction or probability)",
+                ["model", "method", "seconds", "mse", "accuracy", "time vs peer"], rows)
+
+
+def end_to_end_section(repeat: int) -> None:
+    cli = shutil.which("titanic-nn")
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_cmd = [cli, "fit", "--quiet", "--out", f"{tmp}/ours"] if cli else [sys.executable, "-m", "titanic_nn", "fit", "--quiet", "--out", f"{tmp}/ours"]
+        peer_cmd = [sys.executable, str(ROOT / "bench" / "sklearn_script.py"), "--out", f"{tmp}/peer"]
+        ours = time_command(ours_cmd, repeat)
+        peer = time_command(peer_cmd, repeat)
+    print_table("(2) End to end: CSVs in, submission out (target: titanic-nn at most 1.5x)",
+                ["command", "seconds", "ratio"],
+                [["titanic-nn fit", ours, f"{ours / peer:.2f}x"], ["scikit-learn script", peer, "1.00x"]])
+
+
+def gd_throughput_section(repeat: int, rows: int = 1_000_000, epochs: int = 50) -> None:
+    import statistics
+
+    from gd_throughput import baseline_seconds, fit_gd_seconds, synthetic
+
+    X, y = synthetic(rows, 10)
+    work = rows * epochs
+    table = []
+    for kind in ("linear", "mmult"):
+        baseline_seconds(kind, X[:1000], y[:1000], 2, 0.01, "cpu")  # warm the thread pools and allocator
+        fit_gd_seconds(kind, X[:1000], y[:1000], 2, 0.01, "cpu")
+        base, fast = [], []
+        for _ in range(repeat):  # interleaved, so a burst of load hits both alike
+            base.append(baseline_seconds(kind, X, y, epochs, 0.01, "cpu"))
+            fast.append(fit_gd_seconds(kind, X, y, epochs, 0.01, "cpu"))
+        b, f = statistics.median(base), statistics.median(fast)
+        name = "Linear" if kind == "linear" else "MatMulNet(hidden=2)"
+        table.append([name, f"{work / b:,.0f}", f"{work / f:,.0f}", f"{b / f:.2f}x"])
+    print_table(f"(3) Gradient-descent throughput, {rows:,} rows x 10 features, {epochs} epochs, CPU, one start (target: 2.5x)",
+                ["model", "lesson loop rows/s/epoch", "fit_gd rows/s/epoch", "ratio"], table)
+
+
+def workbook_section(repeat: int, sizes: tuple[int, ...] = (712, 10_000, 100_000), baseline_max: int = 100_000) -> None:
+    import titanic_nn as tn
+    from workbook_write import openpyxl_baseline, peak_mb, rows_of, three_models
+
+    train_all, test = tn.load_titanic()
+    table = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            train = rows_of(train_all, n)
+            fits = three_models(train)
+            target = Path(folder) / f"w{n}.xlsx"
+            ours, _ = median_seconds(lambda: tn.write_workbook(target, fits, train, test), repeat)
+            memory = peak_mb(lambda: tn.write_workbook(target, fits, train, test))
+            if n <= baseline_max:  # minutes and gigabytes at 100,000 rows: one run
+                base, _ = median_seconds(lambda: openpyxl_baseline(Path(folder) / "b.xlsx", fits, train, test), 1 if n > 10_000 else repeat)
+                versus = [base, f"{base / ours:.1f}x"]
+            else:
+                versus = ["-", "-"]
+            table.append([f"{n:,}", ours, f"{memory:.0f} MB", *versus])
+    print_table("(4) Workbook writing, three models plus the test sheet (target at 100,000 rows: <= 10 s, < 300 MB, >= 2.5x)",
+                ["rows", "write_workbook s", "peak memory", "openpyxl cell-by-cell s", "ratio"], table)
+
+
+def verify_section(repeat: int, sizes: tuple[int, ...] = (712, 10_000)) -> None:
+    import titanic_nn as tn
+    from workbook_write import rows_of, three_models
+
+    train_all, test = tn.load_titanic()
+    table = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            train = rows_of(train_all, n)
+            path = tn.write_workbook(Path(folder) / f"w{n}.xlsx", three_models(train), train, test)
+            seconds, report = median_seconds(lambda: tn.verify(path), repeat)
+            table.append([f"{n:,}", seconds, report.cells_checked, report.ok])
+    print_table("(5) LibreOffice verify (recalculation forced, every computed cell compared)",
+                ["rows", "seconds", "cells checked", "ok"], table)
+
+
+def help_section(repeat: int) -> None:
+    cli = shutil.which("titanic-nn")
+    argv = [cli, "--help"] if cli else [sys.executable, "-m", "titanic_nn", "--help"]
+    seconds = time_command(argv, repeat)
+    print_table("(6) `titanic-nn --help` (target: under 0.5 s)", ["command", "seconds"], [["titanic-nn --help", seconds]])
+
+
+SECTIONS = {
+    "fit": fit_section,
+    "e2e": end_to_end_section,
+    "gd": gd_throughput_section,
+    "workbook": workbook_section,
+    "verify": verify_section,
+    "help": help_section,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append", help="run only these sections")
+    args = parser.parse_args(argv)
+    repeat = 3 if args.quick else 5
+    for name in args.only or SECTIONS:
+        if name == "workbook" and args.quick:
+            workbook_section(repeat, baseline_max=10_000)
+        elif name == "help":
+            help_section(repeat * 2)
+        else:
+            SECTIONS[name](repeat)
+
+
+if __name__ == "__main__":
+    main()
