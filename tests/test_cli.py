@@ -23,7 +23,7 @@ import titanic_nn as tn
 from titanic_nn.cli import main
 from titanic_nn.commands import results_table
 from titanic_nn.plots import plotting_available
-from titanic_nn.summary import LESSON_LINEAR_COEFFICIENTS
+from titanic_nn.lesson import LESSON_LINEAR_COEFFICIENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small settings where the point is the plumbing, not the training quality.
@@ -636,7 +636,10 @@ def test_ctrl_c_leaves_no_output(tmp_path):
         _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130
+    # 130 from main; or killed by SIGINT itself (the shell shows 130 for both), which CPython does at
+    # exit when the interrupt landed in code that torch's import runs through exec, even though
+    # main handled it
+    assert process.returncode in (130, -signal.SIGINT)
     assert stderr.splitlines()[-1] == "titanic-nn: interrupted; no partial output was left"
     assert "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import titanic_nn as tn
-from titanic_nn.summary import LESSON_LINEAR_COEFFICIENTS
+from titanic_nn.lesson import LESSON_LINEAR_COEFFICIENTS
 
 LESSON_NAMES = ["SibSp", "Parch", "Age_N", "log_Fare", "Pclass_1", "Pclass_2", "Embark_S", "Embark_C", "Male", "Ones"]
 

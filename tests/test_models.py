@@ -95,7 +95,7 @@ def test_two_relu_and_matmul_net_agree_on_the_same_matrix():
 
 
 def test_the_lesson_linear_coefficients_give_excels_loss():
-    from titanic_nn.summary import LESSON_LINEAR_COEFFICIENTS
+    from titanic_nn.lesson import LESSON_LINEAR_COEFFICIENTS
 
     train, _ = tn.load_titanic()
     Xt, yt = tn.Features().fit_transform(train)

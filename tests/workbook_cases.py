@@ -6,7 +6,7 @@ import pandas as pd
 
 import titanic_nn as tn
 from titanic_nn.fitted import FittedModel
-from titanic_nn.summary import LESSON_LINEAR_COEFFICIENTS
+from titanic_nn.lesson import LESSON_LINEAR_COEFFICIENTS
 
 GD_HISTORY = {"method": "gd", "history": {"train": [0.25, 0.2, 0.17, 0.15], "valid": [0.26, 0.22, 0.2, 0.19]}}
 

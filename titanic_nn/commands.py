@@ -96,10 +96,9 @@ def _schema(args: argparse.Namespace) -> tuple["Schema", str, bool]:
 
 
 def _check_input_file(path: Path, what: str) -> None:
-    if not path.exists():
-        raise DataError(f"{path}: no such file (given as {what}); check the path")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory (given as {what}); give the path of a file inside it")
+    from .data import existing_file
+
+    existing_file(path, what=f"a file (given as {what})", hint=f"check the path given as {what}")
 
 
 def _read(path: Path, what: str, schema: "Schema", *, with_target: bool, with_id: bool) -> "pd.DataFrame":

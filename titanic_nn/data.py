@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["as_numbers", "data_path", "load_titanic", "read_csv"]
+__all__ = ["as_numbers", "data_path", "existing_file", "load_titanic", "read_csv"]
 
 BUNDLED_FILES = ("train.csv", "test.csv", "gender_submission.csv")
 
@@ -32,6 +32,16 @@ def load_titanic() -> tuple[pd.DataFrame, pd.DataFrame]:
     return read_csv(data_path("train.csv")), read_csv(data_path("test.csv"))
 
 
+def existing_file(path: str | Path, *, what: str = "a CSV file", hint: str = "check the path") -> Path:
+    """`path` as a Path when it names a file; a DataError saying what it is otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file; {hint}")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give the path of {what} inside it")
+    return path
+
+
 def read_csv(
     path: str | Path,
     *,
@@ -43,11 +53,7 @@ def read_csv(
     `required` columns must all be present (every missing one is named); `numeric` columns that are
     present must hold numbers or blanks (the first bad value is named with its line in the file).
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory; give the path of a CSV file inside it")
+    path = existing_file(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:

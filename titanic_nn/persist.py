@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .data import existing_file
 from .errors import TitanicNNError
 from .fitted import FittedModel
 
@@ -42,11 +43,9 @@ def save_model(fitted: FittedModel, path: str | os.PathLike[str]) -> Path:
 
 def load_model(path: str | os.PathLike[str]) -> FittedModel:
     """Read a model written by `save_model`; a TitanicNNError names what is wrong with any other file."""
-    path = Path(path)
-    if not path.exists():
-        raise TitanicNNError(f"{path}: no such file; check the path (save one with save_model or `titanic-nn fit`)")
-    if path.is_dir():
-        raise TitanicNNError(f"{path}: is a directory; give the path of a saved model's .json file")
+    path = existing_file(
+        path, what="a saved model's .json file", hint="check the path (save one with save_model or `titanic-nn fit`)"
+    )
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
