@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_text_atomic
 from .data import existing_file
 from .errors import TitanicNNError
 from .fitted import FittedModel
@@ -29,15 +29,7 @@ def save_model(fitted: FittedModel, path: str | os.PathLike[str]) -> Path:
         text = json.dumps(fitted.to_dict(), indent=1, allow_nan=False)
     except ValueError as exc:
         raise TitanicNNError(f"cannot save {fitted.name!r}: it holds a NaN or infinite number ({exc})") from exc
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    write_text_atomic(path, text + "\n")
     return path
 
 
