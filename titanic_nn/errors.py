@@ -1,8 +1,17 @@
-"""The exceptions titanic-nn raises for problems a user can fix."""
+"""Every exception and warning titanic-nn raises; each message names the problem and the fix."""
 
 from __future__ import annotations
 
-__all__ = ["TitanicNNError", "DataError", "TrainingDivergedError", "SpreadsheetEngineError", "UsageError"]
+__all__ = [
+    "TitanicNNError",
+    "DataError",
+    "SubmissionError",
+    "TrainingDivergedError",
+    "SpreadsheetEngineError",
+    "OutputPathError",
+    "UsageError",
+    "UnseenLevelWarning",
+]
 
 
 class TitanicNNError(Exception):
@@ -13,13 +22,25 @@ class DataError(TitanicNNError, ValueError):
     """A CSV, a column or a value that cannot be used as given."""
 
 
+class SubmissionError(DataError):
+    """A submission Kaggle would reject or score wrongly: float or non-0/1 targets, a wrong row count, duplicate ids."""
+
+
 class TrainingDivergedError(TitanicNNError, ArithmeticError):
     """Training produced a NaN or infinite loss, or ended far above where it started."""
 
 
 class SpreadsheetEngineError(TitanicNNError, RuntimeError):
-    """LibreOffice is missing or failed to recalculate a workbook."""
+    """A spreadsheet engine is missing or failed to recalculate a workbook."""
+
+
+class OutputPathError(TitanicNNError, OSError):
+    """An output path that must not or cannot be written."""
 
 
 class UsageError(TitanicNNError):
     """Command-line options that do not fit together (exit code 2, like argparse's own errors)."""
+
+
+class UnseenLevelWarning(UserWarning):
+    """A categorical value never seen in training: its dummies are all zero."""
