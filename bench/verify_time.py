@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import titanic_nn as tn  # noqa: E402
-from titanic_nn.crosscheck import compare  # noqa: E402
+from titanic_nn.engines import compare, recalculate  # noqa: E402
 from titanic_nn.libreoffice import recalculate  # noqa: E402
-from titanic_nn.readback import read_contents  # noqa: E402
+from titanic_nn.workbook import read_contents  # noqa: E402
 from workbook_write import rows_of, three_models  # noqa: E402
 
 

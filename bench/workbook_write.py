@@ -27,8 +27,7 @@ import pandas as pd  # noqa: E402
 
 import titanic_nn as tn  # noqa: E402
 from common import median_seconds  # noqa: E402
-from titanic_nn.fitted import FittedModel  # noqa: E402
-from titanic_nn.sheets import build_sheets, written_frame  # noqa: E402
+from titanic_nn.workbook import build_sheets, written_frame  # noqa: E402
 
 
 def rows_of(train: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -37,16 +36,16 @@ def rows_of(train: pd.DataFrame, n: int) -> pd.DataFrame:
     return train.dropna(subset=["Age", "Embarked"]).sample(n, replace=True, random_state=0).reset_index(drop=True)
 
 
-def three_models(train: pd.DataFrame) -> list[FittedModel]:
+def three_models(train: pd.DataFrame) -> list[tn.FittedModel]:
     features = tn.Features().fit(train)
     n = len(features.feature_names_)
     return [
-        FittedModel(features, model, model.init(n, seed=i), name)
+        tn.FittedModel(features, model, model.init(n, seed=i), name)
         for i, (model, name) in enumerate(((tn.Linear(), "linear"), (tn.TwoReLU(), "nnet"), (tn.MatMulNet(), "mmult")))
     ]
 
 
-def openpyxl_baseline(path: Path, fits: list[FittedModel], train: pd.DataFrame, test: pd.DataFrame) -> None:
+def openpyxl_baseline(path: Path, fits: list[tn.FittedModel], train: pd.DataFrame, test: pd.DataFrame) -> None:
     import openpyxl
     from openpyxl.worksheet.formula import ArrayFormula
 

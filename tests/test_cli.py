@@ -21,8 +21,8 @@ import pytest
 
 import titanic_nn as tn
 from titanic_nn.cli import main
-from titanic_nn.commands import results_table
-from titanic_nn.plots import plotting_available
+from titanic_nn.cli import results_table
+from titanic_nn.cli import plotting_available
 from titanic_nn.lesson import LESSON_LINEAR_COEFFICIENTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -495,9 +495,8 @@ def bad_inputs(tmp_path, titanic):
     (tmp_path / "bad_model.json").write_text("{not json")
     features = tn.Features()
     X, y = features.fit_transform(train)
-    from titanic_nn.fitted import FittedModel
 
-    tn.save_model(FittedModel(features, tn.Linear(), np.linalg.lstsq(X, y, rcond=None)[0]), tmp_path / "model.json")
+    tn.save_model(tn.FittedModel(features, tn.Linear(), np.linalg.lstsq(X, y, rcond=None)[0]), tmp_path / "model.json")
     return tmp_path
 
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import titanic_nn as tn
-from titanic_nn.models import model_from_config
 
 RNG = np.random.default_rng(7)
 X = np.column_stack([RNG.uniform(-1, 1, size=(40, 4)), np.ones(40)])
@@ -68,14 +67,14 @@ def test_init_is_seeded_uniform_and_round_trips(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_config_rebuilds_an_equal_model(name):
     model = MODELS[name]
-    rebuilt = model_from_config(model.get_config())
+    rebuilt = tn.model_from_config(model.get_config())
     assert rebuilt == model and type(rebuilt) is type(model)
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_torch_forward_matches_numpy_with_a_batch_of_starts(name):
     torch = pytest.importorskip("torch")
-    from titanic_nn.ops import torch_backend
+    from titanic_nn.nn import torch_backend
 
     model = MODELS[name]
     starts = [model.arrays(model.init(X.shape[1], seed=s)) for s in range(3)]
@@ -110,7 +109,7 @@ def test_the_lesson_linear_coefficients_give_excels_loss():
         (lambda: tn.Linear(loss="logloss"), "needs output='sigmoid'"),
         (lambda: tn.MatMulNet(0), "at least 1"),
         (lambda: tn.MatMulNet(head="max"), "head must be"),
-        (lambda: model_from_config({"kind": "forest"}), "unknown model kind"),
+        (lambda: tn.model_from_config({"kind": "forest"}), "unknown model kind"),
     ],
 )
 def test_bad_settings_say_what_to_fix(make, message):

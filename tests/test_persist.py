@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import titanic_nn as tn
-from titanic_nn.fitted import FORMAT, FORMAT_VERSION, FittedModel
+from titanic_nn.training import FORMAT, FORMAT_VERSION
 
 MODELS = {
     "linear": lambda: tn.Linear(),
@@ -36,7 +36,7 @@ def test_a_loaded_model_predicts_bit_identical_values(name, fits, titanic, tmp_p
     fitted = fits[name]
     path = tn.save_model(fitted, tmp_path / "model.json")
     loaded = tn.load_model(path)
-    assert isinstance(loaded, FittedModel) and loaded.model == fitted.model and loaded.name == fitted.name
+    assert isinstance(loaded, tn.FittedModel) and loaded.model == fitted.model and loaded.name == fitted.name
     for frame in (train, test):
         np.testing.assert_array_equal(loaded.predict(frame), fitted.predict(frame))
     np.testing.assert_array_equal(loaded.model.flatten(loaded.params), fitted.model.flatten(fitted.params))
@@ -59,7 +59,7 @@ def test_the_json_holds_what_the_issue_lists(fits, tmp_path):
 
 def test_to_dict_from_dict_round_trip_without_a_file(fits):
     fitted = fits["deeper"]
-    again = FittedModel.from_dict(json.loads(json.dumps(fitted.to_dict())))
+    again = tn.FittedModel.from_dict(json.loads(json.dumps(fitted.to_dict())))
     assert [a.tolist() for a in again.params] == [a.tolist() for a in fitted.params]
 
 

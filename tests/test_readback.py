@@ -7,10 +7,9 @@ import openpyxl
 import pytest
 
 import titanic_nn as tn
-from titanic_nn.crosscheck import compare
+from titanic_nn.engines import compare, recalculate
 from titanic_nn.errors import DataError
-from titanic_nn.libreoffice import recalculate
-from titanic_nn.readback import read_contents
+from titanic_nn.workbook import read_contents
 
 from workbook_cases import lesson_fits, other_fits
 
@@ -61,9 +60,7 @@ def test_resaved_by_libreoffice_and_edited_in_a_sheet(titanic, tmp_path):
     # the edited workbook still computes what Python computes with its new parameters
     report = compare(read_contents(edited), resaved_edit)
     assert report.ok, str(report)
-    from titanic_nn.submission import make_submission
-
-    frame = make_submission(test["PassengerId"], changed[0].predict_survived(test))
+    frame = tn.make_submission(test["PassengerId"], changed[0].predict_survived(test))
     assert list(frame.columns) == ["PassengerId", "Survived"] and len(frame) == 418
 
 

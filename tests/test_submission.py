@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import titanic_nn as tn
-from titanic_nn.fitted import FittedModel
-from titanic_nn.atomic import AtomicFiles, OutputPathError, atomic_path, ensure_directory, write_text_atomic
-from titanic_nn.submission import (
+from titanic_nn._atomic import AtomicFiles, atomic_path, ensure_directory, write_text_atomic
+from titanic_nn.errors import OutputPathError
+from titanic_nn._submission import (
     SubmissionError,
     make_submission,
     submission_csv,
@@ -93,7 +93,7 @@ def test_submission_for_the_bundled_test_set(titanic):
     features = tn.Features()
     X, y = features.fit_transform(train)
     weights = np.linalg.lstsq(X, y, rcond=None)[0]
-    fitted = FittedModel(features, tn.Linear(), weights)
+    fitted = tn.FittedModel(features, tn.Linear(), weights)
     frame = submission_for(fitted, test)
     assert list(frame.columns) == ["PassengerId", "Survived"]
     assert frame["PassengerId"].tolist() == test["PassengerId"].tolist()
@@ -110,7 +110,7 @@ def test_submission_without_an_id_column_numbers_the_rows():
     frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "Default": [0, 0, 1, 1]})
     features = tn.Features(schema)
     features.fit_transform(frame)
-    fitted = FittedModel(features, tn.Linear(), np.array([0.5, -0.2]))  # pred = 0.5x - 0.2
+    fitted = tn.FittedModel(features, tn.Linear(), np.array([0.5, -0.2]))  # pred = 0.5x - 0.2
     submission = submission_for(fitted, pd.DataFrame({"x": [2.0, 0.0, 3.0]}))
     assert submission_csv(submission) == "Row,Default\n1,1\n2,0\n3,1\n"
 

@@ -9,10 +9,7 @@ import numpy as np
 import pytest
 
 import titanic_nn as tn
-from titanic_nn.gd import GD_DEFAULTS
-from titanic_nn.progress import Progress
-from titanic_nn.solver import solver_defaults
-from titanic_nn.trainers import Objective, autograd_loss_and_grad
+from titanic_nn.training import GD_DEFAULTS, Objective, autograd_loss_and_grad
 
 torch = pytest.importorskip("torch")
 
@@ -65,9 +62,9 @@ def test_each_fast_kernel_is_the_one_expected(lesson_xy):
     _, X, y = lesson_xy
     kernel = lambda model, **kw: Objective(model, X, y, **kw).kernel  # noqa: E731
     assert kernel(tn.Linear(), backend="torch") == "gram"
-    assert kernel(tn.TwoReLU(), backend="torch") == "single"
-    assert kernel(tn.Linear(output="sigmoid"), backend="torch") == "single"
-    assert kernel(tn.MatMulNet(layers=[3, 2]), backend="torch") == "program"
+    assert kernel(tn.TwoReLU(), backend="torch") == "fused"
+    assert kernel(tn.Linear(output="sigmoid"), backend="torch") == "fused"
+    assert kernel(tn.MatMulNet(layers=[3, 2]), backend="torch") == "generic"
     assert kernel(tn.TwoReLU(), backend="torch", gradient="autograd") == "autograd"
 
 
@@ -91,7 +88,7 @@ def test_solver_reaches_the_least_squares_optimum(lesson_xy):
     result = tn.fit_solver(tn.Linear(), X, y, progress=False)
     assert abs(result.loss - LEAST_SQUARES) < 1e-8
     assert result.converged and result.iterations > 0 and result.nfev >= result.iterations
-    assert len(result.start_losses) == solver_defaults(tn.Linear())["restarts"] == 1
+    assert len(result.start_losses) == tn.Linear().solver_defaults["restarts"] == 1
     assert result.loss == pytest.approx(min(result.start_losses), abs=1e-15)
     # the normal equations give the same optimum
     w = np.linalg.lstsq(X, y, rcond=None)[0]
@@ -291,13 +288,13 @@ def test_solver_with_autograd_agrees_with_numpy(lesson_xy):
 
 def test_progress_writes_plain_lines_off_a_terminal_and_nothing_when_off():
     out = io.StringIO()
-    with Progress(100, label="gd epochs", stream=out) as bar:
+    with tn.Progress(100, label="gd epochs", stream=out) as bar:
         for i in range(1, 101):
             bar.update(i, loss=0.5)
     lines = out.getvalue().splitlines()
     assert 1 <= len(lines) <= 3 and lines[-1].startswith("gd epochs 100/100 (100%) loss 0.5")
     silent = io.StringIO()
-    with Progress(10, stream=silent, enabled=False) as bar:
+    with tn.Progress(10, stream=silent, enabled=False) as bar:
         bar.update(10)
     assert silent.getvalue() == ""
 
@@ -308,7 +305,7 @@ def test_progress_draws_a_bar_on_a_terminal():
             return True
 
     out = Terminal()
-    with Progress(4, label="solver starts", stream=out, interval=0) as bar:
+    with tn.Progress(4, label="solver starts", stream=out, interval=0) as bar:
         for i in range(1, 5):
             bar.update(i)
     text = out.getvalue()

@@ -14,9 +14,8 @@ import pytest
 
 import titanic_nn as tn
 from titanic_nn.errors import SpreadsheetEngineError
-from titanic_nn.libreoffice import recalculate
-from titanic_nn.readback import read_contents
-from titanic_nn.crosscheck import compare
+from titanic_nn.workbook import read_contents
+from titanic_nn.engines import compare, recalculate
 
 from workbook_cases import lesson_fits, notebook_fits, other_fits
 

@@ -13,7 +13,9 @@ import pytest
 import titanic_nn as tn
 from titanic_nn import excel
 from titanic_nn.errors import DataError, TitanicNNError
-from titanic_nn.solver_names import SOLVER_OPTIONS
+from titanic_nn.features import Dummies
+from titanic_nn.nn import SumUnits
+from titanic_nn.workbook import SOLVER_OPTIONS
 
 from workbook_cases import fitted, lesson_fits, other_fits
 
@@ -258,5 +260,18 @@ def test_excel_helpers():
     assert [excel.column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     assert excel.column_index("AH") == 33
     assert excel.on_sheet("my sheet", "A1") == "'my sheet'!A1" and excel.on_sheet("A1", "B2") == "'A1'!B2"
-    assert excel.equals_level("D4", 'say "hi"') == 'IF(D4="say ""hi""",1,0)'
-    assert excel.total([f"A{i}" for i in range(20)], "A0", "A19") == "SUM(A0:A19)"
+    assert Dummies.excel_level("D4", 'say "hi"') == 'IF(D4="say ""hi""",1,0)'
+
+    class Placed:  # a renderer whose 20 units sit in A0..A19
+        def units(self):
+            return [f"A{i}" for i in range(20)]
+
+        def place(self):
+            pass
+
+        def pending(self, formulas):
+            self.formulas = formulas
+
+    sheet = Placed()
+    SumUnits().render(sheet)
+    assert sheet.formulas == ["SUM(A0:A19)"]

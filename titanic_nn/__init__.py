@@ -1,69 +1,83 @@
 """titanic-nn: fast.ai lesson 3's spreadsheet neural net, in Python and in a workbook that recomputes it.
 
-Names are imported on first use, so `titanic-nn --help` starts without loading pandas or torch.
+The package reads as the pipeline: data and features (`titanic_nn.features`), ops, losses and models
+(`titanic_nn.nn`), training (`titanic_nn.training`), the workbook (`titanic_nn.workbook`), the
+spreadsheet engines that verify it (`titanic_nn.engines`) and the command line (`titanic_nn.cli`).
+Every name below is imported on first use, so `titanic-nn --help` starts without pandas or torch.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 # name -> the module (in this package) that defines it
 _EXPORTS = {
-    "TitanicNNError": "errors",
-    "DataError": "errors",
-    "TrainingDivergedError": "errors",
-    "SpreadsheetEngineError": "errors",
-    "data_path": "data",
-    "load_titanic": "data",
-    "read_csv": "data",
-    "Schema": "schema",
-    "Continuous": "schema",
-    "Categorical": "schema",
-    "sheet_schema": "schema",
-    "notebook_schema": "schema",
-    "Features": "features",
-    "UnseenLevelWarning": "features",
-    "Model": "models",
-    "Linear": "models",
-    "TwoReLU": "models",
-    "MatMulNet": "models",
-    "model_from_config": "models",
-    "mse": "metrics",
-    "log_loss": "metrics",
-    "accuracy": "metrics",
-    "write_workbook": "workbook",
-    "verify": "crosscheck",
-    "VerifyReport": "crosscheck",
-    "read_workbook": "readback",
-    "FitResult": "trainers",
-    "fit_gd": "gd",
-    "fit_solver": "solver",
-    "Progress": "progress",
-    "train_valid_split": "training",
-    "train_model": "training",
-    "save_model": "persist",
-    "load_model": "persist",
-    "SheetClassifier": "estimator",
-    "make_submission": "submission",
-    "submission_for": "submission",
-    "validate_submission": "submission",
-    "write_submission": "submission",
-    "SubmissionError": "submission",
+    "TitanicNNError": ".errors",
+    "DataError": ".errors",
+    "SubmissionError": ".errors",
+    "TrainingDivergedError": ".errors",
+    "SpreadsheetEngineError": ".errors",
+    "OutputPathError": ".errors",
+    "UnseenLevelWarning": ".errors",
+    "data_path": "._data",
+    "load_titanic": "._data",
+    "read_csv": "._data",
+    "Schema": ".features",
+    "Continuous": ".features",
+    "Categorical": ".features",
+    "sheet_schema": ".features",
+    "notebook_schema": ".features",
+    "Features": ".features",
+    "Model": ".nn",
+    "Linear": ".nn",
+    "TwoReLU": ".nn",
+    "MatMulNet": ".nn",
+    "MODELS": ".nn",
+    "build_model": ".nn",
+    "model_from_config": ".nn",
+    "mse": ".nn",
+    "log_loss": ".nn",
+    "accuracy": ".nn",
+    "FitResult": ".training",
+    "fit_gd": ".training",
+    "fit_solver": ".training",
+    "FittedModel": ".training",
+    "Progress": ".training",
+    "train_valid_split": ".training",
+    "train_model": ".training",
+    "save_model": ".training",
+    "load_model": ".training",
+    "SheetClassifier": ".training",
+    "write_workbook": ".workbook",
+    "read_workbook": ".workbook",
+    "WorkbookContents": ".workbook",
+    "verify": ".engines",
+    "VerifyReport": ".engines",
+    "make_submission": "._submission",
+    "submission_for": "._submission",
+    "validate_submission": "._submission",
+    "write_submission": "._submission",
 }
 
 __all__ = ["__version__", *_EXPORTS]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'titanic_nn' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+if TYPE_CHECKING:  # the real names, for type checkers and editors
+    from ._data import data_path, load_titanic, read_csv
+    from ._submission import make_submission, submission_for, validate_submission, write_submission
+    from .engines import VerifyReport, verify
+    from .errors import (
+        DataError, OutputPathError, SpreadsheetEngineError, SubmissionError, TitanicNNError, TrainingDivergedError,
+        UnseenLevelWarning,
+    )
+    from .features import Categorical, Continuous, Features, Schema, notebook_schema, sheet_schema
+    from .nn import MODELS, Linear, MatMulNet, Model, TwoReLU, accuracy, build_model, log_loss, model_from_config, mse
+    from .training import (
+        FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model,
+        train_valid_split,
+    )
+    from .workbook import WorkbookContents, read_workbook, write_workbook

@@ -8,11 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import TitanicNNError
+from .errors import OutputPathError
 
 __all__ = [
     "AtomicFiles",
-    "OutputPathError",
     "atomic_path",
     "check_output_path",
     "ensure_directory",
@@ -21,10 +20,6 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike
-
-
-class OutputPathError(TitanicNNError, OSError):
-    """An output path that must not or cannot be written."""
 
 
 def check_output_path(path: PathLike, inputs: Iterable[PathLike] = ()) -> Path:

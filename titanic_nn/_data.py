@@ -6,13 +6,14 @@ import csv
 import io
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from ._plain import shown
 from .errors import DataError
 
-__all__ = ["as_numbers", "data_path", "existing_file", "load_titanic", "read_csv"]
+__all__ = ["as_numbers", "check_target", "data_path", "existing_file", "load_titanic", "read_csv"]
 
 BUNDLED_FILES = ("train.csv", "test.csv", "gender_submission.csv")
 
@@ -132,3 +133,34 @@ def as_numbers(values: pd.Series, *, source: str = "the data") -> pd.Series:
             f"(line {position + 2}) holds {values.iloc[position]!r}; fix or blank that value"
         )
     return numbers
+
+
+def check_target(
+    values: pd.Series,
+    *,
+    source: str,
+    locate: Callable[[int], str],
+    blank_fix: str = "give every training row a 0 or 1, or remove the row",
+    value_fix: str = "recode it to 0/1",
+) -> pd.Series:
+    """A 0/1 target column as float64; a DataError names the first blank or other value.
+
+    `locate(i)` names row position i in the message ("row 4 (PassengerId 4)" or "line 5").
+    """
+    target = as_numbers(values, source=source)
+    blank = target.isna().to_numpy()
+    if blank.any():
+        first = int(blank.argmax())
+        where = locate(first)
+        preposition = "on" if where.startswith("line") else "at"
+        raise DataError(
+            f"{source}: target {values.name} is blank in {int(blank.sum())} row(s), first {preposition} {where}; {blank_fix}"
+        )
+    bad = ~target.isin([0, 1]).to_numpy()
+    if bad.any():
+        first = int(bad.argmax())
+        raise DataError(
+            f"{source}: target {values.name} must be 0 or 1, but {locate(first)} holds {shown(target.iloc[first])}; "
+            f"{value_fix}"
+        )
+    return target.astype("float64")

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .atomic import write_text_atomic
-from .errors import DataError
+from ._atomic import write_text_atomic
+from ._plain import shown
+from .errors import DataError, SubmissionError
 
 if TYPE_CHECKING:
-    from .fitted import FittedModel
+    from .training import FittedModel
 
 __all__ = [
     "ROW_NUMBER_COLUMN",
-    "SubmissionError",
     "make_submission",
     "submission_for",
     "validate_submission",
@@ -25,10 +25,6 @@ __all__ = [
 
 # The id column of a submission for data whose schema names no id column: 1, 2, ... in input order.
 ROW_NUMBER_COLUMN = "Row"
-
-
-class SubmissionError(DataError):
-    """A submission Kaggle would reject or score wrongly: float or non-0/1 targets, a wrong row count, duplicate ids."""
 
 
 def make_submission(
@@ -93,7 +89,7 @@ def validate_submission(
     bad = ~values.isin([0, 1]).to_numpy()
     if bad.any():
         first = int(bad.argmax())
-        raise SubmissionError(f"{target} must be 0 or 1, but row {first + 1} holds {_plain(values.iloc[first])!r}")
+        raise SubmissionError(f"{target} must be 0 or 1, but row {first + 1} holds {shown(values.iloc[first])}")
     ids = frame[id_column]
     if ids.isna().any():
         first = int(ids.isna().to_numpy().argmax())
@@ -101,12 +97,8 @@ def validate_submission(
     duplicated = ids.duplicated(keep=False).to_numpy()
     if duplicated.any():
         repeated = list(dict.fromkeys(ids[duplicated].tolist()))
-        shown = ", ".join(map(str, repeated[:5])) + (" ..." if len(repeated) > 5 else "")
-        raise SubmissionError(f"{id_column} must be unique, but {shown} appear(s) more than once")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+        listed = ", ".join(map(shown, repeated[:5])) + (" ..." if len(repeated) > 5 else "")
+        raise SubmissionError(f"{id_column} must be unique, but {listed} appear(s) more than once")
 
 
 def submission_for(fitted: "FittedModel", frame: pd.DataFrame, *, threshold: float = 0.5) -> pd.DataFrame:

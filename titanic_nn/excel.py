@@ -1,19 +1,21 @@
-"""Excel's vocabulary in one place: every function name, A1 references, string literals and the sheet limits.
+"""Excel's vocabulary in one place: its function names, A1 references, string literals and the sheet limits.
 
-Each helper returns formula text without the leading "="; `{r}` in a returned template stands for the
-row number of the cell the formula sits in (filled in per row when the sheet is written).
+Ops render their formulas with these pieces (formula text without the leading "="); `{r}` in a formula
+stands for the row number of the cell it sits in (filled in per row when the sheet is written). Every
+function here works in Excel 2007 and later with no `_xlfn.` prefix, and in LibreOffice and Gnumeric.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Callable
+
+from .errors import TitanicNNError
 
 __all__ = [
-    "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW",
-    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal",
-    "sumproduct", "mmult", "relu", "sigmoid", "add", "total", "log_plus_one", "divide", "maximum",
-    "max_or_one", "equals_level", "average", "accuracy", "squared_error", "log_loss", "survived",
+    "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
+    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
+    "AVERAGE", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
 MAX_ROWS = 1_048_576
@@ -22,8 +24,45 @@ MAX_FORMULA_CHARS = 8_192
 MAX_CELL_CHARS = 32_767
 ROW = "{r}"  # placeholder for the row number in a per-row formula template
 
-# Up to this many units are added with "+" (the lesson's ReLU1+ReLU2); beyond it SUM keeps formulas short.
-PLUS_UNITS = 8
+
+# -- functions ---------------------------------------------------------------------------------------
+
+
+def _function(name: str) -> Callable[..., str]:
+    def call(*arguments: Any) -> str:
+        return f"{name}({','.join(a if isinstance(a, str) else literal(a) for a in arguments)})"
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+AVERAGE = _function("AVERAGE")
+EXACT = _function("EXACT")
+EXP = _function("EXP")
+IF = _function("IF")
+LN = _function("LN")
+LOG10 = _function("LOG10")
+MAX = _function("MAX")
+MIN = _function("MIN")
+MMULT = _function("MMULT")
+SUM = _function("SUM")
+SUMPRODUCT = _function("SUMPRODUCT")
+TANH = _function("TANH")
+TRANSPOSE = _function("TRANSPOSE")
+
+# Every function a workbook may call: a formula calling anything else is a bug (and may need `_xlfn.`).
+FUNCTIONS = frozenset(
+    f.__name__ for f in (AVERAGE, EXACT, EXP, IF, LN, LOG10, MAX, MIN, MMULT, SUM, SUMPRODUCT, TANH, TRANSPOSE)
+)
+
+
+def checked(formula: str) -> str:
+    """The formula, or a TitanicNNError when it is longer than Excel accepts."""
+    if len(formula) + 1 > MAX_FORMULA_CHARS:
+        raise TitanicNNError(
+            f"a formula of {len(formula)} characters exceeds Excel's limit of {MAX_FORMULA_CHARS}: {formula[:80]}..."
+        )
+    return formula
 
 
 # -- A1 addressing ---------------------------------------------------------------------------------
@@ -84,86 +123,3 @@ def literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     return '"' + str(value).replace('"', '""') + '"'
-
-
-# -- the model's operations ------------------------------------------------------------------------
-
-
-def sumproduct(inputs: str, weights: str) -> str:
-    return f"SUMPRODUCT({inputs},{weights})"
-
-
-def mmult(inputs: str, weights: str) -> str:
-    return f"MMULT({inputs},{weights})"
-
-
-def relu(x: str) -> str:
-    return f"IF({x}<0,0,{x})"
-
-
-def sigmoid(x: str) -> str:
-    return f"1/(1+EXP(-{x}))"
-
-
-def add(x: str, y: str) -> str:
-    return f"{x}+{y}"
-
-
-def total(references: Sequence[str], first: str, last: str) -> str:
-    """The sum of a row's units: "A+B" for a few, SUM over the range for many."""
-    if len(references) <= PLUS_UNITS:
-        return "+".join(references)
-    return f"SUM({first}:{last})"
-
-
-# -- features --------------------------------------------------------------------------------------
-
-
-def log_plus_one(x: str, base: str) -> str:
-    """log(x+1), base "log10" or "ln"."""
-    return {"log10": f"LOG10({x}+1)", "ln": f"LN({x}+1)"}[base]
-
-
-def divide(x: str, divisor: str) -> str:
-    return f"{x}/{divisor}"
-
-
-def maximum(column: str) -> str:
-    return f"MAX({column})"
-
-
-def max_or_one(value: str) -> str:
-    """The divisor when the training max is 0: 1, as the Python features use."""
-    return f"IF({value}=0,1,{value})"
-
-
-def equals_level(x: str, level: Any, *, exact: bool = False) -> str:
-    """1 where the cell holds the level, else 0; EXACT when case must count (Excel's = ignores it)."""
-    test = f"EXACT({x},{literal(level)})" if exact else f"{x}={literal(level)}"
-    return f"IF({test},1,0)"
-
-
-# -- losses and scores -----------------------------------------------------------------------------
-
-
-def average(column: str) -> str:
-    return f"AVERAGE({column})"
-
-
-def squared_error(pred: str, target: str) -> str:
-    return f"({pred}-{target})^2"
-
-
-def log_loss(prob: str, target: str, eps: float) -> str:
-    """Binary cross-entropy with the probability clipped to [eps, 1-eps], as metrics.log_loss clips."""
-    clipped = f"MIN(MAX({prob},{eps!r}),1-{eps!r})"
-    return f"-({target}*LN({clipped})+(1-{target})*LN(1-{clipped}))"
-
-
-def accuracy(preds: str, targets: str, count: int) -> str:
-    """The share of rows where (pred>0.5) agrees with target=1."""
-    return f"SUMPRODUCT(--(({preds}>0.5)=({targets}=1)))/{count}"
-
-
-def survived(pred: str) -> str:
-    return f"IF({pred}>0.5,1,0)"

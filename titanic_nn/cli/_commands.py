@@ -11,18 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from .errors import DataError, TitanicNNError, TrainingDivergedError, UsageError
+from ..errors import DataError, TitanicNNError, TrainingDivergedError, UsageError
 
 if TYPE_CHECKING:  # pandas and torch stay unimported until a command needs them
     import pandas as pd
 
-    from .fitted import FittedModel
-    from .schema import Schema
+    from ..features import Schema
+    from ..training import FittedModel
 
 __all__ = ["run_fit", "run_predict", "run_workbook", "run_verify", "run_import", "results_table"]
 
 PROG = "titanic-nn"
-MODEL_NAMES = ("linear", "nnet", "mmult")
 DEFAULT_OUT = "titanic-nn-out"
 WORKBOOK_NAME = "titanic.xlsx"
 SUBMISSION_NAME = "submission.csv"
@@ -57,7 +56,7 @@ class Job:
 
 def _schema(args: argparse.Namespace) -> tuple["Schema", str, bool]:
     """The schema, the missing-value rule, and whether the data is the Titanic (so the bundled files fit)."""
-    from .schema import Categorical, Continuous, Schema, preset_schema
+    from ..features import Categorical, Continuous, Schema, preset_schema
 
     columns_given = any(getattr(args, name) for name in ("categorical", "continuous", "log"))
     if args.schema is not None and columns_given:
@@ -96,16 +95,14 @@ def _schema(args: argparse.Namespace) -> tuple["Schema", str, bool]:
 
 
 def _check_input_file(path: Path, what: str) -> None:
-    from .data import existing_file
+    from .._data import existing_file
 
     existing_file(path, what=f"a file (given as {what})", hint=f"check the path given as {what}")
 
 
 def _read(path: Path, what: str, schema: "Schema", *, with_target: bool, with_id: bool) -> "pd.DataFrame":
     """A CSV checked up front, so a bad file is named (with the fix) before any training starts."""
-    import numpy as np
-
-    from .data import read_csv
+    from .._data import check_target, read_csv
 
     _check_input_file(path, what)
     required = list(schema.input_columns)
@@ -116,31 +113,15 @@ def _read(path: Path, what: str, schema: "Schema", *, with_target: bool, with_id
     numeric = [c.column for c in schema.continuous] + ([schema.target] if with_target and schema.target else [])
     frame = read_csv(path, required=required, numeric=numeric)
     if with_target and schema.target:
-        target = frame[schema.target]
-        blank = target.isna().to_numpy()
-        if blank.any():
-            raise DataError(
-                f"{path}: target {schema.target} is blank in {int(blank.sum())} row(s), first on line "
-                f"{int(blank.argmax()) + 2}; give every training row a 0 or 1, or remove the row"
-            )
-        bad = ~np.isin(target.to_numpy(), (0, 1))
-        if bad.any():
-            first = int(bad.argmax())
-            raise DataError(
-                f"{path}: target {schema.target} must be 0 or 1, but line {first + 2} holds {_plain(target.iloc[first])}; "
-                "recode it to 0/1 or choose another --target"
-            )
+        check_target(
+            frame[schema.target], source=str(path), locate=lambda i: f"line {i + 2}",
+            value_fix="recode it to 0/1 or choose another --target",
+        )
     return frame
 
 
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python number it holds, a whole float as an int: 2, not np.float64(2.0)."""
-    value = value.item() if hasattr(value, "item") else value
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _job(args: argparse.Namespace) -> Job:
-    from .data import data_path
+    from .._data import data_path
 
     schema, missing, titanic = _schema(args)
     if args.train is None and not titanic:
@@ -156,15 +137,13 @@ def _job(args: argparse.Namespace) -> Job:
 
 
 def _models(args: argparse.Namespace) -> dict[str, Any]:
-    from .models import Linear, MatMulNet, TwoReLU
+    """One model of each registered kind, each taking the options its class has (--hidden, --layers, ...)."""
+    from ..nn import MODELS, build_model
 
     if args.hidden is not None and args.layers is not None:
         raise UsageError("give --hidden (one layer of that many units) or --layers (several widths), not both")
-    if args.layers is not None:
-        mmult = MatMulNet(layers=args.layers, output=args.output)
-    else:
-        mmult = MatMulNet(hidden=args.hidden or 2, output=args.output)
-    return {"linear": Linear(output=args.output), "nnet": TwoReLU(output=args.output), "mmult": mmult}
+    options = {"hidden": args.hidden, "layers": args.layers, "activation": args.activation, "output": args.output}
+    return {kind: build_model(kind, **options) for kind in MODELS}
 
 
 def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,32 +163,18 @@ def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.device is not None:
         if args.method != "gd":
             raise UsageError("--device sets where gradient descent runs; add --method gd, or leave it out")
-        options["device"] = check_device(args.device)
+        if args.device not in ("auto", "cpu"):
+            from ..training import resolve_device
+
+            resolve_device(args.device, option="--device")  # refused now, naming --device, before any training
+        options["device"] = args.device
     return options
-
-
-def check_device(device: str) -> str:
-    """The device, refused here (naming --device) when this machine lacks it; "auto" is the trainer's to resolve."""
-    if device in ("auto", "cpu"):
-        return device
-    import torch
-
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise TitanicNNError(f"--device {device}: torch finds no CUDA GPU here; use --device cpu or auto")
-        index = int(device.split(":")[1]) if ":" in device else 0
-        if index >= torch.cuda.device_count():
-            raise TitanicNNError(f"--device {device}: there are only {torch.cuda.device_count()} CUDA device(s)")
-    mps = getattr(torch.backends, "mps", None)
-    if device == "mps" and not (mps is not None and mps.is_available()):
-        raise TitanicNNError("--device mps: Apple MPS is not available here; use --device cpu or auto")
-    return device
 
 
 def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     import titanic_nn as tn
 
-    from .features import Features
+    from ..features import Features
 
     options = _trainer_options(args)
     # One Features for all three: each fit learns the same statistics, and a workbook holds models sharing one.
@@ -280,7 +245,7 @@ def _number(value: float, style: str) -> str:
 @contextmanager
 def _output_directory(path: Path) -> Iterator[Path]:
     """Create `path` for the outputs; on failure remove what was created here, so an error leaves nothing."""
-    from .atomic import ensure_directory
+    from .._atomic import ensure_directory
 
     created = []
     probe = path
@@ -305,9 +270,9 @@ def _output_directory(path: Path) -> Iterator[Path]:
 def run_fit(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
-    from .atomic import AtomicFiles
-    from .plots import plot_losses, plotting_available
-    from .submission import submission_csv, submission_for
+    from .._atomic import AtomicFiles
+    from .._submission import submission_csv, submission_for
+    from ._plots import plot_losses, plotting_available
 
     started = time.perf_counter()
     _trainer_options(args)  # options that do not go together are usage errors, found before any work
@@ -357,8 +322,8 @@ def _plot_note(args: argparse.Namespace, histories: dict[str, Any], available: b
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from .data import data_path
-    from .submission import submission_for, write_submission
+    from .._data import data_path
+    from .._submission import submission_for, write_submission
 
     fitted = _load_model(args.model_file)
     input_path = args.input if args.input is not None else data_path("test.csv")
@@ -393,30 +358,26 @@ def _load_model(path: Path) -> "FittedModel":
 
 
 def _refitted(fits: list["FittedModel"], job: Job, paths: Sequence[Path]) -> list["FittedModel"]:
-    """Saved models with their features fitted again on --train, which must give the statistics they were saved with.
-
-    A saved model's features keep their statistics but not which training rows they came from, and the
-    workbook lays out exactly those rows; so the rows are found again, and proven to be the same ones.
-    """
-    from .features import Features
-
+    """Saved models sharing one Features, proven to come from --train (the workbook lays out its rows)."""
     first = fits[0].features
-    features = Features(first.schema_, missing=first.missing_)
-    features.fit_transform(job.train)
     for fitted, path in zip(fits, paths):
-        if fitted.features.to_dict() != features.to_dict():
+        try:
+            if fitted.features.to_dict() != first.to_dict():
+                raise DataError("other features than the first model's")
+            fitted.features.training_rows(job.train)
+        except DataError as exc:
             raise DataError(
                 f"{path}: was trained on other data or features than {job.train_path}; give its training CSV with "
                 "--train (and models saved by one run)"
-            )
-        fitted.features = features
+            ) from exc
+        fitted.features = first
     return fits
 
 
 def run_workbook(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
-    from .atomic import atomic_path, ensure_directory
+    from .._atomic import atomic_path, ensure_directory
 
     if args.models:
         loaded = [_load_model(path) for path in args.models]
@@ -468,9 +429,9 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
-    from .atomic import AtomicFiles
-    from .readback import read_contents
-    from .submission import submission_csv, submission_for
+    from .._atomic import AtomicFiles
+    from .._submission import submission_csv, submission_for
+    from ..workbook import read_contents
 
     _check_workbook_file(args.book)
     contents = read_contents(args.book)
@@ -509,7 +470,4 @@ def run_import(args: argparse.Namespace) -> int:
 
 def _sheet_loss(fitted: "FittedModel", train: "pd.DataFrame") -> float:
     """The model's loss on the training rows the workbook holds, with the parameters it holds now."""
-    from .metrics import LOSSES
-
-    features = fitted.features
-    return LOSSES[fitted.model.loss_name](fitted.predict(train), features.target(train))
+    return float(fitted.model.loss_op.mean(fitted.predict(train), fitted.features.target(train)))

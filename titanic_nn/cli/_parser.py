@@ -1,4 +1,4 @@
-"""The `titanic-nn` command line: fit, predict, workbook, verify and import."""
+"""The `titanic-nn` command line: its arguments (every choice read from its registry) and `main`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from . import __version__
-from .commands import (
+from .. import __version__
+from ..errors import TitanicNNError, UsageError
+from ..features import MISSING, PRESETS
+from ..nn import ACTIVATIONS, MODELS, OUTPUTS
+from ..training import METHODS
+from ._commands import (
     DEFAULT_OUT,
     LOSS_PLOT_NAME,
-    MODEL_NAMES,
     PROG,
     SUBMISSION_NAME,
     WORKBOOK_NAME,
@@ -26,7 +29,6 @@ from .commands import (
     run_verify,
     run_workbook,
 )
-from .errors import TitanicNNError, UsageError
 
 __all__ = ["main", "build_parser"]
 
@@ -116,18 +118,22 @@ def _device(text: str) -> str:
     return text
 
 
+# every registered model kind is trained: the lesson's linear, nnet and mmult
+KINDS = ", ".join(MODELS)
+MODEL_FILES = "/".join(f"{kind}.json" for kind in MODELS)
+
 FIT_EXAMPLES = f"""\
 examples:
-  {PROG} fit                                  # the lesson's three models on the bundled Titanic data
+  {PROG} fit                                  # the lesson's models ({KINDS}) on the bundled Titanic data
   {PROG} fit --method gd --epochs 300 --lr 0.1 --out runs/gd
   {PROG} fit --model linear                   # submit the linear model's predictions
-  {PROG} fit --hidden 8 --output sigmoid      # a wider matmul net with a sigmoid output
+  {PROG} fit --hidden 8 --activation tanh     # a wider matmul net of tanh units
   {PROG} fit --preset notebook                # the lesson notebook's features (missing values filled)
   {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId \\
       --categorical Grade,Purpose --continuous Age,Income --log Income
 
 outputs in --out: {WORKBOOK_NAME} (the workbook), {SUBMISSION_NAME} (from the model with the best
-validation accuracy, or --model), linear.json/nnet.json/mmult.json (load with `{PROG} predict`),
+validation accuracy, or --model), {MODEL_FILES} (load with `{PROG} predict`),
 and {LOSS_PLOT_NAME} (loss per epoch, for --method gd when matplotlib is installed).
 """
 
@@ -139,7 +145,7 @@ examples:
 
 WORKBOOK_EXAMPLES = f"""\
 examples:
-  {PROG} workbook                                  # train the three models, write only the workbook
+  {PROG} workbook                                  # train the models as fit does, write only the workbook
   {PROG} workbook --out book.xlsx --method gd --epochs 200
   {PROG} workbook --models out/linear.json out/nnet.json --out two.xlsx   # saved models, no training
 """
@@ -170,11 +176,11 @@ def build_parser() -> ArgumentParser:
         "--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the bundled test.csv when training on the bundled train.csv)"
     )
     group.add_argument(
-        "--preset", choices=("sheet", "notebook"), default="sheet",
+        "--preset", choices=tuple(PRESETS), default="sheet",
         help="Titanic features: the lesson workbook's (sheet) or the lesson notebook's",
     )
     group.add_argument(
-        "--missing", choices=("drop", "mode"),
+        "--missing", choices=MISSING,
         help="rows with a blank input: drop them, or fill with the training mode (default: the preset's, drop for sheet)",
     )
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
@@ -187,7 +193,7 @@ def build_parser() -> ArgumentParser:
     training = ArgumentParser(add_help=False)
     group = training.add_argument_group("training")
     group.add_argument(
-        "--method", choices=("solver", "gd"), default="solver",
+        "--method", choices=tuple(METHODS), default="solver",
         help="scipy's Solver-like optimiser, or gradient descent with PyTorch",
     )
     group.add_argument("--epochs", type=_positive_int, metavar="N", help="gradient-descent epochs (default: the trainer's)")
@@ -195,7 +201,11 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--restarts", type=_positive_int, metavar="N", help="random starts per model; the best is kept (default: the trainer's)")
     group.add_argument("--hidden", type=_positive_int, metavar="N", help="units of the mmult net (default 2, the lesson's)")
     group.add_argument("--layers", type=_widths, metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
-    group.add_argument("--output", choices=("raw", "sigmoid"), default="raw", help="every model's output: raw, or through a sigmoid")
+    group.add_argument(
+        "--activation", choices=tuple(ACTIVATIONS), default="relu",
+        help="the mmult net's hidden units: relu (the lesson's, IF(x<0,0,x)) or tanh (TANH(x) in the sheet)",
+    )
+    group.add_argument("--output", choices=OUTPUTS, default="raw", help="every model's output: raw, or through a sigmoid")
     group.add_argument("--seed", type=int, default=0, help="random seed of the split and the starts")
     group.add_argument("--valid-frac", type=_fraction, default=0.2, metavar="F", help="share of training rows held out for validation")
     group.add_argument("--device", type=_device, metavar="NAME", help="torch device for --method gd: auto (CUDA, then Apple MPS, then the CPU), cpu, cuda, cuda:N or mps (default: the trainer's, auto)")
@@ -213,15 +223,15 @@ def build_parser() -> ArgumentParser:
 
     fit = commands.add_parser(
         "fit", parents=[common, data, training], formatter_class=HelpFormatter,
-        help="train linear, nnet and mmult; write the workbook, a submission, the models and loss.png",
-        description="Train the lesson's three models (linear, nnet: two ReLUs, mmult: the matmul net), print a "
-        "results table, and write the outputs into --out.",
+        help=f"train {KINDS}; write the workbook, a submission, the models and loss.png",
+        description=f"Train one model of each kind ({KINDS}: the lesson's linear regression, its net of two "
+        "ReLUs and the same net as one matrix multiplication), print a results table, and write the outputs into --out.",
         epilog=FIT_EXAMPLES,
     )
     fit.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR", help="output directory")
     fit.add_argument(
-        "--model", choices=MODEL_NAMES,
-        help="the model whose predictions go to the submission (all three are trained; default: best validation accuracy)",
+        "--model", choices=tuple(MODELS),
+        help="the model whose predictions go to the submission (all are trained; default: best validation accuracy)",
     )
     fit.set_defaults(handler=run_fit)
 
@@ -239,13 +249,13 @@ def build_parser() -> ArgumentParser:
 
     workbook = commands.add_parser(
         "workbook", parents=[common, data, training], formatter_class=HelpFormatter,
-        help="train the three models and write only the workbook",
-        description="Write only the workbook: train the three models as `fit` does, or take saved models with --models.",
+        help="train the models as fit does and write only the workbook",
+        description="Write only the workbook: train the models as `fit` does, or take saved models with --models.",
         epilog=WORKBOOK_EXAMPLES,
     )
     workbook.add_argument("--out", type=Path, default=Path(DEFAULT_OUT) / WORKBOOK_NAME, metavar="FILE", help="workbook to write")
     workbook.add_argument("--models", type=Path, nargs="+", metavar="JSON", help="saved models to put in the workbook instead of training")
-    workbook.add_argument("--model", choices=MODEL_NAMES, help="the model of the workbook's submission sheet (default: best validation accuracy)")
+    workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation accuracy)")
     workbook.set_defaults(handler=run_workbook)
 
     verify = commands.add_parser(

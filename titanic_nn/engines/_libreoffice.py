@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .errors import SpreadsheetEngineError
+from ..errors import SpreadsheetEngineError
 
 __all__ = ["INSTALL_HINT", "find_soffice", "recalculate"]
 

@@ -1,4 +1,4 @@
-"""verify: LibreOffice recomputes a workbook and every computed cell is compared with Python's float64 value (named crosscheck so the module does not shadow tn.verify).
+"""verify: LibreOffice recomputes a workbook and every computed cell is compared with Python's float64 value.
 
 Python's values are rebuilt from the workbook itself: the hidden sheet's features and model settings,
 the parameters and raw rows found in the sheets (as read_workbook reads them), put through the same
@@ -16,11 +16,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from . import excel
-from .cells import Sheet
-from .libreoffice import recalculate
-from .readback import WorkbookContents, read_contents
-from .sheets import build_sheets
+from .. import excel
+from ..workbook import Sheet, WorkbookContents, build_sheets, read_contents, written_frame
+from ._libreoffice import recalculate
 
 __all__ = ["VerifyReport", "verify", "verify_many", "compare", "RTOL", "ATOL"]
 
@@ -67,13 +65,16 @@ def verify_many(
 
 def expected_sheets(contents: WorkbookContents) -> list[Sheet]:
     """Every data sheet as Python computes it from the workbook's own inputs."""
-    no_fill = contents.train.isna() & False
-    test_fill = None if contents.test is None else contents.test.isna() & False
+    features = contents.fits[0].features
+    id_column = contents.description.get("id_column")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unseen levels were reported when the workbook was written
+        train, train_filled = written_frame(features, contents.train, [features.schema_.target])
+        test = test_filled = None
+        if contents.test is not None:
+            test, test_filled = written_frame(features, contents.test, [id_column] if id_column else [])
         model_sheets, others = build_sheets(
-            contents.fits, contents.train, no_fill, contents.test, test_fill,
-            id_column=contents.description.get("id_column"), submission=contents.submission,
+            contents.fits, train, train_filled, test, test_filled, id_column=id_column, submission=contents.submission,
         )
     return [m.sheet for m in model_sheets] + others
 
@@ -102,15 +103,16 @@ def _computed(sheet: Sheet, rows: list[tuple[Any, ...]]) -> Iterable[tuple[list[
         return line[col] if col < len(line) else None
 
     for column in sheet.columns:
-        if not column.computed:
-            continue
         letter = excel.column_letter(column.col)
-        row_numbers = range(sheet.first_row, sheet.last_row + 1)
-        yield (
-            [f"{sheet.name}!{letter}{r}" for r in row_numbers],
-            list(column.values),
-            [at(r, column.col) for r in row_numbers],
-        )
+        if column.computed:
+            positions, values = range(sheet.n_rows), list(column.values)
+        elif column.fill_formula is not None and column.highlight is not None:
+            positions = np.flatnonzero(column.highlight).tolist()  # a filled cell refers to its fill value
+            values = [column.values[i] for i in positions]
+        else:
+            continue
+        row_numbers = [sheet.first_row + i for i in positions]
+        yield [f"{sheet.name}!{letter}{r}" for r in row_numbers], values, [at(r, column.col) for r in row_numbers]
     for single in sheet.cells:
         if single.computed:
             yield [f"{sheet.name}!{excel.column_letter(single.col)}{single.row}"], [single.value], [at(single.row, single.col)]

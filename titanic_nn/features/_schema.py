@@ -7,12 +7,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from ..errors import DataError
 
-__all__ = ["Categorical", "Continuous", "Schema", "sheet_schema", "notebook_schema", "preset_schema"]
+__all__ = [
+    "Categorical", "Continuous", "Schema", "sheet_schema", "notebook_schema", "preset_schema", "PRESETS", "MISSING",
+]
 
 LOGS = ("none", "log10", "ln")
 SCALES = ("none", "max")
+# What Features does with a training row that has a blank input: drop it, or fill the blank with the mode.
+MISSING = ("drop", "mode")
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,52 @@
-"""The losses and scores: mean squared error (the sheet's), log loss and accuracy at 0.5."""
+"""The scores a user reads: the losses' means on float64 numpy, and accuracy at 0.5, each beside its Excel text."""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-__all__ = ["mse", "log_loss", "accuracy", "LOSSES"]
+from .. import excel
+from .._lazy import numpy as np
+from ._losses import LOSSES
 
-EPS = 1e-12
+__all__ = ["mse", "log_loss", "accuracy", "classify", "THRESHOLD", "excel_accuracy", "excel_classify"]
+
+# A prediction above this is the class 1, as the sheet's IF(pred>0.5,1,0).
+THRESHOLD = 0.5
 
 
-def mse(pred: np.ndarray, y: np.ndarray) -> float:
+def mse(pred: Any, y: Any) -> float:
     """Mean squared error, the sheet's =AVERAGE((pred-Survived)^2)."""
-    pred, y = _pair(pred, y)
-    return float(np.mean((pred - y) ** 2))
+    return float(LOSSES["mse"].mean(*_pair(pred, y)))
 
 
-def log_loss(prob: np.ndarray, y: np.ndarray) -> float:
+def log_loss(prob: Any, y: Any) -> float:
     """Mean binary cross-entropy of probabilities, clipped away from 0 and 1."""
-    prob, y = _pair(prob, y)
-    prob = np.clip(prob, EPS, 1.0 - EPS)
-    return float(-np.mean(y * np.log(prob) + (1.0 - y) * np.log(1.0 - prob)))
+    return float(LOSSES["logloss"].mean(*_pair(prob, y)))
 
 
-def accuracy(pred: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:
-    """Share of rows where (pred > threshold) equals the 0/1 target, as the sheet's IF(pred>0.5,1,0)."""
+def classify(pred: Any, threshold: float = THRESHOLD) -> Any:
+    """0/1 integers: 1 where the prediction is above `threshold`."""
+    return (np.asarray(pred, dtype=np.float64) > threshold).astype(np.int64)
+
+
+def excel_classify(pred: str) -> str:
+    return excel.IF(f"{pred}>{THRESHOLD!r}", 1, 0)
+
+
+def accuracy(pred: Any, y: Any, threshold: float = THRESHOLD) -> float:
+    """Share of rows where the class of `pred` equals the 0/1 target."""
     pred, y = _pair(pred, y)
     return float(np.mean((pred > threshold).astype(np.float64) == y))
 
 
-def _pair(pred: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def excel_accuracy(preds: str, targets: str, count: int) -> str:
+    """The share of rows where (pred>0.5) agrees with target=1."""
+    return f"{excel.SUMPRODUCT(f'--(({preds}>{THRESHOLD!r})=({targets}=1))')}/{count}"
+
+
+def _pair(pred: Any, y: Any) -> tuple[Any, Any]:
     pred = np.asarray(pred, dtype=np.float64).reshape(-1)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if pred.shape != y.shape:
         raise ValueError(f"predictions have {pred.size} values but the target has {y.size}")
     return pred, y
-
-
-LOSSES = {"mse": mse, "logloss": log_loss}

@@ -1,17 +1,32 @@
-"""The lesson's models, each written once as a program of ops: Linear, TwoReLU and MatMulNet."""
+"""The lesson's models, each written once as a program of ops, and the one registry their kinds are looked up in.
+
+`MODELS` maps a kind ("linear", "nnet", "mmult") to its class; the estimator, the command line's
+choices, the about sheet and the shipped workbook all read it. Each class carries its own
+description and solver defaults.
+"""
 
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any, ClassVar, Sequence
 
-import numpy as np
+from .._lazy import numpy as np
+from ..errors import TitanicNNError
+from ._losses import LOSSES, Loss
+from ._ops import ACTIVATIONS, AddBias, MatMul, Op, Sigmoid, SumUnits, evaluate
 
-from .errors import TitanicNNError
-from .ops import NUMPY, AddBias, MatMul, Op, ReLU, Sigmoid, SumUnits, evaluate
-
-__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "model_from_config", "MODEL_KINDS"]
+__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "build_model", "model_from_config", "OUTPUTS"]
 
 OUTPUTS = ("raw", "sigmoid")
+
+MODELS: dict[str, type["Model"]] = {}
+
+
+def register_model(cls: type["Model"]) -> type["Model"]:
+    """Register a Model class under its `kind`."""
+    MODELS[cls.kind] = cls
+    return cls
 
 
 class Model:
@@ -22,8 +37,10 @@ class Model:
     """
 
     kind: ClassVar[str]
-    # How the sheet writes each MatMul: one SUMPRODUCT per unit and row, or one MMULT array formula.
-    sheet_style: ClassVar[str] = "sumproduct"
+    # What its sheet holds, for the workbook's about sheet.
+    description: ClassVar[str] = ""
+    # fit_solver's method and number of random starts; tuned on the bundled data (docs/trainers.md).
+    solver_defaults: ClassVar[dict[str, Any]] = {"method": "TNC", "restarts": 20}
 
     def __init__(self, *, output: str = "raw", loss: str | None = None) -> None:
         self.output = output
@@ -33,14 +50,18 @@ class Model:
     def _check_output(self) -> None:
         if self.output not in OUTPUTS:
             raise TitanicNNError(f"output must be one of {', '.join(OUTPUTS)}, not {self.output!r}")
-        if self.loss not in (None, "mse", "logloss"):
-            raise TitanicNNError(f"loss must be 'mse' or 'logloss', not {self.loss!r}")
+        if self.loss is not None and self.loss not in LOSSES:
+            raise TitanicNNError(f"loss must be one of {', '.join(repr(k) for k in LOSSES)}, not {self.loss!r}")
         if self.loss == "logloss" and self.output != "sigmoid":
             raise TitanicNNError("loss='logloss' needs output='sigmoid': log loss is defined on probabilities")
 
     @property
     def loss_name(self) -> str:
         return self.loss or "mse"
+
+    @property
+    def loss_op(self) -> Loss:
+        return LOSSES[self.loss_name]
 
     # -- structure, written once ------------------------------------------------------------------
 
@@ -55,6 +76,11 @@ class Model:
         """The shape of each array the program indexes."""
         raise NotImplementedError
 
+    @property
+    def single_array(self) -> bool:
+        """True when the public parameters are one array (not a list of arrays)."""
+        return True
+
     # -- parameters -------------------------------------------------------------------------------
 
     def init(self, n_features: int, seed: int = 0) -> Any:
@@ -62,32 +88,34 @@ class Model:
         rng = np.random.default_rng(seed)
         return self.from_arrays([rng.uniform(-0.5, 0.5, size=s) for s in self.shapes(n_features)])
 
-    def arrays(self, params: Any) -> list[np.ndarray]:
+    def arrays(self, params: Any) -> list[Any]:
         """The public parameters as the program's list of float64 arrays."""
         raise NotImplementedError
 
-    def from_arrays(self, arrays: Sequence[np.ndarray]) -> Any:
+    def from_arrays(self, arrays: Sequence[Any]) -> Any:
         """The inverse of `arrays`."""
         raise NotImplementedError
 
     def n_params(self, n_features: int) -> int:
-        return int(sum(np.prod(s, dtype=int) for s in self.shapes(n_features)))
+        return sum(math.prod(s) for s in self.shapes(n_features))
 
-    def flatten(self, params: Any) -> np.ndarray:
+    def flatten(self, params: Any) -> Any:
         return np.concatenate([a.reshape(-1) for a in self.arrays(params)])
 
-    def unflatten(self, flat: np.ndarray, n_features: int) -> Any:
+    def unflatten(self, flat: Any, n_features: int) -> Any:
         arrays, start = [], 0
         for shape in self.shapes(n_features):
-            size = int(np.prod(shape, dtype=int))
+            size = math.prod(shape)
             arrays.append(np.asarray(flat[start : start + size], dtype=np.float64).reshape(shape))
             start += size
         return self.from_arrays(arrays)
 
     # -- computing --------------------------------------------------------------------------------
 
-    def predict(self, X: np.ndarray, params: Any) -> np.ndarray:
+    def predict(self, X: Any, params: Any) -> Any:
         """Predictions in float64 numpy: the numbers the spreadsheet must reproduce."""
+        from ._backends import NUMPY
+
         X = np.asarray(X, dtype=np.float64)
         arrays = self.arrays(params)
         expected = self.shapes(X.shape[1])
@@ -112,16 +140,16 @@ class Model:
         return f"{type(self).__name__}({settings})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()
+        return type(self) is type(other) and self.get_config() == other.get_config()  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
         return hash(repr(self))
 
 
-def _as_float(params: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+def _as_float(params: Any, ndim: int | None = None) -> Any:
     array = np.array(params, dtype=np.float64)
-    if shape is not None and array.ndim != len(shape):
-        raise TitanicNNError(f"expected parameters with {len(shape)} dimension(s), got shape {array.shape}")
+    if ndim is not None and array.ndim != ndim:
+        raise TitanicNNError(f"expected parameters with {ndim} dimension(s), got shape {array.shape}")
     return array
 
 
@@ -129,6 +157,9 @@ class Linear(Model):
     """pred = X . w, the lesson's `linear` sheet (one SUMPRODUCT per row); w of shape (n_features,)."""
 
     kind = "linear"
+    description = "a linear model: one SUMPRODUCT per row"
+    # its loss has one minimum, so one L-BFGS-B start finds it
+    solver_defaults = {"method": "L-BFGS-B", "restarts": 1}
 
     def hidden_program(self) -> tuple[Op, ...]:
         return (MatMul(0), SumUnits())
@@ -136,25 +167,25 @@ class Linear(Model):
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         return [(n_features, 1)]
 
-    def arrays(self, params: Any) -> list[np.ndarray]:
-        w = _as_float(params, (0,))
-        return [w.reshape(-1, 1)]
+    def arrays(self, params: Any) -> list[Any]:
+        return [_as_float(params, 1).reshape(-1, 1)]
 
-    def from_arrays(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    def from_arrays(self, arrays: Sequence[Any]) -> Any:
         return np.asarray(arrays[0], dtype=np.float64).reshape(-1).copy()
 
 
 class MatMulNet(Model):
-    """relu(X @ W) summed over its units, the lesson's `mmult` sheet (one MMULT), any width.
+    """activation(X @ W) summed over its units, the lesson's `mmult` sheet (one MMULT), any width.
 
-    `layers=[h1, h2, ...]` chains matrix products with a ReLU between them; `head="sum"` (the sheet's)
-    adds the last layer's units, `head="linear"` ends with a linear layer and a constant instead.
+    `layers=[h1, h2, ...]` chains matrix products with the activation between them; `head="sum"` (the
+    sheet's) adds the last layer's units, `head="linear"` ends with a linear layer and a constant
+    instead. `activation` names an op of `ACTIVATIONS`: "relu" (the lesson's) or "tanh".
     Parameters: one (n_features, hidden) matrix whose column j is unit j for a one-layer sum head;
     otherwise the list [W1, W2, ..., (w_head (h,), b_head scalar for a linear head)].
     """
 
     kind = "mmult"
-    sheet_style = "mmult"
+    description = "the same kind of net computed by MMULT array formulas over the whole block"
 
     def __init__(
         self,
@@ -162,17 +193,21 @@ class MatMulNet(Model):
         *,
         layers: Sequence[int] | None = None,
         head: str = "sum",
+        activation: str = "relu",
         output: str = "raw",
         loss: str | None = None,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
         self.head = head
+        self.activation = activation
         super().__init__(output=output, loss=loss)
         if head not in ("sum", "linear"):
             raise TitanicNNError(f"head must be 'sum' or 'linear', not {head!r}")
+        if activation not in ACTIVATIONS:
+            raise TitanicNNError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
         widths = self.widths
-        if not widths or any(not isinstance(w, (int, np.integer)) or w < 1 for w in widths):
+        if not widths or any(not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1 for w in widths):
             raise TitanicNNError(f"hidden widths must be whole numbers of at least 1, not {widths!r}")
 
     @property
@@ -184,12 +219,18 @@ class MatMulNet(Model):
         """True when the parameters are one (n_features, hidden) matrix."""
         return len(self.widths) == 1 and self.head == "sum"
 
+    @property
+    def single_array(self) -> bool:
+        return self.single_matrix
+
     def hidden_program(self) -> tuple[Op, ...]:
+        unit = ACTIVATIONS[self.activation]
         program: list[Op] = []
         for i, _ in enumerate(self.widths):
-            program += [MatMul(i), ReLU()]
+            program += [MatMul(i, label="Lin" if i == 0 else f"L{i + 1}Lin"), unit()]
         if self.head == "linear":
-            program += [MatMul(len(self.widths)), AddBias(len(self.widths) + 1)]
+            k = len(self.widths)
+            program += [MatMul(k, label="Head", numbered=False), AddBias(k + 1)]
         return tuple(program) + (SumUnits(),)
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
@@ -199,9 +240,9 @@ class MatMulNet(Model):
             shapes += [(sizes[-1], 1), (1,)]
         return shapes
 
-    def arrays(self, params: Any) -> list[np.ndarray]:
+    def arrays(self, params: Any) -> list[Any]:
         if self.single_matrix:
-            return [_as_float(params, (0, 0))]
+            return [_as_float(params, 2)]
         if not isinstance(params, (list, tuple)):
             raise TitanicNNError(f"{self!r} takes a list of parameter arrays")
         arrays = [_as_float(p) for p in params]
@@ -210,7 +251,7 @@ class MatMulNet(Model):
             arrays[-1] = arrays[-1].reshape(1)
         return arrays
 
-    def from_arrays(self, arrays: Sequence[np.ndarray]) -> Any:
+    def from_arrays(self, arrays: Sequence[Any]) -> Any:
         arrays = [np.asarray(a, dtype=np.float64).copy() for a in arrays]
         if self.single_matrix:
             return arrays[0]
@@ -221,10 +262,10 @@ class MatMulNet(Model):
 
     def get_config(self) -> dict[str, Any]:
         layers = None if self.layers is None else [int(w) for w in self.layers]
-        return {"kind": self.kind, "hidden": self.hidden, "layers": layers, "head": self.head} | {
-            "output": self.output,
-            "loss": self.loss,
-        }
+        config = {"kind": self.kind, "hidden": self.hidden, "layers": layers, "head": self.head}
+        if self.activation != "relu":  # left out at the default, so files written before it existed read the same
+            config["activation"] = self.activation
+        return config | {"output": self.output, "loss": self.loss}
 
 
 class TwoReLU(MatMulNet):
@@ -235,7 +276,7 @@ class TwoReLU(MatMulNet):
     """
 
     kind = "nnet"
-    sheet_style = "sumproduct"
+    description = "a net of ReLUs: one SUMPRODUCT per unit and row, IF(x<0,0,x), then their sum"
 
     def __init__(self, *, output: str = "raw", loss: str | None = None) -> None:
         super().__init__(2, output=output, loss=loss)
@@ -244,13 +285,37 @@ class TwoReLU(MatMulNet):
         return {"kind": self.kind, "output": self.output, "loss": self.loss}
 
 
-MODEL_KINDS = {"linear": Linear, "nnet": TwoReLU, "mmult": MatMulNet}
+# The lesson's order: its sheets, the CLI's training order and the results table follow it.
+for _cls in (Linear, TwoReLU, MatMulNet):
+    register_model(_cls)
+
+
+def _kinds() -> str:
+    return ", ".join(MODELS)
+
+
+def build_model(kind: str, **settings: Any) -> Model:
+    """A model of a registered `kind`, given the settings its class takes; None or settings it lacks are left out.
+
+    So one set of options (hidden, layers, head, activation, output, loss) builds any kind.
+    """
+    if kind not in MODELS:
+        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
+    cls = MODELS[kind]
+    accepted = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in settings.items() if k in accepted and v is not None})
 
 
 def model_from_config(config: dict[str, Any]) -> Model:
     """Rebuild a model from `get_config()`."""
+    if not isinstance(config, dict):
+        raise TitanicNNError(f"a model's settings must be a table, not {type(config).__name__}")
     settings = dict(config)
     kind = settings.pop("kind", None)
-    if kind not in MODEL_KINDS:
-        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {', '.join(MODEL_KINDS)}")
-    return MODEL_KINDS[kind](**settings)
+    if kind not in MODELS:
+        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
+    try:
+        return MODELS[kind](**settings)
+    except TypeError as exc:
+        raise TitanicNNError(f"the settings of a {kind} model are damaged ({exc})") from exc
+

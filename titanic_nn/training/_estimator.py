@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .errors import TitanicNNError
-from .features import Features
-from .models import MODEL_KINDS, Linear, MatMulNet, Model, TwoReLU
+from ..errors import TitanicNNError
+from ..features import Features
+from ..nn import MODELS, Model, build_model
 
 __all__ = ["SheetClassifier"]
 
@@ -18,7 +18,8 @@ __all__ = ["SheetClassifier"]
 class SheetClassifier(ClassifierMixin, BaseEstimator):
     """A scikit-learn classifier that takes raw Titanic-like DataFrames, as the lesson's sheets do.
 
-    model: "linear", "nnet" or "mmult" (with `hidden`, `layers`, `head`), or a Model instance.
+    model: a kind from `titanic_nn.nn.MODELS` ("linear", "nnet", "mmult"; each takes those of `hidden`,
+    `layers`, `head`, `activation` its class has), or a Model instance.
     output/loss: as the models take them. schema/missing: as `Features` takes them.
     method: "solver" or "gd"; lr, epochs, restarts, optimizer go to the trainer when not None.
     `fit(X, y=None)`: X a DataFrame of raw rows; y (the 0/1 target) may be given separately or left
@@ -34,6 +35,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         hidden: int = 2,
         layers: list[int] | None = None,
         head: str = "sum",
+        activation: str = "relu",
         output: str = "raw",
         loss: str | None = None,
         schema: Any = None,
@@ -52,6 +54,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         self.hidden = hidden
         self.layers = layers
         self.head = head
+        self.activation = activation
         self.output = output
         self.loss = loss
         self.schema = schema
@@ -68,13 +71,12 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
     def _build_model(self) -> Model:
         if isinstance(self.model, Model):
             return self.model
-        if self.model == "linear":
-            return Linear(output=self.output, loss=self.loss)
-        if self.model == "nnet":
-            return TwoReLU(output=self.output, loss=self.loss)
-        if self.model == "mmult":
-            return MatMulNet(self.hidden, layers=self.layers, head=self.head, output=self.output, loss=self.loss)
-        raise TitanicNNError(f"model must be one of {', '.join(MODEL_KINDS)} or a Model, not {self.model!r}")
+        if self.model not in MODELS:
+            raise TitanicNNError(f"model must be one of {', '.join(MODELS)} or a Model, not {self.model!r}")
+        return build_model(
+            self.model, hidden=self.hidden, layers=self.layers, head=self.head, activation=self.activation,
+            output=self.output, loss=self.loss,
+        )
 
     def _trainer_options(self) -> dict[str, Any]:
         names = ("restarts",) if self.method == "solver" else ("lr", "epochs", "restarts", "optimizer")
@@ -84,7 +86,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         return options
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> "SheetClassifier":
-        from .training import train_model
+        from ._train import train_model
 
         features = Features(self.schema, missing=self.missing)
         frame = _frame(X)

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import TitanicNNError
-from .features import Features
-from .models import Linear, Model, model_from_config
+from ..errors import TitanicNNError
+from ..features import Features
+from ..nn import Model, classify, model_from_config
 
 __all__ = ["FittedModel", "FORMAT", "FORMAT_VERSION"]
 
@@ -47,13 +47,13 @@ class FittedModel:
 
     def predict_survived(self, frame: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
         """0/1 integers, the sheet's IF(pred>0.5,1,0)."""
-        return (self.predict(frame) > threshold).astype(np.int64)
+        return classify(self.predict(frame), threshold)
 
     # -- persistence ------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to predict again, as plain JSON-able values (parameters as nested lists)."""
-        from . import __version__
+        from .. import __version__
 
         return {
             "format": FORMAT,
@@ -101,9 +101,8 @@ def params_to_lists(params: Any) -> Any:
 
 def params_from_lists(model: Model, data: Any, n_features: int) -> Any:
     """The inverse of `params_to_lists`, checked against the shapes the model needs."""
-    one_array = isinstance(model, Linear) or bool(getattr(model, "single_matrix", False))
     try:
-        params = np.asarray(data, dtype=np.float64) if one_array else [np.asarray(p, dtype=np.float64) for p in data]
+        params = np.asarray(data, dtype=np.float64) if model.single_array else [np.asarray(p, dtype=np.float64) for p in data]
         arrays = model.arrays(params)
     except (TypeError, ValueError, TitanicNNError) as exc:
         raise TitanicNNError(f"the saved parameters do not fit {model!r}: {exc}") from exc

@@ -8,20 +8,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import TitanicNNError, TrainingDivergedError
-from .models import Model
-from .progress import Progress
-from .trainers import (
-    DIVERGENCE_FACTOR,
-    FitResult,
-    Objective,
-    check_data,
-    final_loss,
-    first_blowup,
-    resolve_device,
-    resolve_dtype,
-    start_seed,
-)
+from ..errors import TitanicNNError, TrainingDivergedError
+from ..nn import Model
+from ._device import resolve_device, resolve_dtype
+from ._objective import GRADIENTS, Objective, final_loss
+from ._progress import Progress
+from ._result import DIVERGENCE_FACTOR, FitResult, check_data, first_blowup, start_seed
 
 __all__ = ["fit_gd", "GD_DEFAULTS", "OPTIMIZERS"]
 
@@ -61,8 +53,9 @@ def fit_gd(
     momentum, "adam" (the default) is Adam with `betas` and `eps`. Start k is `model.init(n, start_seed(seed, k))`,
     unless `init` gives one start's parameters. All starts train together, batched as one tensor.
     device: "auto" takes CUDA, then Apple MPS, then the CPU; dtype "float32" (default) or "float64".
-    valid=(X_valid, y_valid) records the validation loss per epoch too. gradient="autograd" uses
-    torch autograd instead of the hand-derived gradients (the same numbers, slower).
+    valid=(X_valid, y_valid) records the validation loss per epoch too. gradient: "fast" (the kernel the
+    program calls for), "generic" (each op's backward in turn) or "autograd" (torch autograd); all give
+    the same numbers, the last two slower.
 
     The result's `loss` and `params` are float64 (the loss recomputed in numpy); `history["train"][i]`
     is the kept start's loss measured during epoch i+1, before its update. A NaN or infinite loss, or
@@ -81,6 +74,8 @@ def fit_gd(
         raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
     if not (lr > 0 and math.isfinite(lr)):
         raise TitanicNNError(f"the learning rate must be a positive number, not {lr!r}")
+    if gradient not in GRADIENTS:
+        raise TitanicNNError(f"gradient must be one of {', '.join(GRADIENTS)}, not {gradient!r}")
     if epochs < 1:
         raise TitanicNNError(f"epochs must be at least 1, not {epochs}")
     if restarts < 1:

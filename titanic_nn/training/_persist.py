@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_text_atomic
-from .data import existing_file
-from .errors import TitanicNNError
-from .fitted import FittedModel
+from .._atomic import write_text_atomic
+from .._data import existing_file
+from ..errors import TitanicNNError
+from ._fitted import FittedModel
 
 __all__ = ["save_model", "load_model"]
 

@@ -8,25 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TitanicNNError, TrainingDivergedError
-from .models import Linear, Model
-from .progress import Progress
-from .trainers import DIVERGENCE_FACTOR, FitResult, Objective, check_data, final_loss, start_seed
+from ..errors import TitanicNNError, TrainingDivergedError
+from ..nn import Model
+from ._objective import Objective, final_loss
+from ._progress import Progress
+from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
 
-__all__ = ["fit_solver", "solver_defaults", "SOLVER_DEFAULTS"]
-
-# Tuned on the bundled data (missing="drop", 712 rows); see docs/trainers.md for the figures.
-# A linear model's loss has one minimum, so one L-BFGS-B start finds it; the ReLU nets have many
-# local minima, and TNC from the same starts reaches the good ones 5x as often as L-BFGS-B, faster.
-SOLVER_DEFAULTS = {
-    "linear": {"method": "L-BFGS-B", "restarts": 1},
-    "net": {"method": "TNC", "restarts": 20},
-}
-
-
-def solver_defaults(model: Model) -> dict[str, Any]:
-    """The tuned method and number of starts for this model."""
-    return SOLVER_DEFAULTS["linear" if isinstance(model, Linear) else "net"]
+__all__ = ["fit_solver"]
 
 # scipy methods that take no gradient (given one, they warn and ignore it)
 GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
@@ -63,7 +51,10 @@ def fit_solver(
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
-    defaults = solver_defaults(model)
+    # Each model class carries its tuned defaults (docs/trainers.md): one L-BFGS-B start for a linear
+    # model, whose loss has one minimum; TNC from 20 starts for the nets, whose many local minima TNC
+    # escapes 5x as often as L-BFGS-B from the same starts.
+    defaults = model.solver_defaults
     method = defaults["method"] if method is None else str(method)
     restarts = defaults["restarts"] if restarts is None else int(restarts)
     if restarts < 1:

@@ -8,15 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import TitanicNNError
-from .features import Features
-from .fitted import FittedModel
-from .metrics import LOSSES, accuracy, mse
-from .models import Model
+from ..errors import TitanicNNError
+from ..features import Features
+from ..nn import Model, accuracy, mse
+from ._fitted import FittedModel
+from ._methods import METHODS
 
-__all__ = ["train_valid_split", "train_model", "METHODS"]
-
-METHODS = ("solver", "gd")
+__all__ = ["train_valid_split", "train_model"]
 
 
 def train_valid_split(n_rows: int, valid_frac: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -56,8 +54,8 @@ def train_model(
     valid_loss, train_mse, valid_mse, train_accuracy, valid_accuracy (accuracy at 0.5), seconds,
     device, start_losses, the split, history (gd: loss per epoch) or iterations/nfev/converged (solver).
     """
-    from .gd import fit_gd
-    from .solver import fit_solver
+    from ._gd import fit_gd
+    from ._solver import fit_solver
 
     if method not in METHODS:
         raise TitanicNNError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -68,15 +66,15 @@ def train_model(
     else:
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
     valid = (X[valid_idx], y[valid_idx]) if len(valid_idx) else None
-    trainer = fit_solver if method == "solver" else fit_gd
+    trainer = {"solver": fit_solver, "gd": fit_gd}[method]
     result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
 
     record = result.record()
-    loss_fn = LOSSES[model.loss_name]
+    loss_fn = model.loss_op.mean
     train_pred = model.predict(X[train_idx], result.params)
     record.update(
         loss_name=model.loss_name,
-        train_loss=loss_fn(train_pred, y[train_idx]),
+        train_loss=float(loss_fn(train_pred, y[train_idx])),
         train_mse=mse(train_pred, y[train_idx]),
         train_accuracy=accuracy(train_pred, y[train_idx]),
         split={"valid_frac": valid_frac, "seed": int(seed), "n_train": int(len(train_idx)), "n_valid": int(len(valid_idx))},
@@ -84,7 +82,7 @@ def train_model(
     if valid is not None:
         valid_pred = model.predict(valid[0], result.params)
         record.update(
-            valid_loss=loss_fn(valid_pred, valid[1]),
+            valid_loss=float(loss_fn(valid_pred, valid[1])),
             valid_mse=mse(valid_pred, valid[1]),
             valid_accuracy=accuracy(valid_pred, valid[1]),
         )

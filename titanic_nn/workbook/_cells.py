@@ -20,8 +20,10 @@ class Column:
 
     `formula` is a template whose "{r}" becomes each cell's row number. An array formula is written once,
     by the first column of its block (`array_formula` over `array_ref`); every column of the block carries
-    its own values. `highlight` marks the rows whose value was filled in rather than read. `shift` is
-    added to the row number before it fills "{r}" (the submission sheet's row 2 reads the test sheet's row 4).
+    its own values. `highlight` marks the rows whose value was filled in rather than read; with
+    `fill_formula` (a reference to the fill value's cell) those cells are that formula, caching their
+    value. `shift` is added to the row number before it fills "{r}" (the submission sheet's row 2 reads
+    the test sheet's row 4).
     """
 
     col: int
@@ -33,6 +35,7 @@ class Column:
     in_array: bool = False
     style: str | None = None
     highlight: np.ndarray | None = None
+    fill_formula: str | None = None
     shift: int = 0
 
     @property

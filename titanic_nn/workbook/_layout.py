@@ -7,17 +7,17 @@ from typing import Sequence
 
 import numpy as np
 
-from . import excel
-from .features import Features
-from .models import Model
-from .ops import AddBias, MatMul, ReLU
+from .. import excel
+from ..features import Features
+from ..nn import Model
 
 __all__ = [
-    "MAX_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
+    "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
     "DataColumns", "data_columns", "ParamBlock", "place_params", "unit_names",
 ]
 
 MAX_ROW = 1  # the MAX cells of max-scaled columns, and the total loss
+FILL_ROW = 2  # the fill value of each input column (its training mode), which filled cells refer to
 SCORE_ROW = 2  # the accuracy
 HEADER_ROW = 3
 FIRST_ROW = 4  # the first data row, as in the lesson workbook
@@ -59,12 +59,13 @@ class DataColumns:
 def data_columns(features: Features, leading: Sequence[str]) -> DataColumns:
     """The columns of a training sheet (leading = the target) or a test sheet (leading = the id)."""
     schema = features.schema_
-    passthrough = 0
-    for spec in schema.continuous:
-        if spec.log != "none" or spec.scale != "none":
+    # leading features that are raw columns as they are need no formula: the raw column is the input
+    tail: list[str] = []
+    for op in features.program_.feature_ops:
+        if not op.passthrough:
             break
-        passthrough += 1
-    tail = [spec.column for spec in schema.continuous[:passthrough]]
+        tail.append(op.inputs[0])
+    passthrough = len(tail)
     middle = [c for c in schema.input_columns if c not in tail]
     middle.sort(key=lambda c: LESSON_ORDER.index(c) if c in LESSON_ORDER else len(LESSON_ORDER))
     names = [*leading, *middle, *tail]
@@ -144,60 +145,37 @@ class ParamBlock:
         return grid.copy()
 
 
-def unit_names(model: Model) -> dict[int, list[str]]:
-    """The column headers of each op's output units, by op position in the program (for MatMul and ReLU)."""
-    program = model.program()
-    names: dict[int, list[str]] = {}
-    layer = 0
-    widths = _widths(model)
-    current: list[str] = []
-    for position, op in enumerate(program):
-        if isinstance(op, MatMul):
-            n_out = widths[op.weight][1]
-            if position + 1 < len(program) and isinstance(program[position + 1], AddBias):
-                current = ["Head"] if n_out == 1 else [f"Head{j + 1}" for j in range(n_out)]
-            else:
-                layer += 1
-                prefix = "" if layer == 1 else f"L{layer}"
-                current = [f"{prefix}Lin{j + 1}" for j in range(n_out)]
-            names[position] = current
-        elif isinstance(op, ReLU):
-            current = [name.replace("Lin", "ReLU") if "Lin" in name else f"ReLU({name})" for name in current]
-            names[position] = current
+def unit_names(model: Model, n_features: int = 1) -> list[list[str]]:
+    """The column labels of each op's output units, by op position in the program (each op names its own)."""
+    shapes = model.shapes(n_features)
+    current = [f"x{i + 1}" for i in range(n_features)]
+    names = []
+    for op in model.program():
+        current = op.names(current, shapes)
+        names.append(current)
     return names
 
 
-def _widths(model: Model) -> dict[int, tuple[int, int]]:
-    # the (n_in, n_out) of each weight, without knowing the number of features: only n_out is used here
-    shapes = model.shapes(1)
-    return {i: (s[0], s[1]) for i, s in enumerate(shapes) if len(s) == 2}
+def place_params(model: Model, feature_names: Sequence[str], label_col: int, style: str) -> list[ParamBlock]:
+    """The parameter blocks of `model`, one under another from the header row, labels in `label_col`.
 
-
-def place_params(model: Model, feature_names: Sequence[str], label_col: int) -> list[ParamBlock]:
-    """The parameter blocks of `model`, one under another from the header row, labels in `label_col`."""
-    program = model.program()
-    names = unit_names(model)
+    `style` is the renderer's way with matrix products ("sumproduct" or "mmult"), which sets how each
+    weight matrix is laid out (its op's `param_grid`).
+    """
     shapes = model.shapes(len(feature_names))
+    names = unit_names(model, len(feature_names))
     blocks: list[ParamBlock] = []
     inputs: list[str] = list(feature_names)
     header_row = HEADER_ROW
-    by_unit = model.sheet_style == "sumproduct"
-    for position, op in enumerate(program):
-        if isinstance(op, MatMul):
-            n_in, n_out = shapes[op.weight]
-            units = names[position]
-            if by_unit:
-                block = ParamBlock(op.weight, "by_unit", n_in, n_out, label_col, header_row, tuple(units), tuple(inputs))
-            else:
-                block = ParamBlock(op.weight, "matrix", n_in, n_out, label_col, header_row, tuple(inputs), tuple(units))
-            inputs = units
-        elif isinstance(op, AddBias):
-            (n_out,) = shapes[op.bias]
-            block = ParamBlock(op.bias, "bias", n_out, n_out, label_col, header_row, ("Bias",), tuple(inputs))
-        else:
-            if isinstance(op, ReLU):
-                inputs = names[position]
-            continue
-        blocks.append(block)
-        header_row = block.bottom + 2
+    for position, op in enumerate(model.program()):
+        units = names[position]
+        grid = op.param_grid(style)
+        if grid is not None:
+            shape = shapes[op.param]
+            n_in, n_out = (shape[0], shape[0]) if grid == "bias" else shape
+            rows, cols = {"by_unit": (units, inputs), "matrix": (inputs, units), "bias": (["Bias"], inputs)}[grid]
+            block = ParamBlock(op.param, grid, n_in, n_out, label_col, header_row, tuple(rows), tuple(cols))
+            blocks.append(block)
+            header_row = block.bottom + 2
+        inputs = units
     return sorted(blocks, key=lambda b: b.index)

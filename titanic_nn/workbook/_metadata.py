@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
-from .errors import DataError
-from .fitted import FittedModel
+from .._plain import json_ready
+from ..errors import DataError
+from ..training import FittedModel
 
-__all__ = ["FORMAT", "CHUNK_CHARS", "describe", "to_cells", "from_cells"]
+__all__ = ["FORMAT", "CHUNK_CHARS", "describe", "filled_masks", "to_cells", "from_cells"]
 
 FORMAT = 1
 CHUNK_CHARS = 32_000  # under Excel's 32,767 characters per cell
@@ -18,29 +20,20 @@ CHUNK_CHARS = 32_000  # under Excel's 32,767 characters per cell
 VOLATILE = ("seconds", "device")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-able copy: arrays as lists, numpy scalars as numbers; anything else unknown is left out."""
-    if isinstance(value, dict):
-        return {str(k): v for k, v in ((k, _plain(v)) for k, v in value.items()) if v is not _SKIP}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return _SKIP
-
-
-_SKIP = object()
-
-
 def describe(
-    fits: Sequence[FittedModel], n_train: int, n_test: int | None, submission: str | None, id_column: str | None
+    fits: Sequence[FittedModel],
+    n_train: int,
+    n_test: int | None,
+    submission: str | None,
+    id_column: str | None,
+    filled: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> dict[str, Any]:
-    """What a reader needs to rebuild the sheets' layout and Python's numbers."""
-    return {
+    """What a reader needs to rebuild the sheets' layout and Python's numbers.
+
+    `filled` gives the training and test sheets' masks of filled cells: their row positions are kept,
+    since a filled cell holds a formula (a reference to its fill value) where the others hold values.
+    """
+    description = {
         "format": FORMAT,
         "features": fits[0].features.to_dict(),
         "models": [
@@ -48,7 +41,7 @@ def describe(
                 "name": fit.name,
                 "config": fit.model.get_config(),
                 "params": [a.tolist() for a in fit.model.arrays(fit.params)],
-                "training": _plain({k: v for k, v in fit.training.items() if k not in VOLATILE}),
+                "training": json_ready({k: v for k, v in fit.training.items() if k not in VOLATILE}, unknown="skip"),
             }
             for fit in fits
         ],
@@ -57,6 +50,27 @@ def describe(
         "submission": submission,
         "id_column": id_column,
     }
+    positions = {
+        sheet: {str(c): np.flatnonzero(mask[c].to_numpy()).tolist() for c in mask.columns if mask[c].any()}
+        for sheet, mask in (filled or {}).items()
+        if mask is not None
+    }
+    if any(positions.values()):
+        description["filled"] = {sheet: cols for sheet, cols in positions.items() if cols}
+    return description
+
+
+def filled_masks(description: Mapping[str, Any], columns: Sequence[str], n_rows: Mapping[str, int]) -> dict[str, pd.DataFrame]:
+    """The masks `describe` kept, rebuilt: for "train" and "test", True where a cell was filled."""
+    kept = description.get("filled") or {}
+    masks = {}
+    for sheet, n in n_rows.items():
+        mask = pd.DataFrame(False, index=range(n), columns=list(columns))
+        for column, rows in (kept.get(sheet) or {}).items():
+            if column in mask.columns:
+                mask.loc[[r for r in rows if 0 <= r < n], column] = True
+        masks[sheet] = mask
+    return masks
 
 
 def to_cells(description: dict[str, Any]) -> list[str]:

@@ -10,20 +10,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import metadata
-from .errors import DataError
-from .features import Features
-from .fitted import FittedModel
-from .layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns
-from .models import model_from_config
-from .sheets import model_layout
+from ..errors import DataError
+from ..features import Features
+from ..nn import model_from_config
+from ..training import FittedModel
+from . import _metadata as metadata
+from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns
+from ._sheets import model_layout
 
 __all__ = ["read_workbook", "WorkbookContents", "read_contents", "sheet_rows"]
 
 
 @dataclass
 class WorkbookContents:
-    """What a workbook holds: its description, the models as found, and the raw rows of its sheets."""
+    """What a workbook holds: its description, the models as found, and the raw rows of its sheets.
+
+    The rows are as they were read from the CSV: a cell the workbook filled (a reference to its fill
+    value) is blank again, so the features fill it as they filled it when the workbook was written.
+    """
 
     path: Path
     description: dict[str, Any]
@@ -99,11 +103,24 @@ def read_contents(path: str | os.PathLike) -> WorkbookContents:
             test = _frame(sheet_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1), test_data.raw, n_test)
     finally:
         book.close()
+    counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
+    masks = metadata.filled_masks(description, features.schema_.input_columns, counts)
+    train = _blanked(train, masks["train"])
+    test = None if test is None else _blanked(test, masks["test"])
     return WorkbookContents(path, description, fits, train, test)
 
 
+def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its filled cells blank, as the CSV had them."""
+    frame = frame.copy()
+    for column in filled.columns:
+        if filled[column].any():
+            frame[column] = frame[column].astype(object).where(~filled[column].to_numpy(), None)
+    return frame
+
+
 def _number(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
-    from .excel import column_letter
+    from ..excel import column_letter
 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise DataError(

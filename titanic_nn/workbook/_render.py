@@ -1,90 +1,145 @@
-"""Renders the features and a model's op program to sheet columns: Excel formulas beside Python's float64 values.
+"""Renders the feature program and a model's op program to sheet columns: Excel formulas beside Python's float64 values.
 
-The model's math exists once, as its program of ops; this walks that program, so the sheet computes
-exactly the steps Python computes (tinygrad's renderers, with Excel as the target language).
+The math exists once, as the programs of ops; this walks them, asking each op for its own formulas
+(tinygrad's renderers, with Excel as the target language), so the sheet computes exactly the steps
+Python computes. No op is named here: a new op renders through its own methods.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import excel
-from .cells import Cell, Column
-from .errors import TitanicNNError
-from .features import Features, level_key
-from .layout import DataColumns, ParamBlock, unit_names
-from .models import Model
-from .ops import AddBias, MatMul, ReLU, Sigmoid, SumUnits
+from .. import excel
+from ..errors import TitanicNNError
+from ..features import Features, RenderContext
+from ..nn import Model
+from ._cells import Cell, Column
+from ._layout import DataColumns, ParamBlock, unit_names
 
-__all__ = ["max_cells", "feature_columns", "model_columns"]
+__all__ = ["matmul_style", "statistic_cells", "feature_columns", "model_columns", "MATMUL_STYLES"]
 
 R = excel.ROW
 
+# The renderer's choice for each kind's matrix products: the lesson's linear and nnet sheets use one
+# SUMPRODUCT per unit and row, its mmult sheet one MMULT array formula; every other kind uses MMULT.
+MATMUL_STYLES = {"linear": "sumproduct", "nnet": "sumproduct"}
+
+
+def matmul_style(model: Model) -> str:
+    return MATMUL_STYLES.get(model.kind, "mmult")
+
 
 def _checked(formula: str) -> str:
-    if len(formula) + 1 > excel.MAX_FORMULA_CHARS:
-        raise TitanicNNError(
-            f"a formula of {len(formula)} characters exceeds Excel's limit of {excel.MAX_FORMULA_CHARS}: {formula[:80]}..."
-        )
-    return formula
+    return excel.checked(formula)
 
 
 # -- features --------------------------------------------------------------------------------------
 
 
-def max_cells(features: Features, data: DataColumns, first_row: int, last_row: int, row: int) -> list[Cell]:
-    """Row `row`'s divisor cells, one above each max-scaled raw column: MAX of the training column."""
-    cells = []
-    for spec in features.schema_.continuous:
-        if spec.scale != "max":
+def _formula(
+    features: Features, op: Any, name: str, raw_ref: Callable[[str], str], context: Callable[[Any], RenderContext]
+) -> str | None:
+    """The formula of `op`'s output `name`, its inputs' ops inlined down to the raw columns (given by `raw_ref`)."""
+    refs = []
+    for source in op.inputs:
+        producer = features.program_.producer(source, before=op)
+        if producer is None:
+            refs.append(raw_ref(source))
             continue
-        col = data.raw[spec.column]
-        top = excel.maximum(excel.area(excel.cell(first_row, col), excel.cell(last_row, col)))
-        if spec.log != "none":
-            # log(x+1) rises with x, so the max of the logged column is the log of the max
-            top = excel.log_plus_one(top, spec.log)
-        divisor = features.divisors_[spec.column]
-        if divisor == 1.0:
-            # Python divides by 1 when the max is 0; the guard changes nothing when the max really is 1
-            top = excel.max_or_one(top)
-        cells.append(Cell(row, col, divisor, _checked(top), style="max"))
+        inner = _formula(features, producer, source, raw_ref, context)
+        if inner is None:
+            raise TitanicNNError(f"column {source} is a constant and cannot be part of another column's formula")
+        refs.append(inner)
+    return op.excel(refs, context(op))[op.outputs.index(name)]
+
+
+def statistic_cells(features: Features, data: DataColumns, first_row: int, last_row: int, rows: dict[str, int]) -> list[Cell]:
+    """The cells holding the ops' statistics, each above the raw column it summarises.
+
+    `rows` gives the row of each op class's statistics by the op's `STATE` section (e.g. the divisors
+    in the Max row, the fill values in the Fill row).
+    """
+    cells = []
+    for op in features.program_:
+        value = op.statistic()
+        if value is None:
+            continue
+        col = data.raw[_root_column(features, op)]
+
+        def over_column(apply: Callable[[str], str], op: Any = op, col: int = col) -> str:
+            # f applied to the whole raw column, through the ops between (each rises with its input, so
+            # f of the ops is the ops of f: max(log(x+1)) = log(max(x)+1))
+            whole = apply(excel.area(excel.cell(first_row, col), excel.cell(last_row, col)))
+            producer = features.program_.producer(op.inputs[0], before=op)
+            if producer is None:
+                return whole
+            return _formula(features, producer, op.inputs[0], lambda c: whole, lambda _: RenderContext())
+
+        formula = op.excel_statistic(over_column)
+        cells.append(Cell(rows[op.STATE[0]], col, value, None if formula is None else _checked(formula), style="statistic"))
     return cells
+
+
+def _root_column(features: Features, op: Any) -> str:
+    """The raw column `op`'s input is computed from, through ops of one input that rise with it."""
+    name = op.inputs[0]
+    producer = features.program_.producer(name, before=op)
+    while producer is not None:
+        if len(producer.inputs) != 1 or not producer.monotone:
+            raise TitanicNNError(f"the statistic of {type(op).__name__}({name}) cannot be placed above one raw column")
+        name = producer.inputs[0]
+        producer = features.program_.producer(name, before=producer)
+    return name
+
+
+def statistic_refs(features: Features, data: DataColumns, rows: dict[str, int], sheet: str | None) -> dict[int, str]:
+    """Each op's statistic cell as a reference (by the op's id), on `sheet` (None: this sheet)."""
+    refs = {}
+    for op in features.program_:
+        if op.statistic() is not None:
+            col = data.raw[_root_column(features, op)]
+            refs[id(op)] = excel.on_sheet(sheet, excel.cell(rows[op.STATE[0]], col, fixed_row=True))
+    return refs
+
+
+def fill_formulas(features: Features, refs: dict[int, str]) -> dict[str, str]:
+    """The formula of a filled cell of each raw column: a reference to its fill value's cell."""
+    formulas = {}
+    for op in features.program_:
+        if op.in_place:
+            formula = op.excel([], RenderContext(statistic=refs.get(id(op))))[0]
+            if formula is not None:
+                formulas[op.outputs[0]] = formula
+    return formulas
 
 
 def feature_columns(
     features: Features,
     data: DataColumns,
     X: np.ndarray | None,
-    max_refs: dict[str, str],
+    statistics: dict[int, str],
     exact: dict[str, bool],
     header_prefix: str = "",
 ) -> list[Column]:
     """The feature formula columns (after the raw passthrough inputs), in feature order."""
-    schema = features.schema_
-    formulas: list[tuple[str, str | None]] = []
-    for spec in schema.continuous:
-        x = excel.cell(R, data.raw[spec.column])
-        if spec.log != "none":
-            x = excel.log_plus_one(x, spec.log)
-        if spec.scale == "max":
-            x = excel.divide(x, max_refs[spec.column])
-        formulas.append((spec.feature_name, x))
-    for spec in schema.categorical:
-        x = excel.cell(R, data.raw[spec.column])
-        levels = features.levels_[spec.column]
-        names = list(spec.names) if spec.names is not None else [f"{spec.column}_{lv}" for lv in levels]
-        for name, level in zip(names, levels):
-            formulas.append((name, excel.equals_level(x, level_key(level), exact=exact.get(spec.column, False))))
-    if schema.constant is not None:
-        formulas.append((schema.constant, None))
+    names = features.feature_names_
+
+    def raw_ref(column: str) -> str:
+        return excel.cell(R, data.raw[column])
+
+    def context(op: Any) -> RenderContext:
+        return RenderContext(statistic=statistics.get(id(op)), exact=exact)
+
     columns = []
-    for position in range(data.passthrough, len(formulas)):
-        name, formula = formulas[position]
+    for position in range(data.passthrough, len(names)):
+        name = names[position]
+        formula = _formula(features, features.program_.producer(name), name, raw_ref, context)
         values = None if X is None else X[:, position]
-        formula = None if formula is None else _checked(formula)
-        columns.append(Column(data.inputs[position], header_prefix + name, values, formula=formula))
+        columns.append(
+            Column(data.inputs[position], header_prefix + name, values, formula=None if formula is None else _checked(formula))
+        )
     return columns
 
 
@@ -92,45 +147,76 @@ def feature_columns(
 
 
 class _Walk:
-    """The state of rendering a program: the current units, as sheet columns or as formulas not yet placed."""
+    """The renderer's side of `SheetWriter`: the current units, as sheet columns or as formulas not yet placed."""
 
-    def __init__(self, first_col: int, first_row: int, last_row: int, header_prefix: str) -> None:
+    def __init__(
+        self, style: str, first_col: int, first_row: int, last_row: int, header_prefix: str, params_sheet: str | None
+    ) -> None:
+        self.style = style
         self.next_col = first_col
         self.first_row, self.last_row = first_row, last_row
         self.header_prefix = header_prefix
+        self.params_sheet = params_sheet
         self.columns: list[Column] = []
         self.placed: list[int] = []  # the current units' columns, when placed
-        self.pending: list[str] = []  # the current units' formulas, when not placed yet
+        self.pending_formulas: list[str] = []  # the current units' formulas, when not placed yet
+        self.current_names: list[str] = []
+        self.values: np.ndarray | None = None  # the current units' values (rows, units)
+        # set for each op in turn
         self.names: list[str] = []
-        self.values: np.ndarray | None = None  # (rows, units)
+        self.output: np.ndarray | None = None
+        self.block: ParamBlock | None = None
+
+    # -- SheetWriter --------------------------------------------------------------------------------
+
+    def units(self) -> list[str]:
+        if self.pending_formulas:
+            return list(self.pending_formulas)
+        return [excel.cell(R, c) for c in self.placed]
 
     def place(self) -> None:
-        """Give each pending unit its own column."""
-        if not self.pending:
+        if not self.pending_formulas:
             return
         self.placed = []
-        for j, (name, formula) in enumerate(zip(self.names, self.pending)):
+        for j, (name, formula) in enumerate(zip(self.current_names, self.pending_formulas)):
             values = None if self.values is None else self.values[:, j]
             self.columns.append(Column(self.next_col, self.header_prefix + name, values, formula=_checked(formula)))
             self.placed.append(self.next_col)
             self.next_col += 1
-        self.pending = []
-
-    def refs(self) -> list[str]:
-        """Each current unit as something a formula can use."""
-        if self.pending:
-            return list(self.pending)
-        return [excel.cell(R, c) for c in self.placed]
+        self.pending_formulas = []
 
     def row_range(self) -> str:
         self.place()
-        return excel.area(
-            excel.cell(R, self.placed[0], fixed_col=True), excel.cell(R, self.placed[-1], fixed_col=True)
-        )
+        return excel.area(excel.cell(R, self.placed[0], fixed_col=True), excel.cell(R, self.placed[-1], fixed_col=True))
 
     def block_range(self) -> str:
         self.place()
         return excel.area(excel.absolute(self.first_row, self.placed[0]), excel.absolute(self.last_row, self.placed[-1]))
+
+    def param_block(self) -> str:
+        return excel.on_sheet(self.params_sheet, self.block.block())
+
+    def param_unit(self, j: int) -> str:
+        return excel.on_sheet(self.params_sheet, self.block.unit(j))
+
+    def pending(self, formulas: Sequence[str]) -> None:
+        self.pending_formulas = list(formulas)
+        self.current_names, self.values = self.names, self.output
+
+    def array(self, formula: str) -> None:
+        """One array formula over the whole (rows x units) block; every column keeps its own values."""
+        first, last = self.next_col, self.next_col + len(self.names) - 1
+        target = excel.area(excel.cell(self.first_row, first), excel.cell(self.last_row, last))
+        self.placed = []
+        for j, name in enumerate(self.names):
+            values = None if self.output is None else self.output[:, j]
+            column = Column(self.next_col, self.header_prefix + name, values, in_array=True)
+            if j == 0:
+                column.array_formula, column.array_ref = _checked(formula), target
+            self.columns.append(column)
+            self.placed.append(self.next_col)
+            self.next_col += 1
+        self.pending_formulas, self.current_names, self.values = [], self.names, self.output
 
 
 def model_columns(
@@ -147,69 +233,22 @@ def model_columns(
     """The columns computing `model` row by row, from the input block to the predictions (the last column).
 
     `blocks` are the parameter blocks (on `params_sheet`, or this sheet when None); `trace` is
-    ops.trace's list [inputs, after op 1, ...] giving each column's cached values (None: layout only).
+    nn.trace's list [inputs, after op 1, ...] giving each column's cached values (None: layout only).
+    The last op's output is the "Preds" column.
     """
     by_index = {block.index: block for block in blocks}
-    names = unit_names(model)
     program = model.program()
-    walk = _Walk(first_col, first_row, last_row, header_prefix)
+    names = unit_names(model, inputs[1] - inputs[0] + 1)
+    names[-1] = ["Preds"] * len(names[-1]) if len(names[-1]) == 1 else names[-1]
+    walk = _Walk(matmul_style(model), first_col, first_row, last_row, header_prefix, params_sheet)
     walk.placed = list(range(inputs[0], inputs[1] + 1))
-
-    def param(reference: str) -> str:
-        return excel.on_sheet(params_sheet, reference)
-
     for position, op in enumerate(program):
-        output = None if trace is None else _units(trace[position + 1])
-        if isinstance(op, MatMul):
-            block = by_index[op.weight]
-            if block.kind == "by_unit":
-                row = walk.row_range()
-                walk.pending = [excel.sumproduct(row, param(block.unit(j))) for j in range(block.n_out)]
-                walk.names, walk.values = names[position], output
-            else:
-                _place_mmult(walk, excel.mmult(walk.block_range(), param(block.block())), names[position], output)
-        elif isinstance(op, AddBias):
-            block = by_index[op.bias]
-            walk.pending = [excel.add(x, param(block.unit(j))) for j, x in enumerate(walk.refs())]
-            walk.values = output
-        elif isinstance(op, ReLU):
-            walk.place()
-            walk.pending = [excel.relu(x) for x in walk.refs()]
-            walk.names, walk.values = names[position], output
-        elif isinstance(op, SumUnits):
-            if walk.pending and len(walk.pending) > 1:
-                walk.place()
-            if walk.pending:
-                formula = walk.pending[0]
-            else:
-                refs = walk.refs()
-                formula = excel.total(refs, refs[0], refs[-1])
-            last = position == len(program) - 1
-            walk.pending, walk.names, walk.values = [formula], ["Preds" if last else "Logit"], output
-        elif isinstance(op, Sigmoid):
-            walk.place()
-            walk.pending = [excel.sigmoid(x) for x in walk.refs()]
-            walk.names, walk.values = ["Preds"], output
-        else:  # pragma: no cover - a new op needs its rendering here
-            raise TitanicNNError(f"the workbook cannot render the op {op!r} yet")
+        walk.names = names[position]
+        walk.output = None if trace is None else _units(trace[position + 1])
+        walk.block = None if op.param is None else by_index[op.param]
+        op.render(walk)
     walk.place()
     return walk.columns
-
-
-def _place_mmult(walk: _Walk, formula: str, names: list[str], output: np.ndarray | None) -> None:
-    """One array formula over the whole (rows x units) block; every column keeps its own values."""
-    first, last = walk.next_col, walk.next_col + len(names) - 1
-    target = excel.area(excel.cell(walk.first_row, first), excel.cell(walk.last_row, last))
-    walk.placed = []
-    for j, name in enumerate(names):
-        values = None if output is None else output[:, j]
-        column = Column(walk.next_col, walk.header_prefix + name, values, in_array=True)
-        if j == 0:
-            column.array_formula, column.array_ref = _checked(formula), target
-        walk.columns.append(column)
-        walk.placed.append(walk.next_col)
-        walk.next_col += 1
-    walk.pending, walk.names, walk.values = [], names, output
 
 
 def _units(values: Any) -> np.ndarray:

@@ -22,8 +22,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import excel
-from .cells import Column, Sheet
+from .. import excel
+from ._cells import Column, Sheet
 
 __all__ = ["write_sheet", "CHUNK_ROWS"]
 
@@ -107,13 +107,18 @@ def _value_cell(ref: str, style: str, value: Any) -> str:
     return "" if rest is None else f'<c r="{ref}"{rest}'
 
 
-def _formula_cell(ref: str, style: str, formula: str, value: Any, array_ref: str | None = None) -> str:
+def _formula_rest(style: str, formula: str, value: Any, array_ref: str | None = None) -> str:
+    """A formula cell's XML after its reference: style, type, the (escaped) formula and its cached value."""
     kind = "" if array_ref is None else f' t="array" ref="{array_ref}"'
     if isinstance(value, str):
-        return f'<c r="{ref}"{style} t="str"><f{kind}>{formula}</f><v>{_escape(value)}</v></c>'
+        return f'{style} t="str"><f{kind}>{formula}</f><v>{_escape(value)}</v></c>'
     text = None if value is None else _number(value)
     cached = "" if text is None else f"<v>{text}</v>"
-    return f'<c r="{ref}"{style}><f{kind}>{formula}</f>{cached}</c>'
+    return f"{style}><f{kind}>{formula}</f>{cached}</c>"
+
+
+def _formula_cell(ref: str, style: str, formula: str, value: Any, array_ref: str | None = None) -> str:
+    return f'<c r="{ref}"' + _formula_rest(style, formula, value, array_ref)
 
 
 class _ColumnXml:
@@ -125,13 +130,18 @@ class _ColumnXml:
         self.plain = _style(styles, column.style)
         self.marked = _style(styles, "filled")
         self.parts = None if column.formula is None else _escape(column.formula).split(excel.ROW)
+        # a filled raw cell refers to its fill value's cell
+        self.fill = None if column.fill_formula is None else _escape(column.fill_formula)
 
     def cell(self, row: int, index: int) -> str:
         """The XML of the cell in `row` (1-based), the column's value `index`; "" for a blank value cell."""
         column = self.column
         ref = f"{self.letter}{row}"
         value = None if column.values is None else column.values[index]
-        style = self.marked if column.highlight is not None and column.highlight[index] else self.plain
+        marked = column.highlight is not None and bool(column.highlight[index])
+        style = self.marked if marked else self.plain
+        if marked and self.fill is not None:
+            return _formula_cell(ref, style, self.fill, value)
         if self.parts is not None:
             return _formula_cell(ref, style, str(row + column.shift).join(self.parts), value)
         if column.array_formula is not None and index == 0:
@@ -156,11 +166,17 @@ class _ColumnXml:
             else:
                 style = f"{{{slot}}}"
                 slots.append(np.where(flags, self.marked, self.plain).tolist())
-            formula = "" if self.parts is None else "<f>" + "{0}".join(_braced(p) for p in self.parts) + "</f>"
+            if self.parts is not None:
+                formula = "<f>" + "{0}".join(_braced(p) for p in self.parts) + "</f>"
+            elif flags is not None and self.fill is not None:
+                formula = f"{{{slot + len(slots)}}}"
+                slots.append(np.where(flags, f"<f>{self.fill}</f>", "").tolist())
+            else:
+                formula = ""
             slots.append(_number_texts(block))
             return f"{ref}{style}>{formula}<v>{{{slot + len(slots) - 1}}}</v></c>", slots
         if block is not None and self.parts is None:
-            rests = _value_rests(block, flags, self.plain, self.marked)
+            rests = _value_rests(block, flags, self.plain, self.marked, self.fill)
             if rests is not None:
                 return f"{ref}{{{slot}}}", [rests]
         return f"{{{slot}}}", [[self.cell(row, offset + i) for i, row in enumerate(rows)]]
@@ -170,8 +186,8 @@ def _braced(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _value_rests(block: Any, flags: Any, plain: str, marked: str) -> list[str] | None:
-    """`_value_rest` of each value, once per distinct text or integer; None when a value is blank."""
+def _value_rests(block: Any, flags: Any, plain: str, marked: str, fill: str | None = None) -> list[str] | None:
+    """`_value_rest` of each value (`fill`'s formula where marked), once per distinct text or integer; None for a blank."""
     # raw columns repeat a few levels, so each is rendered once; floats are not cached, since 0.0 == -0.0
     # would share a key (and text) though their texts differ
     seen: dict[tuple[Any, bool], str] = {}
@@ -181,7 +197,7 @@ def _value_rests(block: Any, flags: Any, plain: str, marked: str) -> list[str] |
         kind = type(value)
         rest = seen.get((value, mark)) if kind is str or kind is int else None
         if rest is None:
-            rest = _value_rest(marked if mark else plain, value)
+            rest = _formula_rest(marked, fill, value) if mark and fill is not None else _value_rest(marked if mark else plain, value)
             if rest is None:
                 return None
             if kind is str or kind is int:

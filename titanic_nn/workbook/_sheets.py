@@ -8,26 +8,28 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import excel
-from .cells import Cell, Column, Sheet
-from .data import as_numbers
-from .features import Features, level_key
-from .fitted import FittedModel
-from .layout import (
-    FIRST_ROW, MAX_ROW, SCORE_ROW, TEST_SHEET, SUBMISSION_SHEET,
-    DataColumns, ParamBlock, data_columns, place_params,
+from .. import excel
+from ..features import Features, level_key
+from ..nn import NUMPY, Model, accuracy, classify, trace
+from ..nn._metrics import excel_accuracy, excel_classify
+from ..training import FittedModel
+from ._cells import Cell, Column, Sheet
+from ._layout import (
+    FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
+    place_params,
 )
-from .metrics import EPS, LOSSES, accuracy
-from .models import Model
-from .ops import NUMPY
-from .render import feature_columns, max_cells, model_columns
+from ._render import feature_columns, fill_formulas, matmul_style, model_columns, statistic_cells, statistic_refs
 
 __all__ = [
     "ModelSheet", "TestSheet", "written_frame", "case_sensitive_columns", "model_layout", "model_sheet", "test_sheet",
-    "submission_sheet", "build_sheets",
+    "submission_sheet", "build_sheets", "STATISTIC_ROWS",
 ]
 
 R = excel.ROW
+
+# The row each kind of learned statistic sits in, above its raw column, with the row's label.
+STATISTIC_ROWS = {"divisors": MAX_ROW, "fill_values": FILL_ROW}
+STATISTIC_LABELS = {MAX_ROW: "Max:", FILL_ROW: "Fill:"}
 
 
 @dataclass
@@ -51,22 +53,20 @@ class ModelSheet:
 def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The values the sheet holds (blanks filled from training, levels as `level_key`) and where it filled them."""
     schema = features.schema_
-    inputs = schema.input_columns
     filled = features.missing_mask(frame).reset_index(drop=True)
+    prepared = features.prepared(frame).reset_index(drop=True)
     out = pd.DataFrame(index=range(len(frame)))
     for name in leading:
         values = frame[name].reset_index(drop=True)
         numbers = pd.to_numeric(values, errors="coerce")
         out[name] = numbers if numbers.notna().sum() == values.notna().sum() else values
     for spec in schema.continuous:
-        column = frame[spec.column].reset_index(drop=True).fillna(features.fill_values_[spec.column])
-        out[spec.column] = as_numbers(column, source="data").astype(np.float64)
+        out[spec.column] = prepared[spec.column].astype(np.float64)
     for spec in schema.categorical:
-        column = frame[spec.column].reset_index(drop=True).fillna(features.fill_values_[spec.column])
-        out[spec.column] = _level_keys(column)
+        out[spec.column] = _level_keys(prepared[spec.column])
     if schema.target in leading:
-        out[schema.target] = as_numbers(out[schema.target], source="data").astype(np.float64)
-    return out[[*leading, *inputs]], filled
+        out[schema.target] = features.target(frame.reset_index(drop=True))
+    return out[[*leading, *schema.input_columns]], filled
 
 
 def _level_keys(column: pd.Series) -> pd.Series:
@@ -90,40 +90,47 @@ def case_sensitive_columns(features: Features, frames: Sequence[pd.DataFrame]) -
     return flags
 
 
-def trace(fitted: FittedModel, X: np.ndarray) -> list[np.ndarray]:
+def _trace(fitted: FittedModel, X: np.ndarray) -> list[np.ndarray]:
     """[inputs, after op 1, ...]: every value the model's program computes, in float64."""
-    arrays = fitted.model.arrays(fitted.params)
-    values = [X]
-    for op in fitted.model.program():
-        values.append(op.apply(values[-1], arrays, NUMPY))
-    return values
+    return trace(fitted.model.program(), X, fitted.model.arrays(fitted.params), NUMPY)
 
 
-def _raw_columns(data: DataColumns, frame: pd.DataFrame, filled: pd.DataFrame) -> list[Column]:
+def _raw_columns(data: DataColumns, frame: pd.DataFrame, filled: pd.DataFrame, fills: dict[str, str]) -> list[Column]:
     columns = []
     for name, col in data.raw.items():
         series = frame[name]
         values = series.to_numpy() if series.dtype == np.float64 else series.tolist()
         mark = filled[name].to_numpy() if name in filled and filled[name].any() else None
-        columns.append(Column(col, name, values, highlight=mark))
+        columns.append(Column(col, name, values, highlight=mark, fill_formula=fills.get(name) if mark is not None else None))
     return columns
+
+
+def _statistics(features: Features, data: DataColumns, first: int, last: int) -> list[Cell]:
+    """The statistic cells (Max, Fill) of a model sheet, each row labelled left of its first cell."""
+    cells = statistic_cells(features, data, first, last, STATISTIC_ROWS)
+    for row, label in STATISTIC_LABELS.items():
+        in_row = [c.col for c in cells if c.row == row]
+        if in_row and min(in_row) > 0:
+            cells.append(Cell(row, min(in_row) - 1, label, style="label"))
+    return cells
 
 
 def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataColumns, list[ParamBlock], int]:
     """A model sheet's data columns, parameter blocks and loss column: all a reader needs to find the parameters."""
     data = data_columns(features, [features.schema_.target])
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
+    style = matmul_style(model)
     # the parameters sit right of the model's columns, so count those first (a layout-only rendering)
-    placeholder = place_params(model, features.feature_names_, 0)
+    placeholder = place_params(model, features.feature_names_, 0, style)
     width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last, None))
     loss_col = data.next_free + width
-    return data, place_params(model, features.feature_names_, loss_col + 2), loss_col
+    return data, place_params(model, features.feature_names_, loss_col + 2, style), loss_col
 
 
 def model_sheet(
     fitted: FittedModel, frame: pd.DataFrame, filled: pd.DataFrame, exact: dict[str, bool], X: np.ndarray | None = None
 ) -> ModelSheet:
-    """The lesson layout: raw columns, Max row, feature formulas, model columns, loss; parameters on the right.
+    """The lesson layout: raw columns, Max and Fill rows, feature formulas, model columns, loss; parameters on the right.
 
     `X` is `fitted.features.transform(frame)` when the caller has it already.
     """
@@ -134,40 +141,31 @@ def model_sheet(
     data = data_columns(features, [target])
     X = features.transform(frame) if X is None else X
     y = frame[target].to_numpy(dtype=np.float64)
-    sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled))
-
-    maxes = max_cells(features, data, first, last, MAX_ROW)
-    if maxes:
-        sheet.cells.append(Cell(MAX_ROW, min(c.col for c in maxes) - 1, "Max:", style="label"))
-    sheet.cells += maxes
-    max_refs = {name: excel.cell(MAX_ROW, data.raw[name], fixed_row=True) for name in features.divisors_}
-    sheet.columns += feature_columns(features, data, X, max_refs, exact)
+    statistics = statistic_refs(features, data, STATISTIC_ROWS, None)
+    sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
+    sheet.cells += _statistics(features, data, first, last)
+    sheet.columns += feature_columns(features, data, X, statistics, exact)
 
     inputs = (data.first_input, data.last_input)
     _, blocks, loss_col = model_layout(features, model, n)
-    columns = model_columns(model, blocks, None, inputs, data.next_free, first, last, trace(fitted, X))
+    columns = model_columns(model, blocks, None, inputs, data.next_free, first, last, _trace(fitted, X))
     sheet.columns += columns
     preds_col = columns[-1].col
     pred = columns[-1].values
 
     target_col = data.raw[target]
+    loss = model.loss_op
     pred_ref, target_ref = excel.cell(R, preds_col), excel.cell(R, target_col)
-    if model.loss_name == "logloss":
-        formula = excel.log_loss(pred_ref, target_ref, EPS)
-        clipped = np.clip(pred, EPS, 1.0 - EPS)
-        per_row = -(y * np.log(clipped) + (1.0 - y) * np.log(1.0 - clipped))
-    else:
-        formula, per_row = excel.squared_error(pred_ref, target_ref), (pred - y) ** 2
-    sheet.columns.append(Column(loss_col, "Loss", per_row, formula=formula))
+    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=loss.excel(pred_ref, target_ref)))
 
     losses = excel.area(excel.cell(first, loss_col), excel.cell(last, loss_col))
     preds = excel.area(excel.cell(first, preds_col), excel.cell(last, preds_col))
     targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
     sheet.cells += [
         Cell(MAX_ROW, loss_col - 1, "Loss:", style="label"),
-        Cell(MAX_ROW, loss_col, LOSSES[model.loss_name](pred, y), excel.average(losses), style="total"),
+        Cell(MAX_ROW, loss_col, float(loss.mean(pred, y)), excel.AVERAGE(losses), style="total"),
         Cell(SCORE_ROW, loss_col - 1, "Accuracy:", style="label"),
-        Cell(SCORE_ROW, loss_col, accuracy(pred, y), excel.accuracy(preds, targets, n), style="total"),
+        Cell(SCORE_ROW, loss_col, accuracy(pred, y), excel_accuracy(preds, targets, n), style="total"),
     ]
     sheet.cells += _param_cells(blocks, model.arrays(fitted.params))
     sheet.widths = {loss_col + 2: 12.0}
@@ -205,26 +203,23 @@ def test_sheet(
     exact: dict[str, bool],
     note: str,
 ) -> TestSheet:
-    """The test rows with the training sheet's feature formulas (its Max cells) and each model's columns."""
+    """The test rows with the training sheet's feature formulas (its Max and Fill cells) and each model's columns."""
     first_fit, first_sheet = fits[0]
     features = first_fit.features
     n = len(frame)
     first, last = FIRST_ROW, FIRST_ROW + n - 1
     data = data_columns(features, [id_column] if id_column else [])
     X = features.transform(frame)
-    sheet = Sheet(TEST_SHEET, FIRST_ROW, n, columns=_raw_columns(data, frame, filled))
-    train_name, train_data = first_sheet.sheet.name, first_sheet.data
-    max_refs = {
-        name: excel.on_sheet(train_name, excel.cell(MAX_ROW, train_data.raw[name], fixed_row=True))
-        for name in features.divisors_
-    }
-    sheet.columns += feature_columns(features, data, X, max_refs, exact)
+    train_name = first_sheet.sheet.name
+    statistics = statistic_refs(features, first_sheet.data, STATISTIC_ROWS, train_name)
+    sheet = Sheet(TEST_SHEET, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
+    sheet.columns += feature_columns(features, data, X, statistics, exact)
     next_col = data.next_free
     preds_cols = {}
     for fitted, model_sheet_ in fits:
         columns = model_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
-            next_col, first, last, trace(fitted, X), header_prefix=f"{fitted.name} ",
+            next_col, first, last, _trace(fitted, X), header_prefix=f"{fitted.name} ",
         )
         sheet.columns += columns
         preds_cols[fitted.name] = columns[-1].col
@@ -241,7 +236,7 @@ def test_sheet(
     return TestSheet(sheet, data, preds_cols, id_column)
 
 
-def filled_note(features: Features, frame: pd.DataFrame, filled: pd.DataFrame) -> str:
+def filled_note(features: Features, frame: pd.DataFrame, filled: pd.DataFrame, train_sheet: str) -> str:
     """What was filled in, e.g. 'Age: 86 blank cells filled with 24'."""
     parts = []
     for name in features.schema_.input_columns:
@@ -250,7 +245,10 @@ def filled_note(features: Features, frame: pd.DataFrame, filled: pd.DataFrame) -
             parts.append(f"{name}: {count} blank cell{'s' if count > 1 else ''} filled with {features.fill_values_[name]!r}")
     if not parts:
         return "No blank cells: every value is as read."
-    return "Highlighted cells were blank and hold the training mode. " + "; ".join(parts) + "."
+    return (
+        f"Highlighted cells were blank and refer to the training mode in row {FILL_ROW} of sheet {train_sheet}. "
+        + "; ".join(parts) + "."
+    )
 
 
 def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
@@ -259,7 +257,6 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     shift = test.sheet.first_row - 2
     preds_col = test.preds_cols[fitted.name]
     pred = np.asarray(test.sheet.column_at(preds_col).values, dtype=np.float64)
-    survived = (pred > 0.5).astype(np.float64)
     sheet = Sheet(SUBMISSION_SHEET, 2, n)
     if test.id_column:
         id_col = test.data.raw[test.id_column]
@@ -269,10 +266,9 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
         )
     else:
         sheet.columns.append(Column(0, "Row", np.arange(1, n + 1, dtype=np.float64)))
-    formula = excel.survived(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
-    sheet.columns.append(Column(1, "Survived", survived, formula=formula, shift=shift))
+    formula = excel_classify(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
+    sheet.columns.append(Column(1, "Survived", classify(pred).astype(np.float64), formula=formula, shift=shift))
     return sheet
-
 
 
 def build_sheets(
@@ -293,7 +289,7 @@ def build_sheets(
     model_sheets = [model_sheet(fit, train_frame, train_filled, exact, X) for fit in fits]
     others: list[Sheet] = []
     if test_frame is not None:
-        note = filled_note(fits[0].features, test_frame, test_filled)
+        note = filled_note(fits[0].features, test_frame, test_filled, model_sheets[0].sheet.name)
         test_part = test_sheet(list(zip(fits, model_sheets)), test_frame, test_filled, id_column, exact, note)
         others = [test_part.sheet, submission_sheet(test_part, submission or fits[0])]
     return model_sheets, others

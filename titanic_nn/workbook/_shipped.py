@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
-from .data import load_titanic
-from .features import Features
-from .fitted import FittedModel
-from .models import Linear, MatMulNet, TwoReLU
-from .workbook import write_workbook
+from .._data import load_titanic
+from ..features import Features
+from ..nn import MODELS
+from ..training import FittedModel
+from ._writer import write_workbook
 
 __all__ = ["SHIPPED_PATH", "default_models", "build_default_workbook"]
 
@@ -17,19 +18,26 @@ SHIPPED_PATH = Path("workbooks") / "titanic.xlsx"
 
 
 def default_models() -> list[FittedModel]:
-    """linear, nnet and mmult on the lesson's features, each trained by the Solver path on all 712 kept rows."""
-    from .training import train_model
+    """One model of each registered kind (the lesson's linear, nnet and mmult) on the lesson's features, each
+    trained by the Solver path on all 712 kept rows."""
+    from ..training import train_model
 
     train, _ = load_titanic()
     features = Features()
     # valid_frac=None: like the lesson's Solver, fit every kept row (the linear loss is then the lesson's 0.14423)
     return [
         train_model(train, model, features=features, method="solver", valid_frac=None, seed=0)
-        for model in (Linear(), TwoReLU(), MatMulNet())
+        for model in (cls() for cls in MODELS.values())
     ]
 
 
-def build_default_workbook(path: str | os.PathLike = SHIPPED_PATH) -> Path:
-    """Write the shipped workbook (training sheets, test and submission from the bundled test.csv) to `path`."""
+def build_default_workbook(
+    path: str | os.PathLike = SHIPPED_PATH, fits: Sequence[FittedModel] | None = None
+) -> Path:
+    """Write the shipped workbook (model sheets, test and submission from the bundled test.csv) to `path`.
+
+    `fits` defaults to `default_models()`; the shipped file's own models (`read_workbook`) rewrite it
+    as it is, whatever the optimiser finds on this machine.
+    """
     train, test = load_titanic()
-    return write_workbook(path, default_models(), train, test)
+    return write_workbook(path, default_models() if fits is None else fits, train, test)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from . import excel
+from .. import excel
 
 __all__ = ["MAX_VARIABLES", "SOLVER_OPTIONS", "solver_names", "define_solver_names"]
 

@@ -10,16 +10,18 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from . import excel, metadata, package
-from .about import about_lines
-from .atomic import atomic_path
-from .errors import DataError, TitanicNNError
-from .features import Features
-from .fitted import FittedModel
-from .layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS
-from .sheet_xml import write_sheet
-from .sheets import build_sheets, case_sensitive_columns, written_frame
-from .solver_names import MAX_VARIABLES, define_solver_names
+from .. import excel
+from .._atomic import atomic_path
+from ..errors import DataError, TitanicNNError
+from ..features import Features
+from ..training import FittedModel
+from . import _metadata as metadata
+from . import _package as package
+from ._about import HEADINGS, about_lines
+from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS
+from ._sheet_xml import write_sheet
+from ._sheets import build_sheets, case_sensitive_columns, written_frame
+from ._solver_model import MAX_VARIABLES, define_solver_names
 
 __all__ = ["write_workbook"]
 
@@ -30,7 +32,7 @@ STYLES = {
     "header": {"bold": True, "bottom": 1},
     "label": {"bold": True},
     "note": {"italic": True, "font_color": "#595959"},
-    "max": {"italic": True, "bg_color": "#F2F2F2"},
+    "statistic": {"italic": True, "bg_color": "#F2F2F2"},  # a learned statistic: a Max or Fill cell
     "total": {"bold": True, "bg_color": "#E2EFDA", "border": 1},
     # Excel's own "Input" cell style: the cells Solver (or a person) changes
     "param": {"bg_color": "#FFCC99", "font_color": "#3F3F76", "border": 1, "border_color": "#7F7F7F"},
@@ -57,7 +59,7 @@ def write_workbook(
     """
     fits = _checked_models(models)
     features = fits[0].features
-    kept = _training_rows(features, train)
+    kept = features.training_rows(train)
     _check_rows("training", len(kept), max_rows)
     schema = features.schema_
     train_frame, train_filled = written_frame(features, kept, [schema.target])
@@ -78,7 +80,8 @@ def write_workbook(
     _check_columns(sheets)
 
     description = metadata.describe(
-        fits, len(kept), None if test is None else len(test), None if chosen is None else chosen.name, id_column
+        fits, len(kept), None if test is None else len(test), None if chosen is None else chosen.name, id_column,
+        filled={"train": train_filled, "test": test_filled},
     )
     histories = [(fit.name, fit.training["history"]) for fit in fits if _has_history(fit)]
     with atomic_path(path) as temporary:
@@ -86,8 +89,8 @@ def write_workbook(
         book.set_properties({"created": CREATED, "title": "titanic-nn workbook"})
         book.set_calc_mode("auto")  # and XlsxWriter writes fullCalcOnLoad="1": Excel recomputes on open
         styles = {name: book.add_format(props) for name, props in STYLES.items()}
-        labelled = [(fit.model.kind, m) for fit, m in pairs]
-        _write_lines(book.add_worksheet(ABOUT_SHEET), about_lines(labelled, test is not None, description["submission"], bool(histories)), styles)
+        lines = about_lines(pairs, test is not None, description["submission"], bool(histories))
+        _write_lines(book.add_worksheet(ABOUT_SHEET), lines, styles)
         for fit, model_part in pairs:
             worksheet = book.add_worksheet(fit.name)
             _write_data_sheet(worksheet, model_part.sheet, styles)
@@ -132,18 +135,6 @@ def _checked_models(models: Sequence[FittedModel]) -> list[FittedModel]:
                 "models sharing one fitted Features: train them all on the same Features"
             )
     return fits
-
-
-def _training_rows(features: Features, train: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(train, pd.DataFrame):
-        raise DataError(f"train must be a pandas DataFrame, got {type(train).__name__}")
-    missing = features.train_index_.difference(train.index)
-    if len(missing):
-        raise DataError(
-            f"train lacks {len(missing)} of the rows the features were fitted on (first index {missing[0]!r}); "
-            "pass the same training DataFrame the models were trained on"
-        )
-    return train.loc[features.train_index_]
 
 
 def _check_rows(what: str, n_rows: int, max_rows: int | None) -> None:
@@ -197,7 +188,7 @@ def _write_lines(worksheet: Any, lines: Sequence[str], styles: dict[str, Any]) -
     worksheet.set_column(0, 0, 120)
     for row, line in enumerate(lines):
         if line:
-            heading = row == 0 or line in ("Sheets", "Re-running Solver", "Scoring new passengers")
+            heading = row == 0 or line in HEADINGS
             worksheet.write_string(row, 0, line, styles["label"] if heading else None)
     worksheet.activate()
 

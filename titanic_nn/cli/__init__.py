@@ -1,0 +1,9 @@
+"""The `titanic-nn` command line: argument parsing here, the commands' work in their own module."""
+
+from __future__ import annotations
+
+from ._commands import results_table
+from ._parser import build_parser, main
+from ._plots import plotting_available
+
+__all__ = ["main", "build_parser", "results_table", "plotting_available"]

@@ -1,0 +1,389 @@
+"""The feature vocabulary: each op's pandas/numpy evaluation, the statistic it learns, and its Excel formula, side by side.
+
+A schema compiles to a program of these ops (features/_program.py). Every op reads named columns of
+a `Rows` table and makes named columns; what it learns from training rows (a max, a mode, the
+levels of a column) it holds as its statistic, and the workbook writes that statistic in a cell its
+formulas refer to. A new feature op is one class here: `fit`, `apply`, `excel` (and `statistic`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import excel
+from .._plain import python_scalar as plain
+from .._plain import shown
+from ..errors import DataError, UnseenLevelWarning
+
+__all__ = [
+    "Rows", "FeatureOp", "Fill", "Raw", "Log", "Scale", "Dummies", "Constant", "RenderContext", "level_key", "mode",
+]
+
+
+def level_key(value: Any) -> Any:
+    """One key for a level however the CSV typed it: 1, 1.0 and "1" are the same Pclass."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number):
+        return int(number) if number.is_integer() else number
+    return text
+
+
+def mode(values: pd.Series, *, fallback: Any) -> Any:
+    """The most common value (the smallest on a tie); `fallback` when the column is entirely blank."""
+    modes = values.dropna().mode()
+    return plain(modes.iloc[0]) if len(modes) else fallback
+
+
+@dataclass
+class Rows:
+    """The columns a program reads and writes, all of one length, with what messages need to name a row.
+
+    `source` names the data in messages ("training data"); `describe(i)` names row position i, e.g.
+    "row 3 (PassengerId 3)".
+    """
+
+    columns: dict[str, pd.Series]
+    source: str
+    describe: Callable[[int], str]
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+
+@dataclass
+class RenderContext:
+    """What an op's Excel text may refer to: its statistic's cell, and the columns whose levels must match case."""
+
+    statistic: str | None = None
+    exact: Mapping[str, bool] = field(default_factory=dict)
+
+
+class FeatureOp:
+    """One step of a feature program: columns made from columns, with the statistic it learned.
+
+    `inputs` are the columns it reads and `outputs` those it makes. An `in_place` op rewrites its
+    input column (a fill: on the sheet, the filled cells of the raw column refer to its statistic).
+    A `monotone` op of one input rises with it, so the max of its output is the op applied to the max.
+    A `passthrough` op's output is its input unchanged: the sheet uses the raw column as the feature.
+    `key` names its statistic in `Features.to_dict()`, and `STATE` the section it goes in.
+    """
+
+    in_place: ClassVar[bool] = False
+    monotone: ClassVar[bool] = False
+    passthrough: ClassVar[bool] = False
+    STATE: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    @property
+    def key(self) -> str:
+        return self.inputs[0]
+
+    def fit(self, rows: Rows) -> None:
+        """Learn the statistic from training rows (the default: nothing to learn)."""
+
+    def apply(self, rows: Rows) -> list[Any]:
+        """The output columns, in `outputs` order (pandas Series or float64 arrays)."""
+        raise NotImplementedError
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        """Each output's per-row formula from its inputs' references (None: a constant value, not a formula)."""
+        raise NotImplementedError
+
+    # -- the statistic, as the sheet holds it ----------------------------------------------------
+
+    def statistic(self) -> Any:
+        """The learned value the sheet writes in a cell (None: the op has none)."""
+        return None
+
+    def excel_statistic(self, of_input: Callable[[Callable[[str], str]], str]) -> str | None:
+        """The formula of the statistic's cell (None: the value is written as it is).
+
+        `of_input(f)` renders the op's input with `f` applied to the whole raw column it comes from.
+        """
+        return None
+
+    def state(self) -> dict[str, Any]:
+        """The learned statistic by `STATE` section, as plain JSON-able values."""
+        return {}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        """Set the statistic from `state()`'s values."""
+
+
+@dataclass
+class Fill(FeatureOp):
+    """A blank cell takes the column's training mode (`fallback` when every training value is blank)."""
+
+    column: str
+    fallback: Any = 0.0
+    value: Any = None
+
+    in_place: ClassVar[bool] = True
+    STATE: ClassVar[tuple[str, ...]] = ("fill_values",)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def fit(self, rows: Rows) -> None:
+        self.value = mode(rows[self.column], fallback=self.fallback)
+
+    def apply(self, rows: Rows) -> list[Any]:
+        return [rows[self.column].fillna(self.value)]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        return [context.statistic]  # a filled cell is a reference to the fill value's cell
+
+    def statistic(self) -> Any:
+        return self.value
+
+    def state(self) -> dict[str, Any]:
+        return {"fill_values": plain(self.value)}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self.value = state["fill_values"]
+
+
+@dataclass
+class Raw(FeatureOp):
+    """A numeric column as it is (the lesson's SibSp and Parch)."""
+
+    column: str
+    output: str
+
+    passthrough: ClassVar[bool] = True
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    def apply(self, rows: Rows) -> list[Any]:
+        return [rows[self.column].to_numpy(dtype=np.float64)]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        return [refs[0]]
+
+
+@dataclass
+class Log(FeatureOp):
+    """log(x+1) in base "log10" (the lesson's log_Fare) or "ln" (the notebook's)."""
+
+    column: str
+    base: str
+    output: str
+
+    monotone: ClassVar[bool] = True
+    FUNCTIONS: ClassVar[dict[str, tuple[Callable[[Any], Any], Callable[..., str]]]] = {
+        "log10": (np.log10, excel.LOG10),
+        "ln": (np.log, excel.LN),
+    }
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    def apply(self, rows: Rows) -> list[Any]:
+        values = rows[self.column].to_numpy(dtype=np.float64)
+        bad = values <= -1.0
+        if bad.any():
+            first = int(bad.argmax())
+            raise DataError(
+                f"{rows.source}: column {self.column} holds {shown(values[first])} at {rows.describe(first)}; "
+                "log(x+1) needs values above -1"
+            )
+        return [self.FUNCTIONS[self.base][0](values + 1.0)]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        return [self.FUNCTIONS[self.base][1](f"{refs[0]}+1")]
+
+
+@dataclass
+class Scale(FeatureOp):
+    """x divided by its training max (the lesson's Age_N), or by 1 when that max is 0."""
+
+    column: str
+    output: str
+    key_column: str
+    divisor: float | None = None
+
+    STATE: ClassVar[tuple[str, ...]] = ("divisors",)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    @property
+    def key(self) -> str:
+        return self.key_column
+
+    def fit(self, rows: Rows) -> None:
+        top = float(np.max(rows[self.column]))
+        self.divisor = top if top != 0.0 else 1.0
+
+    def apply(self, rows: Rows) -> list[Any]:
+        return [np.asarray(rows[self.column], dtype=np.float64) / self.divisor]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        return [f"{refs[0]}/{context.statistic}"]
+
+    def statistic(self) -> Any:
+        return self.divisor
+
+    def excel_statistic(self, of_input: Callable[[Callable[[str], str]], str]) -> str | None:
+        top = of_input(excel.MAX)
+        # Python divides by 1 when the max is 0; the guard changes nothing when the max really is 1
+        return excel.IF(f"{top}=0", 1, top) if self.divisor == 1.0 else top
+
+    def state(self) -> dict[str, Any]:
+        return {"divisors": self.divisor}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self.divisor = float(state["divisors"])
+
+
+@dataclass
+class Dummies(FeatureOp):
+    """One 0/1 column per kept level of a categorical column (the lesson's Pclass_1, Pclass_2, ...).
+
+    `levels` (None: learned from the training rows, sorted, the first dropped as the reference when
+    `drop_reference`); `names` of the dummy columns (default `<column>_<level>`); `reference`, the
+    dropped level. A value that is neither a kept level nor a reference gives all-zero dummies and
+    an UnseenLevelWarning naming its rows.
+    """
+
+    column: str
+    given_levels: tuple[Any, ...] | None = None
+    names: tuple[str, ...] | None = None
+    reference: Any = None
+    drop_reference: bool = True
+    levels: tuple[Any, ...] = ()
+    references: tuple[Any, ...] = ()
+
+    STATE: ClassVar[tuple[str, ...]] = ("levels", "references")
+    SHOWN_UNSEEN: ClassVar[int] = 10  # rows named in the warning
+
+    def __post_init__(self) -> None:
+        if self.given_levels is not None:
+            self.levels = tuple(self.given_levels)
+            self.references = () if self.reference is None else (level_key(self.reference),)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        if self.names is not None:
+            return tuple(self.names)
+        return tuple(f"{self.column}_{level}" for level in self.levels)
+
+    def fit(self, rows: Rows) -> None:
+        if self.given_levels is not None:
+            return
+        seen = _sorted_levels({level_key(v) for v in rows[self.column].dropna()})
+        self.levels = tuple(seen[1:] if self.drop_reference else seen)
+        self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
+
+    def apply(self, rows: Rows) -> list[Any]:
+        keys = rows[self.column].map(level_key)
+        known = {level_key(level) for level in self.levels} | set(self.references)
+        unseen = ~keys.isin(known).to_numpy()
+        if unseen.any():
+            shown = [rows.describe(int(i)) for i in np.flatnonzero(unseen)[: self.SHOWN_UNSEEN]]
+            more = f" and {unseen.sum() - self.SHOWN_UNSEEN} more" if unseen.sum() > self.SHOWN_UNSEEN else ""
+            warnings.warn(
+                UnseenLevelWarning(
+                    f"column {self.column}: level(s) {sorted(set(map(str, keys[unseen])))} never seen in "
+                    f"training; their dummies are all zero ({', '.join(shown)}{more})"
+                ),
+                stacklevel=4,
+            )
+        return [(keys == level_key(level)).to_numpy(dtype=np.float64) for level in self.levels]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        exact = context.exact.get(self.column, False)
+        return [self.excel_level(refs[0], level_key(level), exact=exact) for level in self.levels]
+
+    @staticmethod
+    def excel_level(x: str, level: Any, *, exact: bool = False) -> str:
+        """1 where the cell holds the level, else 0; EXACT when case must count (Excel's = ignores it)."""
+        test = excel.EXACT(x, excel.literal(level)) if exact else f"{x}={excel.literal(level)}"
+        return excel.IF(test, 1, 0)
+
+    def state(self) -> dict[str, Any]:
+        return {"levels": [plain(v) for v in self.levels], "references": [plain(v) for v in self.references]}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self.levels = tuple(state["levels"])
+        self.references = tuple(state["references"])
+
+
+@dataclass
+class Constant(FeatureOp):
+    """A column of ones, the constant term (the lesson's Ones)."""
+
+    output: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    @property
+    def key(self) -> str:
+        return self.output
+
+    def apply(self, rows: Rows) -> list[Any]:
+        return [np.ones(len(rows), dtype=np.float64)]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        return [None]  # the value 1 in every row, as in the lesson
+
+
+def _sorted_levels(levels: set[Any]) -> list[Any]:
+    """Numbers first, then text, each in order."""
+    return sorted(levels, key=lambda k: (isinstance(k, str), k))

@@ -1,0 +1,118 @@
+"""A schema compiled to a feature program: the ops in order, and which of their outputs are the model's inputs."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from ._ops import Constant, Dummies, FeatureOp, Fill, Log, Raw, Rows, Scale
+from ._schema import Categorical, Schema
+
+__all__ = ["FeatureProgram", "compile_schema"]
+
+
+class FeatureProgram:
+    """Ops applied in turn to a table's columns; the outputs of `feature_ops`, in order, are the model's inputs.
+
+    Statistics are learned by `fit` on training rows only, op by op, each from the columns as the ops
+    before it left them (so a max is taken after the fill).
+    """
+
+    def __init__(self, ops: list[FeatureOp], feature_ops: list[FeatureOp]) -> None:
+        self.ops = ops
+        self.feature_ops = feature_ops
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [name for op in self.feature_ops for name in op.outputs]
+
+    def producer(self, name: str, before: FeatureOp | None = None) -> FeatureOp | None:
+        """The op that makes column `name`, as ops before `before` left it (None: the raw column, fills aside)."""
+        ops = self.ops if before is None else self.ops[: self.ops.index(before)]
+        for op in reversed(ops):
+            if name in op.outputs and not op.in_place:
+                return op
+        return None
+
+    def __iter__(self) -> Iterator[FeatureOp]:
+        return iter(self.ops)
+
+    # -- computing --------------------------------------------------------------------------------
+
+    def run(self, rows: Rows, *, fit: bool) -> Rows:
+        """Every column the program makes (learning each op's statistic first when `fit`)."""
+        columns = Rows(dict(rows.columns), rows.source, rows.describe)
+        for op in self.ops:
+            if fit:
+                op.fit(columns)
+            for name, values in zip(op.outputs, op.apply(columns)):
+                columns.columns[name] = values
+        return columns
+
+    def inputs(self, columns: Rows) -> np.ndarray:
+        """The model's inputs, float64 (rows, features), from `run`'s columns."""
+        return np.column_stack([np.asarray(columns[name]) for name in self.feature_names]).astype(np.float64, copy=False)
+
+    def prepared(self, rows: Rows) -> Rows:
+        """The raw columns as the sheet holds them: after the in-place ops (the fills), before any other."""
+        columns = Rows(dict(rows.columns), rows.source, rows.describe)
+        for op in self.ops:
+            if op.in_place:
+                for name, values in zip(op.outputs, op.apply(columns)):
+                    columns.columns[name] = values
+        return columns
+
+    # -- what was learned --------------------------------------------------------------------------
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """Each op's statistic by section and key, e.g. {"divisors": {"Age": 80.0}, ...}."""
+        sections: dict[str, dict[str, Any]] = {}
+        for op in self.ops:
+            for section, value in op.state().items():
+                sections.setdefault(section, {})[op.key] = value
+        return sections
+
+    def load(self, sections: dict[str, dict[str, Any]]) -> None:
+        """Set every op's statistic from `state()`'s sections."""
+        for op in self.ops:
+            if op.STATE:
+                op.load({section: sections[section][op.key] for section in op.STATE})
+
+
+def compile_schema(schema: Schema) -> FeatureProgram:
+    """The program of a schema: fills, then each continuous column's chain, the dummies, the constant."""
+    ops: list[FeatureOp] = [Fill(spec.column, fallback=0.0) for spec in schema.continuous]
+    ops += [Fill(spec.column, fallback=_any_level(spec)) for spec in schema.categorical]
+    feature_ops: list[FeatureOp] = []
+    for spec in schema.continuous:
+        # each chain ends in the feature, under the schema's name; a later op reading that name reads it
+        chain: list[FeatureOp] = []
+        column = spec.column
+        if spec.log != "none":
+            logged = spec.feature_name if spec.scale == "none" else f"{spec.log}({column}+1)"
+            chain.append(Log(column, spec.log, output=logged))
+            column = logged
+        if spec.scale == "max":
+            chain.append(Scale(column, output=spec.feature_name, key_column=spec.column))
+        if not chain:
+            chain.append(Raw(spec.column, output=spec.feature_name))
+        ops += chain
+        feature_ops.append(chain[-1])
+    for spec in schema.categorical:
+        dummies = Dummies(
+            spec.column, given_levels=spec.levels, names=spec.names, reference=spec.reference,
+            drop_reference=spec.drop_reference,
+        )
+        ops.append(dummies)
+        feature_ops.append(dummies)
+    if schema.constant is not None:
+        ops.append(Constant(schema.constant))
+        feature_ops.append(ops[-1])
+    return FeatureProgram(ops, feature_ops)
+
+
+def _any_level(spec: Categorical) -> Any:
+    if spec.reference is not None:
+        return spec.reference
+    return spec.levels[0] if spec.levels else ""

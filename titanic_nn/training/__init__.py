@@ -1,0 +1,36 @@
+"""Training: the kernels a program's loss and gradient are computed by, the two trainers, and what they produce."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "Objective": "._objective", "autograd_loss_and_grad": "._objective", "choose_kernel": "._objective",
+    "final_loss": "._objective", "GRADIENTS": "._objective",
+    "FitResult": "._result", "check_data": "._result", "start_seed": "._result", "DIVERGENCE_FACTOR": "._result",
+    "resolve_device": "._device", "resolve_dtype": "._device",
+    "fit_gd": "._gd", "GD_DEFAULTS": "._gd", "OPTIMIZERS": "._gd",
+    "fit_solver": "._solver",
+    "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
+    "train_valid_split": "._train", "train_model": "._train", "METHODS": "._methods",
+    "save_model": "._persist", "load_model": "._persist",
+    "SheetClassifier": "._estimator",
+    "Progress": "._progress",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from ._device import resolve_device, resolve_dtype
+    from ._estimator import SheetClassifier
+    from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
+    from ._gd import GD_DEFAULTS, OPTIMIZERS, fit_gd
+    from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss
+    from ._persist import load_model, save_model
+    from ._progress import Progress
+    from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
+    from ._solver import fit_solver
+    from ._methods import METHODS
+    from ._train import train_model, train_valid_split
