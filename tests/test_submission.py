@@ -10,16 +10,10 @@ import pandas as pd
 import pytest
 
 import titanic_nn as tn
-from titanic_nn._atomic import AtomicFiles, atomic_path, ensure_directory, write_text_atomic
-from titanic_nn.errors import OutputPathError
-from titanic_nn._submission import (
-    SubmissionError,
-    make_submission,
-    submission_csv,
-    submission_for,
-    validate_submission,
-    write_submission,
-)
+from titanic_nn import make_submission, submission_for, validate_submission, write_submission
+from titanic_nn._atomic import AtomicFiles, atomic_path, ensure_directory, write_text_atomic  # internals under test
+from titanic_nn._submission import submission_csv
+from titanic_nn.errors import OutputPathError, SubmissionError
 
 
 def test_make_submission_keeps_input_order_and_writes_integers(tmp_path):

@@ -186,6 +186,7 @@ class MatMulNet(Model):
 
     kind = "mmult"
     description = "the same kind of net computed by MMULT array formulas over the whole block"
+    HEADS = ("sum", "linear")
 
     def __init__(
         self,
@@ -202,8 +203,8 @@ class MatMulNet(Model):
         self.head = head
         self.activation = activation
         super().__init__(output=output, loss=loss)
-        if head not in ("sum", "linear"):
-            raise TitanicNNError(f"head must be 'sum' or 'linear', not {head!r}")
+        if head not in self.HEADS:
+            raise TitanicNNError(f"head must be one of {', '.join(map(repr, self.HEADS))}, not {head!r}")
         if activation not in ACTIVATIONS:
             raise TitanicNNError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
         widths = self.widths
