@@ -613,6 +613,19 @@ def test_help_is_fast_and_imports_nothing_heavy(tmp_path):
     assert min(timings) < 0.5, timings
 
 
+def test_the_solver_path_never_imports_torch(tmp_path):
+    probe = (
+        "import sys\n"
+        "from titanic_nn.cli import main\n"
+        f"assert main(['fit', '--quiet', '--restarts', '1', '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+        "assert 'torch' not in sys.modules, 'the solver path imported torch'\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "titanic.xlsx").is_file()
+
+
 def test_version_as_a_program(tmp_path):
     done = run_subprocess(["--version"], tmp_path, timeout=60)
     assert (done.returncode, done.stdout) == (0, f"titanic-nn {tn.__version__}\n")
