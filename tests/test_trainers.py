@@ -11,6 +11,8 @@ import pytest
 import titanic_nn as tn
 from titanic_nn.training import GD_DEFAULTS, Objective, autograd_loss_and_grad
 
+from gradients import assert_matches_autograd, batch
+
 torch = pytest.importorskip("torch")
 
 LEAST_SQUARES = 0.14422714930  # the lesson's linear optimum (Excel Solver's too)
@@ -33,29 +35,11 @@ MODELS = {
 }
 
 
-def batch(model, n_features, seeds):
-    """The program arrays of several starts, stacked on a leading axis."""
-    starts = [model.arrays(model.init(n_features, seed=s)) for s in seeds]
-    return [np.stack([s[i] for s in starts]) for i in range(len(starts[0]))]
-
-
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_hand_derived_gradients_equal_autograd(name, backend, lesson_xy):
     _, X, y = lesson_xy
-    model = MODELS[name]()
-    arrays = batch(model, X.shape[1], seeds=[1, 2, 3])
-    tensors = [torch.tensor(a) for a in arrays]
-    ref_loss, ref_grads = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), tensors)
-    objective = Objective(model, X, y, backend=backend)
-    loss, grads = objective.loss_and_grad(tensors if backend == "torch" else arrays)
-    as_numpy = (lambda v: v.numpy()) if backend == "torch" else np.asarray
-    np.testing.assert_allclose(as_numpy(loss), ref_loss.numpy(), rtol=1e-12, atol=1e-15)
-    assert len(grads) == len(ref_grads)
-    for got, ref in zip(grads, ref_grads):
-        assert tuple(got.shape) == tuple(ref.shape)
-        np.testing.assert_allclose(as_numpy(got), ref.numpy(), rtol=1e-9, atol=1e-13)
-    np.testing.assert_allclose(as_numpy(objective.loss(tensors if backend == "torch" else arrays)), ref_loss.numpy(), rtol=1e-12)
+    assert_matches_autograd(MODELS[name](), X, y, backend=backend)
 
 
 def test_each_fast_kernel_is_the_one_expected(lesson_xy):

@@ -17,8 +17,10 @@ import titanic_nn as tn
 from titanic_nn import excel
 from titanic_nn.engines import compare, recalculate
 from titanic_nn.nn import ACTIVATIONS, LOSSES, MODELS, OUTPUTS, Activation, activation, build_model
-from titanic_nn.training import Objective, autograd_loss_and_grad
+from titanic_nn.training import Objective
 from titanic_nn.workbook import read_contents
+
+from gradients import assert_matches_autograd
 
 torch = pytest.importorskip("torch")
 
@@ -84,30 +86,12 @@ def test_the_cases_cover_every_kind_output_loss_and_activation():
     assert {s.get("activation") for _, s in CASES} >= set(ACTIVATIONS) >= {"relu", "tanh", "softsign"}
 
 
-def _batch(model, n_features, seeds):
-    starts = [model.arrays(model.init(n_features, seed=s)) for s in seeds]
-    return [np.stack([s[i] for s in starts]) for i in range(len(starts[0]))]
-
-
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("gradient", ["fast", "generic"])
 @pytest.mark.parametrize("kind, settings", CASES, ids=[f"{k}-{'-'.join(map(str, s.values()))}" for k, s in CASES])
 def test_fast_and_generic_gradients_equal_autograd(kind, settings, gradient, backend, lesson_xy):
     _, X, y = lesson_xy
-    model = build_model(kind, **settings)
-    arrays = _batch(model, X.shape[1], seeds=[1, 2, 3])
-    tensors = [torch.tensor(a) for a in arrays]
-    ref_loss, ref_grads = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), tensors)
-    objective = Objective(model, X, y, backend=backend, gradient=gradient)
-    given = tensors if backend == "torch" else arrays
-    loss, grads = objective.loss_and_grad(given)
-    as_numpy = (lambda v: v.numpy()) if backend == "torch" else np.asarray
-    np.testing.assert_allclose(as_numpy(loss), ref_loss.numpy(), rtol=1e-12, atol=1e-15)
-    assert len(grads) == len(ref_grads)
-    for got, ref in zip(grads, ref_grads):
-        assert tuple(got.shape) == tuple(ref.shape)
-        np.testing.assert_allclose(as_numpy(got), ref.numpy(), rtol=1e-9, atol=1e-13)
-    np.testing.assert_allclose(as_numpy(objective.loss(given)), ref_loss.numpy(), rtol=1e-12)
+    assert_matches_autograd(build_model(kind, **settings), X, y, backend=backend, gradient=gradient)
 
 
 # -- the kernel follows the program --------------------------------------------------------------------

@@ -91,13 +91,15 @@ class FeatureOp:
     passthrough: ClassVar[bool] = False
     STATE: ClassVar[tuple[str, ...]] = ()
 
+    # Most ops read one `column` and make one `output` (their own column when in place); others
+    # (no input, or several outputs) say so themselves.
     @property
     def inputs(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        return (self.column,)  # type: ignore[attr-defined]
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        return (getattr(self, "output", self.column),)  # type: ignore[attr-defined]
 
     @property
     def key(self) -> str:
@@ -146,14 +148,6 @@ class Fill(FeatureOp):
     in_place: ClassVar[bool] = True
     STATE: ClassVar[tuple[str, ...]] = ("fill_values",)
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.column,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.column,)
-
     def fit(self, rows: Rows) -> None:
         self.value = mode(rows[self.column], fallback=self.fallback)
 
@@ -182,14 +176,6 @@ class Raw(FeatureOp):
 
     passthrough: ClassVar[bool] = True
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.column,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
-
     def apply(self, rows: Rows) -> list[Any]:
         return [rows[self.column].to_numpy(dtype=np.float64)]
 
@@ -210,14 +196,6 @@ class Log(FeatureOp):
         "log10": (np.log10, excel.LOG10),
         "ln": (np.log, excel.LN),
     }
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.column,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     def apply(self, rows: Rows) -> list[Any]:
         values = rows[self.column].to_numpy(dtype=np.float64)
@@ -244,14 +222,6 @@ class Scale(FeatureOp):
     divisor: float | None = None
 
     STATE: ClassVar[tuple[str, ...]] = ("divisors",)
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.column,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     @property
     def key(self) -> str:
@@ -307,10 +277,6 @@ class Dummies(FeatureOp):
         if self.given_levels is not None:
             self.levels = tuple(self.given_levels)
             self.references = () if self.reference is None else (level_key(self.reference),)
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.column,)
 
     @property
     def outputs(self) -> tuple[str, ...]:
