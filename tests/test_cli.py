@@ -306,31 +306,41 @@ def test_import_names_the_models_of_the_workbook(fit_run, tmp_path):
 
 
 def test_verify_exits_1_on_a_mismatch(fit_run, monkeypatch):
-    report = tn.VerifyReport(
-        Path("book.xlsx"), cells_checked=100, mismatches=2, max_abs_diff=0.5, max_rel_diff=1.0,
-        first_mismatch="nnet!T5: Python 0.4, sheet 0.9",
-    )
-    monkeypatch.setattr(tn, "verify", lambda path: report)
-    result = run(["verify", fit_run.dir / "titanic.xlsx"])
+    from titanic_nn.engines import EngineReport
+
+    report = tn.VerifyReport(Path("book.xlsx"), [
+        EngineReport("libreoffice", Path("book.xlsx"), cells_checked=100, max_abs_diff=1e-15),
+        EngineReport("gnumeric", Path("book.xlsx"), cells_checked=100, mismatches=2, max_abs_diff=0.5,
+                     max_rel_diff=1.0, first_mismatch="nnet!T5: Python 0.4, sheet 0.9"),
+    ])
+    monkeypatch.setattr(tn, "verify", lambda path, engines=None: report)
+    book = fit_run.dir / "titanic.xlsx"
+    result = run(["verify", book])
     assert result.code == 1
     assert result.err.count("\n") == 1
-    assert result.err.startswith("titanic-nn: error: LibreOffice disagrees with Python: book.xlsx: 100 cells")
-    assert "2 disagree, first nnet!T5: Python 0.4, sheet 0.9" in result.err
+    assert result.err == (
+        f"titanic-nn: error: Gnumeric disagrees with Python on 2 cell(s) of {book}, first nnet!T5: Python 0.4, sheet 0.9\n"
+    )
+    assert result.out.splitlines() == [
+        f"ok: {book}: LibreOffice: all 100 computed cells agree with Python (largest difference 1e-15)",
+        f"{book}: Gnumeric: 2 of 100 computed cells disagree",
+    ]
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_verify_a_small_workbook_in_libreoffice(tmp_path, small_titanic):
+@pytest.mark.parametrize("engine", ["libreoffice", "gnumeric", "all"])
+def test_verify_a_small_workbook_in_each_engine(tmp_path, small_titanic, engine):
     made = run([
         "fit", "--train", small_titanic / "train.csv", "--test", small_titanic / "test.csv", "--out", tmp_path, "--quiet",
         *FAST_GD,
     ])
     assert made.code == 0, made.err
     (tmp_path / "titanic.xlsx").rename(tmp_path / "small.xlsx")
-    result = run(["verify", tmp_path / "small.xlsx"])
+    result = run(["verify", "--engine", engine, tmp_path / "small.xlsx"])
     assert result.code == 0, result.err
-    assert result.out.startswith(f"ok: {tmp_path / 'small.xlsx'}: ")
-    assert "agree with Python" in result.out
+    lines = result.out.splitlines()
+    assert len(lines) == (2 if engine == "all" else 1)
+    assert all(line.startswith(f"ok: {tmp_path / 'small.xlsx'}: ") and "agree with Python" in line for line in lines)
 
 
 # -- any tabular CSV --------------------------------------------------------------------------------

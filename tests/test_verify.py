@@ -1,7 +1,7 @@
-"""LibreOffice recomputes the workbooks and every computed cell matches Python's float64 value.
+"""Both spreadsheet engines recompute every workbook case, and every computed cell matches Python's float64 value.
 
-These tests need LibreOffice (soffice) and fail, not skip, without it: CI installs it. All workbooks go
-through one LibreOffice start, which costs seconds.
+These tests need LibreOffice (soffice) and Gnumeric (ssconvert) and fail, not skip, without either:
+CI installs both. Each engine recalculates all the cases in one run.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ import openpyxl
 import pytest
 
 import titanic_nn as tn
+from titanic_nn.engines import ENGINES, compare, recalculate
 from titanic_nn.errors import SpreadsheetEngineError
 from titanic_nn.workbook import read_contents
-from titanic_nn.engines import compare, recalculate
 
-from workbook_cases import lesson_fits, notebook_fits, other_fits
+from workbook_cases import lesson_fits, loan_case, notebook_fits, other_fits, tanh_fits
 
 pytestmark = pytest.mark.libreoffice
 
 WRONG = "12345"
+CASES = ["lesson", "others", "notebook", "tanh", "loans"]
 
 
 def _rewrite_sheets(source, target, change):
@@ -39,71 +40,104 @@ def _wrong_cached_values(xml: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def recalculated(titanic, tmp_path_factory):
-    """{case: (written path, LibreOffice's recalculated copy)} from a single LibreOffice run."""
+def books(titanic, tmp_path_factory):
+    """Every case's workbook, and two broken copies of the lesson's."""
     train, test = titanic
     folder = tmp_path_factory.mktemp("verify")
+    loans, loan_train, loan_test = loan_case()
     books = {
+        # linear, nnet, mmult
         "lesson": tn.write_workbook(folder / "lesson.xlsx", lesson_fits(train), train, test),
+        # layers=[3, 2], a linear head, sigmoid with mse and with log loss
         "others": tn.write_workbook(folder / "others.xlsx", other_fits(train), train, test),
         "notebook": tn.write_workbook(folder / "notebook.xlsx", notebook_fits(train), train, test, submission="mmult"),
+        "tanh": tn.write_workbook(folder / "tanh.xlsx", tanh_fits(train), train, test),
+        # not the Titanic: its own schema, blanks filled by mode in training and test rows
+        "loans": tn.write_workbook(folder / "loans.xlsx", loans, loan_train, loan_test),
     }
     books["wrong"] = folder / "wrong.xlsx"
     _rewrite_sheets(books["lesson"], books["wrong"], _wrong_cached_values)
     books["tampered"] = folder / "tampered.xlsx"
     _rewrite_sheets(books["lesson"], books["tampered"], lambda xml: xml.replace("LOG10(", "LN("))
-    outputs = recalculate(list(books.values()), folder / "out")
-    return {name: (path, out) for (name, path), out in zip(books.items(), outputs)}
+    return books
 
 
-@pytest.mark.parametrize("case", ["lesson", "others", "notebook"])
-def test_libreoffice_recomputes_every_cell_as_python(recalculated, case):
-    path, out = recalculated[case]
-    report = compare(read_contents(path), out)
+@pytest.fixture(scope="module", params=list(ENGINES))
+def recalculated(request, books, tmp_path_factory):
+    """(engine, {case: (written path, the engine's recalculated copy)}), one run of the engine for all cases."""
+    engine = request.param
+    outputs = recalculate(list(books.values()), tmp_path_factory.mktemp(engine), engine=engine)
+    return engine, {name: (path, out) for (name, path), out in zip(books.items(), outputs)}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_engine_recomputes_every_cell_as_python(recalculated, case):
+    engine, copies = recalculated
+    path, out = copies[case]
+    report = compare(read_contents(path), out, engine)
     assert report.ok, str(report)
     assert report.max_rel_diff < 1e-9 and report.max_abs_diff < 1e-12 + 1e-9
     # every kind of model and sheet took part
-    assert report.cells_checked > 20_000
+    assert report.cells_checked > (2_000 if case == "loans" else 20_000)
 
 
-def test_every_model_kind_is_covered(recalculated):
-    kinds = {f.model.get_config()["kind"] for case in ("lesson", "others", "notebook") for f in read_contents(recalculated[case][0]).fits}
-    assert kinds == {"linear", "nnet", "mmult"}
-    others = {f.name: f.model for f in read_contents(recalculated["others"][0]).fits}
-    assert others["deep"].layers == [3, 2] and others["head"].head == "linear" and others["sig"].output == "sigmoid"
+def test_every_model_kind_and_option_is_covered(books):
+    models = [f.model for case in CASES for f in read_contents(books[case]).fits]
+    assert {m.kind for m in models} == set(tn.MODELS)
+    configs = [m.get_config() for m in models]
+    assert any(c.get("layers") == [3, 2] for c in configs) and any(c.get("head") == "linear" for c in configs)
+    assert {(m.output, m.loss_name) for m in models} >= {("raw", "mse"), ("sigmoid", "mse"), ("sigmoid", "logloss")}
+    assert any(c.get("activation") == "tanh" for c in configs)
+    assert read_contents(books["loans"]).fits[0].features.schema_.target == "Default"
 
 
 def test_wrong_cached_values_come_back_corrected(recalculated):
-    path, out = recalculated["wrong"]
+    engine, copies = recalculated
+    path, out = copies["wrong"]
     assert openpyxl.load_workbook(path, data_only=True, read_only=True)["linear"]["R1"].value == int(WRONG)
     recomputed = openpyxl.load_workbook(out, data_only=True, read_only=True)["linear"]
-    assert recomputed["R1"].value == pytest.approx(0.14422714930851466, rel=1e-12)
+    assert recomputed["R1"].value == pytest.approx(0.14422714930851466, rel=1e-12), engine
     assert recomputed["Q4"].value != int(WRONG)
-    report = compare(read_contents(path), out)
+    report = compare(read_contents(path), out, engine)
     assert report.ok, str(report)
 
 
 def test_a_wrong_formula_is_caught_and_named(recalculated):
-    path, out = recalculated["tampered"]
-    report = compare(read_contents(path), out)
-    assert not report.ok
+    engine, copies = recalculated
+    path, out = copies["tampered"]
+    report = compare(read_contents(path), out, engine)
+    assert not report.ok and report.engine == engine
     assert report.first_mismatch.startswith("linear!J4: Python 0.9164539485499251, sheet 2.110213")
     assert report.mismatches >= 712 * 3
 
 
-def test_verify_end_to_end(titanic, tmp_path):
+def test_verify_end_to_end_in_both_engines(titanic, tmp_path):
     train, _ = titanic
     path = tn.write_workbook(tmp_path / "one.xlsx", lesson_fits(train)[:1], train)
-    report = tn.verify(path)
+    report = tn.verify(path, engines="all")
     assert isinstance(report, tn.VerifyReport) and report.ok
-    assert report.cells_checked == 712 * 9 + 3  # 7 features, Preds, Loss; Max, loss, accuracy and "agree with Python" in str(report)
+    assert [r.engine for r in report.engines] == list(ENGINES)
+    # 7 features, Preds, Loss; Max, loss, accuracy
+    assert report.cells_checked == report["gnumeric"].cells_checked == 712 * 9 + 3
+    assert "agree with Python" in str(report) and "Gnumeric" in str(report) and "LibreOffice" in str(report)
 
 
-def test_missing_libreoffice_says_how_to_install_it(titanic, tmp_path, monkeypatch):
+def test_a_disagreement_names_the_engine_and_the_cell(books):
+    report = tn.verify(books["tampered"], engines="all")
+    assert not report.ok and report.mismatches >= 2 * 712 * 3
+    assert report.first_mismatch.startswith("libreoffice: linear!J4: Python 0.9164539485499251")
+    assert report["gnumeric"].first_mismatch.startswith("linear!J4:")
+
+
+def test_a_missing_engine_says_how_to_install_it(titanic, tmp_path, monkeypatch):
     train, _ = titanic
     path = tn.write_workbook(tmp_path / "one.xlsx", lesson_fits(train)[:1], train)
     with pytest.raises(SpreadsheetEngineError, match="apt-get install -y --no-install-recommends libreoffice-calc-nogui"):
         tn.verify(path, soffice=str(tmp_path / "no-such-soffice"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(SpreadsheetEngineError, match="not installed or not on PATH.*libreoffice-calc-nogui"):
+    with pytest.raises(SpreadsheetEngineError, match="not installed or not on PATH.*libreoffice-calc-nogui gnumeric"):
         tn.verify(path)
+    with pytest.raises(SpreadsheetEngineError, match=r"Gnumeric \(ssconvert\) is not installed.*install-recommends gnumeric"):
+        tn.verify(path, engines="gnumeric")
+    with pytest.raises(SpreadsheetEngineError, match="unknown engine 'excel'; the engines are libreoffice, gnumeric or all"):
+        tn.verify(path, engines="excel")

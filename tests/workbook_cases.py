@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 import titanic_nn as tn
@@ -39,3 +40,40 @@ def notebook_fits(train: pd.DataFrame) -> list[tn.FittedModel]:
     """The notebook's features (ln, every column over its max, all dummies, no constant; blanks filled)."""
     features = tn.Features("notebook").fit(train)
     return [fitted(features, tn.Linear(), "linear", 8), fitted(features, tn.MatMulNet(hidden=3), "mmult", 9)]
+
+
+def tanh_fits(train: pd.DataFrame) -> list[tn.FittedModel]:
+    """MatMulNet with tanh units, one layer and two layers."""
+    features = tn.Features().fit(train)
+    return [
+        fitted(features, tn.MatMulNet(hidden=3, activation="tanh"), "tanh", 10),
+        fitted(features, tn.MatMulNet(layers=[3, 2], head="linear", activation="tanh"), "tanhdeep", 11),
+    ]
+
+
+def loans(rows: int, seed: int) -> pd.DataFrame:
+    """A synthetic 0/1 table that is not the Titanic: default is likely for grade C and low incomes."""
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(["A", "B", "C"], size=rows)
+    income = np.round(rng.lognormal(10, 0.6, size=rows))
+    age = rng.integers(18, 70, size=rows).astype(float)
+    age[rng.random(rows) < 0.1] = np.nan  # blanks, filled from the training mode
+    score = (grade == "C") * 1.2 - np.log10(income + 1) + 4.2 + rng.normal(0, 0.3, size=rows)
+    return pd.DataFrame({
+        "LoanId": np.arange(1000 * seed, 1000 * seed + rows), "Grade": grade, "Income": income, "Age": age,
+        "Default": (score > 0).astype(int),
+    })
+
+
+LOAN_SCHEMA = tn.Schema(
+    target="Default", id_column="LoanId",
+    continuous=(tn.Continuous("Age", scale="max"), tn.Continuous("Income", log="ln", scale="max")),
+    categorical=(tn.Categorical("Grade"),),
+)
+
+
+def loan_case() -> tuple[list[tn.FittedModel], pd.DataFrame, pd.DataFrame]:
+    """(fits, train, test) on the loans table with its own schema, blanks filled by mode."""
+    train, test = loans(120, 1), loans(30, 2).drop(columns="Default")
+    features = tn.Features(LOAN_SCHEMA, missing="mode").fit(train)
+    return [fitted(features, tn.Linear(), "linear", 12), fitted(features, tn.TwoReLU(), "nnet", 13)], train, test

@@ -418,11 +418,23 @@ def run_verify(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
     _check_workbook_file(args.book)
-    report = tn.verify(args.book)
+    report = tn.verify(args.book, engines=args.engine)
+    for engine in report.engines:
+        if engine.ok:
+            print(
+                f"ok: {args.book}: {engine.label}: all {engine.cells_checked} computed cells agree with Python "
+                f"(largest difference {engine.max_abs_diff:.3g})"
+            )
+        else:
+            print(f"{args.book}: {engine.label}: {engine.mismatches} of {engine.cells_checked} computed cells disagree")
     if report.ok:
-        print(f"ok: {report}")
         return 0
-    print(f"{PROG}: error: LibreOffice disagrees with Python: {one_line(report)}", file=sys.stderr)
+    failed = next(e for e in report.engines if not e.ok)
+    print(
+        f"{PROG}: error: {failed.label} disagrees with Python on {failed.mismatches} cell(s) of {args.book}, "
+        f"first {failed.first_mismatch}",
+        file=sys.stderr,
+    )
     return 1
 
 

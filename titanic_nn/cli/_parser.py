@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .. import __version__
+from ..engines import ENGINES
 from ..errors import TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS
@@ -152,8 +153,10 @@ examples:
 
 VERIFY_EXAMPLES = f"""\
 examples:
-  {PROG} verify titanic-nn-out/{WORKBOOK_NAME}
-exit status: 0 when LibreOffice's recalculation equals Python's numbers, 1 on a mismatch or error.
+  {PROG} verify titanic-nn-out/{WORKBOOK_NAME}                  # every installed engine
+  {PROG} verify --engine all workbooks/titanic.xlsx             # LibreOffice and Gnumeric, both required
+  {PROG} verify --engine gnumeric titanic-nn-out/{WORKBOOK_NAME}
+exit status: 0 when every engine's recalculation equals Python's numbers, 1 on a mismatch or error.
 """
 
 IMPORT_EXAMPLES = f"""\
@@ -260,11 +263,16 @@ def build_parser() -> ArgumentParser:
 
     verify = commands.add_parser(
         "verify", parents=[common], formatter_class=HelpFormatter,
-        help="recalculate a workbook in LibreOffice and compare it with Python",
-        description="Recalculate BOOK.xlsx in LibreOffice headless and compare every computed cell with Python's numbers.",
+        help="recalculate a workbook in LibreOffice and Gnumeric and compare it with Python",
+        description="Recalculate BOOK.xlsx in each spreadsheet engine (forced) and compare every computed cell with "
+        "Python's numbers (rtol 1e-9, atol 1e-12).",
         epilog=VERIFY_EXAMPLES,
     )
     verify.add_argument("book", type=Path, metavar="BOOK.xlsx", help="a workbook written by fit or workbook")
+    verify.add_argument(
+        "--engine", choices=(*ENGINES, "all"),
+        help="the engine to recalculate with, or all of them (each then required) (default: every installed engine)",
+    )
     verify.set_defaults(handler=run_verify)
 
     importer = commands.add_parser(

@@ -1,4 +1,4 @@
-"""Spreadsheet engines that recalculate a workbook, and `verify`, which compares their numbers with Python's."""
+"""Spreadsheet engines (LibreOffice, Gnumeric) that recalculate a workbook, and `verify`, which compares them with Python."""
 
 from __future__ import annotations
 
@@ -7,13 +7,21 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "verify": "._verify", "verify_many": "._verify", "VerifyReport": "._verify", "compare": "._verify",
-    "expected_sheets": "._verify", "RTOL": "._verify", "ATOL": "._verify",
-    "recalculate": "._libreoffice", "find_soffice": "._libreoffice", "INSTALL_HINT": "._libreoffice",
+    "verify": "._verify", "verify_many": "._verify", "VerifyReport": "._verify", "EngineReport": "._verify",
+    "compare": "._verify", "expected_sheets": "._verify", "choose_engines": "._verify", "ENGINES": "._registry",
+    "RTOL": "._verify", "ATOL": "._verify",
+    "Engine": "._engine", "LibreOffice": "._libreoffice", "Gnumeric": "._gnumeric",
+    "recalculate": "._verify",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from ._libreoffice import INSTALL_HINT, find_soffice, recalculate
-    from ._verify import ATOL, RTOL, VerifyReport, compare, expected_sheets, verify, verify_many
+    from ._engine import Engine
+    from ._gnumeric import Gnumeric
+    from ._libreoffice import LibreOffice
+    from ._registry import ENGINES
+    from ._verify import (
+        ATOL, RTOL, EngineReport, VerifyReport, choose_engines, compare, expected_sheets, recalculate, verify,
+        verify_many,
+    )

@@ -1,8 +1,9 @@
-"""verify: LibreOffice recomputes a workbook and every computed cell is compared with Python's float64 value.
+"""verify: spreadsheet engines recompute a workbook and every computed cell is compared with Python's float64 value.
 
 Python's values are rebuilt from the workbook itself: the hidden sheet's features and model settings,
 the parameters and raw rows found in the sheets (as read_workbook reads them), put through the same
 sheet builders that wrote the file. So a workbook whose parameters were re-solved in Excel verifies too.
+Each engine recalculates its own copy (forced), and each copy is compared on its own.
 """
 
 from __future__ import annotations
@@ -10,25 +11,30 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .. import excel
+from ..errors import SpreadsheetEngineError
 from ..workbook import Sheet, WorkbookContents, build_sheets, read_contents, written_frame
-from ._libreoffice import recalculate
+from ._engine import Engine
+from ._registry import ENGINES
 
-__all__ = ["VerifyReport", "verify", "verify_many", "compare", "RTOL", "ATOL"]
+__all__ = [
+    "EngineReport", "VerifyReport", "verify", "verify_many", "compare", "recalculate", "choose_engines", "RTOL", "ATOL",
+]
 
 RTOL, ATOL = 1e-9, 1e-12
 
 
 @dataclass
-class VerifyReport:
-    """The outcome: cells compared, the largest differences and the first cell that disagrees."""
+class EngineReport:
+    """One engine's outcome: cells compared, the largest differences and the first cell that disagrees."""
 
+    engine: str
     path: Path
     cells_checked: int = 0
     mismatches: int = 0
@@ -40,27 +46,135 @@ class VerifyReport:
     def ok(self) -> bool:
         return self.mismatches == 0 and self.cells_checked > 0
 
+    @property
+    def label(self) -> str:
+        return ENGINES[self.engine].label if self.engine in ENGINES else self.engine
+
     def __str__(self) -> str:
-        head = f"{self.path}: {self.cells_checked} cells recomputed by LibreOffice"
+        head = f"{self.path}: {self.cells_checked} cells recomputed by {self.label}"
         diffs = f"largest difference {self.max_abs_diff:.3g} (relative {self.max_rel_diff:.3g})"
         if self.ok:
             return f"{head} agree with Python (rtol {RTOL:g}, atol {ATOL:g}); {diffs}"
         return f"{head}: {self.mismatches} disagree, first {self.first_mismatch}; {diffs}"
 
 
-def verify(path: str | os.PathLike, *, soffice: str | None = None, timeout: float | None = None) -> VerifyReport:
-    """Recalculate `path` in LibreOffice headless (forced) and compare every computed cell with Python."""
-    return verify_many([path], soffice=soffice, timeout=timeout)[0]
+@dataclass
+class VerifyReport:
+    """Every engine's report on one workbook; `ok` when each engine recomputed every cell as Python did."""
+
+    path: Path
+    engines: list[EngineReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.engines) and all(report.ok for report in self.engines)
+
+    @property
+    def cells_checked(self) -> int:
+        """The cells each engine recomputed and compared (the same cells for every engine)."""
+        return min((report.cells_checked for report in self.engines), default=0)
+
+    @property
+    def mismatches(self) -> int:
+        return sum(report.mismatches for report in self.engines)
+
+    @property
+    def max_abs_diff(self) -> float:
+        return max((report.max_abs_diff for report in self.engines), default=0.0)
+
+    @property
+    def max_rel_diff(self) -> float:
+        return max((report.max_rel_diff for report in self.engines), default=0.0)
+
+    @property
+    def first_mismatch(self) -> str | None:
+        """The first disagreement, with the engine that found it: "gnumeric: linear!J4: Python 0.91, sheet 2.1"."""
+        return next((f"{r.engine}: {r.first_mismatch}" for r in self.engines if r.first_mismatch), None)
+
+    def __getitem__(self, engine: str) -> EngineReport:
+        for report in self.engines:
+            if report.engine == engine:
+                return report
+        raise KeyError(f"{engine} did not verify {self.path}; the engines were {', '.join(r.engine for r in self.engines)}")
+
+    def __str__(self) -> str:
+        return "; ".join(str(report) for report in self.engines) or f"{self.path}: no engine recomputed it"
+
+
+def choose_engines(engines: str | Sequence[str] | None = None, binaries: Mapping[str, Any] | None = None) -> list[Engine]:
+    """The engines to verify with: None, every installed one (and any given a binary); "all", every one
+    (each must be installed); or the names given."""
+    binaries = {k: v for k, v in (binaries or {}).items() if v is not None}
+    if engines is None:
+        chosen = [e for e in ENGINES.values() if e.name in binaries or e.available()]
+        if not chosen:
+            packages = " ".join(e.package for e in ENGINES.values())
+            labels = " and ".join(f"{e.label} ({e.binaries[0]})" for e in ENGINES.values())
+            raise SpreadsheetEngineError(
+                f"no spreadsheet engine found: {labels} are not installed or not on PATH; install them with "
+                f"`apt-get install -y --no-install-recommends {packages}` (Debian/Ubuntu)"
+            )
+        return chosen
+    names = list(ENGINES) if engines == "all" else [engines] if isinstance(engines, str) else list(engines)
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown or not names:
+        raise SpreadsheetEngineError(
+            f"unknown engine {', '.join(map(repr, unknown)) or '(none given)'}; the engines are {', '.join(ENGINES)} or all"
+        )
+    return [ENGINES[n] for n in dict.fromkeys(names)]
+
+
+def recalculate(
+    paths: Sequence[str | os.PathLike],
+    outdir: str | os.PathLike,
+    *,
+    engine: str = "libreoffice",
+    binary: str | os.PathLike | None = None,
+    soffice: str | os.PathLike | None = None,
+    timeout: float | None = None,
+) -> list[Path]:
+    """Recalculate each workbook in one engine ("libreoffice" or "gnumeric"), forced, into .xlsx copies in `outdir`."""
+    (chosen,) = choose_engines(engine)
+    return chosen.recalculate(paths, outdir, binary=binary if binary is not None else soffice, timeout=timeout)
+
+
+def verify(
+    path: str | os.PathLike,
+    *,
+    engines: str | Sequence[str] | None = None,
+    soffice: str | None = None,
+    ssconvert: str | None = None,
+    timeout: float | None = None,
+) -> VerifyReport:
+    """Recalculate `path` in each engine (forced) and compare every computed cell with Python's value.
+
+    engines: None (every installed engine: LibreOffice and/or Gnumeric), "all" (both, each required),
+    or a name or list of names ("libreoffice", "gnumeric"). `soffice`/`ssconvert` name the programs.
+    """
+    return verify_many([path], engines=engines, soffice=soffice, ssconvert=ssconvert, timeout=timeout)[0]
 
 
 def verify_many(
-    paths: Sequence[str | os.PathLike], *, soffice: str | None = None, timeout: float | None = None
+    paths: Sequence[str | os.PathLike],
+    *,
+    engines: str | Sequence[str] | None = None,
+    soffice: str | None = None,
+    ssconvert: str | None = None,
+    timeout: float | None = None,
 ) -> list[VerifyReport]:
-    """verify for several workbooks with one LibreOffice start."""
+    """verify for several workbooks, each engine started once for all of them where it can be."""
+    binaries = {"libreoffice": soffice, "gnumeric": ssconvert}
+    chosen = choose_engines(engines, binaries)
     contents = [read_contents(p) for p in paths]
+    reports = [VerifyReport(Path(p)) for p in paths]
     with tempfile.TemporaryDirectory(prefix="titanic-nn-verify-") as scratch:
-        recalculated = recalculate(paths, scratch, soffice=soffice, timeout=timeout)
-        return [compare(c, r) for c, r in zip(contents, recalculated)]
+        for engine in chosen:
+            recalculated = engine.recalculate(
+                paths, Path(scratch) / engine.name, binary=binaries.get(engine.name), timeout=timeout
+            )
+            for report, content, copy in zip(reports, contents, recalculated):
+                report.engines.append(compare(content, copy, engine.name))
+    return reports
 
 
 def expected_sheets(contents: WorkbookContents) -> list[Sheet]:
@@ -79,17 +193,25 @@ def expected_sheets(contents: WorkbookContents) -> list[Sheet]:
     return [m.sheet for m in model_sheets] + others
 
 
-def compare(contents: WorkbookContents, recalculated: str | os.PathLike) -> VerifyReport:
-    """Compare the cells of a recalculated copy of `contents.path` with Python's values."""
+def compare(contents: WorkbookContents, recalculated: str | os.PathLike, engine: str = "libreoffice") -> EngineReport:
+    """Compare the cells of `engine`'s recalculated copy of `contents.path` with Python's values.
+
+    A sheet the engine did not write back (it dropped it) counts every one of its computed cells as a
+    disagreement: verify compares every sheet the workbook was written with.
+    """
     import openpyxl
 
-    report = VerifyReport(contents.path)
-    book = openpyxl.load_workbook(recalculated, read_only=True, data_only=True)
+    report = EngineReport(engine, contents.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl's notes on other writers' styles
+        book = openpyxl.load_workbook(recalculated, read_only=True, data_only=True)
     try:
         for sheet in expected_sheets(contents):
-            rows = list(book[sheet.name].iter_rows(values_only=True))
+            rows = list(book[sheet.name].iter_rows(values_only=True)) if sheet.name in book.sheetnames else []
             for where, expected, got in _computed(sheet, rows):
                 _tally(report, where, expected, got)
+            if sheet.name not in book.sheetnames and report.first_mismatch is not None:
+                report.first_mismatch = f"{report.first_mismatch} (the engine dropped sheet {sheet.name})"
     finally:
         book.close()
     return report
@@ -118,7 +240,7 @@ def _computed(sheet: Sheet, rows: list[tuple[Any, ...]]) -> Iterable[tuple[list[
             yield [f"{sheet.name}!{excel.column_letter(single.col)}{single.row}"], [single.value], [at(single.row, single.col)]
 
 
-def _tally(report: VerifyReport, where: list[str], expected: list[Any], got: list[Any]) -> None:
+def _tally(report: EngineReport, where: list[str], expected: list[Any], got: list[Any]) -> None:
     numeric = [not isinstance(e, str) for e in expected]
     exp = np.array([e if n else np.nan for e, n in zip(expected, numeric)], dtype=np.float64)
     sheet = np.array([_float(g) for g in got], dtype=np.float64)

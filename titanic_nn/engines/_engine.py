@@ -1,0 +1,78 @@
+"""What a spreadsheet engine is to verify: a program found on PATH that recalculates .xlsx files, forced, into copies."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import ClassVar, Sequence
+
+from ..errors import SpreadsheetEngineError
+
+__all__ = ["Engine", "run_engine"]
+
+
+class Engine:
+    """A spreadsheet engine: `name` (as `verify(engines=...)` and `--engine` take it), its binaries, how to install it.
+
+    `recalculate` opens each workbook, recalculates every formula (forced: a file that carries cached
+    values is not recomputed by these engines unless told to) and saves it as .xlsx in a folder.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]  # as messages name it
+    binaries: ClassVar[tuple[str, ...]]  # looked up on PATH, in order
+    package: ClassVar[str]  # the Debian package
+
+    @property
+    def install_hint(self) -> str:
+        return f"install it with `apt-get install -y --no-install-recommends {self.package}` (Debian/Ubuntu)"
+
+    def find(self, binary: str | os.PathLike | None = None) -> str:
+        """The engine's program: `binary` when given, else the first of `binaries` on PATH."""
+        if binary is not None:
+            found = shutil.which(str(binary))
+            if found is None:
+                raise SpreadsheetEngineError(f"{self.label} not found at {binary}; {self.install_hint}")
+            return found
+        for name in self.binaries:
+            found = shutil.which(name)
+            if found:
+                return found
+        raise SpreadsheetEngineError(
+            f"{self.label} ({self.binaries[0]}) is not installed or not on PATH; {self.install_hint}"
+        )
+
+    def available(self) -> bool:
+        return any(shutil.which(name) for name in self.binaries)
+
+    def recalculate(
+        self,
+        paths: Sequence[str | os.PathLike],
+        outdir: str | os.PathLike,
+        *,
+        binary: str | os.PathLike | None = None,
+        timeout: float | None = None,
+    ) -> list[Path]:
+        """Recalculate each workbook (forced) and save it as .xlsx in `outdir`; the output paths, in order."""
+        raise NotImplementedError
+
+
+def run_engine(engine: Engine, command: Sequence[str], *, timeout: float, home: Path, what: str) -> None:
+    """Run an engine's command with its own HOME (no user profile is read or written), or say why it failed."""
+    env = dict(os.environ, HOME=str(home))
+    try:
+        result = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as exc:
+        raise SpreadsheetEngineError(
+            f"{engine.label} did not finish recalculating {what} within {timeout:.0f} s; pass a larger timeout "
+            f"or check that {Path(command[0]).name} runs headless on this machine"
+        ) from exc
+    except OSError as exc:
+        raise SpreadsheetEngineError(f"{engine.label} could not be started ({exc}); {engine.install_hint}") from exc
+    if result.returncode != 0:
+        detail = " ".join((result.stderr or result.stdout or "").split())[-300:]
+        raise SpreadsheetEngineError(
+            f"{engine.label} failed to recalculate {what} (exit status {result.returncode}): {detail or 'no output'}"
+        )
