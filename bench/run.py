@@ -5,7 +5,7 @@
 
 Sections: (1) fit time and loss per model and method beside scikit-learn; (2) `titanic-nn fit` end
 to end beside a plain scikit-learn script; (3) gradient-descent throughput beside the lesson's loop;
-(4) workbook writing beside a plain openpyxl writer; (5) LibreOffice verify time; (6) `--help` time.
+(4) workbook writing beside a plain openpyxl writer; (5) verify time per engine; (6) `--help` time.
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def workbook_section(repeat: int, sizes: tuple[int, ...] = (712, 10_000, 100_000
 
 def verify_section(repeat: int, sizes: tuple[int, ...] = (712, 10_000)) -> None:
     import titanic_nn as tn
+    from titanic_nn.engines import ENGINES
     from workbook_write import rows_of, three_models
 
     train_all, test = tn.load_titanic()
@@ -124,10 +125,11 @@ def verify_section(repeat: int, sizes: tuple[int, ...] = (712, 10_000)) -> None:
         for n in sizes:
             train = rows_of(train_all, n)
             path = tn.write_workbook(Path(folder) / f"w{n}.xlsx", three_models(train), train, test)
-            seconds, report = median_seconds(lambda: tn.verify(path), repeat)
-            table.append([f"{n:,}", seconds, report.cells_checked, report.ok])
-    print_table("(5) LibreOffice verify (recalculation forced, every computed cell compared)",
-                ["rows", "seconds", "cells checked", "ok"], table)
+            for engine in ENGINES:
+                seconds, report = median_seconds(lambda: tn.verify(path, engines=engine), repeat)
+                table.append([f"{n:,}", engine, seconds, report.cells_checked, report.ok])
+    print_table("(5) verify per engine (recalculation forced, every computed cell compared)",
+                ["rows", "engine", "seconds", "cells checked", "ok"], table)
 
 
 def help_section(repeat: int) -> None:

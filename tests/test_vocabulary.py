@@ -16,7 +16,7 @@ import pytest
 import titanic_nn as tn
 from titanic_nn import excel
 from titanic_nn.engines import compare, recalculate
-from titanic_nn.nn import ACTIVATIONS, LOSSES, MODELS, OUTPUTS, Activation, activation, build_model
+from titanic_nn.nn import ACTIVATIONS, LOSSES, MODELS, OUTPUTS, Activation, MatMul, SumUnits, build_model
 from titanic_nn.training import Objective
 from titanic_nn.workbook import read_contents
 
@@ -25,11 +25,10 @@ from gradients import assert_matches_autograd
 torch = pytest.importorskip("torch")
 
 
-# -- a new op, defined here and nowhere in the package: registered as a user's own op would be, so the
+# -- a new op, defined here and nowhere in the package; registered while this module's tests run, so the
 # registry's cases below include it ---------------------------------------------------------------------
 
 
-@activation("softsign")
 @dataclass(frozen=True)
 class Softsign(Activation):
     """x / (1 + |x|): its evaluation in numpy and torch, its derivative and its Excel text are all it takes."""
@@ -47,6 +46,14 @@ class Softsign(Activation):
 
     def excel(self, x):
         return f"{x}/(1+{excel.IF(f'{x}<0', '-' + x, x)})"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def softsign_registered():
+    """The test's own op, registered while this module's tests run (as a user's own op would be)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ACTIVATIONS, "softsign", Softsign)
+        yield
 
 
 # -- the cases, from the registries -------------------------------------------------------------------
@@ -77,7 +84,11 @@ def registry_cases() -> list[tuple[str, dict[str, Any]]]:
     return cases
 
 
-CASES = registry_cases()
+ACTIVATIONS["softsign"] = Softsign
+try:
+    CASES = registry_cases()
+finally:
+    del ACTIVATIONS["softsign"]
 
 
 def test_the_cases_cover_every_kind_output_loss_and_activation():
@@ -298,10 +309,103 @@ def test_a_registered_kind_is_built_by_every_reader_of_the_registry(monkeypatch)
             return {"kind": self.kind, "output": self.output, "loss": self.loss}
 
     monkeypatch.setitem(MODELS, "wide", Wide)
-    clf = tn.SheetClassifier(model="wide")
-    assert clf._build_model() == Wide()
+    train, _ = tn.load_titanic()
+    clf = tn.SheetClassifier(model="wide", restarts=1).fit(train)
+    assert clf.fitted_.model == Wide() and clf.fitted_.params.shape == (10, 6)
     assert tn.model_from_config(Wide().get_config()) == Wide()
     from titanic_nn.cli import build_parser
 
     assert build_parser().parse_args(["fit", "--model", "wide"]).model == "wide"
     assert math.isfinite(Wide().predict(np.ones((2, 3)), Wide().init(3)).sum())
+
+
+# -- what the review of the change found ----------------------------------------------------------------
+
+
+class SumOfThree(tn.Model):
+    """X @ W summed over three columns: the least-squares program's ops, but a (n, 3) weight."""
+
+    kind = "sum3"
+
+    def hidden_program(self):
+        return (MatMul(0), SumUnits())
+
+    def shapes(self, n_features):
+        return [(n_features, 3)]
+
+    def arrays(self, params):
+        return [np.asarray(params, dtype=float)]
+
+    def from_arrays(self, arrays):
+        return np.asarray(arrays[0], dtype=float).copy()
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_the_kernel_matches_the_weights_shape_too(output):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 4)), rng.integers(0, 2, 50).astype(float)
+    model = SumOfThree(output=output)
+    assert Objective(model, X, y, backend="numpy").kernel == "generic"  # not the gram form: w is not one column
+    assert Objective(model, X, y, backend="torch").kernel == "fused"
+    for backend in ("numpy", "torch"):
+        assert_matches_autograd(model, X, y, backend=backend)
+    result = tn.fit_solver(model, X, y, restarts=1, progress=False)
+    assert result.loss == pytest.approx(tn.mse(model.predict(X, result.params), y), rel=1e-12)
+
+
+def test_log_loss_is_one_loss_even_where_the_sigmoid_saturates():
+    import torch
+    from titanic_nn.training import autograd_loss_and_grad
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), (rng.uniform(size=20) > 0.5).astype(float)
+    model = tn.Linear(output="sigmoid", loss="logloss")
+    w = np.array([30.0, -30.0, 30.0])[None, :, None]  # predictions at 0 and 1 to float precision
+    ref_loss, ref_grads = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), [torch.tensor(w)])
+    for gradient in ("fast", "generic"):
+        for backend in ("numpy", "torch"):
+            objective = Objective(model, X, y, backend=backend, gradient=gradient)
+            loss, grads = objective.loss_and_grad([w] if backend == "numpy" else [torch.tensor(w)])
+            np.testing.assert_allclose(np.asarray(grads[0]), ref_grads[0].numpy(), rtol=1e-9, atol=1e-13)
+            # the logits form clips where the probabilities are clipped (its rounding differs there by 1e-7)
+            np.testing.assert_allclose(np.asarray(loss), ref_loss.numpy(), rtol=1e-6)
+    assert ref_loss.item() == pytest.approx(tn.log_loss(model.predict(X, w[0, :, 0]), y), rel=1e-12)
+
+
+@pytest.mark.parametrize("continuous, message", [
+    ((tn.Continuous("Fare", log="log10", name="Age"), tn.Continuous("Age", scale="max")), "a feature is named Age, like the input column Age"),
+    ((tn.Continuous("SibSp", name="X"), tn.Continuous("Parch", name="X")), "the feature X is made twice"),
+])
+def test_feature_names_that_would_be_read_in_place_of_another_are_refused(titanic, continuous, message):
+    train, _ = titanic
+    with pytest.raises(tn.DataError, match=message):
+        tn.Features(tn.Schema(continuous=continuous)).fit(train)
+
+
+@pytest.mark.libreoffice
+def test_a_categorical_fill_is_a_level_as_the_sheet_holds_levels(titanic, tmp_path):
+    train, test = (frame.copy() for frame in titanic)
+    for frame in (train, test):  # Pclass read as text "1", "2", "3", with blanks
+        frame["Pclass"] = frame["Pclass"].astype(str).astype(object)
+    train.loc[train.index[:5], "Pclass"] = np.nan
+    test.loc[test.index[:3], "Pclass"] = np.nan
+    features = tn.Features(missing="mode")
+    X, _ = features.fit_transform(train)
+    fitted = tn.FittedModel(features, tn.Linear(), np.linspace(-1, 1, X.shape[1]), "linear")
+    path = tn.write_workbook(tmp_path / "text_levels.xlsx", [fitted], train, test)
+    assert openpyxl.load_workbook(path)["linear"]["C2"].value == 3  # the number 3, as the cells hold the level
+    assert tn.verify(path, engines="all").ok
+
+
+def test_a_categorical_column_blank_in_every_training_row_is_refused(titanic):
+    train, _ = titanic
+    with pytest.raises(tn.DataError, match="column Embarked is blank in every row, so it has no level"):
+        tn.Features(tn.Schema(categorical=(tn.Categorical("Embarked"),)), missing="mode").fit(train.assign(Embarked=np.nan))
+
+
+def test_saved_features_missing_a_statistic_say_so(lesson_xy):
+    features, _, _ = lesson_xy
+    saved = features.to_dict()
+    del saved["divisors"]["Age"]
+    with pytest.raises(tn.DataError, match="the saved features lack the divisors of column Age"):
+        tn.Features.from_dict(saved)

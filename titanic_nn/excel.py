@@ -15,6 +15,7 @@ from .errors import TitanicNNError
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
+    "escape_text", "unescape_text", "text_problem", "functions_called",
     "AVERAGE", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
@@ -56,11 +57,26 @@ FUNCTIONS = frozenset(
 )
 
 
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')  # text literals and quoted sheet names
+_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+
+
+def functions_called(formula: str) -> set[str]:
+    """The names of the functions a formula calls (text literals and quoted sheet names aside)."""
+    return set(_CALL.findall(_QUOTED.sub('""', formula)))
+
+
 def checked(formula: str) -> str:
-    """The formula, or a TitanicNNError when it is longer than Excel accepts."""
+    """The formula, or a TitanicNNError when it is longer than Excel accepts or calls a function not in FUNCTIONS."""
     if len(formula) + 1 > MAX_FORMULA_CHARS:
         raise TitanicNNError(
             f"a formula of {len(formula)} characters exceeds Excel's limit of {MAX_FORMULA_CHARS}: {formula[:80]}..."
+        )
+    unknown = functions_called(formula) - FUNCTIONS
+    if unknown:
+        raise TitanicNNError(
+            f"the formula {formula[:80]} calls {', '.join(sorted(unknown))}, not among the functions a workbook may "
+            "call (excel.FUNCTIONS); add it there only if Excel, LibreOffice and Gnumeric all have it unprefixed"
         )
     return formula
 
@@ -123,3 +139,34 @@ def literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     return '"' + str(value).replace('"', '""') + '"'
+
+
+# -- text in cells -----------------------------------------------------------------------------------
+
+# A cell's text is an ST_Xstring: "_xHHHH_" in it stands for the character HHHH. So a literal run that
+# looks like one is written with its leading "_" escaped as "_x005F_", as Excel writes it.
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# What XML 1.0 can hold: tab, line feed, carriage return, and the characters from U+0020 up, less the
+# surrogates and U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape_text(text: str) -> str:
+    """A cell's text as Excel writes it: each "_" that starts an "_xHHHH_" written "_x005F_"."""
+    return _ESCAPE_LIKE.sub("_x005F_", text)
+
+
+def unescape_text(text: str) -> str:
+    """The inverse of `escape_text`, as Excel reads a cell's text: each "_xHHHH_" is the character HHHH."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def text_problem(text: str) -> str | None:
+    """Why a cell cannot hold `text` (None when it can): a character XML 1.0 forbids, or too many characters."""
+    bad = _NOT_XML.search(text)
+    if bad is not None:
+        return f"the character U+{ord(bad.group()):04X}, which XML 1.0 and so an .xlsx file cannot hold"
+    if len(text) > MAX_CELL_CHARS:
+        return f"{len(text):,} characters, more than the {MAX_CELL_CHARS:,} an Excel cell holds"
+    return None

@@ -206,7 +206,7 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--layers", type=_widths, metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
     group.add_argument(
         "--activation", choices=tuple(ACTIVATIONS), default="relu",
-        help="the mmult net's hidden units: relu (the lesson's, IF(x<0,0,x)) or tanh (TANH(x) in the sheet)",
+        help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
     )
     group.add_argument("--output", choices=OUTPUTS, default="raw", help="every model's output: raw, or through a sigmoid")
     group.add_argument("--seed", type=int, default=0, help="random seed of the split and the starts")

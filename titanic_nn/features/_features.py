@@ -75,6 +75,7 @@ class Features:
         return program.inputs(columns), frame[schema.target].to_numpy(dtype=np.float64)
 
     def _set_program(self, program: FeatureProgram) -> None:
+        program.check_names()
         self.program_ = program
         self.feature_names_ = program.feature_names
         self.n_features_ = len(self.feature_names_)

@@ -139,10 +139,15 @@ class FeatureOp:
 
 @dataclass
 class Fill(FeatureOp):
-    """A blank cell takes the column's training mode (`fallback` when every training value is blank)."""
+    """A blank cell takes the column's training mode (`fallback` when every training value is blank).
+
+    A categorical column's fill is a level: its cell holds the level as the sheet holds levels
+    (`level_key`), and a column blank in every training row, with no fallback, is refused.
+    """
 
     column: str
     fallback: Any = 0.0
+    categorical: bool = False
     value: Any = None
 
     in_place: ClassVar[bool] = True
@@ -150,15 +155,23 @@ class Fill(FeatureOp):
 
     def fit(self, rows: Rows) -> None:
         self.value = mode(rows[self.column], fallback=self.fallback)
+        if self.value is None:
+            raise DataError(
+                f"{rows.source}: column {self.column} is blank in every row, so it has no level to fill a blank "
+                "with; drop it from the schema or name its levels"
+            )
 
     def apply(self, rows: Rows) -> list[Any]:
-        return [rows[self.column].fillna(self.value)]
+        values = rows[self.column]
+        if isinstance(self.value, str) and values.dtype != object and values.isna().any():
+            values = values.astype(object)  # text filled into a column read as numbers (all blank, say)
+        return [values.fillna(self.value)]
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
         return [context.statistic]  # a filled cell is a reference to the fill value's cell
 
     def statistic(self) -> Any:
-        return self.value
+        return level_key(self.value) if self.categorical else self.value
 
     def state(self) -> dict[str, Any]:
         return {"fill_values": plain(self.value)}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..errors import DataError
 from ._ops import Constant, Dummies, FeatureOp, Fill, Log, Raw, Rows, Scale
 from ._schema import Categorical, Schema
 
@@ -19,9 +20,31 @@ class FeatureProgram:
     before it left them (so a max is taken after the fill).
     """
 
-    def __init__(self, ops: list[FeatureOp], feature_ops: list[FeatureOp]) -> None:
+    def __init__(self, ops: list[FeatureOp], feature_ops: list[FeatureOp], inputs: Sequence[str] = ()) -> None:
         self.ops = ops
         self.feature_ops = feature_ops
+        self._check_reads(set(inputs))
+
+    def _check_reads(self, raw: set[str]) -> None:
+        """An op reads a made column by its name; a made column named like an input column that a later op
+        reads would be read in its place, so such a program is refused."""
+        made: set[str] = set()
+        for op in self.ops:
+            for name in op.inputs:
+                if name in made and name in raw:
+                    raise DataError(
+                        f"schema: a feature is named {name}, like the input column {name} that a later feature "
+                        "is computed from; give the feature another name"
+                    )
+            if not op.in_place:
+                made |= set(op.outputs)
+
+    def check_names(self) -> None:
+        """Each feature made once (checked once the dummies' names are known, after fitting)."""
+        names = self.feature_names
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise DataError(f"schema: the feature {', '.join(repeated)} is made twice; give each feature its own name")
 
     @property
     def feature_names(self) -> list[str]:
@@ -77,13 +100,16 @@ class FeatureProgram:
         """Set every op's statistic from `state()`'s sections."""
         for op in self.ops:
             if op.STATE:
+                missing = [s for s in op.STATE if op.key not in (sections.get(s) or {})]
+                if missing:
+                    raise DataError(f"the saved features lack the {' and '.join(missing)} of column {op.key}")
                 op.load({section: sections[section][op.key] for section in op.STATE})
 
 
 def compile_schema(schema: Schema) -> FeatureProgram:
     """The program of a schema: fills, then each continuous column's chain, the dummies, the constant."""
     ops: list[FeatureOp] = [Fill(spec.column, fallback=0.0) for spec in schema.continuous]
-    ops += [Fill(spec.column, fallback=_any_level(spec)) for spec in schema.categorical]
+    ops += [Fill(spec.column, fallback=_any_level(spec), categorical=True) for spec in schema.categorical]
     feature_ops: list[FeatureOp] = []
     for spec in schema.continuous:
         # each chain ends in the feature, under the schema's name; a later op reading that name reads it
@@ -109,10 +135,11 @@ def compile_schema(schema: Schema) -> FeatureProgram:
     if schema.constant is not None:
         ops.append(Constant(schema.constant))
         feature_ops.append(ops[-1])
-    return FeatureProgram(ops, feature_ops)
+    return FeatureProgram(ops, feature_ops, schema.input_columns)
 
 
 def _any_level(spec: Categorical) -> Any:
+    """What fills a categorical column blank in every training row: its reference or first given level (or nothing)."""
     if spec.reference is not None:
         return spec.reference
-    return spec.levels[0] if spec.levels else ""
+    return spec.levels[0] if spec.levels else None

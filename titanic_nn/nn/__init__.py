@@ -14,7 +14,7 @@ _EXPORTS = {
     "Loss": "._losses", "SquaredError": "._losses", "LogLoss": "._losses", "LOSSES": "._losses",
     "register_loss": "._losses",
     "mse": "._metrics", "log_loss": "._metrics", "accuracy": "._metrics", "classify": "._metrics",
-    "THRESHOLD": "._metrics",
+    "THRESHOLD": "._metrics", "excel_accuracy": "._metrics", "excel_classify": "._metrics",
     "Model": "._models", "Linear": "._models", "TwoReLU": "._models", "MatMulNet": "._models", "MODELS": "._models",
     "OUTPUTS": "._models", "register_model": "._models", "build_model": "._models", "model_from_config": "._models",
 }
@@ -24,7 +24,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:
     from ._backends import NUMPY, Backend, torch_backend
     from ._losses import LOSSES, LogLoss, Loss, SquaredError, register_loss
-    from ._metrics import THRESHOLD, accuracy, classify, log_loss, mse
+    from ._metrics import THRESHOLD, accuracy, classify, excel_accuracy, excel_classify, log_loss, mse
     from ._models import MODELS, OUTPUTS, Linear, MatMulNet, Model, TwoReLU, build_model, model_from_config, register_model
     from ._ops import (
         ACTIVATIONS, Activation, AddBias, MatMul, Op, ReLU, SheetWriter, Sigmoid, SumUnits, Tanh, activation, backprop,

@@ -8,7 +8,8 @@ whichever array is smallest).
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+import math
+from typing import Any, ClassVar
 
 from .. import excel
 from ._backends import NUMPY, Backend
@@ -100,7 +101,8 @@ class LogLoss(Loss):
 
     def derivative(self, pred: Any, y: Any, backend: Backend = NUMPY) -> Any:
         inside = (pred > self.EPS) & (pred < 1.0 - self.EPS)
-        return backend.where(inside, (pred - y) / (pred * (1.0 - pred)), 0.0)
+        p = backend.clip(pred, self.EPS, 1.0 - self.EPS)  # equal to pred where it counts, never 0 or 1
+        return backend.where(inside, (pred - y) / (p * (1.0 - p)), 0.0)
 
     def excel(self, pred: str, target: str) -> str:
         clipped = excel.MIN(excel.MAX(pred, self.EPS), f"1-{self.EPS!r}")
@@ -111,8 +113,12 @@ class LogLoss(Loss):
     ) -> tuple[Any, Any, float]:
         """The same loss of sigmoid(logits), written on the logits: exact where the sigmoid rounds to 0 or 1.
 
-        -y log p - (1-y) log(1-p) = softplus(s) - y s, and its derivative in s is sigmoid(s) - y.
+        -y log p - (1-y) log(1-p) = softplus(s) - y s, and its derivative in s is sigmoid(s) - y. Clipping
+        p to [EPS, 1-EPS] is clipping s to +-log((1-EPS)/EPS), outside which the gradient is 0.
         """
         n = y.shape[-1]
-        value = (backend.softplus(logits) - y * logits).sum(-1) / n
-        return value, Sigmoid().forward(logits, (), backend) - y, 1.0 / n
+        bound = math.log((1.0 - self.EPS) / self.EPS)
+        s = backend.clip(logits, -bound, bound)
+        value = (backend.softplus(s) - y * s).sum(-1) / n
+        inside = (logits > -bound) & (logits < bound)
+        return value, backend.where(inside, Sigmoid().forward(s, (), backend) - y, 0.0), 1.0 / n

@@ -200,8 +200,8 @@ def _check_alive(model: Model, X: np.ndarray, params: Any, history: list[float],
     changing = [i for i in range(1, len(history)) if history[i] != history[i - 1]]
     since = changing[-1] + 1 if changing else 1
     raise TrainingDivergedError(
-        f"training failed: from epoch {since} on every row gets the same prediction (each ReLU is off: the net "
-        f"died) and the loss ended at {loss:.4g}, above its start {history[0]:.4g} (lr={lr:g}); "
+        f"training failed: from epoch {since} on every row gets the same prediction (every unit is off or "
+        f"saturated: the net died) and the loss ended at {loss:.4g}, above its start {history[0]:.4g} (lr={lr:g}); "
         f"use a smaller learning rate (--lr), e.g. {lr / 10:g}"
     )
 

@@ -2,7 +2,7 @@
 
 The kernel is chosen by matching the program and the loss, never by which class built the model:
 
-- "gram": the program is X @ w summed, with squared error: a linear least-squares objective. The
+- "gram": the program is X @ w summed, w one column, with squared error: a linear least-squares objective. The
   loss is a quadratic form, so X^T X and X^T y are computed once (in float64) and an epoch costs
   O(n_features^2) whatever the row count: loss = (w.G.w - 2 w.b + y.y) / N, grad = 2/N (G w - b).
 - "fused" (torch): the program starts with one matrix, optionally a ReLU, and a sum
@@ -50,13 +50,16 @@ def _fused_head(program: Sequence[Any]) -> int:
     return 0
 
 
-def choose_kernel(program: Sequence[Any], loss: Any, backend: str, gradient: str = "fast") -> str:
-    """The kernel for this program and loss: "gram", "fused", "generic" or "autograd"."""
+def choose_kernel(
+    program: Sequence[Any], loss: Any, backend: str, gradient: str = "fast", shapes: Sequence[tuple[int, ...]] = ()
+) -> str:
+    """The kernel for this program, loss and parameter shapes: "gram", "fused", "generic" or "autograd"."""
     if gradient == "autograd":
         return "autograd"
     if gradient == "generic":
         return "generic"
-    if tuple(program) == LEAST_SQUARES and loss == SquaredError():
+    one_column = bool(shapes) and len(shapes[0]) == 2 and shapes[0][1] == 1
+    if tuple(program) == LEAST_SQUARES and loss == SquaredError() and one_column:
         return "gram"
     if backend == "torch" and _fused_head(program):
         return "fused"
@@ -93,7 +96,7 @@ class Objective:
         self.n_rows = len(y)
         self.loss_op = model.loss_op
         program = model.program()
-        self.kernel = choose_kernel(program, self.loss_op, backend, gradient)
+        self.kernel = choose_kernel(program, self.loss_op, backend, gradient, model.shapes(np.shape(X)[1]))
         # the program up to what the loss reads, and how the loss reads it
         self.program = program
         self._loss = self.loss_op.value_and_grad
@@ -196,8 +199,8 @@ class Objective:
             # relu'(z) is 1 where the relu's output is positive: sign() of it, then times the gradient, in place
             G = Z.sign_()
             G.view(starts, h, rows).mul_(grad.unsqueeze(1))
-        else:
-            G = grad.reshape(starts * h, rows)
+        else:  # the sum's gradient, the same for each unit
+            G = grad.unsqueeze(1).expand(starts, h, rows).reshape(starts * h, rows)
         gradT = torch.mm(G, self.XT.T)
         if not self.tail:
             gradT.mul_(scale)

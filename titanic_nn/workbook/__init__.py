@@ -9,6 +9,7 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "write_workbook": "._writer",
     "read_workbook": "._readback", "read_contents": "._readback", "WorkbookContents": "._readback",
+    "cell_value": "._readback",
     "build_sheets": "._sheets", "written_frame": "._sheets", "model_layout": "._sheets",
     "MATMUL_STYLES": "._render",
     "Sheet": "._cells", "Column": "._cells", "Cell": "._cells",
@@ -20,7 +21,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from ._cells import Cell, Column, Sheet
-    from ._readback import WorkbookContents, read_contents, read_workbook
+    from ._readback import WorkbookContents, cell_value, read_contents, read_workbook
     from ._render import MATMUL_STYLES
     from ._sheets import build_sheets, model_layout, written_frame
     from ._shipped import SHIPPED_PATH, build_default_workbook, default_models

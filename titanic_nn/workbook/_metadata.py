@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -73,8 +74,14 @@ def filled_masks(description: Mapping[str, Any], columns: Sequence[str], n_rows:
     return masks
 
 
+# JSON text in which no run looks like a cell escape ("_xHHHH_"), so every writer and reader keeps it as is
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
 def to_cells(description: dict[str, Any]) -> list[str]:
     text = json.dumps(description, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    # "_" is only ever inside a JSON string, where \u005f is the same character
+    text = _ESCAPE_LIKE.sub(r"\\u005f", text)
     return [text[i : i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import excel
 from ..errors import DataError
 from ..features import Features
 from ..nn import model_from_config
@@ -72,7 +73,8 @@ def read_contents(path: str | os.PathLike) -> WorkbookContents:
     try:
         if METADATA_SHEET not in book.sheetnames:
             raise DataError(f"{path}: has no {METADATA_SHEET} sheet, so titanic-nn did not write it; nothing to read")
-        description = metadata.from_cells([r[0] for r in sheet_rows(book, METADATA_SHEET) if r], str(path))
+        chunks = [cell_value(r[0]) for r in sheet_rows(book, METADATA_SHEET) if r]
+        description = metadata.from_cells(chunks, str(path))
         features = Features.from_dict(description["features"])
         n_train = int(description["train_rows"])
         fits = []
@@ -132,4 +134,9 @@ def _number(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
 
 def _frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:
     body = rows[FIRST_ROW - 1 : FIRST_ROW - 1 + n_rows]
-    return pd.DataFrame({name: [_value([r], 1, col) for r in body] for name, col in raw.items()})
+    return pd.DataFrame({name: [cell_value(_value([r], 1, col)) for r in body] for name, col in raw.items()})
+
+
+def cell_value(value: Any) -> Any:
+    """A value as openpyxl reads it, with a text cell's "_xHHHH_" escapes read as Excel reads them."""
+    return excel.unescape_text(value) if isinstance(value, str) else value

@@ -31,10 +31,6 @@ def matmul_style(model: Model) -> str:
     return MATMUL_STYLES.get(model.kind, "mmult")
 
 
-def _checked(formula: str) -> str:
-    return excel.checked(formula)
-
-
 # -- features --------------------------------------------------------------------------------------
 
 
@@ -78,7 +74,7 @@ def statistic_cells(features: Features, data: DataColumns, first_row: int, last_
             return _formula(features, producer, op.inputs[0], lambda c: whole, lambda _: RenderContext())
 
         formula = op.excel_statistic(over_column)
-        cells.append(Cell(rows[op.STATE[0]], col, value, None if formula is None else _checked(formula), style="statistic"))
+        cells.append(Cell(rows[op.STATE[0]], col, value, None if formula is None else formula, style="statistic"))
     return cells
 
 
@@ -138,7 +134,7 @@ def feature_columns(
         formula = _formula(features, features.program_.producer(name), name, raw_ref, context)
         values = None if X is None else X[:, position]
         columns.append(
-            Column(data.inputs[position], header_prefix + name, values, formula=None if formula is None else _checked(formula))
+            Column(data.inputs[position], header_prefix + name, values, formula=None if formula is None else formula)
         )
     return columns
 
@@ -180,7 +176,7 @@ class _Walk:
         self.placed = []
         for j, (name, formula) in enumerate(zip(self.current_names, self.pending_formulas)):
             values = None if self.values is None else self.values[:, j]
-            self.columns.append(Column(self.next_col, self.header_prefix + name, values, formula=_checked(formula)))
+            self.columns.append(Column(self.next_col, self.header_prefix + name, values, formula=formula))
             self.placed.append(self.next_col)
             self.next_col += 1
         self.pending_formulas = []
@@ -212,7 +208,7 @@ class _Walk:
             values = None if self.output is None else self.output[:, j]
             column = Column(self.next_col, self.header_prefix + name, values, in_array=True)
             if j == 0:
-                column.array_formula, column.array_ref = _checked(formula), target
+                column.array_formula, column.array_ref = formula, target
             self.columns.append(column)
             self.placed.append(self.next_col)
             self.next_col += 1

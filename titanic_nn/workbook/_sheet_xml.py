@@ -16,7 +16,6 @@ shifted formulas, array anchors, rows shared with single cells) are written one 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -34,14 +33,26 @@ _WHOLE_LIMIT = 2.0**53
 # Whole numbers spanning at most this many values are looked up in a table of their texts.
 _TABLE_SPAN = 1 << 16
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
+    """A cell's text as the XML of an ST_Xstring: Excel's "_x005F_" escape, and CR kept as a reference.
+
+    (A raw CR would be read back as LF: XML parsers normalise line ends.) Characters XML cannot hold
+    never get here: `written_frame` refuses them, naming the column and row.
+    """
+    return _xml(excel.escape_text(text)).replace("\r", "&#13;")
+
+
+def _formula(text: str) -> str:
+    """A formula's XML, the formula checked first (its length, the functions it calls).
+
+    Formula text is not escaped the way a cell's text is (Excel and XlsxWriter agree).
+    """
+    excel.checked(text.replace(excel.ROW, str(excel.MAX_ROWS)))  # a per-row template at its longest
+    return _xml(text)
 
 
 def _number(value: Any) -> str | None:
@@ -96,7 +107,7 @@ def _value_rest(style: str, value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
-        space = ' xml:space="preserve"' if value != value.strip() else ""
+        space = ' xml:space="preserve"' if value != value.strip() or "\r" in value else ""
         return f'{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
     text = _number(value)
     return None if text is None else f"{style}><v>{text}</v></c>"
@@ -129,9 +140,9 @@ class _ColumnXml:
         self.letter = excel.column_letter(column.col)
         self.plain = _style(styles, column.style)
         self.marked = _style(styles, "filled")
-        self.parts = None if column.formula is None else _escape(column.formula).split(excel.ROW)
+        self.parts = None if column.formula is None else _formula(column.formula).split(excel.ROW)
         # a filled raw cell refers to its fill value's cell
-        self.fill = None if column.fill_formula is None else _escape(column.fill_formula)
+        self.fill = None if column.fill_formula is None else _formula(column.fill_formula)
 
     def cell(self, row: int, index: int) -> str:
         """The XML of the cell in `row` (1-based), the column's value `index`; "" for a blank value cell."""
@@ -145,7 +156,7 @@ class _ColumnXml:
         if self.parts is not None:
             return _formula_cell(ref, style, str(row + column.shift).join(self.parts), value)
         if column.array_formula is not None and index == 0:
-            return _formula_cell(ref, style, _escape(column.array_formula), value, column.array_ref)
+            return _formula_cell(ref, style, _formula(column.array_formula), value, column.array_ref)
         return _value_cell(ref, style, value)
 
     def fragment(self, rows: range, offset: int, slot: int) -> tuple[str, list[list[str]]]:
@@ -216,7 +227,7 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
         ref = f"{excel.column_letter(single.col)}{single.row}"
         style = _style(styles, single.style)
         xml = (
-            _formula_cell(ref, style, _escape(single.formula), single.value)
+            _formula_cell(ref, style, _formula(single.formula), single.value)
             if single.formula is not None
             else _value_cell(ref, style, single.value)
         )

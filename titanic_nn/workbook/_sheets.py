@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
+from .._plain import shown
+from ..errors import DataError
 from ..features import Features, level_key
-from ..nn import NUMPY, Model, accuracy, classify, trace
-from ..nn._metrics import excel_accuracy, excel_classify
+from ..nn import NUMPY, Model, accuracy, classify, excel_accuracy, excel_classify, trace
 from ..training import FittedModel
 from ._cells import Cell, Column, Sheet
 from ._layout import (
@@ -66,7 +67,27 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
         out[spec.column] = _level_keys(prepared[spec.column])
     if schema.target in leading:
         out[schema.target] = features.target(frame.reset_index(drop=True))
-    return out[[*leading, *schema.input_columns]], filled
+    out = out[[*leading, *schema.input_columns]]
+    _check_text(out, frame, schema.id_column)
+    return out, filled
+
+
+def _check_text(out: pd.DataFrame, frame: pd.DataFrame, id_column: str | None) -> None:
+    """Every header and text value the sheet will hold, or a DataError naming the first one a cell cannot hold."""
+    for name in out.columns:
+        problem = excel.text_problem(str(name))
+        if problem:
+            raise DataError(f"the column name {shown(name)} holds {problem}; rename the column")
+        values = out[name]
+        if values.dtype != object:
+            continue
+        for position, value in enumerate(values.tolist()):
+            problem = excel.text_problem(value) if isinstance(value, str) else None
+            if problem:
+                where = f"row {position + 1}"
+                if id_column and id_column in frame.columns and id_column != name:
+                    where += f" ({id_column} {shown(frame[id_column].iloc[position])})"
+                raise DataError(f"column {name}, {where}, holds {problem}; remove it from the data")
 
 
 def _level_keys(column: pd.Series) -> pd.Series:
