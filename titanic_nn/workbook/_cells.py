@@ -68,7 +68,8 @@ class Sheet:
     n_rows: int
     columns: list[Column] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
-    widths: dict[int, float] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)  # at least these, where the contents need less
+    frozen_columns: int = 0  # the leading columns kept in view (the raw columns)
 
     @property
     def last_row(self) -> int:

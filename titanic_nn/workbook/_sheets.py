@@ -164,6 +164,7 @@ def model_sheet(
     y = frame[target].to_numpy(dtype=np.float64)
     statistics = statistic_refs(features, data, STATISTIC_ROWS, None)
     sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
+    sheet.frozen_columns = len(data.raw)
     sheet.cells += _statistics(features, data, first, last)
     sheet.columns += feature_columns(features, data, X, statistics, exact)
 
@@ -234,6 +235,7 @@ def test_sheet(
     train_name = first_sheet.sheet.name
     statistics = statistic_refs(features, first_sheet.data, STATISTIC_ROWS, train_name)
     sheet = Sheet(TEST_SHEET, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
+    sheet.frozen_columns = len(data.raw)
     sheet.columns += feature_columns(features, data, X, statistics, exact)
     next_col = data.next_free
     preds_cols = {}

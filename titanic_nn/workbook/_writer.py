@@ -18,6 +18,7 @@ from ..training import FittedModel
 from . import _metadata as metadata
 from . import _package as package
 from ._about import HEADINGS, about_lines
+from ._appearance import STYLES, fit_widths, set_up_page, style_computed_columns
 from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS
 from ._sheet_xml import write_sheet
 from ._sheets import build_sheets, case_sensitive_columns, written_frame
@@ -27,17 +28,6 @@ __all__ = ["write_workbook"]
 
 # Fixed document dates: the same inputs give the same bytes.
 CREATED = dt.datetime(2022, 1, 1)
-
-STYLES = {
-    "header": {"bold": True, "bottom": 1},
-    "label": {"bold": True},
-    "note": {"italic": True, "font_color": "#595959"},
-    "statistic": {"italic": True, "bg_color": "#F2F2F2"},  # a learned statistic: a Max or Fill cell
-    "total": {"bold": True, "bg_color": "#E2EFDA", "border": 1},
-    # Excel's own "Input" cell style: the cells Solver (or a person) changes
-    "param": {"bg_color": "#FFCC99", "font_color": "#3F3F76", "border": 1, "border_color": "#7F7F7F"},
-    "filled": {"bg_color": "#FFEB9C"},
-}
 
 _SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
 
@@ -178,18 +168,24 @@ def _has_history(fit: FittedModel) -> bool:
 
 
 def _write_data_sheet(worksheet: Any, sheet: Any, styles: dict[str, Any]) -> None:
+    style_computed_columns(sheet)
     write_sheet(worksheet, sheet, styles)
-    worksheet.freeze_panes(sheet.first_row - 1, 0)
-    for col, width in sheet.widths.items():
-        worksheet.set_column(col, col, width)
+    for col, width in sorted(fit_widths(sheet).items()):
+        worksheet.set_column(col, col, round(width, 1))
+    set_up_page(worksheet, sheet, sheet.frozen_columns)
+
+
+ABOUT_WIDTH = 100  # characters: the about sheet's one column, its text wrapped in it
 
 
 def _write_lines(worksheet: Any, lines: Sequence[str], styles: dict[str, Any]) -> None:
-    worksheet.set_column(0, 0, 120)
+    worksheet.set_column(0, 0, ABOUT_WIDTH)
     for row, line in enumerate(lines):
         if line:
             heading = row == 0 or line in HEADINGS
-            worksheet.write_string(row, 0, line, styles["label"] if heading else None)
+            worksheet.write_string(row, 0, line, styles["about_heading" if heading else "about"])
+    worksheet.fit_to_pages(1, 0)
+    worksheet.print_area(0, 0, len(lines) - 1, 0)
     worksheet.activate()
 
 
@@ -209,7 +205,11 @@ def _write_loss_sheet(book: Any, histories: Sequence[tuple[str, dict]], styles: 
         worksheet.write_number(epoch + 1, 0, epoch + 1)
         for k, (_, values) in enumerate(series):
             if epoch < len(values):
-                worksheet.write_number(epoch + 1, k + 1, values[epoch])
+                worksheet.write_number(epoch + 1, k + 1, values[epoch], styles["total"])
+    worksheet.set_column(0, 0, 8)
+    for k, (label, _) in enumerate(series):
+        worksheet.set_column(k + 1, k + 1, max(12, round(len(label) * 1.1 + 2, 1)))
+    worksheet.freeze_panes(1, 1)
     chart = book.add_chart({"type": "line"})
     for k, (label, values) in enumerate(series):
         chart.add_series({
