@@ -43,6 +43,10 @@ class Features:
             raise DataError(f"missing must be one of {', '.join(MISSING)}, not {missing!r}")
         return schema, missing
 
+    def __repr__(self) -> str:
+        given = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not None]
+        return f"Features({', '.join(given)})"
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"schema": self.schema, "missing": self.missing}
 
