@@ -626,6 +626,51 @@ def test_the_solver_path_never_imports_torch(tmp_path):
     assert (tmp_path / "out" / "titanic.xlsx").is_file()
 
 
+BLOCK_TORCH = "import sys\nsys.modules['torch'] = None  # import torch now fails, as where it is not installed\n"
+
+
+def test_without_torch_the_solver_runs_and_gd_names_the_install_command(tmp_path):
+    probe = BLOCK_TORCH + (
+        "import io, contextlib\n"
+        "import titanic_nn as tn\n"
+        "from titanic_nn.cli import main\n"
+        f"assert main(['fit', '--quiet', '--restarts', '1', '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err):\n"
+        f"    code = main(['fit', '--method', 'gd', '--out', {str(tmp_path / 'gd')!r}])\n"
+        "print(code)\n"
+        "print(err.getvalue(), end='')\n"
+        "train, _ = tn.load_titanic()\n"
+        "X, y = tn.Features().fit_transform(train)\n"
+        "try:\n"
+        "    tn.fit_gd(tn.Linear(), X, y)\n"
+        "except tn.MissingDependencyError as exc:\n"
+        "    print('fit_gd:', exc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    code, gd_error, fit_gd_error = done.stdout.splitlines()[-3:]  # after the --quiet fit's table
+    assert code == "1"
+    assert gd_error.startswith("titanic-nn: error: --method gd needs PyTorch, which is not installed; ")
+    assert 'pip install "titanic-nn[gd]"' in gd_error
+    assert fit_gd_error.startswith("fit_gd: gradient descent needs PyTorch") and "titanic-nn[gd]" in fit_gd_error
+    assert (tmp_path / "out" / "submission.csv").read_text().startswith("PassengerId,Survived\n")
+    assert not (tmp_path / "gd").exists()  # refused before any work
+
+
+def test_torch_is_an_optional_extra_that_the_tests_install():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("torch")]
+    assert [d for d in project["optional-dependencies"]["gd"] if d.startswith("torch")]
+    assert [d for d in project["optional-dependencies"]["test"] if d.startswith("torch")]
+
+
 def test_version_as_a_program(tmp_path):
     done = run_subprocess(["--version"], tmp_path, timeout=60)
     assert (done.returncode, done.stdout) == (0, f"titanic-nn {tn.__version__}\n")

@@ -350,3 +350,40 @@ def test_train_model_without_a_split_trains_on_every_kept_row(titanic):
     fitted = tn.train_model(train, tn.Linear(), valid_frac=None, restarts=1)
     assert fitted.training["split"]["n_train"] == 712 and fitted.training["valid_loss"] is None
     assert abs(fitted.training["loss"] - LEAST_SQUARES) < 1e-8
+
+
+def test_gd_trains_a_small_problem_on_one_thread_and_restores_the_callers_setting(lesson_xy):
+    import torch
+
+    _, X, y = lesson_xy
+    before = torch.get_num_threads()
+    set_to = 2 if before != 2 else 3
+    torch.set_num_threads(set_to)
+    seen = []
+    original = torch.set_num_threads
+    try:
+        torch.set_num_threads = lambda n: (seen.append(n), original(n))[1]
+        result = tn.fit_gd(tn.MatMulNet(hidden=2), X, y, epochs=5, restarts=4, progress=False)
+        assert result.threads == 1 and result.record()["threads"] == 1
+        assert seen == [1, set_to]  # one thread while training, then the caller's count again
+        assert torch.get_num_threads() == set_to
+        seen.clear()
+        assert tn.fit_gd(tn.Linear(), X, y, epochs=5, threads=set_to, progress=False).threads == set_to
+        assert seen == []  # asked for the count already set: nothing to change
+        with pytest.raises(tn.TrainingDivergedError):  # restored on the way out of an error too
+            tn.fit_gd(tn.TwoReLU(), X, y, lr=1e6, epochs=60, restarts=1, progress=False)
+        assert torch.get_num_threads() == set_to
+    finally:
+        torch.set_num_threads = original
+        torch.set_num_threads(before)
+
+
+def test_thread_choice_follows_the_size_of_the_problem():
+    from titanic_nn.training import SMALL_WORK, choose_threads
+
+    assert choose_threads(712 * 20 * 32, current=2) == 1  # the lesson's problem: one thread
+    assert choose_threads(1_000_000 * 20, current=2) == 1  # a million rows of the lesson's net
+    assert choose_threads(SMALL_WORK * 4, current=2) == 2  # large: the caller's count
+    assert choose_threads(SMALL_WORK * 4, current=8) == 8
+    with pytest.raises(tn.TitanicNNError, match="threads must be a whole number"):
+        tn.fit_gd(tn.Linear(), np.ones((3, 2)), np.zeros(3), threads=0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from ..errors import DataError, TitanicNNError, TrainingDivergedError, UsageError
+from ..errors import DataError, MissingDependencyError, TitanicNNError, TrainingDivergedError, UsageError
 
 if TYPE_CHECKING:  # pandas and torch stay unimported until a command needs them
     import pandas as pd
@@ -149,6 +149,13 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
 def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.method == "gd":
+        from .._optional import GD_INSTALL, torch_installed
+
+        if not torch_installed():  # said before any data is read or any model trained
+            raise MissingDependencyError(
+                f"--method gd needs PyTorch, which is not installed; install it with {GD_INSTALL}, "
+                "or leave out --method gd to use the solver, which needs no torch"
+            )
         if args.epochs is not None:
             options["epochs"] = args.epochs
         if args.lr is not None:

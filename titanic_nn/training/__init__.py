@@ -10,7 +10,8 @@ _EXPORTS = {
     "Objective": "._objective", "autograd_loss_and_grad": "._objective", "choose_kernel": "._objective",
     "final_loss": "._objective", "GRADIENTS": "._objective",
     "FitResult": "._result", "check_data": "._result", "start_seed": "._result", "DIVERGENCE_FACTOR": "._result",
-    "resolve_device": "._device", "resolve_dtype": "._device",
+    "resolve_device": "._device", "resolve_dtype": "._device", "choose_threads": "._device",
+    "torch_threads": "._device", "SMALL_WORK": "._device",
     "fit_gd": "._gd", "GD_DEFAULTS": "._gd", "OPTIMIZERS": "._gd",
     "fit_solver": "._solver",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
@@ -23,7 +24,7 @@ __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from ._device import resolve_device, resolve_dtype
+    from ._device import SMALL_WORK, choose_threads, resolve_device, resolve_dtype, torch_threads
     from ._estimator import SheetClassifier
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import GD_DEFAULTS, OPTIMIZERS, fit_gd

@@ -34,6 +34,7 @@ class FitResult:
     best_start: int
     seconds: float
     device: str = "cpu"
+    threads: int | None = None  # torch's CPU threads during gradient descent
     history: dict[str, list[float]] = field(default_factory=dict)
     valid_loss: float | None = None
     iterations: int | None = None
@@ -65,6 +66,8 @@ class FitResult:
             "seconds": float(self.seconds),
             "device": self.device,
         }
+        if self.threads is not None:
+            record["threads"] = int(self.threads)
         if self.history:
             record["history"] = {k: [float(v) for v in vs] for k, vs in self.history.items()}
         if self.valid_loss is not None:

@@ -17,7 +17,7 @@ __all__ = ["FORMAT", "CHUNK_CHARS", "describe", "filled_masks", "to_cells", "fro
 FORMAT = 1
 CHUNK_CHARS = 32_000  # under Excel's 32,767 characters per cell
 # Training records that differ from run to run or machine to machine: left out so equal inputs give equal bytes.
-VOLATILE = ("seconds", "device")
+VOLATILE = ("seconds", "device", "threads")
 
 
 def describe(
