@@ -709,3 +709,22 @@ def test_a_real_run(tmp_path, titanic):
     assert list(table_rows(done.stdout)) == ["linear", "nnet", "mmult"]
     assert_kaggle_submission(tmp_path / "out" / "submission.csv", test)
     assert {"titanic.xlsx", *MODEL_FILES} <= {p.name for p in (tmp_path / "out").iterdir()}
+
+
+def test_output_sigmoid_trains_nets_with_a_linear_head(tmp_path, titanic):
+    train, _ = titanic
+    result = run(["fit", "--out", tmp_path, "--output", "sigmoid", "--quiet", *FAST])
+    assert result.code == 0, result.err
+    for name in ("nnet", "mmult"):
+        fitted = tn.load_model(tmp_path / f"{name}.json")
+        assert fitted.model.effective_head == "linear" and fitted.model.output == "sigmoid"
+        pred = fitted.predict(fitted.features.training_rows(train))
+        assert (pred == 0.5).sum() == 0 and (pred < 0.5).sum() > 300
+
+
+def test_head_sum_with_output_sigmoid_is_a_usage_error(tmp_path):
+    result = run(["fit", "--out", tmp_path / "out", "--output", "sigmoid", "--head", "sum"])
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "--head sum with --output sigmoid: a sum of relu units is never negative" in result.err
+    assert "use --head linear" in result.err
+    assert not (tmp_path / "out").exists()

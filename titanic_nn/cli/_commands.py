@@ -142,8 +142,20 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.hidden is not None and args.layers is not None:
         raise UsageError("give --hidden (one layer of that many units) or --layers (several widths), not both")
-    options = {"hidden": args.hidden, "layers": args.layers, "activation": args.activation, "output": args.output}
-    return {kind: build_model(kind, **options) for kind in MODELS}
+    options = {
+        "hidden": args.hidden, "layers": args.layers, "head": args.head, "activation": args.activation,
+        "output": args.output,
+    }
+    try:
+        return {kind: build_model(kind, **options) for kind in MODELS}
+    except TitanicNNError as exc:
+        if args.head == "sum" and args.output == "sigmoid":
+            raise UsageError(
+                f"--head sum with --output sigmoid: a sum of {args.activation} units is never negative, so its sigmoid "
+                "never falls below 0.5 and no row can get a low probability; use --head linear (the default with "
+                "--output sigmoid) or --activation tanh"
+            ) from exc
+        raise UsageError(one_line(exc)) from exc
 
 
 def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:

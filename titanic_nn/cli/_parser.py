@@ -14,7 +14,7 @@ from typing import Any, Iterator, Sequence
 from .. import __version__
 from ..errors import TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
-from ..nn import ACTIVATIONS, MODELS, OUTPUTS
+from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS
 from ._commands import (
     DEFAULT_OUT,
@@ -128,6 +128,7 @@ examples:
   {PROG} fit --method gd --epochs 300 --lr 0.1 --out runs/gd
   {PROG} fit --model linear                   # submit the linear model's predictions
   {PROG} fit --hidden 8 --activation tanh     # a wider matmul net of tanh units
+  {PROG} fit --hidden 8 --output sigmoid      # probabilities: the nets end in a linear head, then a sigmoid
   {PROG} fit --preset notebook                # the lesson notebook's features (missing values filled)
   {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId \\
       --categorical Grade,Purpose --continuous Age,Income --log Income
@@ -206,6 +207,11 @@ def build_parser() -> ArgumentParser:
         help="the mmult net's hidden units: relu (the lesson's, IF(x<0,0,x)) or tanh (TANH(x) in the sheet)",
     )
     group.add_argument("--output", choices=OUTPUTS, default="raw", help="every model's output: raw, or through a sigmoid")
+    group.add_argument(
+        "--head", choices=MatMulNet.HEADS,
+        help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
+        "(default: sum for --output raw, linear for --output sigmoid, since a sum of ReLUs is never negative)",
+    )
     group.add_argument("--seed", type=int, default=0, help="random seed of the split and the starts")
     group.add_argument("--valid-frac", type=_fraction, default=0.2, metavar="F", help="share of training rows held out for validation")
     group.add_argument("--device", type=_device, metavar="NAME", help="torch device for --method gd: auto (CUDA, then Apple MPS, then the CPU), cpu, cuda, cuda:N or mps (default: the trainer's, auto)")

@@ -27,7 +27,7 @@ def about_lines(
     ]
     for fitted, sheet in sheets:
         lines.append(
-            f"{sheet.sheet.name}: {fitted.model.description or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
+            f"{sheet.sheet.name}: {fitted.model.summary() or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
             f"and Fill row {FILL_ROW} above them hold the statistics learned from these rows), feature formulas, "
             "model columns, "
             f"loss per row; total loss in {sheet.loss_cell.replace('$', '')}, accuracy below it; "
