@@ -36,3 +36,39 @@ def test_the_python_api_block_runs_verbatim(tmp_path):
     assert len(printed["loaded"]) < 300 and "FittedModel(name='nnet'" in printed["loaded"]
     assert len(printed["fit"]) < 300 and "FitResult(method='gd'" in printed["fit"]
     assert {p.name for p in tmp_path.iterdir()} >= {"nnet.json", "titanic.xlsx"}
+
+
+def loans(rows: int, seed: int) -> "pd.DataFrame":
+    """A loan table like the README's example: LoanId, Grade A/B/C, Income, Age and a 0/1 Default."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    grade = rng.choice(["A", "B", "C"], size=rows)
+    income = np.round(rng.lognormal(10, 0.6, size=rows))
+    score = (grade == "C") * 1.2 - np.log10(income + 1) + 4.2 + rng.normal(0, 0.3, size=rows)
+    return pd.DataFrame({"LoanId": np.arange(1000, 1000 + rows), "Grade": grade, "Income": income,
+                         "Age": rng.integers(18, 70, size=rows), "Default": (score > 0.4).astype(int)})
+
+
+def test_the_toml_schema_example_gives_no_false_warnings(tmp_path):
+    """Grade lists only C: the levels it does not list (A, B, seen hundreds of times) are the reference, not unseen."""
+    import warnings
+
+    import titanic_nn as tn
+
+    toml = re.search(r"^```toml\n(.*?)^```", README, re.MULTILINE | re.DOTALL).group(1)
+    (tmp_path / "loans.toml").write_text(toml)
+    schema = tn.Schema.from_file(tmp_path / "loans.toml")
+    train, new = loans(400, 1), loans(50, 2).drop(columns="Default")
+    features = tn.Features(schema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any UnseenLevelWarning fails the test
+        X, _ = features.fit_transform(train)
+        features.transform(new)
+    assert features.references_ == {"Grade": ("A", "B")}
+    grade_c = features.feature_names_.index("GradeC")
+    assert X[:, grade_c].tolist() == (train["Grade"] == "C").astype(float).tolist()
+    odd = new.head(3).assign(Grade=["C", "D", "A"])  # D never seen in training: that one is warned about
+    with pytest.warns(tn.UnseenLevelWarning, match=r"column Grade: level\(s\) \['D'\] never seen in training"):
+        features.transform(odd)
