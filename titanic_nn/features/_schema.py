@@ -80,13 +80,18 @@ class Categorical:
 
 @dataclass(frozen=True)
 class Schema:
-    """Target, id, continuous and categorical columns and the constant column, in model-input order."""
+    """Target, id, continuous and categorical columns and the constant column, in model-input order.
+
+    `positive` codes a target of two values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the
+    other 0 (None: the target holds 0 and 1 already).
+    """
 
     target: str | None = "Survived"
     id_column: str | None = "PassengerId"
     continuous: tuple[Continuous, ...] = ()
     categorical: tuple[Categorical, ...] = ()
     constant: str | None = "Ones"
+    positive: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "continuous", tuple(self.continuous))
@@ -110,7 +115,7 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Schema":
-        known = {"target", "id_column", "continuous", "categorical", "constant"}
+        known = {"target", "id_column", "continuous", "categorical", "constant", "positive"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise DataError(f"schema: unknown key {', '.join(unknown)}; the keys are {', '.join(sorted(known))}")
@@ -125,6 +130,7 @@ class Schema:
             continuous=tuple(continuous),
             categorical=tuple(categorical),
             constant=data.get("constant", "Ones"),
+            positive=data.get("positive"),
         )
 
     @classmethod

@@ -15,7 +15,7 @@ _EXPORTS = {
     "fit_gd": "._gd", "GD_DEFAULTS": "._gd", "OPTIMIZERS": "._gd",
     "fit_solver": "._solver",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
-    "train_valid_split": "._train", "train_model": "._train", "METHODS": "._methods",
+    "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train", "METHODS": "._methods",
     "save_model": "._persist", "load_model": "._persist",
     "SheetClassifier": "._estimator",
     "Progress": "._progress",
@@ -34,4 +34,4 @@ if TYPE_CHECKING:
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver
     from ._methods import METHODS
-    from ._train import train_model, train_valid_split
+    from ._train import scores, train_model, train_valid_split, valid_positions
