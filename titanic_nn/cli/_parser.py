@@ -65,8 +65,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def _fraction(text: str) -> float:
     value = _float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside (0, 1); give a fraction such as 0.2")
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1); give a fraction such as 0.2, or 0 for no validation")
     return value
 
 
@@ -177,8 +177,8 @@ def build_parser() -> ArgumentParser:
         "--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the bundled test.csv when training on the bundled train.csv)"
     )
     group.add_argument(
-        "--preset", choices=tuple(PRESETS), default="sheet",
-        help="Titanic features: the lesson workbook's (sheet) or the lesson notebook's",
+        "--preset", choices=tuple(PRESETS),
+        help="Titanic features: the lesson workbook's (sheet, the default) or the lesson notebook's",
     )
     group.add_argument(
         "--missing", choices=MISSING,
@@ -187,6 +187,10 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
     group.add_argument("--target", metavar="NAME", help="the 0/1 column to predict (your own CSV)")
     group.add_argument("--id-column", metavar="NAME", help="the row id column written to the submission (your own CSV)")
+    group.add_argument(
+        "--positive", metavar="VALUE",
+        help="for a target of two values that are not 0/1 (e.g. yes/no): the value that counts as 1",
+    )
     group.add_argument("--categorical", type=_columns, metavar="A,B", help="columns turned into 0/1 dummies (n-1 per column)")
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
     group.add_argument("--log", type=_columns, metavar="X,Y", help="numeric columns taken as log10(x+1)")
@@ -213,7 +217,16 @@ def build_parser() -> ArgumentParser:
         "(default: sum for --output raw, linear for --output sigmoid, since a sum of ReLUs is never negative)",
     )
     group.add_argument("--seed", type=int, default=0, help="random seed of the split and the starts")
-    group.add_argument("--valid-frac", type=_fraction, default=0.2, metavar="F", help="share of training rows held out for validation")
+    group.add_argument(
+        "--valid-frac", type=_fraction, default=0.2, metavar="F",
+        help="share of training rows held out for validation; 0: none, every row trains and the submission "
+        "model is the one of lowest training loss (or --model)",
+    )
+    group.add_argument(
+        "--refit", action="store_true",
+        help="after choosing the submission model on the validation rows, train it again on every row; its "
+        "sheet, JSON and the submission hold the refit parameters",
+    )
     group.add_argument("--device", type=_device, metavar="NAME", help="torch device for --method gd: auto (CUDA, then Apple MPS, then the CPU), cpu, cuda, cuda:N or mps (default: the trainer's, auto)")
 
     parser = ArgumentParser(
@@ -259,7 +272,11 @@ def build_parser() -> ArgumentParser:
         description="Write only the workbook: train the models as `fit` does, or take saved models with --models.",
         epilog=WORKBOOK_EXAMPLES,
     )
-    workbook.add_argument("--out", type=Path, default=Path(DEFAULT_OUT) / WORKBOOK_NAME, metavar="FILE", help="workbook to write")
+    workbook.add_argument(
+        "--out", type=Path, metavar="FILE",
+        help=f"workbook to write (default: {DEFAULT_OUT}/{WORKBOOK_NAME} for the bundled data, else "
+        f"{DEFAULT_OUT}/<training CSV's name>.xlsx)",
+    )
     workbook.add_argument("--models", type=Path, nargs="+", metavar="JSON", help="saved models to put in the workbook instead of training")
     workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation accuracy)")
     workbook.set_defaults(handler=run_workbook)
@@ -282,8 +299,14 @@ def build_parser() -> ArgumentParser:
     )
     importer.add_argument("book", type=Path, metavar="BOOK.xlsx", help="a workbook written by fit or workbook, maybe re-solved")
     importer.add_argument("--out", type=Path, default=Path("titanic-nn-import"), metavar="DIR", help="output directory")
-    importer.add_argument("--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the bundled test.csv)")
-    importer.add_argument("--model", metavar="NAME", help="the sheet whose model makes the submission (default: the lowest training loss)")
+    importer.add_argument(
+        "--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the workbook's own test rows)"
+    )
+    importer.add_argument(
+        "--model", metavar="NAME",
+        help="the sheet whose model makes the submission (default: the best validation accuracy with the parameters "
+        "and Valid marks the sheets hold now; without Valid rows, the lowest training loss)",
+    )
     importer.set_defaults(handler=run_import)
     return parser
 
