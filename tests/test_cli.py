@@ -466,7 +466,8 @@ def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_fi
     ])
     assert result.code == 0, result.err
     assert "submission: skipped; give --test" in result.out
-    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", *MODEL_FILES])
+    plot = ["loss.png"] if plotting_available() else []  # a gd run draws it where matplotlib is installed
+    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", *MODEL_FILES, *plot])
 
 
 # -- help, version, the bare command, --debug ---------------------------------------------------------
@@ -925,3 +926,31 @@ def test_refit_trains_the_chosen_model_again_on_every_row(tmp_path, titanic):
     assert all(tn.load_model(tmp_path / f"{name}.json").training["split"]["n_valid"] == 142 for name in others)
     sheet = openpyxl.load_workbook(tmp_path / "titanic.xlsx")[chosen]
     assert not any(str(c.value).startswith("Valid loss") for row in sheet.iter_rows(max_row=2) for c in row)
+
+
+def test_loss_png_tells_identical_curves_apart(tmp_path):
+    """nnet and mmult train identically: the later curve must not hide the earlier one, and the legend says so."""
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from titanic_nn.cli._plots import loss_figure, plot_losses
+
+    same = {"train": [0.3 - 0.001 * i for i in range(100)], "valid": [0.32 - 0.0008 * i for i in range(100)]}
+    histories = {"linear": {"train": [0.2] * 100}, "nnet": same, "mmult": dict(same)}
+    assert plot_losses(histories, tmp_path / "loss.png")
+    pixels = matplotlib.image.imread(tmp_path / "loss.png")[..., :3]
+
+    def count(color: str) -> int:
+        return int((np.abs(pixels - np.array(to_rgb(color))).sum(axis=-1) < 0.05).sum())
+
+    # nnet is C1, drawn under mmult (C2): far more of it shows than its legend swatch
+    assert count("C1") > 800 and count("C2") > 800
+    figure = loss_figure(histories)
+    try:
+        labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+        widths = {line.get_label(): line.get_linewidth() for line in figure.axes[0].get_lines()}
+    finally:
+        plt.close(figure)
+    assert labels == ["linear train", "nnet train", "nnet valid", "mmult train (same as nnet)", "mmult valid (same as nnet)"]
+    assert widths["nnet train"] > widths["mmult train (same as nnet)"]

@@ -72,3 +72,37 @@ def test_the_toml_schema_example_gives_no_false_warnings(tmp_path):
     odd = new.head(3).assign(Grade=["C", "D", "A"])  # D never seen in training: that one is warned about
     with pytest.warns(tn.UnseenLevelWarning, match=r"column Grade: level\(s\) \['D'\] never seen in training"):
         features.transform(odd)
+
+
+def indented_block_after(heading: str) -> list[str]:
+    """The command lines of the first indented code block after `heading`."""
+    text = README[README.index(heading):]
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("    titanic-nn "))
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("    "):
+            break
+        block.append(line.strip())
+    return block
+
+
+@pytest.mark.libreoffice
+def test_the_other_commands_run_as_pasted_after_the_main_job(tmp_path, monkeypatch):
+    import io
+    import shlex
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from titanic_nn.cli import main
+
+    assert "    pip install . && titanic-nn fit\n" in README  # the main job, as Set up gives it
+    commands = ["titanic-nn fit", *indented_block_after("## The other commands")]
+    assert len(commands) == 6 and all(c.startswith("titanic-nn ") for c in commands)
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(shlex.split(command)[1:])
+        assert code == 0, f"{command}: {err.getvalue()}"
+    assert {"submission.csv", "book.xlsx", "two.xlsx", "titanic-nn-out", "imported"} <= {p.name for p in tmp_path.iterdir()}
+    assert (tmp_path / "imported" / "submission.csv").read_text().startswith("PassengerId,Survived\n")

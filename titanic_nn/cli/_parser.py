@@ -130,25 +130,30 @@ examples:
   {PROG} fit --hidden 8 --activation tanh     # a wider matmul net of tanh units
   {PROG} fit --hidden 8 --output sigmoid      # probabilities: the nets end in a linear head, then a sigmoid
   {PROG} fit --preset notebook                # the lesson notebook's features (missing values filled)
+  {PROG} fit --valid-frac 0                   # no validation: every row trains
+  {PROG} fit --refit                          # choose on the validation rows, then train the choice on all
+  # your own CSVs (replace the file and column names with yours):
   {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId \\
-      --categorical Grade,Purpose --continuous Age,Income --log Income
+      --categorical Grade,Purpose --continuous Age,Income --log Debt
 
-outputs in --out: {WORKBOOK_NAME} (the workbook), {SUBMISSION_NAME} (from the model with the best
-validation accuracy, or --model), {MODEL_FILES} (load with `{PROG} predict`),
-and {LOSS_PLOT_NAME} (loss per epoch, for --method gd when matplotlib is installed).
+outputs in --out: the workbook ({WORKBOOK_NAME} for the bundled data, else named after --train, e.g.
+loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation accuracy, or --model),
+{MODEL_FILES} (load with `{PROG} predict`), and {LOSS_PLOT_NAME} (loss per epoch, for --method gd
+when matplotlib is installed).
 """
 
 PREDICT_EXAMPLES = f"""\
 examples:
   {PROG} predict titanic-nn-out/nnet.json                  # the bundled test.csv -> submission.csv
-  {PROG} predict nnet.json --input test.csv --out submission.csv
+  {PROG} predict titanic-nn-out/nnet.json --input new.csv --out new-submission.csv   # new.csv: yours
 """
 
 WORKBOOK_EXAMPLES = f"""\
 examples:
   {PROG} workbook                                  # train the models as fit does, write only the workbook
   {PROG} workbook --out book.xlsx --method gd --epochs 200
-  {PROG} workbook --models out/linear.json out/nnet.json --out two.xlsx   # saved models, no training
+  {PROG} workbook --models titanic-nn-out/linear.json titanic-nn-out/nnet.json --out two.xlsx   # no training
+  {PROG} workbook --models out/linear.json --train loans.csv   # saved on your own data: their CSV only
 """
 
 VERIFY_EXAMPLES = f"""\
@@ -159,8 +164,8 @@ exit status: 0 when LibreOffice's recalculation equals Python's numbers, 1 on a 
 
 IMPORT_EXAMPLES = f"""\
 examples:
-  {PROG} import solved.xlsx --out imported/       # one JSON per model sheet and a submission
-  {PROG} import solved.xlsx --model nnet --test test.csv --out imported/
+  {PROG} import titanic-nn-out/{WORKBOOK_NAME} --out imported/   # after re-running Solver in it and saving
+  {PROG} import titanic-nn-out/{WORKBOOK_NAME} --model nnet --test new.csv --out imported/   # new.csv: yours
 """
 
 
