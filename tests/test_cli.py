@@ -330,7 +330,7 @@ def test_import_recomputes_the_scores_and_submits_the_best_sheet_as_it_stands(fi
     assert float(now["nnet"][2]) == pytest.approx(expected_valid, abs=5e-6)
     assert now["linear"][1:4] == rows["linear"][1:4]  # untouched sheets score as they did
     assert float(now["nnet"][3]) > float(now["linear"][3])
-    assert "submission: nnet (best validation accuracy, with the parameters and Valid marks the sheets hold now)" in result.out
+    assert "submission: nnet (best validation accuracy; scored with the parameters and Valid marks the sheets hold now)" in result.out
     imported = tn.load_model(tmp_path / "out" / "nnet.json")
     assert imported.training["method"] == "import" and imported.training["trained_by"] == "solver"
     assert imported.training["train_loss"] == pytest.approx(expected_train, rel=1e-12)

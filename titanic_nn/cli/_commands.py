@@ -701,7 +701,7 @@ def run_import(args: argparse.Namespace) -> int:
                 tn.save_model(fitted, batch.stage(out / f"{fitted.name}.json"))
             batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
             written = [final for final, _ in batch.staged]
-    measured = "" if why == "--model" else ", with the parameters and Valid marks the sheets hold now"
+    measured = "" if why == "--model" else "; scored with the parameters and Valid marks the sheets hold now"
     _note(args, _submission_note(chosen, why + measured, submission))
     for path in written:
         _note(args, f"wrote {path}")
