@@ -6,10 +6,28 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# A process that keeps one core busy, as other work on a shared machine does.
+BUSY_LOOP = "while True: pass"
+
+
+@contextmanager
+def busy(processes: int) -> Iterator[list[int]]:
+    """Run `processes` busy loops beside the measurement (none for 0); each is stopped, by its id, afterwards."""
+    started = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(processes)]
+    try:
+        time.sleep(0.5 if started else 0)  # let the scheduler see them before the first timing
+        yield [p.pid for p in started]
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
 
 
 def median_seconds(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:

@@ -48,7 +48,7 @@ def test_number_formats_show_4_decimals_and_6_for_parameters_and_losses(book):
     assert formats["Age_N"] == formats["log_Fare"] == formats["Lin1"] == formats["ReLU2"] == formats["Preds"] == "0.0000"
     assert formats["Loss"] == "0.0000"
     assert formats["Pclass_1"] == formats["Male"] == "0"  # dummies are whole numbers
-    assert sheet["Y4"].number_format == "0.000000"  # a parameter (Solver's variable cell)
+    assert sheet["Z4"].number_format == "0.000000"  # a parameter (Solver's variable cell)
     assert sheet["V1"].number_format == "0.000000" and sheet["V1"].value.startswith("=AVERAGE(")
     assert book["test"]["Q4"].number_format == "0.0000"
 

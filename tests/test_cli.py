@@ -290,12 +290,59 @@ def test_import_takes_parameters_re_solved_in_the_workbook(fit_run, tmp_path, ti
     assert "submission: linear (--model), 418 rows" in result.out
 
 
-def test_import_defaults_to_the_workbooks_submission_model(fit_run, tmp_path):
-    best = re.search(r"submission: (\w+)", fit_run.out).group(1)
-    result = run(["import", fit_run.dir / "titanic.xlsx", "--out", tmp_path])
+def _put_params(book_path: Path, fitted, params, saved_as: Path) -> None:
+    """Write `params` into the parameter cells of `fitted`'s sheet, as Excel's Solver would, and save."""
+    import openpyxl
+    from titanic_nn.excel import column_letter
+    from titanic_nn.workbook import model_layout
+
+    _, blocks, _ = model_layout(fitted.features, fitted.model, 712)
+    book = openpyxl.load_workbook(book_path)
+    sheet = book[fitted.name]
+    for block, array in zip(blocks, fitted.model.arrays(params)):
+        grid = block.grid(array)
+        for i in range(grid.shape[0]):
+            for k in range(grid.shape[1]):
+                sheet[f"{column_letter(block.left + k)}{block.top + i}"] = float(grid[i, k])
+    book.save(saved_as)
+
+
+def test_import_recomputes_the_scores_and_submits_the_best_sheet_as_it_stands(fit_run, tmp_path, titanic):
+    """nnet re-solved in the sheet beats linear on the validation rows now: import says so and submits nnet."""
+    train, test = titanic
+    nnet = tn.load_model(fit_run.dir / "nnet.json")
+    rows = table_rows(fit_run.out)
+    assert max(rows, key=lambda name: float(rows[name][3])) == "linear"  # at one start, linear wins
+    X, y = nnet.features.transform(nnet.features.training_rows(train)), nnet.features.target(nnet.features.training_rows(train))
+    valid = np.zeros(len(X), dtype=bool)
+    valid[nnet.training["split"]["valid_rows"]] = True
+    # a better local minimum on the training rows alone, as re-running Solver in the sheet finds
+    resolved = tn.fit_solver(nnet.model, X[~valid], y[~valid], restarts=20, progress=False).params
+    _put_params(fit_run.dir / "titanic.xlsx", nnet, resolved, tmp_path / "resolved.xlsx")
+
+    result = run(["import", tmp_path / "resolved.xlsx", "--out", tmp_path / "out"])
     assert result.code == 0, result.err
-    assert f"submission: {best} (the workbook's submission model), 418 rows" in result.out
-    assert (tmp_path / "submission.csv").read_bytes() == (fit_run.dir / "submission.csv").read_bytes()
+    now = table_rows(result.out)
+    expected_train = tn.mse(nnet.model.predict(X[~valid], resolved), y[~valid])
+    expected_valid = tn.mse(nnet.model.predict(X[valid], resolved), y[valid])
+    assert now["nnet"][0] == "import"
+    assert float(now["nnet"][1]) == pytest.approx(expected_train, abs=5e-6)  # not the stale 0.131 of the fit
+    assert float(now["nnet"][2]) == pytest.approx(expected_valid, abs=5e-6)
+    assert now["linear"][1:4] == rows["linear"][1:4]  # untouched sheets score as they did
+    assert float(now["nnet"][3]) > float(now["linear"][3])
+    assert "submission: nnet (best validation accuracy; scored with the parameters and Valid marks the sheets hold now)" in result.out
+    imported = tn.load_model(tmp_path / "out" / "nnet.json")
+    assert imported.training["method"] == "import" and imported.training["trained_by"] == "solver"
+    assert imported.training["train_loss"] == pytest.approx(expected_train, rel=1e-12)
+    assert "history" not in imported.training and "start_losses" not in imported.training
+    survived = assert_kaggle_submission(tmp_path / "out" / "submission.csv", test)
+    assert survived == (nnet.model.predict(nnet.features.transform(test), resolved) > 0.5).astype(int).tolist()
+
+
+def test_import_help_says_what_the_defaults_are():
+    text = " ".join(run(["import", "--help"]).out.split())
+    assert "(default: the workbook's own test rows)" in text
+    assert "(default: the best validation accuracy with the parameters and Valid marks the sheets hold now;" in text
 
 
 def test_import_names_the_models_of_the_workbook(fit_run, tmp_path):
@@ -335,7 +382,7 @@ def test_verify_a_small_workbook_in_each_engine(tmp_path, small_titanic, engine)
         *FAST_GD,
     ])
     assert made.code == 0, made.err
-    (tmp_path / "titanic.xlsx").rename(tmp_path / "small.xlsx")
+    (tmp_path / "train.xlsx").rename(tmp_path / "small.xlsx")  # named after the training CSV
     result = run(["verify", "--engine", engine, tmp_path / "small.xlsx"])
     assert result.code == 0, result.err
     lines = result.out.splitlines()
@@ -429,7 +476,8 @@ def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_fi
     ])
     assert result.code == 0, result.err
     assert "submission: skipped; give --test" in result.out
-    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["titanic.xlsx", *MODEL_FILES])
+    plot = ["loss.png"] if plotting_available() else []  # a gd run draws it where matplotlib is installed
+    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", *MODEL_FILES, *plot])
 
 
 # -- help, version, the bare command, --debug ---------------------------------------------------------
@@ -530,10 +578,10 @@ BAD_INPUTS = [
     ("unknown output", ["fit", "--output", "softmax"], 2, "argument --output: invalid choice"),
     ("unknown option", ["fit", "--epoch", "3"], 2, "unrecognized arguments: --epoch"),
     ("unknown command", ["train"], 2, "invalid choice: 'train'"),
-    ("valid-frac 0", ["fit", "--valid-frac", "0"], 2, "0 is outside (0, 1)"),
-    ("valid-frac 1", ["fit", "--valid-frac", "1"], 2, "1 is outside (0, 1)"),
-    ("valid-frac 1.5", ["fit", "--valid-frac", "1.5"], 2, "1.5 is outside (0, 1)"),
-    ("valid-frac negative", ["fit", "--valid-frac=-0.2"], 2, "-0.2 is outside (0, 1)"),
+    ("valid-frac 1", ["fit", "--valid-frac", "1"], 2, "1 is outside [0, 1)"),
+    ("valid-frac 1.5", ["fit", "--valid-frac", "1.5"], 2, "1.5 is outside [0, 1)"),
+    ("valid-frac negative", ["fit", "--valid-frac=-0.2"], 2, "-0.2 is outside [0, 1)"),
+    ("refit without validation", ["fit", "--valid-frac", "0", "--refit"], 2, "--refit trains the chosen model again"),
     ("valid-frac not a number", ["fit", "--valid-frac", "half"], 2, "'half' is not a number"),
     ("epochs 0", ["fit", "--method", "gd", "--epochs", "0"], 2, "argument --epochs: 0 must be 1 or more"),
     ("negative lr", ["fit", "--method", "gd", "--lr=-1"], 2, "argument --lr: -1 must be above 0"),
@@ -636,6 +684,51 @@ def test_the_solver_path_never_imports_torch(tmp_path):
     assert (tmp_path / "out" / "titanic.xlsx").is_file()
 
 
+BLOCK_TORCH = "import sys\nsys.modules['torch'] = None  # import torch now fails, as where it is not installed\n"
+
+
+def test_without_torch_the_solver_runs_and_gd_names_the_install_command(tmp_path):
+    probe = BLOCK_TORCH + (
+        "import io, contextlib\n"
+        "import titanic_nn as tn\n"
+        "from titanic_nn.cli import main\n"
+        f"assert main(['fit', '--quiet', '--restarts', '1', '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err):\n"
+        f"    code = main(['fit', '--method', 'gd', '--out', {str(tmp_path / 'gd')!r}])\n"
+        "print(code)\n"
+        "print(err.getvalue(), end='')\n"
+        "train, _ = tn.load_titanic()\n"
+        "X, y = tn.Features().fit_transform(train)\n"
+        "try:\n"
+        "    tn.fit_gd(tn.Linear(), X, y)\n"
+        "except tn.MissingDependencyError as exc:\n"
+        "    print('fit_gd:', exc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    code, gd_error, fit_gd_error = done.stdout.splitlines()[-3:]  # after the --quiet fit's table
+    assert code == "1"
+    assert gd_error.startswith("titanic-nn: error: --method gd needs PyTorch, which is not installed; ")
+    assert 'pip install "titanic-nn[gd]"' in gd_error
+    assert fit_gd_error.startswith("fit_gd: gradient descent needs PyTorch") and "titanic-nn[gd]" in fit_gd_error
+    assert (tmp_path / "out" / "submission.csv").read_text().startswith("PassengerId,Survived\n")
+    assert not (tmp_path / "gd").exists()  # refused before any work
+
+
+def test_torch_is_an_optional_extra_that_the_tests_install():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("torch")]
+    assert [d for d in project["optional-dependencies"]["gd"] if d.startswith("torch")]
+    assert [d for d in project["optional-dependencies"]["test"] if d.startswith("torch")]
+
+
 def test_version_as_a_program(tmp_path):
     done = run_subprocess(["--version"], tmp_path, timeout=60)
     assert (done.returncode, done.stdout) == (0, f"titanic-nn {tn.__version__}\n")
@@ -652,6 +745,7 @@ def test_ctrl_c_leaves_no_output(tmp_path):
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
+        assert process.stdout.readline().startswith("training rows: 891 read from train.csv")
         assert process.stdout.readline().startswith("training linear")
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)
@@ -674,3 +768,199 @@ def test_a_real_run(tmp_path, titanic):
     assert list(table_rows(done.stdout)) == ["linear", "nnet", "mmult"]
     assert_kaggle_submission(tmp_path / "out" / "submission.csv", test)
     assert {"titanic.xlsx", *MODEL_FILES} <= {p.name for p in (tmp_path / "out").iterdir()}
+
+
+def test_output_sigmoid_trains_nets_with_a_linear_head(tmp_path, titanic):
+    train, _ = titanic
+    result = run(["fit", "--out", tmp_path, "--output", "sigmoid", "--quiet", *FAST])
+    assert result.code == 0, result.err
+    for name in ("nnet", "mmult"):
+        fitted = tn.load_model(tmp_path / f"{name}.json")
+        assert fitted.model.effective_head == "linear" and fitted.model.output == "sigmoid"
+        pred = fitted.predict(fitted.features.training_rows(train))
+        assert (pred == 0.5).sum() == 0 and (pred < 0.5).sum() > 300
+
+
+def test_head_sum_with_output_sigmoid_is_a_usage_error(tmp_path):
+    result = run(["fit", "--out", tmp_path / "out", "--output", "sigmoid", "--head", "sum"])
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "--head sum with --output sigmoid: a sum of relu units is never negative" in result.err
+    assert "use --head linear" in result.err
+    assert not (tmp_path / "out").exists()
+
+
+# -- what another dataset's run says and writes (everything from its schema) -----------------------------
+
+
+def test_another_datasets_workbook_says_its_own_names(loan_files):
+    import openpyxl
+
+    directory, new = loan_files
+    result = run([
+        "fit", "--train", directory / "loans.csv", "--test", directory / "new.csv", "--target", "Default",
+        "--id-column", "LoanId", "--categorical", "Grade", "--log", "Income", "--out", directory / "out", "--quiet",
+        *FAST,
+    ])
+    assert result.code == 0, result.err
+    assert (directory / "out" / "loans.xlsx").is_file() and not (directory / "out" / "titanic.xlsx").exists()
+    book = openpyxl.load_workbook(directory / "out" / "loans.xlsx")
+    assert [book["submission"]["A1"].value, book["submission"]["B1"].value] == ["LoanId", "Default"]
+    about = " ".join(str(c.value) for c in book["about"]["A"] if c.value)
+    assert "models of Default" in about and "LoanId and Default" in about
+    for titanic_word in ("Titanic", "PassengerId", "Survived", "passenger"):
+        assert titanic_word not in about, titanic_word
+    assert "wrote" not in result.out  # --quiet
+
+
+def test_workbook_from_saved_models_of_another_dataset_needs_only_its_csv(loan_files):
+    directory, _ = loan_files
+    made = run([
+        "fit", "--train", directory / "loans.csv", "--test", directory / "new.csv", "--target", "Default",
+        "--id-column", "LoanId", "--categorical", "Grade", "--log", "Income", "--out", directory / "out", "--quiet",
+        *FAST,
+    ])
+    assert made.code == 0, made.err
+    models = [directory / "out" / name for name in MODEL_FILES]
+    result = run(["workbook", "--models", *models, "--train", directory / "loans.csv", "--test", directory / "new.csv",
+                  "--out", directory / "again.xlsx"])
+    assert result.code == 0, result.err
+    assert [f.name for f in tn.read_workbook(directory / "again.xlsx")] == ["linear", "mmult", "nnet"]
+    # the schema's flags again are refused, not silently mixed with the saved schema
+    repeated = run(["workbook", "--models", *models, "--train", directory / "loans.csv", "--target", "Default",
+                    "--out", directory / "x.xlsx"])
+    assert repeated.code == 2 and "--models carry their schema" in repeated.err and "--target" in repeated.err
+    # without --train: the models' own data cannot be guessed (the bundled Titanic files are not theirs)
+    missing = run(["workbook", "--models", *models, "--out", directory / "y.xlsx"])
+    assert missing.code == 2
+    assert "trained on your own data (target Default)" in missing.err and "give their training CSV with --train" in missing.err
+    assert not (directory / "x.xlsx").exists() and not (directory / "y.xlsx").exists()
+
+
+@pytest.fixture
+def penguins(tmp_path):
+    """A table nobody here wrote the features for: a text sex column, a blank, a negative mass, ids."""
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame({
+        "id": np.arange(n), "island": rng.choice(["Biscoe", "Dream"], n), "bill": np.round(rng.normal(44, 5, n), 1),
+        "mass": np.round(rng.normal(4200, 800, n)), "sex": rng.choice(["male", "female"], n),
+        "adelie": rng.integers(0, 2, n),
+    })
+    frame.loc[[3, 10, 11], "bill"] = np.nan
+    frame.to_csv(tmp_path / "penguins.csv", index=False)
+    return tmp_path, frame
+
+
+def test_a_text_target_says_it_is_the_target_and_positive_codes_it(penguins):
+    directory, frame = penguins
+    base = ["fit", "--train", directory / "penguins.csv", "--continuous", "bill,mass", "--categorical", "island"]
+    refused = run([*base, "--target", "sex", "--out", directory / "o1"])
+    assert refused.code == 1 and refused.err.count("\n") == 1
+    assert "target sex is the column to predict and must hold 0 or 1, but line 2 holds text 'male'" in refused.err
+    assert "recode it to 0/1, or name the value that counts as 1 with --positive" in refused.err
+    coded = run([*base, "--target", "sex", "--positive", "male", "--out", directory / "o2", "--quiet", *FAST])
+    assert coded.code == 0, coded.err
+    linear = tn.load_model(directory / "o2" / "linear.json")
+    assert linear.features.schema_.positive == "male"
+    kept = frame.dropna(subset=["bill"])
+    assert linear.features.target(kept).tolist() == (kept["sex"] == "male").astype(float).tolist()
+    wrong = run([*base, "--target", "sex", "--positive", "yes", "--out", directory / "o3"])
+    assert wrong.code == 1 and "target sex never holds 'yes' (it holds 'female', 'male')" in wrong.err
+
+
+def test_errors_on_another_table_name_its_columns_lines_and_file(penguins):
+    directory, frame = penguins
+    train = directory / "penguins.csv"
+    alone = run(["fit", "--train", train, "--target", "adelie", "--out", directory / "o"])
+    assert alone.code == 1
+    assert "those are the Titanic preset's inputs (--target alone keeps them)" in alone.err
+    assert "name its inputs with --continuous, --categorical and --log" in alone.err
+    negative = frame.copy()
+    negative.loc[7, "mass"] = -18.7
+    negative.to_csv(directory / "negative.csv", index=False)
+    logged = run(["fit", "--train", directory / "negative.csv", "--target", "adelie", "--log", "mass", "--out", directory / "o"])
+    assert logged.code == 1
+    assert "negative.csv: column mass holds -18.7 on line 9, but it is taken as log(x+1)" in logged.err
+    assert "np.float64" not in logged.err
+    twice = run(["fit", "--train", train, "--target", "adelie", "--continuous", "mass", "--log", "mass", "--out", directory / "o"])
+    assert twice.code == 2 and "column mass is given to both --continuous and --log" in twice.err
+    test = frame.drop(columns="adelie").head(20).copy()
+    test.loc[5, "id"] = 4
+    test.to_csv(directory / "test.csv", index=False)
+    started = time.perf_counter()
+    duplicate = run(["fit", "--train", train, "--test", directory / "test.csv", "--target", "adelie", "--id-column", "id",
+                     "--continuous", "bill", "--out", directory / "o"])
+    assert duplicate.code == 1 and time.perf_counter() - started < 5  # found on reading, before any training
+    assert "test.csv: id column id repeats 4 (lines 6, 7); every row needs its own id" in duplicate.err
+    assert "training" not in duplicate.out
+    assert not (directory / "o").exists()
+
+
+def test_the_run_says_how_many_rows_it_dropped_and_why(penguins):
+    directory, _ = penguins
+    result = run(["fit", "--train", directory / "penguins.csv", "--target", "adelie", "--continuous", "bill",
+                  "--out", directory / "o", *FAST])
+    assert result.code == 0, result.err
+    assert ("training rows: 120 read from penguins.csv, 3 dropped for a blank input (blank cells: bill 3; "
+            "--missing mode fills them with the training mode instead), 117 kept; 94 train the models, 23 are held "
+            "out for validation (--valid-frac 0.2, --seed 0)") in result.out
+
+
+def test_valid_frac_0_trains_on_every_row_and_says_how_the_submission_was_chosen(tmp_path, titanic):
+    _, test = titanic
+    result = run(["fit", "--out", tmp_path, "--valid-frac", "0", *FAST])
+    assert result.code == 0, result.err
+    rows = table_rows(result.out)
+    assert all(row[2] == "-" and row[3] == "-" for row in rows.values())
+    best = min(rows, key=lambda name: float(rows[name][1]))
+    assert f"submission: {best} (lowest training loss: there are no validation rows), 418 rows" in result.out
+    linear = tn.load_model(tmp_path / "linear.json")
+    assert linear.training["split"]["n_train"] == 712 and linear.training["train_loss"] == pytest.approx(0.14422714930, abs=1e-8)
+
+
+def test_refit_trains_the_chosen_model_again_on_every_row(tmp_path, titanic):
+    import openpyxl
+
+    _, test = titanic
+    result = run(["fit", "--out", tmp_path, "--refit", *FAST])
+    assert result.code == 0, result.err
+    rows = table_rows(result.out)
+    chosen = max(rows, key=lambda name: float(rows[name][3]))
+    refit = tn.load_model(tmp_path / f"{chosen}.json")
+    assert refit.training["split"]["n_train"] == 712 and refit.training["split"]["n_valid"] == 0
+    assert refit.training["refit_of"]["valid_accuracy"] == pytest.approx(float(rows[chosen][3]), abs=5e-5)
+    assert f"refit: {chosen} trained again on all 712 rows" in result.out
+    assert f"submission: {chosen} (best validation accuracy, then refit on all rows), 418 rows" in result.out
+    assert assert_kaggle_submission(tmp_path / "submission.csv", test) == refit.predict_survived(test).tolist()
+    others = [name for name in rows if name != chosen]
+    assert all(tn.load_model(tmp_path / f"{name}.json").training["split"]["n_valid"] == 142 for name in others)
+    sheet = openpyxl.load_workbook(tmp_path / "titanic.xlsx")[chosen]
+    assert not any(str(c.value).startswith("Valid loss") for row in sheet.iter_rows(max_row=2) for c in row)
+
+
+def test_loss_png_tells_identical_curves_apart(tmp_path):
+    """nnet and mmult train identically: the later curve must not hide the earlier one, and the legend says so."""
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from titanic_nn.cli._plots import loss_figure, plot_losses
+
+    same = {"train": [0.3 - 0.001 * i for i in range(100)], "valid": [0.32 - 0.0008 * i for i in range(100)]}
+    histories = {"linear": {"train": [0.2] * 100}, "nnet": same, "mmult": dict(same)}
+    assert plot_losses(histories, tmp_path / "loss.png")
+    pixels = matplotlib.image.imread(tmp_path / "loss.png")[..., :3]
+
+    def count(color: str) -> int:
+        return int((np.abs(pixels - np.array(to_rgb(color))).sum(axis=-1) < 0.05).sum())
+
+    # nnet is C1, drawn under mmult (C2): far more of it shows than its legend swatch
+    assert count("C1") > 800 and count("C2") > 800
+    figure = loss_figure(histories)
+    try:
+        labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+        widths = {line.get_label(): line.get_linewidth() for line in figure.axes[0].get_lines()}
+    finally:
+        plt.close(figure)
+    assert labels == ["linear train", "nnet train", "nnet valid", "mmult train (same as nnet)", "mmult valid (same as nnet)"]
+    assert widths["nnet train"] > widths["mmult train (same as nnet)"]

@@ -120,3 +120,25 @@ def test_bad_settings_say_what_to_fix(make, message):
 def test_wrong_parameter_shapes_are_named():
     with pytest.raises(tn.TitanicNNError, match="needs parameters of shapes"):
         tn.TwoReLU().predict(X, np.zeros((X.shape[1] + 1, 2)))
+
+
+def test_a_sigmoid_net_gets_a_linear_head_that_can_predict_below_one_half(lesson_xy):
+    """A sum of ReLUs is never negative, so its sigmoid never falls below 0.5: the sigmoid nets end in a linear head."""
+    _, X, y = lesson_xy
+    for model in (tn.TwoReLU(output="sigmoid"), tn.MatMulNet(hidden=3, output="sigmoid")):
+        assert model.head is None and model.effective_head == "linear"  # the setting stored as given
+        fitted = tn.fit_solver(model, X, y, restarts=2, progress=False)
+        pred = model.predict(X, fitted.params)
+        assert (pred < 0.5).mean() > 0.4  # most passengers died: most probabilities are low
+        assert fitted.loss < 0.14  # the sum head got stuck near 0.197 with hundreds of rows at exactly 0.5
+        rebuilt = tn.model_from_config(model.get_config())
+        assert rebuilt == model and rebuilt.effective_head == "linear"
+    assert tn.TwoReLU().effective_head == "sum" and tn.TwoReLU().get_config() == {"kind": "nnet", "output": "raw", "loss": None}
+
+
+def test_a_sum_of_relus_under_a_sigmoid_is_refused_but_tanh_is_allowed():
+    with pytest.raises(tn.TitanicNNError, match="a sum of relu units is never negative, so its sigmoid never falls below 0.5"):
+        tn.MatMulNet(head="sum", output="sigmoid")
+    with pytest.raises(tn.TitanicNNError, match="use head='linear'"):
+        tn.TwoReLU(head="sum", output="sigmoid")
+    assert tn.MatMulNet(head="sum", output="sigmoid", activation="tanh").effective_head == "sum"

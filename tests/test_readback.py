@@ -43,8 +43,8 @@ def test_resaved_by_libreoffice_and_edited_in_a_sheet(titanic, tmp_path):
     # a user re-solves in a spreadsheet: new numbers in the parameter cells, saved
     edited = tmp_path / "edited.xlsx"
     book = openpyxl.load_workbook(path)
-    book["linear"]["U4"].value = 0.125
-    book["nnet"]["Y5"].value = -0.5
+    book["linear"]["V4"].value = 0.125
+    book["nnet"]["Z5"].value = -0.5
     book.save(edited)
     resaved, resaved_edit = recalculate([path, edited], tmp_path / "out")
 
@@ -55,7 +55,7 @@ def test_resaved_by_libreoffice_and_edited_in_a_sheet(titanic, tmp_path):
     assert read[0].predict_survived(test).tolist() == fits[0].predict_survived(test).tolist()
 
     changed = tn.read_workbook(resaved_edit)
-    assert changed[0].params[0] == 0.125 and changed[1].params[0, 1] == -0.5  # row 5 is unit 2, column Y its SibSp weight
+    assert changed[0].params[0] == 0.125 and changed[1].params[0, 1] == -0.5  # row 5 is unit 2, column Z its SibSp weight
     np.testing.assert_allclose(changed[0].params[1:], fits[0].params[1:], rtol=1e-14)
     # the edited workbook still computes what Python computes with its new parameters
     report = compare(read_contents(edited), resaved_edit)

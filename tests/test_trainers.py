@@ -316,11 +316,13 @@ def test_train_valid_split_is_a_seeded_partition():
     again = tn.train_valid_split(712, 0.2, seed=3)
     np.testing.assert_array_equal(valid, again[1])
     assert not np.array_equal(valid, tn.train_valid_split(712, 0.2, seed=4)[1])
+    train, valid = tn.train_valid_split(712, 0, seed=3)  # 0: nothing held out
+    assert train.tolist() == list(range(712)) and valid.tolist() == []
 
 
 @pytest.mark.parametrize(
     "n_rows, frac, message",
-    [(100, 0.0, "between 0 and 1"), (100, 1.0, "between 0 and 1"), (3, 0.1, "no validation rows"), (3, 0.9, "no training rows")],
+    [(100, -0.1, "between 0 and 1"), (100, 1.0, "between 0 and 1"), (3, 0.1, "no validation rows"), (3, 0.9, "no training rows")],
 )
 def test_train_valid_split_refuses_an_empty_side(n_rows, frac, message):
     with pytest.raises(tn.TitanicNNError, match=message):
@@ -334,7 +336,10 @@ def test_train_model_records_plain_json_values(method, titanic):
     fitted = tn.train_model(train, tn.TwoReLU(), method=method, seed=1, **options)
     t = fitted.training
     assert json.loads(json.dumps(t)) == t
-    assert t["method"] == method and t["split"] == {"valid_frac": 0.2, "seed": 1, "n_train": 570, "n_valid": 142}
+    split = dict(t["split"])
+    valid_rows = split.pop("valid_rows")
+    assert t["method"] == method and split == {"valid_frac": 0.2, "seed": 1, "n_train": 570, "n_valid": 142}
+    assert valid_rows == tn.train_valid_split(712, 0.2, seed=1)[1].tolist()  # the rows the workbook marks Valid
     for key in ("loss", "train_loss", "valid_loss", "train_accuracy", "valid_accuracy", "seconds"):
         assert isinstance(t[key], float)
     assert 0.6 < t["valid_accuracy"] <= 1.0 and t["train_loss"] == pytest.approx(t["loss"])
@@ -347,6 +352,45 @@ def test_train_model_records_plain_json_values(method, titanic):
 
 def test_train_model_without_a_split_trains_on_every_kept_row(titanic):
     train, _ = titanic
-    fitted = tn.train_model(train, tn.Linear(), valid_frac=None, restarts=1)
-    assert fitted.training["split"]["n_train"] == 712 and fitted.training["valid_loss"] is None
-    assert abs(fitted.training["loss"] - LEAST_SQUARES) < 1e-8
+    for valid_frac in (None, 0, 0.0):
+        fitted = tn.train_model(train, tn.Linear(), valid_frac=valid_frac, restarts=1)
+        assert fitted.training["split"]["n_train"] == 712 and fitted.training["valid_loss"] is None
+        assert fitted.training["split"]["valid_rows"] == []
+        assert abs(fitted.training["loss"] - LEAST_SQUARES) < 1e-8
+
+
+def test_gd_trains_a_small_problem_on_one_thread_and_restores_the_callers_setting(lesson_xy):
+    import torch
+
+    _, X, y = lesson_xy
+    before = torch.get_num_threads()
+    set_to = 2 if before != 2 else 3
+    torch.set_num_threads(set_to)
+    seen = []
+    original = torch.set_num_threads
+    try:
+        torch.set_num_threads = lambda n: (seen.append(n), original(n))[1]
+        result = tn.fit_gd(tn.MatMulNet(hidden=2), X, y, epochs=5, restarts=4, progress=False)
+        assert result.threads == 1 and result.record()["threads"] == 1
+        assert seen == [1, set_to]  # one thread while training, then the caller's count again
+        assert torch.get_num_threads() == set_to
+        seen.clear()
+        assert tn.fit_gd(tn.Linear(), X, y, epochs=5, threads=set_to, progress=False).threads == set_to
+        assert seen == []  # asked for the count already set: nothing to change
+        with pytest.raises(tn.TrainingDivergedError):  # restored on the way out of an error too
+            tn.fit_gd(tn.TwoReLU(), X, y, lr=1e6, epochs=60, restarts=1, progress=False)
+        assert torch.get_num_threads() == set_to
+    finally:
+        torch.set_num_threads = original
+        torch.set_num_threads(before)
+
+
+def test_thread_choice_follows_the_size_of_the_problem():
+    from titanic_nn.training import SMALL_WORK, choose_threads
+
+    assert choose_threads(712 * 20 * 32, current=2) == 1  # the lesson's problem: one thread
+    assert choose_threads(1_000_000 * 20, current=2) == 1  # a million rows of the lesson's net
+    assert choose_threads(SMALL_WORK * 4, current=2) == 2  # large: the caller's count
+    assert choose_threads(SMALL_WORK * 4, current=8) == 8
+    with pytest.raises(tn.TitanicNNError, match="threads must be a whole number"):
+        tn.fit_gd(tn.Linear(), np.ones((3, 2)), np.zeros(3), threads=0)

@@ -116,12 +116,13 @@ def test_solver_names_are_hidden_sheet_local_and_complete(lesson_book):
         assert found["solver_typ"] == "2" and found["solver_eng"] == "1" and found["solver_neg"] == "2"
         assert not any(v.startswith("=") for v in found.values())
     assert by_sheet["1"]["solver_opt"] == "linear!$R$1"
-    assert by_sheet["1"]["solver_adj"] == "linear!$U$4:$AD$4"
-    assert by_sheet["2"]["solver_adj"] == "nnet!$Y$4:$AH$5"
-    assert by_sheet["3"]["solver_adj"] == "mmult!$Y$4:$Z$13"
+    # the parameters sit right of Loss (R), the Valid marks (S) and a blank column
+    assert by_sheet["1"]["solver_adj"] == "linear!$V$4:$AE$4"
+    assert by_sheet["2"]["solver_adj"] == "nnet!$Z$4:$AI$5"
+    assert by_sheet["3"]["solver_adj"] == "mmult!$Z$4:$AA$13"
     book = openpyxl.load_workbook(path)
-    assert book["linear"]["R1"].value.startswith("=AVERAGE(")
-    assert book["linear"]["U4"].value == pytest.approx(-0.05493400846598555, abs=0)
+    assert book["linear"]["R1"].value.startswith("=AVERAGE(")  # trained on every row: the lesson's total loss
+    assert book["linear"]["V4"].value == pytest.approx(-0.05493400846598555, abs=0)
 
 
 def test_test_and_submission_sheets(lesson_book, titanic):

@@ -22,6 +22,7 @@ _EXPORTS = {
     "TrainingDivergedError": ".errors",
     "SpreadsheetEngineError": ".errors",
     "OutputPathError": ".errors",
+    "MissingDependencyError": ".errors",
     "UnseenLevelWarning": ".errors",
     "data_path": "._data",
     "load_titanic": "._data",
@@ -71,7 +72,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from ._submission import make_submission, submission_for, validate_submission, write_submission
     from .engines import VerifyReport, verify
     from .errors import (
-        DataError, OutputPathError, SpreadsheetEngineError, SubmissionError, TitanicNNError, TrainingDivergedError,
+        DataError, MissingDependencyError, OutputPathError, SpreadsheetEngineError, SubmissionError, TitanicNNError, TrainingDivergedError,
         UnseenLevelWarning,
     )
     from .features import Categorical, Continuous, Features, Schema, notebook_schema, sheet_schema

@@ -10,6 +10,7 @@ __all__ = [
     "SpreadsheetEngineError",
     "OutputPathError",
     "UsageError",
+    "MissingDependencyError",
     "UnseenLevelWarning",
 ]
 
@@ -40,6 +41,10 @@ class OutputPathError(TitanicNNError, OSError):
 
 class UsageError(TitanicNNError):
     """Command-line options that do not fit together (exit code 2, like argparse's own errors)."""
+
+
+class MissingDependencyError(TitanicNNError, ImportError):
+    """An optional package a feature needs is not installed (PyTorch, for gradient descent)."""
 
 
 class UnseenLevelWarning(UserWarning):

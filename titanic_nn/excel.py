@@ -16,7 +16,7 @@ __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
     "escape_text", "unescape_text", "text_problem", "functions_called",
-    "AVERAGE", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
 MAX_ROWS = 1_048_576
@@ -38,6 +38,8 @@ def _function(name: str) -> Callable[..., str]:
 
 
 AVERAGE = _function("AVERAGE")
+AVERAGEIF = _function("AVERAGEIF")  # Excel 2007's, so no _xlfn. prefix
+COUNTIF = _function("COUNTIF")
 EXACT = _function("EXACT")
 EXP = _function("EXP")
 IF = _function("IF")
@@ -53,7 +55,7 @@ TRANSPOSE = _function("TRANSPOSE")
 
 # Every function a workbook may call: a formula calling anything else is a bug (and may need `_xlfn.`).
 FUNCTIONS = frozenset(
-    f.__name__ for f in (AVERAGE, EXACT, EXP, IF, LN, LOG10, MAX, MIN, MMULT, SUM, SUMPRODUCT, TANH, TRANSPOSE)
+    f.__name__ for f in (AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, IF, LN, LOG10, MAX, MIN, MMULT, SUM, SUMPRODUCT, TANH, TRANSPOSE)
 )
 
 

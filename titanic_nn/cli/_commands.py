@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from ..errors import DataError, TitanicNNError, TrainingDivergedError, UsageError
+from ..errors import DataError, MissingDependencyError, TitanicNNError, TrainingDivergedError, UsageError
 
 if TYPE_CHECKING:  # pandas and torch stay unimported until a command needs them
     import pandas as pd
@@ -43,7 +43,10 @@ def _note(args: argparse.Namespace, message: str) -> None:
 
 @dataclass
 class Job:
-    """What a training command works on: the schema, the frames, and which paths are inputs."""
+    """What a training command works on: the schema, the frames, and which paths are inputs.
+
+    `bundled` is True when the training rows are the bundled Kaggle train.csv.
+    """
 
     schema: "Schema"
     missing: str
@@ -52,16 +55,32 @@ class Job:
     train_path: Path
     test_path: Path | None
     inputs: list[Path] = field(default_factory=list)
+    bundled: bool = False
+
+    @property
+    def workbook_name(self) -> str:
+        """titanic.xlsx for the bundled data; otherwise named after the training CSV (loans.csv: loans.xlsx)."""
+        return WORKBOOK_NAME if self.bundled else f"{self.train_path.stem}.xlsx"
+
+
+# The options that describe the data's columns (a saved model carries them all in its schema).
+COLUMN_FLAGS = ("categorical", "continuous", "log")
+SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", *COLUMN_FLAGS)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _schema(args: argparse.Namespace) -> tuple["Schema", str, bool]:
     """The schema, the missing-value rule, and whether the data is the Titanic (so the bundled files fit)."""
     from ..features import Categorical, Continuous, Schema, preset_schema
 
-    columns_given = any(getattr(args, name) for name in ("categorical", "continuous", "log"))
+    columns_given = any(getattr(args, name) for name in COLUMN_FLAGS)
     if args.schema is not None and columns_given:
         raise UsageError("--schema already lists the columns; leave out --categorical, --continuous and --log")
-    preset, preset_missing = preset_schema(args.preset)
+    _check_one_use_per_column(args)
+    preset, preset_missing = preset_schema(args.preset or "sheet")
     missing = args.missing or preset_missing
     if args.schema is not None:
         _check_input_file(args.schema, "--schema")
@@ -70,9 +89,8 @@ def _schema(args: argparse.Namespace) -> tuple["Schema", str, bool]:
     elif columns_given:
         if not args.target:
             raise UsageError("--categorical, --continuous and --log describe your own CSV: name its 0/1 column with --target")
-        logged = list(args.log or [])
-        continuous = [Continuous(c, scale="max") for c in args.continuous or [] if c not in logged]
-        continuous += [Continuous(c, log="log10") for c in logged]
+        continuous = [Continuous(c, scale="max") for c in args.continuous or []]
+        continuous += [Continuous(c, log="log10") for c in args.log or []]
         categorical = [Categorical(c) for c in args.categorical or []]
         schema = Schema(
             target=args.target, id_column=args.id_column, continuous=tuple(continuous),
@@ -82,16 +100,33 @@ def _schema(args: argparse.Namespace) -> tuple["Schema", str, bool]:
         titanic = False
     else:
         schema, titanic = preset, True
+    changes = {}
     if args.schema is not None or not columns_given:
-        changes = {}
         if args.target:
             changes["target"] = args.target
         if args.id_column:
             changes["id_column"] = args.id_column
-        if changes:
-            schema = Schema.from_dict(schema.to_dict() | changes)
-            titanic = titanic and changes.get("target", "Survived") == "Survived"
+    if args.positive is not None:
+        changes["positive"] = args.positive
+    if changes:
+        schema = Schema.from_dict(schema.to_dict() | changes)
+        titanic = titanic and schema.target == "Survived"
     return schema, missing, titanic
+
+
+def _check_one_use_per_column(args: argparse.Namespace) -> None:
+    """A column is one input: given to two of --continuous, --log and --categorical it would silently be one of them."""
+    seen: dict[str, str] = {}
+    for name in ("continuous", "log", "categorical"):
+        for column in getattr(args, name) or []:
+            if column in seen and seen[column] != name:
+                first, second = _flag(seen[column]), _flag(name)
+                raise UsageError(
+                    f"column {column} is given to both {first} and {second}, but a column is one input; give it to one "
+                    f"of them (--continuous divides by the training max, --log takes log10(x+1); for both, use a "
+                    f"--schema file with log and scale)"
+                )
+            seen[column] = name
 
 
 def _check_input_file(path: Path, what: str) -> None:
@@ -100,40 +135,122 @@ def _check_input_file(path: Path, what: str) -> None:
     existing_file(path, what=f"a file (given as {what})", hint=f"check the path given as {what}")
 
 
-def _read(path: Path, what: str, schema: "Schema", *, with_target: bool, with_id: bool) -> "pd.DataFrame":
-    """A CSV checked up front, so a bad file is named (with the fix) before any training starts."""
+def _read(
+    path: Path, what: str, schema: "Schema", *, with_target: bool, with_id: bool, preset: bool = False
+) -> "pd.DataFrame":
+    """A CSV checked up front, so a bad file is named (with the line and the fix) before any training starts.
+
+    `preset`: the schema is the Titanic preset's, not one the user described (so a missing column says how
+    to describe one's own).
+    """
     from .._data import check_target, read_csv
 
     _check_input_file(path, what)
-    required = list(schema.input_columns)
-    if with_target and schema.target:
-        required.append(schema.target)
-    if with_id and schema.id_column:
-        required.append(schema.id_column)
-    numeric = [c.column for c in schema.continuous] + ([schema.target] if with_target and schema.target else [])
-    frame = read_csv(path, required=required, numeric=numeric)
+    frame = read_csv(path)
+    columns = ", ".join(map(str, frame.columns))
+    if with_target and schema.target and schema.target not in frame.columns:
+        raise DataError(
+            f"{path}: has no column {schema.target}, the target to predict; name the 0/1 column with --target "
+            f"(the file has {columns})"
+        )
+    required = list(schema.input_columns) + ([schema.id_column] if with_id and schema.id_column else [])
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        plural = "columns" if len(missing) > 1 else "column"
+        # most of the preset's inputs absent: this is another table, so say how to describe its columns
+        foreign = preset and len([c for c in missing if c in schema.input_columns]) >= len(schema.input_columns) / 2
+        hint = (
+            "; those are the Titanic preset's inputs (--target alone keeps them): for your own CSV name its inputs "
+            "with --continuous, --categorical and --log, or give a --schema file"
+            if foreign
+            else ""
+        )
+        raise DataError(f"{path}: missing {plural} {', '.join(missing)}; the file has {columns}{hint}")
+    for spec in schema.continuous:
+        frame[spec.column] = _numbers(frame[spec.column], path)
+        if spec.log != "none":
+            _check_log_domain(frame[spec.column], path, schema)
     if with_target and schema.target:
         check_target(
             frame[schema.target], source=str(path), locate=lambda i: f"line {i + 2}",
-            value_fix="recode it to 0/1 or choose another --target",
+            value_fix="recode it to 0/1 or choose another --target", positive=schema.positive,
+            positive_option="--positive {value}",
         )
+    if with_id and schema.id_column:
+        _check_ids(frame[schema.id_column], path)
     return frame
 
 
-def _job(args: argparse.Namespace) -> Job:
-    from .._data import data_path
+def _numbers(values: "pd.Series", path: Path) -> "pd.Series":
+    from .._data import as_numbers
 
-    schema, missing, titanic = _schema(args)
-    if args.train is None and not titanic:
-        raise UsageError("a schema of your own needs your CSV: give it with --train")
+    return as_numbers(values, source=str(path))
+
+
+def _check_log_domain(values: "pd.Series", path: Path, schema: "Schema") -> None:
+    """log(x+1) needs x above -1: name the first value that is not, with its line in the file."""
+    from .._plain import shown
+
+    bad = (values <= -1.0).to_numpy()
+    if bad.any():
+        first = int(bad.argmax())
+        raise DataError(
+            f"{path}: column {values.name} holds {shown(values.iloc[first])} on line {first + 2}, but it is taken as "
+            f"log(x+1), which needs values above -1; fix that value, or take {values.name} off --log (it is then "
+            "divided by its max with --continuous)"
+        )
+
+
+def _check_ids(ids: "pd.Series", path: Path) -> None:
+    """Every row of a file to predict needs its own id, found before any training rather than at the submission."""
+    from .._plain import shown
+
+    blank = ids.isna().to_numpy()
+    if blank.any():
+        raise DataError(
+            f"{path}: id column {ids.name} is blank on line {int(blank.argmax()) + 2}; every row needs an id for the "
+            "submission"
+        )
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        value = ids[repeated].iloc[0]
+        lines = [str(i + 2) for i in (ids == value).to_numpy().nonzero()[0][:4]]
+        others = int(ids[repeated].nunique()) - 1
+        more = f", and {others} other id(s) repeat too" if others else ""
+        raise DataError(
+            f"{path}: id column {ids.name} repeats {shown(value)} (lines {', '.join(lines)}){more}; every row needs "
+            "its own id for the submission"
+        )
+
+
+def _job(args: argparse.Namespace, saved: "tuple[Schema, str] | None" = None) -> Job:
+    """The data of a run: read and checked, with the schema from the options, or from saved models (`saved`)."""
+    from .._data import data_path
+    from ..features import PRESETS
+
+    if saved is not None:
+        schema, missing = saved
+        titanic = any(make() == schema for make, _ in PRESETS.values())
+        if args.train is None and not titanic:
+            raise UsageError(
+                f"the models were trained on your own data (target {schema.target}), not the bundled Titanic files: "
+                "give their training CSV with --train"
+            )
+    else:
+        schema, missing, titanic = _schema(args)
+        if args.train is None and not titanic:
+            raise UsageError("a schema of your own needs your CSV: give it with --train")
+    bundled = args.train is None
     train_path = args.train if args.train is not None else data_path("train.csv")
     test_path = args.test
-    if test_path is None and args.train is None:
+    if test_path is None and bundled:
         test_path = data_path("test.csv")
-    train = _read(train_path, "--train", schema, with_target=True, with_id=False)
-    test = None if test_path is None else _read(test_path, "--test", schema, with_target=False, with_id=True)
-    inputs = [train_path] + ([test_path] if test_path else []) + ([args.schema] if args.schema else [])
-    return Job(schema, missing, train, test, train_path, test_path, inputs)
+    # the preset's columns, not ones the user described (then a missing column says how to describe them)
+    preset = saved is None and args.schema is None and not any(getattr(args, name) for name in COLUMN_FLAGS)
+    train = _read(train_path, "--train", schema, with_target=True, with_id=False, preset=preset)
+    test = None if test_path is None else _read(test_path, "--test", schema, with_target=False, with_id=True, preset=preset)
+    inputs = [train_path] + ([test_path] if test_path else []) + ([args.schema] if getattr(args, "schema", None) else [])
+    return Job(schema, missing, train, test, train_path, test_path, inputs, bundled)
 
 
 def _models(args: argparse.Namespace) -> dict[str, Any]:
@@ -142,13 +259,32 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.hidden is not None and args.layers is not None:
         raise UsageError("give --hidden (one layer of that many units) or --layers (several widths), not both")
-    options = {"hidden": args.hidden, "layers": args.layers, "activation": args.activation, "output": args.output}
-    return {kind: build_model(kind, **options) for kind in MODELS}
+    options = {
+        "hidden": args.hidden, "layers": args.layers, "head": args.head, "activation": args.activation,
+        "output": args.output,
+    }
+    try:
+        return {kind: build_model(kind, **options) for kind in MODELS}
+    except TitanicNNError as exc:
+        if args.head == "sum" and args.output == "sigmoid":
+            raise UsageError(
+                f"--head sum with --output sigmoid: a sum of {args.activation} units is never negative, so its sigmoid "
+                "never falls below 0.5 and no row can get a low probability; use --head linear (the default with "
+                "--output sigmoid) or --activation tanh"
+            ) from exc
+        raise UsageError(one_line(exc)) from exc
 
 
 def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.method == "gd":
+        from .._optional import GD_INSTALL, torch_installed
+
+        if not torch_installed():  # said before any data is read or any model trained
+            raise MissingDependencyError(
+                f"--method gd needs PyTorch, which is not installed; install it with {GD_INSTALL}, "
+                "or leave out --method gd to use the solver, which needs no torch"
+            )
         if args.epochs is not None:
             options["epochs"] = args.epochs
         if args.lr is not None:
@@ -179,20 +315,66 @@ def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     options = _trainer_options(args)
     # One Features for all three: each fit learns the same statistics, and a workbook holds models sharing one.
     features = Features(job.schema, missing=job.missing)
+    features.fit(job.train)  # learned once more by each train_model; fitted here to report the rows first
+    _note(args, _rows_note(args, job, features))
     fits = []
     for name, model in _models(args).items():
         _note(args, f"training {name} ({args.method}) ...")
-        try:
-            fitted = tn.train_model(
-                job.train, model, features=features, method=args.method,
-                valid_frac=args.valid_frac, seed=args.seed, progress=not args.quiet, **options,
-            )
-        except TrainingDivergedError as exc:
-            hint = "; try a smaller --lr" if args.method == "gd" and "--lr" not in str(exc) else ""
-            raise TrainingDivergedError(f"{name}: {one_line(exc)}{hint}") from exc
-        fitted.name = name
-        fits.append(fitted)
+        fits.append(_train_one(args, job, name, model, features, args.valid_frac, options))
     return fits
+
+
+def _train_one(
+    args: argparse.Namespace, job: Job, name: str, model: Any, features: Any, valid_frac: float, options: dict
+) -> "FittedModel":
+    import titanic_nn as tn
+
+    try:
+        fitted = tn.train_model(
+            job.train, model, features=features, method=args.method,
+            valid_frac=valid_frac, seed=args.seed, progress=not args.quiet, **options,
+        )
+    except TrainingDivergedError as exc:
+        hint = "; try a smaller --lr" if args.method == "gd" and "--lr" not in str(exc) else ""
+        raise TrainingDivergedError(f"{name}: {one_line(exc)}{hint}") from exc
+    fitted.name = name
+    return fitted
+
+
+def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:
+    """How many training rows were read, dropped (and why) or filled, and how they are split."""
+    read, kept = features.n_rows_seen_, len(features.train_index_)
+    blanks = ", ".join(f"{column} {count}" for column, count in features.blank_counts_.items())
+    source = job.train_path.name
+    if features.missing_ == "drop" and read > kept:
+        rows = (
+            f"training rows: {read} read from {source}, {read - kept} dropped for a blank input (blank cells: {blanks}; "
+            f"--missing mode fills them with the training mode instead), {kept} kept"
+        )
+    elif blanks:
+        rows = f"training rows: {read} read from {source}, blank cells filled with the training mode ({blanks}), all kept"
+    else:
+        rows = f"training rows: {read} read from {source}, none blank"
+    from ..training import train_valid_split
+
+    n_valid = len(train_valid_split(kept, args.valid_frac, args.seed)[1])
+    if n_valid == 0:
+        return f"{rows}; all train the models (no validation rows: --valid-frac {args.valid_frac:g})"
+    return (
+        f"{rows}; {kept - n_valid} train the models, {n_valid} are held out for validation "
+        f"(--valid-frac {args.valid_frac:g}, --seed {args.seed})"
+    )
+
+
+def _refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen: "FittedModel") -> "FittedModel":
+    """The chosen model trained again, on every kept row, in the chosen one's place; the selection it won is kept."""
+    _note(args, f"refitting {chosen.name} ({args.method}) on all rows ...")
+    refit = _train_one(args, job, chosen.name, chosen.model, chosen.features, 0.0, _trainer_options(args))
+    refit.training["refit_of"] = {
+        key: chosen.training.get(key) for key in ("train_loss", "valid_loss", "valid_accuracy", "split")
+    }
+    fits[fits.index(chosen)] = refit
+    return refit
 
 
 def _metric(fitted: "FittedModel", key: str) -> float:
@@ -200,16 +382,20 @@ def _metric(fitted: "FittedModel", key: str) -> float:
     return float("nan") if value is None else float(value)
 
 
-def _best(fits: Sequence["FittedModel"], chosen: str | None) -> "FittedModel":
+def _best(fits: Sequence["FittedModel"], chosen: str | None) -> tuple["FittedModel", str]:
+    """The model whose predictions are submitted, and why: --model, the best validation accuracy (ties: the
+    lower validation loss), or without validation rows the lowest training loss."""
     if chosen is not None:
-        return next(f for f in fits if f.name == chosen)
-
-    def rank(fitted: "FittedModel") -> tuple[float, float]:
-        accuracy, loss = _metric(fitted, "valid_accuracy"), _metric(fitted, "valid_loss")
-        return (-accuracy if math.isfinite(accuracy) else math.inf, loss if math.isfinite(loss) else math.inf)
-
+        return next(f for f in fits if f.name == chosen), "--model"
     # min keeps the first of equals, so ties go to the simpler model (the list runs linear, nnet, mmult).
-    return min(fits, key=rank)
+    if any(math.isfinite(_metric(f, "valid_accuracy")) for f in fits):
+
+        def rank(fitted: "FittedModel") -> tuple[float, float]:
+            accuracy, loss = _metric(fitted, "valid_accuracy"), _metric(fitted, "valid_loss")
+            return (-accuracy if math.isfinite(accuracy) else math.inf, loss if math.isfinite(loss) else math.inf)
+
+        return min(fits, key=rank), "best validation accuracy"
+    return min(fits, key=lambda f: _metric(f, "train_loss")), "lowest training loss: there are no validation rows"
 
 
 def results_table(fits: Sequence["FittedModel"]) -> str:
@@ -275,20 +461,22 @@ def run_fit(args: argparse.Namespace) -> int:
     from ._plots import plot_losses, plotting_available
 
     started = time.perf_counter()
-    _trainer_options(args)  # options that do not go together are usage errors, found before any work
-    _models(args)
+    _check_training_options(args)  # options that do not go together are usage errors, found before any work
     job = _job(args)
     with _output_directory(args.out) as out:
         fits = _train_all(args, job)
         print(results_table(fits))
-        chosen = _best(fits, args.model)
+        chosen, why = _best(fits, args.model)
+        if args.refit:
+            chosen = _refit(args, job, fits, chosen)
+            print(_refit_line(chosen))
         with AtomicFiles(job.inputs) as batch:
             submission = None
             if job.test is not None:
                 submission = submission_for(chosen, job.test)
                 batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
             tn.write_workbook(
-                batch.stage(out / WORKBOOK_NAME), fits, job.train, job.test,
+                batch.stage(out / job.workbook_name), fits, job.train, job.test,
                 submission=chosen.name if job.test is not None else None,
             )
             for fitted in fits:
@@ -299,9 +487,7 @@ def run_fit(args: argparse.Namespace) -> int:
                 plot_losses(histories, batch.stage(out / LOSS_PLOT_NAME))
             written = [final for final, _ in batch.staged]
     if submission is not None:
-        survived = int(submission.iloc[:, 1].sum())
-        _note(args, f"submission: {chosen.name} ({'--model' if args.model else 'best validation accuracy'}), "
-              f"{len(submission)} rows, {survived} predicted {submission.columns[1]}=1")
+        _note(args, _submission_note(chosen, why, submission, args.refit))
     else:
         _note(args, "submission: skipped; give --test to predict for a test CSV")
     if plot_note:
@@ -310,6 +496,36 @@ def run_fit(args: argparse.Namespace) -> int:
         _note(args, f"wrote {path}")
     _note(args, f"done in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _check_training_options(args: argparse.Namespace) -> None:
+    """Every option of a training command that does not fit the others, as a usage error before any work."""
+    _trainer_options(args)
+    _models(args)
+    if args.refit and args.valid_frac == 0:
+        raise UsageError(
+            "--refit trains the chosen model again on every row after choosing it on the validation rows, but "
+            "--valid-frac 0 holds none out: every model already trains on all rows; leave out one of them"
+        )
+
+
+def _refit_line(refit: "FittedModel") -> str:
+    return (
+        f"refit: {refit.name} trained again on all {refit.training['split']['n_train']} rows: train loss "
+        f"{_number(_metric(refit, 'train_loss'), '{:.5f}')} (no validation rows; its sheet and JSON hold these "
+        "parameters)"
+    )
+
+
+def _submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame", refit: bool = False) -> str:
+    survived = int(submission.iloc[:, 1].sum())
+    how = f"{why}, then refit on all rows" if refit else why
+    positive = chosen.features.schema_.positive
+    meaning = "" if positive is None else f" (1: {submission.columns[1]} {positive})"
+    return (
+        f"submission: {chosen.name} ({how}), {len(submission)} rows, {survived} predicted "
+        f"{submission.columns[1]}=1{meaning}"
+    )
 
 
 def _plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:
@@ -357,7 +573,7 @@ def _load_model(path: Path) -> "FittedModel":
         raise DataError(f"{path}: is not a titanic-nn model file ({one_line(exc)}); save one with `{PROG} fit`") from exc
 
 
-def _refitted(fits: list["FittedModel"], job: Job, paths: Sequence[Path]) -> list["FittedModel"]:
+def _same_training_data(fits: list["FittedModel"], job: Job, paths: Sequence[Path]) -> list["FittedModel"]:
     """Saved models sharing one Features, proven to come from --train (the workbook lays out its rows)."""
     first = fits[0].features
     for fitted, path in zip(fits, paths):
@@ -374,35 +590,58 @@ def _refitted(fits: list["FittedModel"], job: Job, paths: Sequence[Path]) -> lis
     return fits
 
 
+# Options of `workbook` that only training reads: refused with --models, which are trained already.
+TRAINING_FLAGS = ("epochs", "lr", "restarts", "hidden", "layers", "head", "device")
+
+
+def _saved_models(args: argparse.Namespace) -> tuple[list["FittedModel"], Job]:
+    """`workbook --models`: the saved models and their data, read with the schema the models carry."""
+    data_flags = [_flag(name) for name in SCHEMA_FLAGS if getattr(args, name) is not None]
+    training_flags = [_flag(name) for name in TRAINING_FLAGS if getattr(args, name) is not None]
+    training_flags += ["--refit"] if args.refit else []
+    if data_flags:
+        raise UsageError(
+            f"--models carry their schema (columns, target, missing-value rule): leave out {', '.join(data_flags)} "
+            "and give only --train (and --test) for data of your own"
+        )
+    if training_flags:
+        raise UsageError(f"--models are trained already: leave out {', '.join(training_flags)}")
+    loaded = [_load_model(path) for path in args.models]
+    if len({f.name for f in loaded}) != len(loaded):
+        raise UsageError(f"--models: the models' names repeat ({', '.join(f.name for f in loaded)}); give one file per model")
+    features = loaded[0].features
+    job = _job(args, saved=(features.schema_, features.missing_))
+    job.inputs += list(args.models)
+    fits = _same_training_data(loaded, job, args.models)
+    if args.model is not None and args.model not in [f.name for f in fits]:
+        raise UsageError(f"--model {args.model}: the models given are {', '.join(f.name for f in fits)}")
+    return fits, job
+
+
 def run_workbook(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
     from .._atomic import atomic_path, ensure_directory
 
     if args.models:
-        loaded = [_load_model(path) for path in args.models]
-        if len({f.name for f in loaded}) != len(loaded):
-            raise UsageError(f"--models: the models' names repeat ({', '.join(f.name for f in loaded)}); give one file per model")
-        job = _job(args)
-        job.inputs += list(args.models)
-        fits = _refitted(loaded, job, args.models)
-        if args.model is not None and args.model not in [f.name for f in fits]:
-            raise UsageError(f"--model {args.model}: the models given are {', '.join(f.name for f in fits)}")
+        fits, job = _saved_models(args)
     else:
-        _trainer_options(args)
-        _models(args)
+        _check_training_options(args)
         job = _job(args)
         fits = None
-    out = args.out
+    out = args.out if args.out is not None else Path(DEFAULT_OUT) / job.workbook_name
     created_parent = not out.parent.exists()
     ensure_directory(out.parent)
     try:
         if fits is None:
             fits = _train_all(args, job)
             print(results_table(fits))
-        chosen = _best(fits, args.model).name if job.test is not None else None
+        chosen, why = _best(fits, args.model)
+        if args.refit:
+            chosen = _refit(args, job, fits, chosen)
+            print(_refit_line(chosen))
         with atomic_path(out, inputs=job.inputs) as temporary:
-            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen)
+            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None)
     except BaseException:
         if created_parent:
             try:
@@ -410,6 +649,8 @@ def run_workbook(args: argparse.Namespace) -> int:
             except OSError:
                 pass
         raise
+    if job.test is not None:
+        _note(args, f"submission sheet: {chosen.name} ({why}{', then refit on all rows' if args.refit else ''})")
     _note(args, f"wrote {out}")
     return 0
 
@@ -453,12 +694,10 @@ def run_import(args: argparse.Namespace) -> int:
     names = [f.name for f in fits]
     if args.model is not None and args.model not in names:
         raise UsageError(f"--model {args.model}: the workbook's models are {', '.join(names)}")
-    if args.model is not None:
-        chosen, why = next(f for f in fits if f.name == args.model), "--model"
-    elif contents.submission is not None:
-        chosen, why = contents.submission, "the workbook's submission model"
-    else:
-        chosen, why = min(fits, key=lambda f: _sheet_loss(f, contents.train)), "lowest loss on the sheet's rows"
+    for fitted in fits:  # the record of the run that wrote the sheet is stale once its parameters change
+        fitted.training = _sheet_record(fitted, contents.train, args.book)
+    print(results_table(fits))
+    chosen, why = _best(fits, args.model)
     inputs = [args.book]
     if args.test is not None:
         test = _read(args.test, "--test", chosen.features.schema_, with_target=False, with_id=True)
@@ -474,12 +713,26 @@ def run_import(args: argparse.Namespace) -> int:
                 tn.save_model(fitted, batch.stage(out / f"{fitted.name}.json"))
             batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
             written = [final for final, _ in batch.staged]
-    _note(args, f"submission: {chosen.name} ({why}), {len(submission)} rows")
+    measured = "" if why == "--model" else "; scored with the parameters and Valid marks the sheets hold now"
+    _note(args, _submission_note(chosen, why + measured, submission))
     for path in written:
         _note(args, f"wrote {path}")
     return 0
 
 
-def _sheet_loss(fitted: "FittedModel", train: "pd.DataFrame") -> float:
-    """The model's loss on the training rows the workbook holds, with the parameters it holds now."""
-    return float(fitted.model.loss_op.mean(fitted.predict(train), fitted.features.target(train)))
+def _sheet_record(fitted: "FittedModel", train: "pd.DataFrame", book: Path) -> dict[str, Any]:
+    """The training record of a model read from a sheet: its scores recomputed on the sheet's rows, as marked now."""
+    from ..training import scores, valid_positions
+
+    kept = len(train)
+    valid = valid_positions(fitted.training, kept)
+    X, y = fitted.features.transform(train), fitted.features.target(train)
+    record = {
+        "method": "import",
+        "source": str(book),
+        "trained_by": fitted.training.get("method"),
+        **scores(fitted.model, fitted.params, X, y, valid),
+        "split": dict(fitted.training.get("split") or {}, n_train=kept - len(valid), n_valid=len(valid)),
+    }
+    record["split"]["valid_rows"] = [int(i) for i in valid]
+    return record

@@ -15,7 +15,7 @@ from .. import __version__
 from ..engines import ENGINES
 from ..errors import TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
-from ..nn import ACTIVATIONS, MODELS, OUTPUTS
+from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS
 from ._commands import (
     DEFAULT_OUT,
@@ -66,8 +66,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def _fraction(text: str) -> float:
     value = _float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside (0, 1); give a fraction such as 0.2")
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1); give a fraction such as 0.2, or 0 for no validation")
     return value
 
 
@@ -129,26 +129,32 @@ examples:
   {PROG} fit --method gd --epochs 300 --lr 0.1 --out runs/gd
   {PROG} fit --model linear                   # submit the linear model's predictions
   {PROG} fit --hidden 8 --activation tanh     # a wider matmul net of tanh units
+  {PROG} fit --hidden 8 --output sigmoid      # probabilities: the nets end in a linear head, then a sigmoid
   {PROG} fit --preset notebook                # the lesson notebook's features (missing values filled)
+  {PROG} fit --valid-frac 0                   # no validation: every row trains
+  {PROG} fit --refit                          # choose on the validation rows, then train the choice on all
+  # your own CSVs (replace the file and column names with yours):
   {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId \\
-      --categorical Grade,Purpose --continuous Age,Income --log Income
+      --categorical Grade,Purpose --continuous Age,Income --log Debt
 
-outputs in --out: {WORKBOOK_NAME} (the workbook), {SUBMISSION_NAME} (from the model with the best
-validation accuracy, or --model), {MODEL_FILES} (load with `{PROG} predict`),
-and {LOSS_PLOT_NAME} (loss per epoch, for --method gd when matplotlib is installed).
+outputs in --out: the workbook ({WORKBOOK_NAME} for the bundled data, else named after --train, e.g.
+loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation accuracy, or --model),
+{MODEL_FILES} (load with `{PROG} predict`), and {LOSS_PLOT_NAME} (loss per epoch, for --method gd
+when matplotlib is installed).
 """
 
 PREDICT_EXAMPLES = f"""\
 examples:
   {PROG} predict titanic-nn-out/nnet.json                  # the bundled test.csv -> submission.csv
-  {PROG} predict nnet.json --input test.csv --out submission.csv
+  {PROG} predict titanic-nn-out/nnet.json --input new.csv --out new-submission.csv   # new.csv: yours
 """
 
 WORKBOOK_EXAMPLES = f"""\
 examples:
   {PROG} workbook                                  # train the models as fit does, write only the workbook
   {PROG} workbook --out book.xlsx --method gd --epochs 200
-  {PROG} workbook --models out/linear.json out/nnet.json --out two.xlsx   # saved models, no training
+  {PROG} workbook --models titanic-nn-out/linear.json titanic-nn-out/nnet.json --out two.xlsx   # no training
+  {PROG} workbook --models out/linear.json --train loans.csv   # saved on your own data: their CSV only
 """
 
 VERIFY_EXAMPLES = f"""\
@@ -161,8 +167,8 @@ exit status: 0 when every engine's recalculation equals Python's numbers, 1 on a
 
 IMPORT_EXAMPLES = f"""\
 examples:
-  {PROG} import solved.xlsx --out imported/       # one JSON per model sheet and a submission
-  {PROG} import solved.xlsx --model nnet --test test.csv --out imported/
+  {PROG} import titanic-nn-out/{WORKBOOK_NAME} --out imported/   # after re-running Solver in it and saving
+  {PROG} import titanic-nn-out/{WORKBOOK_NAME} --model nnet --test new.csv --out imported/   # new.csv: yours
 """
 
 
@@ -179,8 +185,8 @@ def build_parser() -> ArgumentParser:
         "--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the bundled test.csv when training on the bundled train.csv)"
     )
     group.add_argument(
-        "--preset", choices=tuple(PRESETS), default="sheet",
-        help="Titanic features: the lesson workbook's (sheet) or the lesson notebook's",
+        "--preset", choices=tuple(PRESETS),
+        help="Titanic features: the lesson workbook's (sheet, the default) or the lesson notebook's",
     )
     group.add_argument(
         "--missing", choices=MISSING,
@@ -189,6 +195,10 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
     group.add_argument("--target", metavar="NAME", help="the 0/1 column to predict (your own CSV)")
     group.add_argument("--id-column", metavar="NAME", help="the row id column written to the submission (your own CSV)")
+    group.add_argument(
+        "--positive", metavar="VALUE",
+        help="for a target of two values that are not 0/1 (e.g. yes/no): the value that counts as 1",
+    )
     group.add_argument("--categorical", type=_columns, metavar="A,B", help="columns turned into 0/1 dummies (n-1 per column)")
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
     group.add_argument("--log", type=_columns, metavar="X,Y", help="numeric columns taken as log10(x+1)")
@@ -209,8 +219,22 @@ def build_parser() -> ArgumentParser:
         help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
     )
     group.add_argument("--output", choices=OUTPUTS, default="raw", help="every model's output: raw, or through a sigmoid")
+    group.add_argument(
+        "--head", choices=MatMulNet.HEADS,
+        help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
+        "(default: sum for --output raw, linear for --output sigmoid, since a sum of ReLUs is never negative)",
+    )
     group.add_argument("--seed", type=int, default=0, help="random seed of the split and the starts")
-    group.add_argument("--valid-frac", type=_fraction, default=0.2, metavar="F", help="share of training rows held out for validation")
+    group.add_argument(
+        "--valid-frac", type=_fraction, default=0.2, metavar="F",
+        help="share of training rows held out for validation; 0: none, every row trains and the submission "
+        "model is the one of lowest training loss (or --model)",
+    )
+    group.add_argument(
+        "--refit", action="store_true",
+        help="after choosing the submission model on the validation rows, train it again on every row; its "
+        "sheet, JSON and the submission hold the refit parameters",
+    )
     group.add_argument("--device", type=_device, metavar="NAME", help="torch device for --method gd: auto (CUDA, then Apple MPS, then the CPU), cpu, cuda, cuda:N or mps (default: the trainer's, auto)")
 
     parser = ArgumentParser(
@@ -256,7 +280,11 @@ def build_parser() -> ArgumentParser:
         description="Write only the workbook: train the models as `fit` does, or take saved models with --models.",
         epilog=WORKBOOK_EXAMPLES,
     )
-    workbook.add_argument("--out", type=Path, default=Path(DEFAULT_OUT) / WORKBOOK_NAME, metavar="FILE", help="workbook to write")
+    workbook.add_argument(
+        "--out", type=Path, metavar="FILE",
+        help=f"workbook to write (default: {DEFAULT_OUT}/{WORKBOOK_NAME} for the bundled data, else "
+        f"{DEFAULT_OUT}/<training CSV's name>.xlsx)",
+    )
     workbook.add_argument("--models", type=Path, nargs="+", metavar="JSON", help="saved models to put in the workbook instead of training")
     workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation accuracy)")
     workbook.set_defaults(handler=run_workbook)
@@ -284,8 +312,14 @@ def build_parser() -> ArgumentParser:
     )
     importer.add_argument("book", type=Path, metavar="BOOK.xlsx", help="a workbook written by fit or workbook, maybe re-solved")
     importer.add_argument("--out", type=Path, default=Path("titanic-nn-import"), metavar="DIR", help="output directory")
-    importer.add_argument("--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the bundled test.csv)")
-    importer.add_argument("--model", metavar="NAME", help="the sheet whose model makes the submission (default: the lowest training loss)")
+    importer.add_argument(
+        "--test", type=Path, metavar="CSV", help="CSV to predict for the submission (default: the workbook's own test rows)"
+    )
+    importer.add_argument(
+        "--model", metavar="NAME",
+        help="the sheet whose model makes the submission (default: the best validation accuracy with the parameters "
+        "and Valid marks the sheets hold now; without Valid rows, the lowest training loss)",
+    )
     importer.set_defaults(handler=run_import)
     return parser
 

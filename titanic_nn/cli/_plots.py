@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Mapping, Sequence
 
-__all__ = ["plotting_available", "plot_losses"]
+__all__ = ["plotting_available", "plot_losses", "loss_figure"]
 
 
 def plotting_available() -> bool:
@@ -24,28 +25,50 @@ def plot_losses(histories: Mapping[str, Mapping[str, Sequence[float]]], path: st
     curves = {name: h for name, h in histories.items() if h and len(h.get("train") or ()) > 0}
     if not curves or not plotting_available():
         return False
+    import matplotlib.pyplot as plt
+
+    figure = loss_figure(curves)
+    try:
+        # format= because the caller may hand a temporary path whose suffix is not .png
+        figure.savefig(str(path), format="png")
+    finally:
+        plt.close(figure)
+    return True
+
+
+def loss_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]):
+    """The figure of loss.png: one colour per model, train solid and valid dashed.
+
+    Models whose curves are identical (the lesson's nnet and mmult are one net, trained from the same
+    starts) would hide each other, so each copy of a curve is drawn thinner than the one before it, on
+    top: the earlier one shows as a band around the later one, and the legend says which coincide.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display is needed, or wanted, to write a file
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=100)
-    try:
-        for index, (name, history) in enumerate(curves.items()):
-            color = f"C{index}"
-            train = list(history["train"])
-            axes.plot(range(1, len(train) + 1), train, color=color, label=f"{name} train")
-            valid = list(history.get("valid") or ())
-            if valid:
-                axes.plot(range(1, len(valid) + 1), valid, color=color, linestyle="--", label=f"{name} valid")
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("loss")
-        axes.set_title("Loss per epoch (gradient descent)")
-        axes.grid(True, alpha=0.3)
-        axes.legend()
-        figure.tight_layout()
-        # format= because the caller may hand a temporary path whose suffix is not .png
-        figure.savefig(str(path), format="png")
-    finally:
-        plt.close(figure)
-    return True
+    series = [
+        (index, name, split, style, tuple(float(v) for v in curves[name].get(split) or ()))
+        for index, name in enumerate(curves)
+        for split, style in (("train", "-"), ("valid", "--"))
+    ]
+    copies = Counter(values for *_, values in series if values)
+    drawn: dict[tuple[float, ...], list[str]] = {}  # a curve -> the models that drew it so far
+    for index, name, split, style, values in series:
+        if not values:
+            continue
+        before = drawn.setdefault(values, [])
+        # of k identical curves, the first is widest and the last the usual 1.5: each shows around the next
+        width = 1.5 + 2.5 * (copies[values] - 1 - len(before))
+        label = f"{name} {split}" + (f" (same as {before[0]})" if before else "")
+        axes.plot(range(1, len(values) + 1), values, color=f"C{index}", linestyle=style, linewidth=width, label=label)
+        before.append(name)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss")
+    axes.set_title("Loss per epoch (gradient descent)")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    return figure

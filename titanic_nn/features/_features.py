@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._data import as_numbers, check_target
+from .._plain import shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, Rows, Scale
 from ._program import FeatureProgram, compile_schema
@@ -21,8 +22,10 @@ class Features:
     """Turns raw rows into the model's float64 inputs, like the lesson workbook's feature columns.
 
     Settings are stored unchanged; what `fit` learns ends in `_`: `program_` (the schema's feature
-    program, each op holding its statistic), `feature_names_`, `missing_`, `schema_` and
-    `train_index_` (the index labels of the training rows kept). `levels_`, `references_`,
+    program, each op holding its statistic), `feature_names_`, `missing_`, `schema_`,
+    `train_index_` (the index labels of the training rows kept), `n_rows_seen_` (the rows given to
+    fit, before any was dropped) and `blank_counts_` (blank cells per input column among them, the
+    reason for each row missing="drop" dropped). `levels_`, `references_`,
     `divisors_` and `fill_values_` show the program's statistics by column.
     """
 
@@ -43,6 +46,10 @@ class Features:
             raise DataError(f"missing must be one of {', '.join(MISSING)}, not {missing!r}")
         return schema, missing
 
+    def __repr__(self) -> str:
+        given = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not None]
+        return f"Features({', '.join(given)})"
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"schema": self.schema, "missing": self.missing}
 
@@ -58,8 +65,11 @@ class Features:
         if schema.target is None:
             raise DataError("the schema names no target column, so there is nothing to train on")
         frame = self._checked(frame, schema, need_target=True, source="training data")
+        blank = frame[schema.input_columns].isna()
+        blank_counts = {str(c): int(n) for c, n in blank.sum().items() if n}
+        n_rows_seen = len(frame)
         if missing == "drop":
-            keep = frame[schema.input_columns].notna().all(axis=1).to_numpy()
+            keep = ~blank.any(axis=1).to_numpy()
             if not keep.any():
                 raise DataError(
                     "training data: every row lacks a value in some input column, so missing='drop' "
@@ -71,6 +81,8 @@ class Features:
         self.schema_ = schema
         self.missing_ = missing
         self.train_index_ = frame.index.copy()
+        self.n_rows_seen_ = n_rows_seen
+        self.blank_counts_ = blank_counts
         self._set_program(program)
         return program.inputs(columns), frame[schema.target].to_numpy(dtype=np.float64)
 
@@ -157,7 +169,9 @@ class Features:
         for spec in schema.continuous:
             frame[spec.column] = as_numbers(frame[spec.column], source=source)
         if need_target:
-            frame[schema.target] = check_target(frame[schema.target], source=source, locate=_locator(frame, schema))
+            frame[schema.target] = check_target(
+                frame[schema.target], source=source, locate=_locator(frame, schema), positive=schema.positive
+            )
         return frame
 
     @staticmethod
@@ -220,11 +234,16 @@ class Features:
 
 
 def _locator(frame: pd.DataFrame, schema: Schema) -> Callable[[int], str]:
-    """Names row position i of `frame`, with its id when the schema has one: "row 3 (PassengerId 3)"."""
+    """Names row position i of `frame`, with its id when the schema has one: "row 3 (PassengerId 3)".
+
+    A frame whose index is not 0, 1, 2, ... (rows dropped or reordered) names the row by its index
+    label instead, "row with index 7", since its position would point at another row of the file.
+    """
     ids = frame[schema.id_column] if schema.id_column and schema.id_column in frame.columns else None
+    positional = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
 
     def locate(position: int) -> str:
-        where = f"row {position + 1}"
-        return where if ids is None else f"{where} ({schema.id_column} {ids.iloc[position]})"
+        where = f"row {position + 1}" if positional else f"row with index {shown(frame.index[position])}"
+        return where if ids is None else f"{where} ({schema.id_column} {shown(ids.iloc[position])})"
 
     return locate

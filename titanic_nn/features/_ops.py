@@ -271,8 +271,10 @@ class Dummies(FeatureOp):
 
     `levels` (None: learned from the training rows, sorted, the first dropped as the reference when
     `drop_reference`); `names` of the dummy columns (default `<column>_<level>`); `reference`, the
-    dropped level. A value that is neither a kept level nor a reference gives all-zero dummies and
-    an UnseenLevelWarning naming its rows.
+    dropped level. With `levels` listed, every other level seen in training is a reference too (all
+    zeros, like the named one): listing the levels that get a column is how a user keeps only those.
+    Only a value never seen in training, listed or named gives all-zero dummies with an
+    UnseenLevelWarning naming its rows.
     """
 
     column: str
@@ -298,9 +300,13 @@ class Dummies(FeatureOp):
         return tuple(f"{self.column}_{level}" for level in self.levels)
 
     def fit(self, rows: Rows) -> None:
-        if self.given_levels is not None:
-            return
         seen = _sorted_levels({level_key(v) for v in rows[self.column].dropna()})
+        if self.given_levels is not None:
+            # the levels not listed are the reference: all zeros, as the named reference is
+            listed = {level_key(level) for level in self.levels}
+            named = set() if self.reference is None else {level_key(self.reference)}
+            self.references = tuple(_sorted_levels(named | (set(seen) - listed)))
+            return
         self.levels = tuple(seen[1:] if self.drop_reference else seen)
         self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
 

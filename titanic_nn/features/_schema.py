@@ -47,9 +47,12 @@ class Continuous:
 class Categorical:
     """A column turned into one 0/1 dummy per kept level.
 
-    `levels` lists the kept levels in order (None: learned from the training rows, sorted, with the
-    first one dropped as the reference when `drop_reference`). `names` gives the dummy columns' names
-    (default `<column>_<level>`). `reference` is the dropped level, documented and checked, not encoded.
+    `levels` lists the levels that get a dummy column, in order (None: learned from the training rows,
+    sorted, with the first one dropped as the reference when `drop_reference`); every other level seen
+    in training is then a reference level, encoded as all zeros. `names` gives the dummy columns'
+    names (default `<column>_<level>`). `reference` names the level expected as the reference (all
+    zeros, never warned about even when training lacks it), e.g. the lesson's Pclass 3; it must not be
+    one of `levels`.
     """
 
     column: str
@@ -65,17 +68,30 @@ class Categorical:
             object.__setattr__(self, "names", tuple(self.names))
             if self.levels is None or len(self.names) != len(self.levels):
                 raise DataError(f"column {self.column}: give one dummy name per listed level")
+        if self.reference is not None and self.levels is not None:
+            from ._ops import level_key
+
+            if level_key(self.reference) in {level_key(level) for level in self.levels}:
+                raise DataError(
+                    f"column {self.column}: the reference {self.reference!r} is also a listed level; the reference "
+                    "gets no dummy column, so leave it out of levels"
+                )
 
 
 @dataclass(frozen=True)
 class Schema:
-    """Target, id, continuous and categorical columns and the constant column, in model-input order."""
+    """Target, id, continuous and categorical columns and the constant column, in model-input order.
+
+    `positive` codes a target of two values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the
+    other 0 (None: the target holds 0 and 1 already).
+    """
 
     target: str | None = "Survived"
     id_column: str | None = "PassengerId"
     continuous: tuple[Continuous, ...] = ()
     categorical: tuple[Categorical, ...] = ()
     constant: str | None = "Ones"
+    positive: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "continuous", tuple(self.continuous))
@@ -99,7 +115,7 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Schema":
-        known = {"target", "id_column", "continuous", "categorical", "constant"}
+        known = {"target", "id_column", "continuous", "categorical", "constant", "positive"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise DataError(f"schema: unknown key {', '.join(unknown)}; the keys are {', '.join(sorted(known))}")
@@ -114,6 +130,7 @@ class Schema:
             continuous=tuple(continuous),
             categorical=tuple(categorical),
             constant=data.get("constant", "Ones"),
+            positive=data.get("positive"),
         )
 
     @classmethod

@@ -51,7 +51,9 @@ NUMPY = Backend(
 
 def torch_backend() -> Backend:
     """The same primitives in torch (imported only when training)."""
-    import torch
+    from .._optional import import_torch
+
+    torch = import_torch()
 
     def sum_squares(r: Any) -> Any:
         if r.dim() != 2:

@@ -39,9 +39,14 @@ def accuracy(pred: Any, y: Any, threshold: float = THRESHOLD) -> float:
     return float(np.mean((pred > threshold).astype(np.float64) == y))
 
 
-def excel_accuracy(preds: str, targets: str, count: int) -> str:
-    """The share of rows where (pred>0.5) agrees with target=1."""
-    return f"{excel.SUMPRODUCT(f'--(({preds}>{THRESHOLD!r})=({targets}=1))')}/{count}"
+def excel_accuracy(preds: str, targets: str, count: Any, *, positive: Any = 1, among: str | None = None) -> str:
+    """The share of rows where (pred>0.5) agrees with target=`positive` (a 0/1 target's 1, or its positive value).
+
+    `among`, an array test such as "V4:V9=0", keeps only the rows where it holds, `count` of them.
+    """
+    agree = f"(({preds}>{THRESHOLD!r})=({targets}={excel.literal(positive)}))"
+    rows = f"--{agree}" if among is None else f"({among})*{agree}"
+    return f"{excel.SUMPRODUCT(rows)}/{count}"
 
 
 def _pair(pred: Any, y: Any) -> tuple[Any, Any]:

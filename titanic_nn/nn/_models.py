@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Sequence
 from .._lazy import numpy as np
 from ..errors import TitanicNNError
 from ._losses import LOSSES, Loss
-from ._ops import ACTIVATIONS, AddBias, MatMul, Op, Sigmoid, SumUnits, evaluate
+from ._ops import ACTIVATIONS, Activation, AddBias, MatMul, Op, Sigmoid, SumUnits, evaluate
 
 __all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "build_model", "model_from_config", "OUTPUTS"]
 
@@ -54,6 +54,10 @@ class Model:
             raise TitanicNNError(f"loss must be one of {', '.join(repr(k) for k in LOSSES)}, not {self.loss!r}")
         if self.loss == "logloss" and self.output != "sigmoid":
             raise TitanicNNError("loss='logloss' needs output='sigmoid': log loss is defined on probabilities")
+
+    def summary(self) -> str:
+        """What the model's sheet computes, for the about sheet: its kind's description and its settings."""
+        return self.description + (", through a sigmoid" if self.output == "sigmoid" else "")
 
     @property
     def loss_name(self) -> str:
@@ -179,7 +183,10 @@ class MatMulNet(Model):
 
     `layers=[h1, h2, ...]` chains matrix products with the activation between them; `head="sum"` (the
     sheet's) adds the last layer's units, `head="linear"` ends with a linear layer and a constant
-    instead. `activation` names an op of `ACTIVATIONS`: "relu" (the lesson's) or "tanh".
+    instead; `head=None` (the default) is "sum" for a raw output and "linear" for a sigmoid output,
+    whose input must be able to go negative (`effective_head` says which). A sum head over ReLUs
+    under a sigmoid is refused: the sum is never negative, so the sigmoid never falls below 0.5.
+    `activation` names an op of `ACTIVATIONS`: "relu" (the lesson's) or "tanh".
     Parameters: one (n_features, hidden) matrix whose column j is unit j for a one-layer sum head;
     otherwise the list [W1, W2, ..., (w_head (h,), b_head scalar for a linear head)].
     """
@@ -193,7 +200,7 @@ class MatMulNet(Model):
         hidden: int = 2,
         *,
         layers: Sequence[int] | None = None,
-        head: str = "sum",
+        head: str | None = None,
         activation: str = "relu",
         output: str = "raw",
         loss: str | None = None,
@@ -203,13 +210,39 @@ class MatMulNet(Model):
         self.head = head
         self.activation = activation
         super().__init__(output=output, loss=loss)
-        if head not in self.HEADS:
-            raise TitanicNNError(f"head must be one of {', '.join(map(repr, self.HEADS))}, not {head!r}")
+        if head is not None and head not in self.HEADS:
+            raise TitanicNNError(f"head must be one of {', '.join(map(repr, self.HEADS))} or None, not {head!r}")
         if activation not in ACTIVATIONS:
             raise TitanicNNError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
         widths = self.widths
         if not widths or any(not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1 for w in widths):
             raise TitanicNNError(f"hidden widths must be whole numbers of at least 1, not {widths!r}")
+        self._check_sigmoid_input()
+
+    def summary(self) -> str:
+        head = ", then their sum" if self.effective_head == "sum" else ", then a linear head (weights and a bias)"
+        return self.description + head + (", through a sigmoid" if self.output == "sigmoid" else "")
+
+    @property
+    def effective_head(self) -> str:
+        """The head the model has: `head`, or for head=None "linear" under a sigmoid output and "sum" otherwise."""
+        if self.head is not None:
+            return self.head
+        return "linear" if self.output == "sigmoid" else "sum"
+
+    def _check_sigmoid_input(self) -> None:
+        """Refuse a sigmoid over a sum of units that are never negative: it could never predict below 0.5."""
+        program = self.program()
+        if self.output != "sigmoid" or len(program) < 3 or not isinstance(program[-2], SumUnits):
+            return
+        units = program[-3]
+        if isinstance(units, Activation) and units.nonnegative:
+            name = getattr(units, "registered_name", type(units).__name__)
+            raise TitanicNNError(
+                f"head='sum' with output='sigmoid': a sum of {name} units is never negative, so its sigmoid never "
+                "falls below 0.5 and no row can get a low probability; use head='linear' (the default with "
+                f"output='sigmoid') or an activation that can go negative"
+            )
 
     @property
     def widths(self) -> list[int]:
@@ -218,7 +251,7 @@ class MatMulNet(Model):
     @property
     def single_matrix(self) -> bool:
         """True when the parameters are one (n_features, hidden) matrix."""
-        return len(self.widths) == 1 and self.head == "sum"
+        return len(self.widths) == 1 and self.effective_head == "sum"
 
     @property
     def single_array(self) -> bool:
@@ -229,7 +262,7 @@ class MatMulNet(Model):
         program: list[Op] = []
         for i, _ in enumerate(self.widths):
             program += [MatMul(i, label="Lin" if i == 0 else f"L{i + 1}Lin"), unit()]
-        if self.head == "linear":
+        if self.effective_head == "linear":
             k = len(self.widths)
             program += [MatMul(k, label="Head", numbered=False), AddBias(k + 1)]
         return tuple(program) + (SumUnits(),)
@@ -237,7 +270,7 @@ class MatMulNet(Model):
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         sizes = [n_features] + self.widths
         shapes = [(a, b) for a, b in zip(sizes, sizes[1:])]
-        if self.head == "linear":
+        if self.effective_head == "linear":
             shapes += [(sizes[-1], 1), (1,)]
         return shapes
 
@@ -247,7 +280,7 @@ class MatMulNet(Model):
         if not isinstance(params, (list, tuple)):
             raise TitanicNNError(f"{self!r} takes a list of parameter arrays")
         arrays = [_as_float(p) for p in params]
-        if self.head == "linear" and len(arrays) >= 2:
+        if self.effective_head == "linear" and len(arrays) >= 2:
             arrays[-2] = arrays[-2].reshape(-1, 1)
             arrays[-1] = arrays[-1].reshape(1)
         return arrays
@@ -256,14 +289,14 @@ class MatMulNet(Model):
         arrays = [np.asarray(a, dtype=np.float64).copy() for a in arrays]
         if self.single_matrix:
             return arrays[0]
-        if self.head == "linear":
+        if self.effective_head == "linear":
             arrays[-2] = arrays[-2].reshape(-1)
             arrays[-1] = np.asarray(arrays[-1].reshape(()))
         return arrays
 
     def get_config(self) -> dict[str, Any]:
         layers = None if self.layers is None else [int(w) for w in self.layers]
-        config = {"kind": self.kind, "hidden": self.hidden, "layers": layers, "head": self.head}
+        config = {"kind": self.kind, "hidden": self.hidden, "layers": layers, "head": self.effective_head}
         if self.activation != "relu":  # left out at the default, so files written before it existed read the same
             config["activation"] = self.activation
         return config | {"output": self.output, "loss": self.loss}
@@ -273,17 +306,20 @@ class TwoReLU(MatMulNet):
     """relu(X . w1) + relu(X . w2), the lesson's `nnet` sheet (two SUMPRODUCTs per row).
 
     Parameters: one (n_features, 2) matrix, column j for unit j, so the same matrix gives identical
-    predictions in `MatMulNet(hidden=2)`.
+    predictions in `MatMulNet(hidden=2)`. Under `output="sigmoid"` the two ReLUs feed a linear head
+    (`head`, as MatMulNet takes it), since their sum could never put the sigmoid below 0.5.
     """
 
     kind = "nnet"
-    description = "a net of ReLUs: one SUMPRODUCT per unit and row, IF(x<0,0,x), then their sum"
+    description = "a net of ReLUs: one SUMPRODUCT per unit and row, IF(x<0,0,x)"
 
-    def __init__(self, *, output: str = "raw", loss: str | None = None) -> None:
-        super().__init__(2, output=output, loss=loss)
+    def __init__(self, *, head: str | None = None, output: str = "raw", loss: str | None = None) -> None:
+        super().__init__(2, head=head, output=output, loss=loss)
 
     def get_config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "output": self.output, "loss": self.loss}
+        # the lesson's sum head is left out, so files written before heads existed read the same
+        head = {"head": self.effective_head} if self.effective_head != "sum" else {}
+        return {"kind": self.kind, **head, "output": self.output, "loss": self.loss}
 
 
 # The lesson's order: its sheets, the CLI's training order and the results table follow it.

@@ -191,6 +191,8 @@ class Activation(Op):
     """
 
     label: ClassVar[str]
+    # True when every output is >= 0 (a ReLU's): a sum of such units can never go negative
+    nonnegative: ClassVar[bool] = False
 
     def numpy(self, x: Any) -> Any:
         raise NotImplementedError
@@ -242,6 +244,7 @@ class ReLU(Activation):
     """max(x, 0); the sheet's IF(x<0,0,x)."""
 
     label: ClassVar[str] = "ReLU"
+    nonnegative: ClassVar[bool] = True
 
     def numpy(self, x: Any) -> Any:
         return np.where(x < 0, 0.0, x)
@@ -281,6 +284,7 @@ class Sigmoid(Activation):
     """1/(1+exp(-x)), written so in the sheet; the sigmoid output of any model."""
 
     label: ClassVar[str] = "Sigmoid"
+    nonnegative: ClassVar[bool] = True
 
     def numpy(self, x: Any) -> Any:
         with np.errstate(over="ignore"):

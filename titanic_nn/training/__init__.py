@@ -10,11 +10,12 @@ _EXPORTS = {
     "Objective": "._objective", "autograd_loss_and_grad": "._objective", "choose_kernel": "._objective",
     "final_loss": "._objective", "GRADIENTS": "._objective",
     "FitResult": "._result", "check_data": "._result", "start_seed": "._result", "DIVERGENCE_FACTOR": "._result",
-    "resolve_device": "._device", "resolve_dtype": "._device",
+    "resolve_device": "._device", "resolve_dtype": "._device", "choose_threads": "._device",
+    "torch_threads": "._device", "SMALL_WORK": "._device",
     "fit_gd": "._gd", "GD_DEFAULTS": "._gd", "OPTIMIZERS": "._gd",
     "fit_solver": "._solver",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
-    "train_valid_split": "._train", "train_model": "._train", "METHODS": "._methods",
+    "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train", "METHODS": "._methods",
     "save_model": "._persist", "load_model": "._persist",
     "SheetClassifier": "._estimator",
     "Progress": "._progress",
@@ -23,7 +24,7 @@ __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from ._device import resolve_device, resolve_dtype
+    from ._device import SMALL_WORK, choose_threads, resolve_device, resolve_dtype, torch_threads
     from ._estimator import SheetClassifier
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import GD_DEFAULTS, OPTIMIZERS, fit_gd
@@ -33,4 +34,4 @@ if TYPE_CHECKING:
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver
     from ._methods import METHODS
-    from ._train import train_model, train_valid_split
+    from ._train import scores, train_model, train_valid_split, valid_positions

@@ -1,12 +1,20 @@
-"""Where and in what precision torch trains: the device ("auto" finds CUDA, then Apple MPS, then the CPU) and dtype."""
+"""Where and how torch trains: the device ("auto" finds CUDA, then Apple MPS, then the CPU), the dtype, the CPU threads."""
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
+from .._optional import import_torch
 from ..errors import TitanicNNError
 
-__all__ = ["resolve_device", "resolve_dtype"]
+__all__ = ["resolve_device", "resolve_dtype", "choose_threads", "torch_threads", "SMALL_WORK"]
+
+# Multiply-adds per epoch (rows x parameters x starts) below which one CPU thread is fastest. Measured
+# on the 2-core development machine (bench/run.py --only gd --busy): up to 1e8 one thread was 1.7x to 3x
+# faster than two even when idle, and 10x to 50x faster beside other busy processes, because torch's
+# threads wait for each other at every small product; from about 1e9 two threads start to pay.
+SMALL_WORK = 1e9
 
 
 def _mps_available(torch: Any) -> bool:
@@ -19,7 +27,7 @@ def resolve_device(device: str | None = "auto", *, option: str = "device") -> An
 
     `option` names the setting in messages (the command line passes "--device").
     """
-    import torch
+    torch = import_torch()
 
     name = "auto" if device is None else str(device)
     cli = option.startswith("--")
@@ -48,7 +56,7 @@ def resolve_device(device: str | None = "auto", *, option: str = "device") -> An
 
 
 def resolve_dtype(dtype: Any, device: Any) -> Any:
-    import torch
+    torch = import_torch()
 
     names = {"float32": torch.float32, "float64": torch.float64}
     chosen = names.get(dtype, dtype) if isinstance(dtype, str) else dtype
@@ -57,3 +65,22 @@ def resolve_dtype(dtype: Any, device: Any) -> Any:
     if chosen == torch.float64 and device.type == "mps":
         raise TitanicNNError("Apple MPS has no float64; use dtype='float32' or device='cpu'")
     return chosen
+
+
+def choose_threads(work: float, current: int) -> int:
+    """The CPU threads for an epoch of `work` multiply-adds: one for a small problem, else `current` (the caller's)."""
+    return 1 if work < SMALL_WORK else max(1, int(current))
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[int]:
+    """Run with torch on `threads` CPU threads, and give the caller's own setting back afterwards."""
+    torch = import_torch()
+    previous = torch.get_num_threads()
+    if threads != previous:
+        torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)

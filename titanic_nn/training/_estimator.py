@@ -34,7 +34,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         *,
         hidden: int = 2,
         layers: list[int] | None = None,
-        head: str = "sum",
+        head: str | None = None,
         activation: str = "relu",
         output: str = "raw",
         loss: str | None = None,

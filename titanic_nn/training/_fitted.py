@@ -19,7 +19,7 @@ FORMAT = "titanic-nn-model"
 FORMAT_VERSION = 1
 
 
-@dataclass
+@dataclass(repr=False)
 class FittedModel:
     """Fitted `features`, a `model` and its `params`, under a `name` (the sheet's, e.g. "nnet").
 
@@ -36,6 +36,22 @@ class FittedModel:
     def __post_init__(self) -> None:
         if not self.name:
             self.name = self.model.kind
+
+    def __repr__(self) -> str:
+        from ._result import shapes_of
+
+        # the training record holds the loss per epoch: show its scores, not its thousands of numbers
+        scores = [
+            f"{key}={self.training[key]:.6g}"
+            for key in ("train_loss", "valid_loss", "valid_accuracy")
+            if isinstance(self.training.get(key), (int, float))
+        ]
+        features = getattr(self.features, "feature_names_", None)
+        inputs = f"{len(features)} features" if features is not None else "features not fitted"
+        method = self.training.get("method")
+        parts = [f"name={self.name!r}", repr(self.model), inputs, f"params={shapes_of(self.params)}"]
+        parts += ([f"method={method!r}"] if method else []) + scores
+        return f"FittedModel({', '.join(parts)})"
 
     def predict_inputs(self, X: np.ndarray) -> np.ndarray:
         """Predictions for already-transformed inputs, in float64."""

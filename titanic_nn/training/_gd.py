@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
-from ._device import resolve_device, resolve_dtype
+from ._device import choose_threads, resolve_device, resolve_dtype, torch_threads
 from ._objective import GRADIENTS, Objective, final_loss
 from ._progress import Progress
 from ._result import DIVERGENCE_FACTOR, FitResult, check_data, first_blowup, start_seed
@@ -45,6 +45,7 @@ def fit_gd(
     valid: tuple[Any, Any] | None = None,
     init: Any = None,
     gradient: str = "fast",
+    threads: int | None = None,
     progress: bool = True,
 ) -> FitResult:
     """Full-batch gradient descent on the model's loss, from `restarts` random starts; the best is kept.
@@ -56,13 +57,17 @@ def fit_gd(
     valid=(X_valid, y_valid) records the validation loss per epoch too. gradient: "fast" (the kernel the
     program calls for), "generic" (each op's backward in turn) or "autograd" (torch autograd); all give
     the same numbers, the last two slower.
+    threads: torch's CPU threads while training (None: one for a problem of under `SMALL_WORK`
+    multiply-adds per epoch, whose threads would only wait on each other, else the caller's
+    `torch.get_num_threads()`); the caller's setting is restored afterwards. Ignored on a GPU.
 
     The result's `loss` and `params` are float64 (the loss recomputed in numpy); `history["train"][i]`
     is the kept start's loss measured during epoch i+1, before its update. A NaN or infinite loss, or
     a kept start that ends above 10 times its initial loss, raises TrainingDivergedError.
     """
-    import torch
+    from .._optional import import_torch
 
+    torch = import_torch()
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
@@ -80,9 +85,17 @@ def fit_gd(
         raise TitanicNNError(f"epochs must be at least 1, not {epochs}")
     if restarts < 1:
         raise TitanicNNError(f"restarts must be at least 1, not {restarts}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise TitanicNNError(f"threads must be a whole number of at least 1, or None to choose, not {threads!r}")
     if init is not None:
         restarts = 1
     chosen = resolve_device(device)
+    if chosen.type == "cpu":
+        rows = len(X) + (0 if valid is None else len(np.asarray(valid[0])))
+        work = rows * model.n_params(n_features) * restarts
+        threads = choose_threads(work, torch.get_num_threads()) if threads is None else threads
+    else:
+        threads = torch.get_num_threads()  # the GPU does the work; the CPU threads are left as they are
     torch_dtype = resolve_dtype(dtype, chosen)
     settings = {
         "optimizer": optimizer,
@@ -109,45 +122,47 @@ def fit_gd(
             f"got {[a.shape for a in starts[0]]}"
         )
 
-    objective = Objective(model, X, y, backend="torch", device=chosen, dtype=torch_dtype, gradient=gradient)
-    valid_objective = None
-    if valid is not None:
-        X_valid, y_valid = check_data(*valid, source="validation data")
-        if X_valid.shape[1] != n_features:
-            raise TitanicNNError(f"validation data has {X_valid.shape[1]} features but training data has {n_features}")
-        valid_objective = Objective(
-            model, X_valid, y_valid, backend="torch", device=chosen, dtype=torch_dtype, gradient=gradient
-        )
+    # torch threads spin against each other on a small problem; the caller gets its own setting back
+    with torch_threads(threads):
+        objective = Objective(model, X, y, backend="torch", device=chosen, dtype=torch_dtype, gradient=gradient)
+        valid_objective = None
+        if valid is not None:
+            X_valid, y_valid = check_data(*valid, source="validation data")
+            if X_valid.shape[1] != n_features:
+                raise TitanicNNError(f"validation data has {X_valid.shape[1]} features but training data has {n_features}")
+            valid_objective = Objective(
+                model, X_valid, y_valid, backend="torch", device=chosen, dtype=torch_dtype, gradient=gradient
+            )
 
-    # the autograd reference needs autograd on; the hand-derived kernels need none of its bookkeeping
-    no_autograd = torch.no_grad() if gradient == "autograd" else torch.inference_mode()
-    with no_autograd, Progress(epochs, label="gd epochs", enabled=progress) as bar:
-        params = [
-            torch.as_tensor(np.stack([s[i] for s in starts]), dtype=torch_dtype).to(chosen)
-            for i in range(len(expected))
-        ]
-        step = _stepper(optimizer, params, lr=lr, momentum=momentum, betas=betas, eps=eps)
-        history = torch.empty((epochs, restarts), dtype=torch_dtype, device=chosen)
-        valid_history = torch.empty_like(history) if valid_objective is not None else None
-        checked = 0
-        for epoch in range(epochs):
-            loss, grads = objective.loss_and_grad(params)
-            history[epoch] = loss
-            if valid_objective is not None:
-                valid_history[epoch] = valid_objective.loss(params)
-            step(grads)
-            if (epoch + 1) % CHECK_EVERY == 0 or epoch + 1 == epochs:
-                _check_finite(history, checked, epoch + 1, lr)
-                checked = epoch + 1
-                bar.update(epoch + 1, loss=float(history[epoch].min()))
-        ends = objective.loss(params)
-        ends_list = [float(v) for v in ends.cpu()]
-        if not all(math.isfinite(v) for v in ends_list):
-            raise _nan_error(epochs, epochs, lr)
-        best = int(np.argmin(ends_list))
-        arrays = [p[best].detach().cpu().to(torch.float64).numpy().copy() for p in params]
-        train_history = [float(v) for v in history[:, best].cpu()]
-        valid_list = [float(v) for v in valid_history[:, best].cpu()] if valid_history is not None else None
+        # the autograd reference needs autograd on; the hand-derived kernels need none of its bookkeeping
+        no_autograd = torch.no_grad() if gradient == "autograd" else torch.inference_mode()
+        with no_autograd, Progress(epochs, label="gd epochs", enabled=progress) as bar:
+            params = [
+                torch.as_tensor(np.stack([s[i] for s in starts]), dtype=torch_dtype).to(chosen)
+                for i in range(len(expected))
+            ]
+            step = _stepper(optimizer, params, lr=lr, momentum=momentum, betas=betas, eps=eps)
+            history = torch.empty((epochs, restarts), dtype=torch_dtype, device=chosen)
+            valid_history = torch.empty_like(history) if valid_objective is not None else None
+            checked = 0
+            for epoch in range(epochs):
+                loss, grads = objective.loss_and_grad(params)
+                history[epoch] = loss
+                if valid_objective is not None:
+                    valid_history[epoch] = valid_objective.loss(params)
+                step(grads)
+                if (epoch + 1) % CHECK_EVERY == 0 or epoch + 1 == epochs:
+                    _check_finite(history, checked, epoch + 1, lr)
+                    checked = epoch + 1
+                    bar.update(epoch + 1, loss=float(history[epoch].min()))
+            ends = objective.loss(params)
+            ends_list = [float(v) for v in ends.cpu()]
+            if not all(math.isfinite(v) for v in ends_list):
+                raise _nan_error(epochs, epochs, lr)
+            best = int(np.argmin(ends_list))
+            arrays = [p[best].detach().cpu().to(torch.float64).numpy().copy() for p in params]
+            train_history = [float(v) for v in history[:, best].cpu()]
+            valid_list = [float(v) for v in valid_history[:, best].cpu()] if valid_history is not None else None
 
     best_params = model.from_arrays(arrays)
     loss = final_loss(model, X, y, best_params)
@@ -179,6 +194,7 @@ def fit_gd(
         history=history_record,
         valid_loss=valid_loss,
         iterations=epochs,
+        threads=threads,
     )
 
 

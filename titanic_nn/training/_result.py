@@ -11,13 +11,13 @@ import numpy as np
 from .._plain import json_ready
 from ..errors import DataError
 
-__all__ = ["FitResult", "check_data", "start_seed", "first_blowup", "DIVERGENCE_FACTOR"]
+__all__ = ["FitResult", "check_data", "start_seed", "first_blowup", "shapes_of", "DIVERGENCE_FACTOR"]
 
 # Training diverged when the kept start ends above this many times the loss it started from.
 DIVERGENCE_FACTOR = 10.0
 
 
-@dataclass
+@dataclass(repr=False)
 class FitResult:
     """What a trainer returns: the best start's float64 `params` and their float64 `loss`, and a record.
 
@@ -34,12 +34,26 @@ class FitResult:
     best_start: int
     seconds: float
     device: str = "cpu"
+    threads: int | None = None  # torch's CPU threads during gradient descent
     history: dict[str, list[float]] = field(default_factory=dict)
     valid_loss: float | None = None
     iterations: int | None = None
     nfev: int | None = None
     converged: bool | None = None
     message: str = ""
+
+    def __repr__(self) -> str:
+        # the parameters and the loss per epoch run to thousands of numbers: show their size instead
+        parts = [f"method={self.method!r}", f"loss={self.loss:.6g}", f"params={shapes_of(self.params)}"]
+        if self.valid_loss is not None:
+            parts.append(f"valid_loss={self.valid_loss:.6g}")
+        parts += [f"starts={len(self.start_losses)}", f"best_start={self.best_start}"]
+        if self.history:
+            parts.append(f"history={ {k: f'{len(v)} epochs' for k, v in self.history.items()} }")
+        if self.iterations is not None:
+            parts.append(f"iterations={self.iterations}")
+        parts += [f"seconds={self.seconds:.3g}", f"device={self.device!r}"]
+        return f"FitResult({', '.join(parts)})"
 
     def record(self) -> dict[str, Any]:
         """Everything but the parameters, as plain JSON-able values."""
@@ -52,6 +66,8 @@ class FitResult:
             "seconds": float(self.seconds),
             "device": self.device,
         }
+        if self.threads is not None:
+            record["threads"] = int(self.threads)
         if self.history:
             record["history"] = {k: [float(v) for v in vs] for k, vs in self.history.items()}
         if self.valid_loss is not None:
@@ -63,6 +79,14 @@ class FitResult:
         if self.message:
             record["message"] = self.message
         return record
+
+
+def shapes_of(params: Any) -> str:
+    """Parameters as a short text: "array(10, 2)", or "[array(10, 4), array(4,)]" for a list of arrays."""
+    if isinstance(params, (list, tuple)):
+        return "[" + ", ".join(shapes_of(p) for p in params) + "]"
+    shape = np.shape(params)
+    return f"array{shape}" if len(shape) != 1 else f"array({shape[0]},)"
 
 
 def start_seed(seed: int, start: int) -> int:

@@ -170,8 +170,9 @@ def _flat_objective(model: Model, X: np.ndarray, y: np.ndarray, gradient: str):
         def unwrap(value):
             return value
     else:
-        import torch
+        from .._optional import import_torch
 
+        torch = import_torch("the solver's gradient='autograd'")
         inner = Objective(model, X, y, backend="torch", gradient="autograd", dtype=torch.float64)
 
         def wrap(arrays):

@@ -14,17 +14,20 @@ from ..nn import Model, accuracy, mse
 from ._fitted import FittedModel
 from ._methods import METHODS
 
-__all__ = ["train_valid_split", "train_model"]
+__all__ = ["train_valid_split", "train_model", "valid_positions"]
 
 
 def train_valid_split(n_rows: int, valid_frac: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Row positions (train_idx, valid_idx), each sorted, from a seeded random permutation of range(n_rows).
 
-    round(n_rows * valid_frac) rows go to validation; both sides must keep at least one row.
+    round(n_rows * valid_frac) rows go to validation; both sides must keep at least one row, except that
+    valid_frac=0 holds no row out (every row trains).
     """
     n_rows = int(n_rows)
+    if isinstance(valid_frac, (int, float)) and not isinstance(valid_frac, bool) and valid_frac == 0:
+        return np.arange(n_rows), np.arange(0)
     if not (isinstance(valid_frac, (int, float)) and 0.0 < valid_frac < 1.0):
-        raise TitanicNNError(f"valid_frac must be a fraction between 0 and 1 (exclusive), not {valid_frac!r}")
+        raise TitanicNNError(f"valid_frac must be 0 (no validation) or a fraction between 0 and 1, not {valid_frac!r}")
     n_valid = int(round(n_rows * valid_frac))
     if n_valid < 1 or n_valid > n_rows - 1:
         raise TitanicNNError(
@@ -49,7 +52,8 @@ def train_model(
     """Fit `features` (default `Features()`) on `frame`, split the kept rows, train `model` and record it all.
 
     method "solver" calls `fit_solver`, "gd" calls `fit_gd`, with `seed`, `progress` and
-    `trainer_options` passed on (e.g. lr=, epochs=, restarts=). valid_frac=None trains on every kept row.
+    `trainer_options` passed on (e.g. lr=, epochs=, restarts=). valid_frac=None or 0 trains on every
+    kept row (no validation).
     `FittedModel.training` gets plain JSON-able values: method, settings, loss, train_loss,
     valid_loss, train_mse, valid_mse, train_accuracy, valid_accuracy (accuracy at 0.5), seconds,
     device, start_losses, the split, history (gd: loss per epoch) or iterations/nfev/converged (solver).
@@ -61,7 +65,7 @@ def train_model(
         raise TitanicNNError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     features = Features() if features is None else features
     X, y = features.fit_transform(frame)
-    if valid_frac is None:
+    if valid_frac is None or valid_frac == 0:
         train_idx, valid_idx = np.arange(len(X)), np.arange(0)
     else:
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
@@ -70,25 +74,51 @@ def train_model(
     result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
 
     record = result.record()
-    loss_fn = model.loss_op.mean
-    train_pred = model.predict(X[train_idx], result.params)
-    record.update(
-        loss_name=model.loss_name,
-        train_loss=float(loss_fn(train_pred, y[train_idx])),
-        train_mse=mse(train_pred, y[train_idx]),
-        train_accuracy=accuracy(train_pred, y[train_idx]),
-        split={"valid_frac": valid_frac, "seed": int(seed), "n_train": int(len(train_idx)), "n_valid": int(len(valid_idx))},
-    )
-    if valid is not None:
-        valid_pred = model.predict(valid[0], result.params)
-        record.update(
-            valid_loss=float(loss_fn(valid_pred, valid[1])),
-            valid_mse=mse(valid_pred, valid[1]),
-            valid_accuracy=accuracy(valid_pred, valid[1]),
-        )
-    else:
-        record.update(valid_loss=None, valid_mse=None, valid_accuracy=None)
-    for key, value in record.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            record[key] = None  # JSON has no NaN; never expected, since trainers refuse non-finite losses
+    record.update(scores(model, result.params, X, y, valid_idx))
+    # the held-out rows by position among the kept rows: the workbook marks them in its Valid column
+    record["split"] = {
+        "valid_frac": valid_frac, "seed": int(seed), "n_train": int(len(train_idx)), "n_valid": int(len(valid_idx)),
+        "valid_rows": [int(i) for i in valid_idx],
+    }
     return FittedModel(features, model, result.params, training=record)
+
+
+def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: Any) -> dict[str, Any]:
+    """loss_name and the train_/valid_ loss, mse and accuracy of `params` on the rows of X, `valid_idx` held out.
+
+    The valid_ scores are None without validation rows; plain JSON values (a NaN never expected, as None).
+    """
+    valid = np.zeros(len(X), dtype=bool)
+    valid[np.asarray(valid_idx, dtype=np.int64)] = True
+    pred = model.predict(X, params)
+    record: dict[str, Any] = {"loss_name": model.loss_name}
+    for side, rows in (("train", ~valid), ("valid", valid)):
+        if not rows.any():
+            record.update({f"{side}_loss": None, f"{side}_mse": None, f"{side}_accuracy": None})
+            continue
+        record.update({
+            f"{side}_loss": float(model.loss_op.mean(pred[rows], y[rows])),
+            f"{side}_mse": mse(pred[rows], y[rows]),
+            f"{side}_accuracy": accuracy(pred[rows], y[rows]),
+        })
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
+
+
+def valid_positions(training: dict[str, Any], n_rows: int) -> np.ndarray:
+    """The positions (among `n_rows` kept rows) of the validation rows a training record names; none without a split.
+
+    A record written before the positions were kept is split again from its fraction and seed.
+    """
+    split = training.get("split") if isinstance(training, dict) else None
+    if not isinstance(split, dict) or not split.get("n_valid"):
+        return np.arange(0)
+    if split.get("valid_rows") is not None:
+        positions = np.asarray(split["valid_rows"], dtype=np.int64)
+    else:
+        positions = train_valid_split(n_rows, split["valid_frac"], split.get("seed", 0))[1]
+    if int(split.get("n_train", 0)) + int(split["n_valid"]) != n_rows or (len(positions) and positions.max() >= n_rows):
+        raise TitanicNNError(
+            f"the model was split on {int(split.get('n_train', 0)) + int(split['n_valid'])} rows but {n_rows} are given; "
+            "pass the training rows it was trained on"
+        )
+    return positions

@@ -1,9 +1,11 @@
-"""The first sheet's text: what each sheet is, how to re-run Solver, how to score new passengers."""
+"""The first sheet's text: what each sheet is, how to re-run Solver, how to score new rows; every name from the schema."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
+from .. import excel
+from .._submission import ROW_NUMBER_COLUMN
 from ..training import FittedModel
 from ._layout import FILL_ROW, LOSS_SHEET, MAX_ROW, SUBMISSION_SHEET, TEST_SHEET
 from ._sheets import ModelSheet
@@ -11,26 +13,38 @@ from ._solver_model import MAX_VARIABLES
 
 __all__ = ["about_lines", "HEADINGS"]
 
-HEADINGS = ("Sheets", "Re-running Solver", "Scoring new passengers")
+HEADINGS = ("Sheets", "Re-running Solver", "Scoring new rows")
 
 
 def about_lines(
     sheets: Sequence[tuple[FittedModel, ModelSheet]], has_test: bool, submission: str | None, has_loss: bool
 ) -> list[str]:
-    """The about sheet's lines; each model sheet is described by its model class's own description."""
+    """The about sheet's lines; each model sheet is described by its model's own summary, the data by its schema."""
+    schema = sheets[0][0].features.schema_
+    target = schema.target
+    id_column = schema.id_column or ROW_NUMBER_COLUMN
+    coded = "" if schema.positive is None else f" (1 where {target} is {excel.literal(schema.positive)}, else 0)"
     lines = [
-        "titanic-nn: fast.ai lesson 3's Titanic models as live spreadsheet formulas",
+        f"titanic-nn: fast.ai lesson 3's models of {target} as live spreadsheet formulas",
         "Every formula cell recomputes the number Python computed (checked by LibreOffice to 1e-9); "
         "the cached values are Python's, so viewers that do not calculate show them too.",
         "",
         HEADINGS[0],
     ]
     for fitted, sheet in sheets:
+        at = sheet.scores
+        split = (
+            f"the Valid column marks the {sheet.n_valid} rows held out for validation with 1; Train loss "
+            f"{at['Train loss:']} (Solver's objective) and Train accuracy {at['Train accuracy:']} average the other "
+            f"rows, Valid loss {at['Valid loss:']} and Valid accuracy {at['Valid accuracy:']} the marked ones"
+            if sheet.n_valid
+            else f"every row trained the model (the Valid column holds no 1); Train loss {at['Train loss:']} "
+            f"(Solver's objective) and Train accuracy {at['Train accuracy:']} average all rows"
+        )
         lines.append(
-            f"{sheet.sheet.name}: {fitted.model.description or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
+            f"{sheet.sheet.name}: {fitted.model.summary() or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
             f"and Fill row {FILL_ROW} above them hold the statistics learned from these rows), feature formulas, "
-            "model columns, "
-            f"loss per row; total loss in {sheet.loss_cell.replace('$', '')}, accuracy below it; "
+            f"model columns, loss per row{coded}; {split}; "
             f"parameters (the orange input cells) at {', '.join(r.replace('$', '') for r in sheet.variable_ranges())}."
         )
     if has_test:
@@ -40,17 +54,22 @@ def about_lines(
         )
     if submission:
         lines.append(
-            f"{SUBMISSION_SHEET}: PassengerId and Survived =IF(pred>0.5,1,0) from the {submission} model; "
-            "save this sheet as CSV for Kaggle."
+            f"{SUBMISSION_SHEET}: {id_column} and {target} =IF(pred>0.5,1,0) from the {submission} model; "
+            "save this sheet as CSV for the submission file."
         )
     if has_loss:
-        lines.append(f"{LOSS_SHEET}: the training loss per epoch of the models trained by gradient descent, charted.")
+        lines.append(
+            f"{LOSS_SHEET}: the training (and validation) loss per epoch of the models trained by gradient descent, "
+            "charted."
+        )
     lines += [
         "",
         HEADINGS[1],
-        "Open a model sheet and choose Data > Solver: the objective (the total loss), the variable cells (the "
-        "parameters), Min, GRG Nonlinear and 'Make Unconstrained Variables Non-Negative' unticked are already set. "
-        "Click Solve and keep the solution; titanic_nn.read_workbook reads the new parameters back into Python.",
+        "Open a model sheet and choose Data > Solver: the objective (the training rows' loss), the variable cells "
+        "(the parameters), Min, GRG Nonlinear and 'Make Unconstrained Variables Non-Negative' unticked are already "
+        "set. Click Solve and keep the solution; the rows marked Valid stay out of the fit, and their loss shows how "
+        "the solution does on rows it never saw. `titanic-nn import` (or titanic_nn.read_workbook) reads the new "
+        "parameters, and the Valid marks, back into Python.",
     ]
     for _, sheet in sheets:
         if sheet.n_variables > MAX_VARIABLES:

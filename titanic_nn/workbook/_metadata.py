@@ -15,10 +15,10 @@ from ..training import FittedModel
 
 __all__ = ["FORMAT", "CHUNK_CHARS", "describe", "filled_masks", "to_cells", "from_cells"]
 
-FORMAT = 1
+FORMAT = 2  # 2: the Valid column and the train/valid scores moved the parameters one column right
 CHUNK_CHARS = 32_000  # under Excel's 32,767 characters per cell
 # Training records that differ from run to run or machine to machine: left out so equal inputs give equal bytes.
-VOLATILE = ("seconds", "device")
+VOLATILE = ("seconds", "device", "threads")
 
 
 def describe(

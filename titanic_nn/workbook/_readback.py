@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
-from ..errors import DataError
+from ..errors import DataError, TitanicNNError
 from ..features import Features
 from ..nn import model_from_config
 from ..training import FittedModel
 from . import _metadata as metadata
 from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns
-from ._sheets import model_layout
+from ._sheets import VALID_OFFSET, model_layout
 
 __all__ = ["read_workbook", "WorkbookContents", "read_contents", "sheet_rows"]
 
@@ -82,7 +82,7 @@ def read_contents(path: str | os.PathLike) -> WorkbookContents:
         for entry in description["models"]:
             model = model_from_config(entry["config"])
             name = entry["name"]
-            data, blocks, _ = model_layout(features, model, n_train)
+            data, blocks, loss_col = model_layout(features, model, n_train)
             if name not in book.sheetnames:
                 raise DataError(f"{path}: the sheet {name} is missing; restore it or write the workbook again")
             rows = sheet_rows(book, name, FIRST_ROW + n_train - 1)
@@ -94,7 +94,9 @@ def read_contents(path: str | os.PathLike) -> WorkbookContents:
                 ]
                 arrays[block.index] = block.array(np.array(grid, dtype=np.float64))
             params = model.from_arrays(arrays)
-            fits.append(FittedModel(features, model, params, name, dict(entry.get("training") or {})))
+            marked = _valid_marks(rows, loss_col + VALID_OFFSET, n_train, path, name)
+            training = _with_marks(dict(entry.get("training") or {}), marked, n_train)
+            fits.append(FittedModel(features, model, params, name, training))
             if train is None:
                 train = _frame(rows, data.raw, n_train)
         test = None
@@ -130,6 +132,38 @@ def _number(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
             "put a number there (parameters must stay where the workbook wrote them)"
         )
     return float(value)
+
+
+def _valid_marks(rows: list[tuple[Any, ...]], col: int, n_rows: int, path: Path, sheet: str) -> list[int]:
+    """The positions of the rows the sheet's Valid column marks 1 (a person may have moved the marks)."""
+    from ..excel import column_letter
+
+    marked = []
+    for i in range(n_rows):
+        value = _value(rows, FIRST_ROW + i, col)
+        if value in (None, 0, 1) and not isinstance(value, bool):
+            if value == 1:
+                marked.append(i)
+            continue
+        raise DataError(
+            f"{path}: Valid cell {sheet}!{column_letter(col)}{FIRST_ROW + i} holds {value!r}; mark a validation row "
+            "with 1 and a training row with 0"
+        )
+    return marked
+
+
+def _with_marks(training: dict[str, Any], marked: list[int], n_rows: int) -> dict[str, Any]:
+    """The training record with its split as the sheet's `n_rows` rows are marked now (as written: unchanged)."""
+    from ..training import valid_positions
+
+    try:
+        if valid_positions(training, n_rows).tolist() == marked:
+            return training
+    except TitanicNNError:  # a split of other rows: the sheet's marks replace it
+        pass
+    split = dict(training.get("split") or {})
+    split.update(valid_rows=marked, n_valid=len(marked), n_train=n_rows - len(marked))
+    return training | {"split": split}
 
 
 def _frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:

@@ -10,10 +10,11 @@ import pandas as pd
 
 from .. import excel
 from .._plain import shown
+from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
 from ..features import Features, level_key
 from ..nn import NUMPY, Model, accuracy, classify, excel_accuracy, excel_classify, trace
-from ..training import FittedModel
+from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
@@ -28,6 +29,17 @@ __all__ = [
 
 R = excel.ROW
 
+# Right of the Loss column: the Valid marks (1: a row held out for validation), then a blank column,
+# then the parameter blocks' labels.
+VALID_OFFSET = 1
+PARAMS_OFFSET = 3
+# Where each score sits: (row, columns right of the Loss column) of its value, its label just left of
+# it. The train loss, the Solver objective, sits above the Loss column as the lesson's total loss does.
+SCORE_CELLS = {
+    "Train loss:": (MAX_ROW, 0), "Valid loss:": (MAX_ROW, 2),
+    "Train accuracy:": (SCORE_ROW, 0), "Valid accuracy:": (SCORE_ROW, 2),
+}
+
 # The row each kind of learned statistic sits in, above its raw column, with the row's label.
 STATISTIC_ROWS = {"divisors": MAX_ROW, "fill_values": FILL_ROW}
 STATISTIC_LABELS = {MAX_ROW: "Max:", FILL_ROW: "Fill:"}
@@ -41,7 +53,10 @@ class ModelSheet:
     data: DataColumns
     blocks: list[ParamBlock]
     preds_col: int
-    loss_cell: str  # absolute reference, the Solver objective
+    loss_cell: str  # absolute reference: the training rows' loss, the Solver objective
+    valid_col: int  # the Valid marks: 1 on a validation row
+    n_valid: int  # rows marked Valid
+    scores: dict[str, str]  # each score's label -> its cell, e.g. "Train loss:" -> "W1"
 
     @property
     def n_variables(self) -> int:
@@ -66,7 +81,9 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
     for spec in schema.categorical:
         out[spec.column] = _level_keys(prepared[spec.column])
     if schema.target in leading:
-        out[schema.target] = features.target(frame.reset_index(drop=True))
+        coded = features.target(frame.reset_index(drop=True))  # checked, and the numbers a 0/1 target holds
+        # a target coded by its positive value is written as read; the sheet's formulas code it
+        out[schema.target] = coded if schema.positive is None else _level_keys(frame[schema.target].reset_index(drop=True))
     out = out[[*leading, *schema.input_columns]]
     _check_text(out, frame, schema.id_column)
     return out, filled
@@ -145,7 +162,7 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     placeholder = place_params(model, features.feature_names_, 0, style)
     width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last, None))
     loss_col = data.next_free + width
-    return data, place_params(model, features.feature_names_, loss_col + 2, style), loss_col
+    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET, style), loss_col
 
 
 def model_sheet(
@@ -161,7 +178,7 @@ def model_sheet(
     first, last = FIRST_ROW, FIRST_ROW + n - 1
     data = data_columns(features, [target])
     X = features.transform(frame) if X is None else X
-    y = frame[target].to_numpy(dtype=np.float64)
+    y = features.target(frame)
     statistics = statistic_refs(features, data, STATISTIC_ROWS, None)
     sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
     sheet.frozen_columns = len(data.raw)
@@ -177,21 +194,50 @@ def model_sheet(
 
     target_col = data.raw[target]
     loss = model.loss_op
+    positive = 1 if features.schema_.positive is None else level_key(features.schema_.positive)
     pred_ref, target_ref = excel.cell(R, preds_col), excel.cell(R, target_col)
-    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=loss.excel(pred_ref, target_ref)))
+    # a target coded by its positive value is text on the sheet: the formulas code it, as Python does
+    coded_ref = target_ref if positive == 1 else excel.IF(f"{target_ref}={excel.literal(positive)}", 1, 0)
+    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=loss.excel(pred_ref, coded_ref)))
+
+    valid = np.zeros(n, dtype=bool)
+    valid[valid_positions(fitted.training, n)] = True
+    valid_col = loss_col + VALID_OFFSET
+    sheet.columns.append(Column(valid_col, "Valid", valid.astype(np.float64)))
 
     losses = excel.area(excel.cell(first, loss_col), excel.cell(last, loss_col))
     preds = excel.area(excel.cell(first, preds_col), excel.cell(last, preds_col))
     targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
-    sheet.cells += [
-        Cell(MAX_ROW, loss_col - 1, "Loss:", style="label"),
-        Cell(MAX_ROW, loss_col, float(loss.mean(pred, y)), excel.AVERAGE(losses), style="total"),
-        Cell(SCORE_ROW, loss_col - 1, "Accuracy:", style="label"),
-        Cell(SCORE_ROW, loss_col, accuracy(pred, y), excel_accuracy(preds, targets, n), style="total"),
-    ]
+    marks = excel.area(excel.cell(first, valid_col), excel.cell(last, valid_col))
+    train = ~valid
+    if valid.any():
+        # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
+        scores = [
+            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
+            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses)),
+            ("Train accuracy:", accuracy(pred[train], y[train]),
+             excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), positive=positive, among=f"{marks}=0")),
+            ("Valid accuracy:", accuracy(pred[valid], y[valid]),
+             excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), positive=positive, among=f"{marks}=1")),
+        ]
+    else:  # every row trains: the lesson's AVERAGE over the whole column
+        scores = [
+            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses)),
+            ("Train accuracy:", accuracy(pred, y), excel_accuracy(preds, targets, n, positive=positive)),
+        ]
+    placed = {}
+    for label, value, formula in scores:
+        row, col = SCORE_CELLS[label]
+        sheet.cells += [
+            Cell(row, loss_col + col - 1, label, style="label"),
+            Cell(row, loss_col + col, value, excel.checked(formula), style="total"),
+        ]
+        placed[label] = excel.cell(row, loss_col + col)
     sheet.cells += _param_cells(blocks, model.arrays(fitted.params))
-    sheet.widths = {loss_col + 2: 12.0}
-    return ModelSheet(sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col))
+    sheet.widths = {loss_col - 1: 14.0, loss_col + 1: 14.0, loss_col + PARAMS_OFFSET: 12.0}
+    return ModelSheet(
+        sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
+    )
 
 
 def _param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray]) -> list[Cell]:
@@ -275,7 +321,8 @@ def filled_note(features: Features, frame: pd.DataFrame, filled: pd.DataFrame, t
 
 
 def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
-    """PassengerId and Survived =IF(pred>0.5,1,0), header in row 1 so the sheet saves as Kaggle's CSV."""
+    """The id and the target =IF(pred>0.5,1,0) (the Titanic's PassengerId and Survived), header in row 1, so the
+    sheet saves as the same CSV `titanic-nn fit` writes: the schema's id column (or Row numbers) and target."""
     n = test.sheet.n_rows
     shift = test.sheet.first_row - 2
     preds_col = test.preds_cols[fitted.name]
@@ -288,9 +335,10 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
             Column(0, test.id_column, ids, formula=excel.on_sheet(TEST_SHEET, excel.cell(R, id_col)), shift=shift)
         )
     else:
-        sheet.columns.append(Column(0, "Row", np.arange(1, n + 1, dtype=np.float64)))
+        sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
     formula = excel_classify(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
-    sheet.columns.append(Column(1, "Survived", classify(pred).astype(np.float64), formula=formula, shift=shift))
+    target = fitted.features.schema_.target
+    sheet.columns.append(Column(1, target, classify(pred).astype(np.float64), formula=formula, shift=shift))
     return sheet
 
 
