@@ -153,8 +153,10 @@ def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
             options["epochs"] = args.epochs
         if args.lr is not None:
             options["lr"] = args.lr
+        if args.optimizer is not None:
+            options["optimizer"] = args.optimizer
     else:
-        given = [name for name in ("epochs", "lr") if getattr(args, name) is not None]
+        given = [name for name in ("epochs", "lr", "optimizer") if getattr(args, name) is not None]
         if given:
             flags = " and ".join(f"--{name}" for name in given)
             raise UsageError(f"{flags} set gradient descent; add --method gd, or leave {'them' if len(given) > 1 else 'it'} out")
@@ -193,6 +195,31 @@ def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
         fitted.name = name
         fits.append(fitted)
     return fits
+
+
+DEFAULT_SHEET_EPOCHS = 300
+
+
+def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame") -> tuple[Any, str | None]:
+    """The training sheets to write, and a note when the default ones are left out.
+
+    --sheet-epochs N is written as asked (or refused, in one line); without it, 300 epochs where the
+    sheets stay quick enough to recalculate, and none, with a note saying why, where they would not.
+    """
+    from ..workbook import SheetTraining, check_training
+
+    epochs = args.sheet_epochs if args.sheet_epochs is not None else DEFAULT_SHEET_EPOCHS
+    if epochs == 0:
+        return None, None
+    gd = getattr(args, "method", None) == "gd"
+    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
+    try:
+        check_training(fits, len(fits[0].features.training_rows(train)), training)
+    except TitanicNNError as exc:
+        if args.sheet_epochs is not None:
+            raise
+        return None, f"training sheets: left out ({one_line(exc)}); give --sheet-epochs N to write them"
+    return training, None
 
 
 def _metric(fitted: "FittedModel", key: str) -> float:
@@ -282,6 +309,7 @@ def run_fit(args: argparse.Namespace) -> int:
         fits = _train_all(args, job)
         print(results_table(fits))
         chosen = _best(fits, args.model)
+        training, training_note = _sheet_training(args, fits, job.train)
         with AtomicFiles(job.inputs) as batch:
             submission = None
             if job.test is not None:
@@ -289,7 +317,7 @@ def run_fit(args: argparse.Namespace) -> int:
                 batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
             tn.write_workbook(
                 batch.stage(out / WORKBOOK_NAME), fits, job.train, job.test,
-                submission=chosen.name if job.test is not None else None,
+                submission=chosen.name if job.test is not None else None, training=training,
             )
             for fitted in fits:
                 tn.save_model(fitted, batch.stage(out / f"{fitted.name}.json"))
@@ -306,6 +334,8 @@ def run_fit(args: argparse.Namespace) -> int:
         _note(args, "submission: skipped; give --test to predict for a test CSV")
     if plot_note:
         _note(args, plot_note)
+    if training_note:
+        _note(args, training_note)
     for path in written:
         _note(args, f"wrote {path}")
     _note(args, f"done in {time.perf_counter() - started:.1f} s")
@@ -401,8 +431,9 @@ def run_workbook(args: argparse.Namespace) -> int:
             fits = _train_all(args, job)
             print(results_table(fits))
         chosen = _best(fits, args.model).name if job.test is not None else None
+        training, training_note = _sheet_training(args, fits, job.train)
         with atomic_path(out, inputs=job.inputs) as temporary:
-            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen)
+            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen, training=training)
     except BaseException:
         if created_parent:
             try:
@@ -410,6 +441,8 @@ def run_workbook(args: argparse.Namespace) -> int:
             except OSError:
                 pass
         raise
+    if training_note:
+        _note(args, training_note)
     _note(args, f"wrote {out}")
     return 0
 
@@ -420,21 +453,21 @@ def run_verify(args: argparse.Namespace) -> int:
     _check_workbook_file(args.book)
     report = tn.verify(args.book, engines=args.engine)
     for engine in report.engines:
-        if engine.ok:
+        if engine.mismatches == 0 and engine.cells_checked:
             print(
                 f"ok: {args.book}: {engine.label}: all {engine.cells_checked} computed cells agree with Python "
                 f"(largest difference {engine.max_abs_diff:.3g})"
             )
         else:
             print(f"{args.book}: {engine.label}: {engine.mismatches} of {engine.cells_checked} computed cells disagree")
+        for training, line in zip(engine.training, engine.training_lines()):
+            print(("ok: " if training.ok else "") + f"{args.book}: {line}")
     if report.ok:
         return 0
     failed = next(e for e in report.engines if not e.ok)
-    print(
-        f"{PROG}: error: {failed.label} disagrees with Python on {failed.mismatches} cell(s) of {args.book}, "
-        f"first {failed.first_mismatch}",
-        file=sys.stderr,
-    )
+    count = failed.mismatches + sum(t.mismatches for t in failed.training)
+    first = failed.first_mismatch or next(t.first_mismatch for t in failed.training if not t.ok)
+    print(f"{PROG}: error: {failed.label} disagrees with Python on {count} cell(s) of {args.book}, first {first}", file=sys.stderr)
     return 1
 
 
@@ -446,7 +479,7 @@ def run_import(args: argparse.Namespace) -> int:
     from ..workbook import read_contents
 
     _check_workbook_file(args.book)
-    contents = read_contents(args.book)
+    contents = read_contents(args.book, source=args.source)
     fits = contents.fits
     if not fits:
         raise DataError(f"{args.book}: holds no model sheet; give a workbook written by `{PROG} fit` or `{PROG} workbook`")

@@ -189,12 +189,12 @@ def model_sheet(
         Cell(SCORE_ROW, loss_col - 1, "Accuracy:", style="label"),
         Cell(SCORE_ROW, loss_col, accuracy(pred, y), excel_accuracy(preds, targets, n), style="total"),
     ]
-    sheet.cells += _param_cells(blocks, model.arrays(fitted.params))
+    sheet.cells += param_cells(blocks, model.arrays(fitted.params))
     sheet.widths = {loss_col + 2: 12.0}
     return ModelSheet(sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col))
 
 
-def _param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray]) -> list[Cell]:
+def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray]) -> list[Cell]:
     cells = []
     for block in blocks:
         title = "Bias" if block.kind == "bias" else f"Weights {block.index + 1}"
