@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,9 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
     if not path.is_file():
         raise DataError(f"{path}: no such workbook")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # openpyxl's notes on other writers' styles
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not .xlsx
         raise DataError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from exc
     try:

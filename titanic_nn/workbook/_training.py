@@ -31,6 +31,7 @@ __all__ = ["SheetTraining", "TrainingLayout", "training_layout", "training_sheet
 PREFIX = "train_"
 SETTINGS_ROW = 2
 REGION_ROW = 5  # the start and final blocks' header row
+CHART_ROWS = 16  # the loss chart sits beside the start and final blocks, above the epoch table
 MAX_SHEET_CHARS = 31
 # A training sheet recalculates every epoch's forward and backward pass over every row: beyond this many
 # epochs x rows x parameters (about 50 s of LibreOffice on a 2-core machine, several minutes of
@@ -179,7 +180,8 @@ def training_layout(
     rows = max(g[0] for g in grids)
     layout = TrainingLayout(
         name=training_name(model_sheet), model_sheet=model_sheet, optimizer=optimizer, epochs=epochs,
-        settings=settings, start=start, final=final, region=(height, width), table_row=REGION_ROW + height + 1,
+        settings=settings, start=start, final=final, region=(height, width),
+        table_row=max(REGION_ROW + height + 1, CHART_ROWS + 2),
         epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, kinds=[b.kind for b in blocks], loss_table=col + 1,
     )
     if layout.last_row() > excel.MAX_ROWS or layout.last_col() >= excel.MAX_COLUMNS:

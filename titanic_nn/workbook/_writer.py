@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from pathlib import Path
@@ -203,6 +204,10 @@ def _write_lines(worksheet: Any, lines: Sequence[str], styles: dict[str, Any]) -
     for row, line in enumerate(lines):
         if line:
             heading = row == 0 or line in HEADINGS
+            # the row as tall as its wrapped lines (engines keep a row's height as the file gives it)
+            wrapped = max(1, math.ceil(len(line) * (1.1 if heading else 1.0) / (ABOUT_WIDTH * 1.1)))
+            if wrapped > 1:
+                worksheet.set_row(row, 15 * wrapped)
             worksheet.write_string(row, 0, line, styles["about_heading" if heading else "about"])
     worksheet.fit_to_pages(1, 0)
     worksheet.print_area(0, 0, len(lines) - 1, 0)
@@ -278,10 +283,10 @@ def _write_training_sheet(book: Any, part: Any, styles: dict[str, Any]) -> None:
         "values": [part.sheet.name, first, layout.loss_table + 1, last, layout.loss_table + 1],
     })
     chart.set_title({"name": f"Loss per epoch ({layout.optimizer.name})"})
-    chart.set_x_axis({"name": "Epoch"})
+    chart.set_x_axis({"name": "Epoch", "interval_unit": max(1, layout.epochs // 6), "interval_tick": max(1, layout.epochs // 6)})
     chart.set_y_axis({"name": "Loss"})
     chart.set_legend({"none": True})
-    worksheet.insert_chart(0, layout.final[0].label_col + layout.region[1] + 1, chart, {"x_scale": 1.2, "y_scale": 1.0})
+    worksheet.insert_chart(1, layout.final[0].label_col + layout.region[1] + 1, chart, {"x_scale": 1.2, "y_scale": 1.0})
 
 
 def _write_metadata(worksheet: Any, chunks: Sequence[str]) -> None:
