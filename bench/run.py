@@ -6,7 +6,8 @@
 
 Sections: (1) fit time and loss per model and method beside scikit-learn; (2) `titanic-nn fit` end
 to end beside a plain scikit-learn script; (3) gradient-descent throughput beside the lesson's loop;
-(4) workbook writing beside a plain openpyxl writer; (5) verify time per engine; (6) `--help` time.
+(4) workbook writing beside a plain openpyxl writer; (5) verify time per engine; (6) `--help` time;
+(7) training-sheet recalculation per engine; (8) what the training sheets add to `titanic-nn fit`.
 `--busy` runs two processes that each keep a core busy for the whole run, so the targets are
 measured as on a loaded machine too. `bench/fresh_install.py` (not a section: it installs from the
 package registries) proves `titanic-nn fit` runs in a fresh venv without torch.
@@ -145,6 +146,21 @@ def verify_section(repeat: int, sizes: tuple[int, ...] = (712, 10_000)) -> None:
                 ["rows", "engine", "seconds", "cells checked", "ok"], table)
 
 
+def training_section(repeat: int) -> None:
+    from training_sheets import fit_overhead, recalculation_table
+
+    print_table(
+        "(7) Training sheet recalculation, the nnet sheet's 300 epochs of Adam, start-up included (target: LibreOffice within 5 s at 712 rows)",
+        ["rows", "engine", "epochs", "seconds"], recalculation_table([712, 10_000], 300, max(1, repeat // 2)),
+    )
+    without, with_sheets = fit_overhead(repeat)
+    print_table(
+        "(8) titanic-nn fit end to end, without and with its training sheets (target: at most 30% more)",
+        ["--sheet-epochs", "seconds", "added"],
+        [["0", without, "-"], ["300 (the default)", with_sheets, f"{with_sheets / without - 1:+.0%}"]],
+    )
+
+
 def help_section(repeat: int) -> None:
     seconds = time_command([*CLI, "--help"], repeat)
     print_table("(6) `titanic-nn --help` (target: under 0.5 s)", ["command", "seconds"], [["titanic-nn --help", seconds]])
@@ -157,6 +173,7 @@ SECTIONS = {
     "workbook": workbook_section,
     "verify": verify_section,
     "help": help_section,
+    "training": training_section,
 }
 
 

@@ -20,7 +20,7 @@ from titanic_nn import excel
 from workbook_cases import lesson_fits, loan_case, notebook_fits, other_fits, tanh_fits
 
 SHIPPED = Path(__file__).resolve().parent.parent / "workbooks" / "titanic.xlsx"
-CASES = ["lesson", "others", "notebook", "tanh", "loans", "shipped"]
+CASES = ["lesson", "others", "notebook", "tanh", "loans", "trained", "shipped"]
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -467,6 +467,8 @@ def paths(titanic, tmp_path_factory):
         "notebook": tn.write_workbook(folder / "notebook.xlsx", notebook_fits(train), train, test, submission="mmult"),
         "tanh": tn.write_workbook(folder / "tanh.xlsx", tanh_fits(train), train, test),
         "loans": tn.write_workbook(folder / "loans.xlsx", loans, loan_train, loan_test),
+        # training sheets: one array formula per block of every epoch
+        "trained": tn.write_workbook(folder / "trained.xlsx", lesson_fits(train), train, test, training=5),
         "shipped": SHIPPED,
     }
 
@@ -503,7 +505,13 @@ def test_the_checks_read_every_sheet_of_every_case(books, case):
     assert names[0] == "about" and names[-1] == "_titanic_nn" and {"test", "submission"} <= set(names)
     assert sum(1 for s in book.worksheets for _ in s.cells()) > (3_000 if case == "loans" else 30_000)
     arrays = [f for s in book.worksheets for f in s.root.iter(f"{MAIN}f") if f.get("t") == "array"]
-    expected_arrays = {"lesson": 2, "others": 14, "notebook": 2, "tanh": 8, "loans": 0, "shipped": 2}
+    # a training sheet: per epoch its loss and, per parameter array, its parameters, gradient, Adam's m and
+    # v and the next parameters; then gd_final's blocks
+    trained = 3 * (5 * (1 + 5) + 1)
+    shipped = 3 * (300 * (1 + 5) + 1)
+    expected_arrays = {
+        "lesson": 2, "others": 14, "notebook": 2, "tanh": 8, "loans": 0, "trained": 2 + trained, "shipped": 2 + shipped,
+    }
     assert len(arrays) == expected_arrays[case]
 
 

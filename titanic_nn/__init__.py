@@ -54,6 +54,7 @@ _EXPORTS = {
     "load_model": ".training",
     "SheetClassifier": ".training",
     "write_workbook": ".workbook",
+    "SheetTraining": ".workbook",
     "read_workbook": ".workbook",
     "WorkbookContents": ".workbook",
     "verify": ".engines",
@@ -81,4 +82,4 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model,
         train_valid_split,
     )
-    from .workbook import WorkbookContents, read_workbook, write_workbook
+    from .workbook import SheetTraining, WorkbookContents, read_workbook, write_workbook

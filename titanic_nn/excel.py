@@ -7,6 +7,7 @@ function here works in Excel 2007 and later with no `_xlfn.` prefix, and in Libr
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable
 
@@ -15,8 +16,9 @@ from .errors import TitanicNNError
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
-    "escape_text", "unescape_text", "text_problem", "functions_called",
-    "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones",
+    "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "ROW_NUMBERS", "SQRT",
+    "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
 MAX_ROWS = 1_048_576
@@ -49,13 +51,19 @@ MAX = _function("MAX")
 MIN = _function("MIN")
 MMULT = _function("MMULT")
 SUM = _function("SUM")
+ROW_NUMBERS = _function("ROW")  # Excel's ROW (the name ROW is the row placeholder above)
+SQRT = _function("SQRT")
 SUMPRODUCT = _function("SUMPRODUCT")
 TANH = _function("TANH")
 TRANSPOSE = _function("TRANSPOSE")
 
 # Every function a workbook may call: a formula calling anything else is a bug (and may need `_xlfn.`).
 FUNCTIONS = frozenset(
-    f.__name__ for f in (AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, IF, LN, LOG10, MAX, MIN, MMULT, SUM, SUMPRODUCT, TANH, TRANSPOSE)
+    f.__name__
+    for f in (
+        AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, IF, LN, LOG10, MAX, MIN, MMULT, ROW_NUMBERS, SQRT, SUM, SUMPRODUCT, TANH,
+        TRANSPOSE,
+    )
 )
 
 
@@ -66,6 +74,44 @@ _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
 def functions_called(formula: str) -> set[str]:
     """The names of the functions a formula calls (text literals and quoted sheet names aside)."""
     return set(_CALL.findall(_QUOTED.sub('""', formula)))
+
+
+_REFERENCE = re.compile(r"(?:'[^']*'!|[A-Za-z_][A-Za-z0-9_]*!)?\$?[A-Z]{1,3}\$?[0-9]+(?::\$?[A-Z]{1,3}\$?[0-9]+)?")
+_NUMBER = re.compile(r"-?[0-9.]+(?:[eE][-+]?[0-9]+)?")
+
+
+def atom(expression: str) -> str:
+    """`expression` safe to combine with any operator: as it is when it is a reference, a number or one
+    function call, else in parentheses."""
+    if _REFERENCE.fullmatch(expression) or _NUMBER.fullmatch(expression):
+        return expression
+    call = _CALL.match(expression)
+    if call and expression.endswith(")") and _closes_at_end(expression, call.end() - 1):
+        return expression
+    if expression.startswith("(") and _closes_at_end(expression, 0):
+        return expression
+    return f"({expression})"
+
+
+def _closes_at_end(expression: str, opening: int) -> bool:
+    """Whether the parenthesis at `opening` closes at the last character (text literals aside)."""
+    depth, quoted = 0, False
+    for position in range(opening, len(expression)):
+        char = expression[position]
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth == 0:
+                return position == len(expression) - 1
+    return False
+
+
+def ones(count: int, *, row: bool = False) -> str:
+    """An array constant of `count` ones: a column {1;1} (or a row {1,1})."""
+    return "{" + ("," if row else ";").join(["1"] * count) + "}"
 
 
 def checked(formula: str) -> str:
@@ -86,6 +132,7 @@ def checked(formula: str) -> str:
 # -- A1 addressing ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
     if not 0 <= index < MAX_COLUMNS:

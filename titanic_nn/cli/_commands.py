@@ -289,8 +289,10 @@ def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
             options["epochs"] = args.epochs
         if args.lr is not None:
             options["lr"] = args.lr
+        if args.optimizer is not None:
+            options["optimizer"] = args.optimizer
     else:
-        given = [name for name in ("epochs", "lr") if getattr(args, name) is not None]
+        given = [name for name in ("epochs", "lr", "optimizer") if getattr(args, name) is not None]
         if given:
             flags = " and ".join(f"--{name}" for name in given)
             raise UsageError(f"{flags} set gradient descent; add --method gd, or leave {'them' if len(given) > 1 else 'it'} out")
@@ -375,6 +377,31 @@ def _refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen
     }
     fits[fits.index(chosen)] = refit
     return refit
+
+
+DEFAULT_SHEET_EPOCHS = 300
+
+
+def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame") -> tuple[Any, str | None]:
+    """The training sheets to write, and a note when the default ones are left out.
+
+    --sheet-epochs N is written as asked (or refused, in one line); without it, 300 epochs where the
+    sheets stay quick enough to recalculate, and none, with a note saying why, where they would not.
+    """
+    from ..workbook import SheetTraining, check_training
+
+    epochs = args.sheet_epochs if args.sheet_epochs is not None else DEFAULT_SHEET_EPOCHS
+    if epochs == 0:
+        return None, None
+    gd = getattr(args, "method", None) == "gd"
+    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
+    try:
+        check_training(fits, len(fits[0].features.training_rows(train)), training)
+    except TitanicNNError as exc:
+        if args.sheet_epochs is not None:
+            raise
+        return None, f"training sheets: left out ({one_line(exc)}); give --sheet-epochs N to write them"
+    return training, None
 
 
 def _metric(fitted: "FittedModel", key: str) -> float:
@@ -470,6 +497,7 @@ def run_fit(args: argparse.Namespace) -> int:
         if args.refit:
             chosen = _refit(args, job, fits, chosen)
             print(_refit_line(chosen))
+        training, training_note = _sheet_training(args, fits, job.train)
         with AtomicFiles(job.inputs) as batch:
             submission = None
             if job.test is not None:
@@ -477,7 +505,7 @@ def run_fit(args: argparse.Namespace) -> int:
                 batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
             tn.write_workbook(
                 batch.stage(out / job.workbook_name), fits, job.train, job.test,
-                submission=chosen.name if job.test is not None else None,
+                submission=chosen.name if job.test is not None else None, training=training,
             )
             for fitted in fits:
                 tn.save_model(fitted, batch.stage(out / f"{fitted.name}.json"))
@@ -492,6 +520,8 @@ def run_fit(args: argparse.Namespace) -> int:
         _note(args, "submission: skipped; give --test to predict for a test CSV")
     if plot_note:
         _note(args, plot_note)
+    if training_note:
+        _note(args, training_note)
     for path in written:
         _note(args, f"wrote {path}")
     _note(args, f"done in {time.perf_counter() - started:.1f} s")
@@ -640,8 +670,10 @@ def run_workbook(args: argparse.Namespace) -> int:
         if args.refit:
             chosen = _refit(args, job, fits, chosen)
             print(_refit_line(chosen))
+        training, training_note = _sheet_training(args, fits, job.train)
         with atomic_path(out, inputs=job.inputs) as temporary:
-            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None)
+            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None,
+                              training=training)
     except BaseException:
         if created_parent:
             try:
@@ -651,6 +683,8 @@ def run_workbook(args: argparse.Namespace) -> int:
         raise
     if job.test is not None:
         _note(args, f"submission sheet: {chosen.name} ({why}{', then refit on all rows' if args.refit else ''})")
+    if training_note:
+        _note(args, training_note)
     _note(args, f"wrote {out}")
     return 0
 
@@ -661,21 +695,21 @@ def run_verify(args: argparse.Namespace) -> int:
     _check_workbook_file(args.book)
     report = tn.verify(args.book, engines=args.engine)
     for engine in report.engines:
-        if engine.ok:
+        if engine.mismatches == 0 and engine.cells_checked:
             print(
                 f"ok: {args.book}: {engine.label}: all {engine.cells_checked} computed cells agree with Python "
                 f"(largest difference {engine.max_abs_diff:.3g})"
             )
         else:
             print(f"{args.book}: {engine.label}: {engine.mismatches} of {engine.cells_checked} computed cells disagree")
+        for training, line in zip(engine.training, engine.training_lines()):
+            print(("ok: " if training.ok else "") + f"{args.book}: {line}")
     if report.ok:
         return 0
     failed = next(e for e in report.engines if not e.ok)
-    print(
-        f"{PROG}: error: {failed.label} disagrees with Python on {failed.mismatches} cell(s) of {args.book}, "
-        f"first {failed.first_mismatch}",
-        file=sys.stderr,
-    )
+    count = failed.mismatches + sum(t.mismatches for t in failed.training)
+    first = failed.first_mismatch or next(t.first_mismatch for t in failed.training if not t.ok)
+    print(f"{PROG}: error: {failed.label} disagrees with Python on {count} cell(s) of {args.book}, first {first}", file=sys.stderr)
     return 1
 
 
@@ -687,7 +721,7 @@ def run_import(args: argparse.Namespace) -> int:
     from ..workbook import read_contents
 
     _check_workbook_file(args.book)
-    contents = read_contents(args.book)
+    contents = read_contents(args.book, source=args.source)
     fits = contents.fits
     if not fits:
         raise DataError(f"{args.book}: holds no model sheet; give a workbook written by `{PROG} fit` or `{PROG} workbook`")
@@ -731,6 +765,7 @@ def _sheet_record(fitted: "FittedModel", train: "pd.DataFrame", book: Path) -> d
         "method": "import",
         "source": str(book),
         "trained_by": fitted.training.get("method"),
+        **({"from": fitted.training["from"]} if "from" in fitted.training else {}),  # a training sheet's gd_final
         **scores(fitted.model, fitted.params, X, y, valid),
         "split": dict(fitted.training.get("split") or {}, n_train=kept - len(valid), n_valid=len(valid)),
     }

@@ -16,7 +16,7 @@ from ..engines import ENGINES
 from ..errors import TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
-from ..training import METHODS
+from ..training import METHODS, OPTIMIZERS
 from ._commands import (
     DEFAULT_OUT,
     LOSS_PLOT_NAME,
@@ -98,6 +98,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _epochs_or_none(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 (no training sheets) or more")
+    return value
+
+
 def _widths(text: str) -> list[int]:
     parts = [p.strip() for p in text.split(",")]
     try:
@@ -169,6 +179,7 @@ IMPORT_EXAMPLES = f"""\
 examples:
   {PROG} import titanic-nn-out/{WORKBOOK_NAME} --out imported/   # after re-running Solver in it and saving
   {PROG} import titanic-nn-out/{WORKBOOK_NAME} --model nnet --test new.csv --out imported/   # new.csv: yours
+  {PROG} import titanic-nn-out/{WORKBOOK_NAME} --from training --out imported/   # after the sheet trained, saved
 """
 
 
@@ -211,6 +222,15 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument("--epochs", type=_positive_int, metavar="N", help="gradient-descent epochs (default: the trainer's)")
     group.add_argument("--lr", type=_positive_float, help="gradient-descent learning rate (default: the trainer's)")
+    group.add_argument(
+        "--optimizer", choices=tuple(OPTIMIZERS),
+        help="gradient descent's update: sgd (the lesson's w -= lr * grad), momentum or adam (default: the trainer's, adam)",
+    )
+    group.add_argument(
+        "--sheet-epochs", type=_epochs_or_none, metavar="N",
+        help="epochs of each model's training sheet, gradient descent written in formulas (0: no training sheets; "
+        "default: 300, or none where 300 would take a spreadsheet too long to recalculate)",
+    )
     group.add_argument("--restarts", type=_positive_int, metavar="N", help="random starts per model; the best is kept (default: the trainer's)")
     group.add_argument("--hidden", type=_positive_int, metavar="N", help="units of the mmult net (default 2, the lesson's)")
     group.add_argument("--layers", type=_widths, metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
@@ -319,6 +339,11 @@ def build_parser() -> ArgumentParser:
         "--model", metavar="NAME",
         help="the sheet whose model makes the submission (default: the best validation accuracy with the parameters "
         "and Valid marks the sheets hold now; without Valid rows, the lowest training loss)",
+    )
+    importer.add_argument(
+        "--from", dest="source", choices=("sheets", "training"), default="sheets",
+        help="take the parameters from the model sheets (e.g. re-solved by Solver) or from each training sheet's "
+        "last epoch, gd_final (the workbook saved by a spreadsheet after it trained)",
     )
     importer.set_defaults(handler=run_import)
     return parser

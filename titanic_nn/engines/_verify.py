@@ -23,6 +23,7 @@ from ..errors import SpreadsheetEngineError
 from ..workbook import Sheet, WorkbookContents, build_sheets, cell_value, read_contents, written_frame
 from ._engine import Engine
 from ._registry import ENGINES
+from ._training_check import TrainingReport, check_training
 
 __all__ = [
     "EngineReport", "VerifyReport", "verify", "verify_many", "compare", "recalculate", "choose_engines", "RTOL", "ATOL",
@@ -42,10 +43,11 @@ class EngineReport:
     max_abs_diff: float = 0.0
     max_rel_diff: float = 0.0
     first_mismatch: str | None = None  # "linear!Q4: Python 0.25, sheet 0.5"
+    training: list[TrainingReport] = field(default_factory=list)  # each training sheet's steps
 
     @property
     def ok(self) -> bool:
-        return self.mismatches == 0 and self.cells_checked > 0
+        return self.mismatches == 0 and self.cells_checked > 0 and all(t.ok for t in self.training)
 
     @property
     def label(self) -> str:
@@ -57,6 +59,22 @@ class EngineReport:
         if self.ok:
             return f"{head} agree with Python (rtol {RTOL:g}, atol {ATOL:g}); {diffs}"
         return f"{head}: {self.mismatches} disagree, first {self.first_mismatch}; {diffs}"
+
+    def training_lines(self) -> list[str]:
+        """One line per training sheet: its steps, and whether its whole trajectory agrees with Python's."""
+        lines = []
+        for t in self.training:
+            steps = (
+                f"all {t.cells_checked} cells of its {t.epochs} steps agree with Python's step from the same parameters"
+                if t.ok else f"{t.mismatches} of {t.cells_checked} cells of its steps disagree, first {t.first_mismatch}"
+            )
+            path = (
+                "the whole trajectory agrees with Python's" if t.trajectory_epoch is None
+                else f"the trajectory leaves Python's at epoch {t.trajectory_epoch} (largest relative difference "
+                f"{t.trajectory_rel_diff:.2g}: expected where the learning rate makes the descent chaotic)"
+            )
+            lines.append(f"{self.label}: {t.sheet}: {steps}; {path}")
+        return lines
 
 
 @dataclass
@@ -213,6 +231,17 @@ def compare(contents: WorkbookContents, recalculated: str | os.PathLike, engine:
                 _tally(report, where, expected, got)
             if sheet.name not in book.sheetnames and report.first_mismatch is not None:
                 report.first_mismatch = f"{report.first_mismatch} (the engine dropped sheet {sheet.name})"
+
+        def value_of(name: str) -> Any:
+            rows = list(book[name].iter_rows(values_only=True)) if name in book.sheetnames else []
+
+            def value(row: int, col: int) -> Any:
+                line = rows[row - 1] if row - 1 < len(rows) else ()
+                return line[col] if col < len(line) else None
+
+            return value
+
+        report.training = check_training(contents, value_of, RTOL, ATOL)
     finally:
         book.close()
     return report

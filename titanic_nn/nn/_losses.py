@@ -15,7 +15,7 @@ from .. import excel
 from ._backends import NUMPY, Backend
 from ._ops import Sigmoid
 
-__all__ = ["Loss", "SquaredError", "LogLoss", "LOSSES", "register_loss"]
+__all__ = ["Loss", "SquaredError", "LogLoss", "LOSSES", "register_loss", "split_at_logits"]
 
 
 class Loss:
@@ -44,6 +44,17 @@ class Loss:
         n = y.shape[-1]
         return self.mean(pred, y, backend), self.derivative(pred, y, backend), 1.0 / n
 
+    # -- over a whole block of rows, as array expressions (a training sheet's loss and gradient) ------
+
+    def excel_array_mean(self, pred: str, y: str, count: str, weights: str | None = None) -> str:
+        """The mean loss of a column of predictions (an array expression) against the target column;
+        `weights`, a 0/1 column, keeps only the rows it marks 1 (`count` of them)."""
+        raise NotImplementedError
+
+    def excel_array_gradient(self, pred: str, y: str, count: str, weights: str | None = None) -> str:
+        """d(mean loss)/d(pred), one value per row, as an array expression (0 where `weights` is 0)."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -55,6 +66,14 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {}
+
+
+def split_at_logits(program: tuple[Any, ...], loss: Loss) -> tuple[tuple[Any, ...], bool]:
+    """(the program the loss reads, whether it reads logits): a loss that `reads_logits` after a final
+    sigmoid is computed on what goes into the sigmoid, exactly where the sigmoid rounds to 0 or 1."""
+    if getattr(loss, "reads_logits", False) and program[-1:] == (Sigmoid(),):
+        return program[:-1], True
+    return program, False
 
 
 def register_loss(cls: type[Loss]) -> type[Loss]:
@@ -87,6 +106,12 @@ class SquaredError(Loss):
         r = backend.subtract_in_place(pred, y) if overwrite else pred - y
         return backend.sum_squares(r) / n, r, 2.0 / n
 
+    def excel_array_mean(self, pred: str, y: str, count: str, weights: str | None = None) -> str:
+        return f"{excel.SUMPRODUCT(_weighted(f'({pred}-{y})^2', weights))}/{count}"
+
+    def excel_array_gradient(self, pred: str, y: str, count: str, weights: str | None = None) -> str:
+        return f"({_weighted(f'{pred}-{y}', weights, bare=True)}*(2/{count}))"
+
 
 @register_loss
 class LogLoss(Loss):
@@ -94,6 +119,8 @@ class LogLoss(Loss):
 
     name: ClassVar[str] = "logloss"
     EPS: ClassVar[float] = 1e-12
+    # computed on the logits when the program ends in a sigmoid (`split_at_logits`)
+    reads_logits: ClassVar[bool] = True
 
     def rows(self, pred: Any, y: Any, backend: Backend = NUMPY) -> Any:
         p = backend.clip(pred, self.EPS, 1.0 - self.EPS)
@@ -117,8 +144,39 @@ class LogLoss(Loss):
         p to [EPS, 1-EPS] is clipping s to +-log((1-EPS)/EPS), outside which the gradient is 0.
         """
         n = y.shape[-1]
-        bound = math.log((1.0 - self.EPS) / self.EPS)
+        bound = self.logit_bound
         s = backend.clip(logits, -bound, bound)
         value = (backend.softplus(s) - y * s).sum(-1) / n
         inside = (logits > -bound) & (logits < bound)
         return value, backend.where(inside, Sigmoid().forward(s, (), backend) - y, 0.0), 1.0 / n
+
+    @property
+    def logit_bound(self) -> float:
+        """The logit whose sigmoid is 1 - EPS: clipping p is clipping the logits to +- this."""
+        return math.log((1.0 - self.EPS) / self.EPS)
+
+    def excel_array_mean(self, pred: str, y: str, count: str, weights: str | None = None) -> str:
+        """On the logits (this loss's array form always reads them): mean of softplus(s) - y s, s clipped."""
+        s = self._excel_clipped(pred)
+        softplus = excel.LN("1+" + excel.EXP(s))
+        return f"{excel.SUMPRODUCT(_weighted(f'{softplus}-{y}*{s}', weights))}/{count}"
+
+    def excel_array_gradient(self, pred: str, y: str, count: str, weights: str | None = None) -> str:
+        """On the logits: sigmoid(s) - y where s is inside the clipping, else 0."""
+        bound = repr(self.logit_bound)
+        inside = f"({pred}>-{bound})*({pred}<{bound})"
+        if weights is not None:
+            inside = f"{inside}*{weights}"
+        return f"((1/(1+{excel.EXP('-' + pred)})-{y})*{inside}/{count})"
+
+    def _excel_clipped(self, s: str) -> str:
+        bound = repr(self.logit_bound)
+        return excel.IF(f"{s}<-{bound}", f"-{bound}", excel.IF(f"{s}>{bound}", bound, s))
+
+
+def _weighted(terms: str, weights: str | None, bare: bool = False) -> str:
+    """Per-row terms (an array expression), times a 0/1 weight column when one is given; `bare` terms
+    are parenthesised either way."""
+    if weights is None:
+        return f"({terms})" if bare else terms
+    return f"{weights}*({terms})"

@@ -8,7 +8,9 @@ respect to its output it returns the gradient with respect to its input and to t
 Each op also renders itself into a sheet (tinygrad's renderers, with Excel as the target language):
 `names` gives the column labels of its output units and `render` writes its formulas through the
 renderer's small interface (`SheetWriter` below), so the workbook walks a program without knowing
-which ops exist. A new activation is one `Activation` subclass here, registered with `@activation`.
+which ops exist. `excel_array` and `excel_array_backward` give the same forward and backward steps as
+array expressions over a whole block of rows (a training sheet's gradient is one such formula). A new
+activation is one `Activation` subclass here, registered with `@activation`.
 """
 
 from __future__ import annotations
@@ -90,6 +92,25 @@ class Op:
     def render(self, sheet: SheetWriter) -> None:
         raise NotImplementedError
 
+    # -- the same step over a whole block of rows, as one array expression --------------------------
+
+    def excel_array(self, x: str, param: str | None, units_in: int, rows: "ArrayRows") -> str:
+        """The op's output for every row at once, from the array expression of its input (rows x units_in)
+        and its parameter's (as the program indexes it: a matrix, or a bias row)."""
+        raise NotImplementedError
+
+    def excel_array_backward(
+        self, x: str, out: str, grad: str, param: str | None, units_in: int, rows: "ArrayRows"
+    ) -> tuple[str, str | None]:
+        """(d loss / d input, d loss / d parameter) as array expressions, from d loss / d output."""
+        raise NotImplementedError
+
+
+class ArrayRows(Protocol):
+    """What array expressions over the data rows may need from the sheet: a row of ones, one per data row."""
+
+    ones_row: str
+
 
 @dataclass(frozen=True)
 class MatMul(Op):
@@ -131,6 +152,12 @@ class MatMul(Op):
             row = sheet.row_range()
             sheet.pending([excel.SUMPRODUCT(row, sheet.param_unit(j)) for j in range(len(sheet.names))])
 
+    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
+        return excel.MMULT(x, param)
+
+    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
+        return excel.MMULT(grad, excel.TRANSPOSE(param)), excel.MMULT(excel.TRANSPOSE(x), grad)
+
 
 @dataclass(frozen=True)
 class AddBias(Op):
@@ -155,6 +182,12 @@ class AddBias(Op):
 
     def render(self, sheet: SheetWriter) -> None:
         sheet.pending([f"{x}+{sheet.param_unit(j)}" for j, x in enumerate(sheet.units())])
+
+    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
+        return f"({x}+{param})"  # a row of biases, added to every row
+
+    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
+        return grad, excel.MMULT(rows.ones_row, grad)  # each unit's gradient summed over the rows
 
 
 @dataclass(frozen=True)
@@ -182,6 +215,13 @@ class SumUnits(Op):
         total = "+".join(refs) if len(refs) <= PLUS_UNITS else excel.SUM(excel.area(refs[0], refs[-1]))
         sheet.pending([total])
 
+    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
+        return x if units_in == 1 else excel.MMULT(x, excel.ones(units_in))
+
+    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
+        # the sum's gradient, the same for each unit
+        return (grad if units_in == 1 else excel.MMULT(grad, excel.ones(units_in, row=True))), None
+
 
 class Activation(Op):
     """An op applied to each value on its own: its evaluation, derivative and Excel text are all it needs.
@@ -205,7 +245,11 @@ class Activation(Op):
         raise NotImplementedError
 
     def excel(self, x: str) -> str:
-        """The formula of one output value from its input value's reference."""
+        """The formula of one output value from its input value's reference (or an array expression)."""
+        raise NotImplementedError
+
+    def excel_derivative(self, x: str, out: str) -> str:
+        """d out / d x, elementwise, as an expression of the input and the output (either may be an array)."""
         raise NotImplementedError
 
     def forward(self, x: Any, params: Sequence[Any], backend: Any) -> Any:
@@ -222,6 +266,12 @@ class Activation(Op):
     def render(self, sheet: SheetWriter) -> None:
         sheet.place()
         sheet.pending([self.excel(x) for x in sheet.units()])
+
+    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
+        return excel.atom(self.excel(excel.atom(x)))
+
+    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
+        return f"({excel.atom(grad)}*{excel.atom(self.excel_derivative(excel.atom(x), excel.atom(out)))})", None
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {}
@@ -258,6 +308,9 @@ class ReLU(Activation):
     def excel(self, x: str) -> str:
         return excel.IF(f"{x}<0", 0, x)
 
+    def excel_derivative(self, x: str, out: str) -> str:
+        return f"({x}>0)"  # as out > 0, written on the (shorter) input
+
 
 @activation("tanh")
 @dataclass(frozen=True)
@@ -277,6 +330,9 @@ class Tanh(Activation):
 
     def excel(self, x: str) -> str:
         return excel.TANH(x)
+
+    def excel_derivative(self, x: str, out: str) -> str:
+        return f"(1-{out}^2)"
 
 
 @dataclass(frozen=True)
@@ -298,6 +354,9 @@ class Sigmoid(Activation):
 
     def excel(self, x: str) -> str:
         return f"1/(1+{excel.EXP('-' + x)})"
+
+    def excel_derivative(self, x: str, out: str) -> str:
+        return f"({out}*(1-{out}))"
 
 
 # -- running a program -------------------------------------------------------------------------------

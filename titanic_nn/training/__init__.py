@@ -12,7 +12,9 @@ _EXPORTS = {
     "FitResult": "._result", "check_data": "._result", "start_seed": "._result", "DIVERGENCE_FACTOR": "._result",
     "resolve_device": "._device", "resolve_dtype": "._device", "choose_threads": "._device",
     "torch_threads": "._device", "SMALL_WORK": "._device",
-    "fit_gd": "._gd", "GD_DEFAULTS": "._gd", "OPTIMIZERS": "._gd",
+    "fit_gd": "._gd", "GD_DEFAULTS": "._gd",
+    "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
+    "Adam": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
     "fit_solver": "._solver",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
     "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train", "METHODS": "._methods",
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
     from ._device import SMALL_WORK, choose_threads, resolve_device, resolve_dtype, torch_threads
     from ._estimator import SheetClassifier
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
-    from ._gd import GD_DEFAULTS, OPTIMIZERS, fit_gd
+    from ._gd import GD_DEFAULTS, fit_gd
+    from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer
+    from ._steps import Epoch, Stepper
     from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss
     from ._persist import load_model, save_model
     from ._progress import Progress

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,12 +12,11 @@ from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
 from ._device import choose_threads, resolve_device, resolve_dtype, torch_threads
 from ._objective import GRADIENTS, Objective, final_loss
+from ._optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from ._progress import Progress
 from ._result import DIVERGENCE_FACTOR, FitResult, check_data, first_blowup, start_seed
 
 __all__ = ["fit_gd", "GD_DEFAULTS", "OPTIMIZERS"]
-
-OPTIMIZERS = ("sgd", "momentum", "adam")
 
 # Tuned on the bundled data (missing="drop", 712 rows); see docs/trainers.md for the figures.
 GD_DEFAULTS = {"optimizer": "adam", "lr": 0.01, "epochs": 2000, "restarts": 32}
@@ -36,7 +35,7 @@ def fit_gd(
     epochs: int | None = None,
     seed: int = 0,
     restarts: int | None = None,
-    optimizer: str | None = None,
+    optimizer: str | Optimizer | None = None,
     momentum: float = 0.9,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
@@ -51,7 +50,8 @@ def fit_gd(
     """Full-batch gradient descent on the model's loss, from `restarts` random starts; the best is kept.
 
     optimizer: "sgd" is the lesson's plain loop (params -= lr * grad), "momentum" adds heavy-ball
-    momentum, "adam" (the default) is Adam with `betas` and `eps`. Start k is `model.init(n, start_seed(seed, k))`,
+    momentum, "adam" (the default) is Adam with `betas` and `eps`; or an `Optimizer`
+    (training/_optimizers.py, where each update is written beside its Excel formulas). Start k is `model.init(n, start_seed(seed, k))`,
     unless `init` gives one start's parameters. All starts train together, batched as one tensor.
     device: "auto" takes CUDA, then Apple MPS, then the CPU; dtype "float32" (default) or "float64".
     valid=(X_valid, y_valid) records the validation loss per epoch too. gradient: "fast" (the kernel the
@@ -71,14 +71,17 @@ def fit_gd(
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
-    lr = GD_DEFAULTS["lr"] if lr is None else float(lr)
     epochs = GD_DEFAULTS["epochs"] if epochs is None else int(epochs)
     restarts = GD_DEFAULTS["restarts"] if restarts is None else int(restarts)
-    optimizer = GD_DEFAULTS["optimizer"] if optimizer is None else optimizer
-    if optimizer not in OPTIMIZERS:
-        raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
-    if not (lr > 0 and math.isfinite(lr)):
-        raise TitanicNNError(f"the learning rate must be a positive number, not {lr!r}")
+    if isinstance(optimizer, Optimizer):
+        rule = optimizer
+    else:
+        lr = GD_DEFAULTS["lr"] if lr is None else lr
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (lr > 0 and math.isfinite(lr)):
+            raise TitanicNNError(f"the learning rate must be a positive number, not {lr!r}")
+        name = GD_DEFAULTS["optimizer"] if optimizer is None else optimizer
+        rule = make_optimizer(name, float(lr), momentum=momentum, beta1=betas[0], beta2=betas[1], eps=eps)
+    lr = rule.lr
     if gradient not in GRADIENTS:
         raise TitanicNNError(f"gradient must be one of {', '.join(GRADIENTS)}, not {gradient!r}")
     if epochs < 1:
@@ -98,7 +101,7 @@ def fit_gd(
         threads = torch.get_num_threads()  # the GPU does the work; the CPU threads are left as they are
     torch_dtype = resolve_dtype(dtype, chosen)
     settings = {
-        "optimizer": optimizer,
+        "optimizer": rule.name,
         "lr": lr,
         "epochs": epochs,
         "restarts": restarts,
@@ -106,11 +109,11 @@ def fit_gd(
         "dtype": str(torch_dtype).replace("torch.", ""),
         "gradient": gradient,
     }
-    if optimizer == "momentum":
-        settings["momentum"] = momentum
-    if optimizer == "adam":
-        settings["betas"] = list(betas)
-        settings["eps"] = eps
+    if rule.name == "momentum":
+        settings["momentum"] = rule.momentum  # type: ignore[attr-defined]
+    if rule.name == "adam":
+        settings["betas"] = [rule.beta1, rule.beta2]  # type: ignore[attr-defined]
+        settings["eps"] = rule.eps  # type: ignore[attr-defined]
 
     starts = [model.arrays(init)] if init is not None else [
         model.arrays(model.init(n_features, seed=start_seed(seed, k))) for k in range(restarts)
@@ -141,7 +144,7 @@ def fit_gd(
                 torch.as_tensor(np.stack([s[i] for s in starts]), dtype=torch_dtype).to(chosen)
                 for i in range(len(expected))
             ]
-            step = _stepper(optimizer, params, lr=lr, momentum=momentum, betas=betas, eps=eps)
+            state = [{name: torch.zeros_like(p) for name in rule.states} for p in params]
             history = torch.empty((epochs, restarts), dtype=torch_dtype, device=chosen)
             valid_history = torch.empty_like(history) if valid_objective is not None else None
             checked = 0
@@ -150,7 +153,8 @@ def fit_gd(
                 history[epoch] = loss
                 if valid_objective is not None:
                     valid_history[epoch] = valid_objective.loss(params)
-                step(grads)
+                for i, grad in enumerate(grads):
+                    params[i], state[i] = rule.step(params[i], grad, state[i], epoch + 1)
                 if (epoch + 1) % CHECK_EVERY == 0 or epoch + 1 == epochs:
                     _check_finite(history, checked, epoch + 1, lr)
                     checked = epoch + 1
@@ -230,43 +234,3 @@ def _check_finite(history: Any, start: int, stop: int, lr: float) -> None:
         return
     bad = (~torch.isfinite(chunk)).any(dim=1).nonzero()
     raise _nan_error(start + int(bad[0]) + 1, len(history), lr)
-
-
-def _stepper(optimizer: str, params: Sequence[Any], *, lr: float, momentum: float, betas: tuple[float, float], eps: float):
-    """The update rule, in place on `params`: returns step(grads)."""
-    import torch
-
-    if optimizer == "sgd":
-
-        def step(grads: Sequence[Any]) -> None:
-            for p, g in zip(params, grads):
-                p.sub_(g, alpha=lr)
-
-        return step
-
-    if optimizer == "momentum":
-        velocity = [torch.zeros_like(p) for p in params]
-
-        def step(grads: Sequence[Any]) -> None:
-            for p, g, v in zip(params, grads, velocity):
-                v.mul_(momentum).add_(g)
-                p.sub_(v, alpha=lr)
-
-        return step
-
-    beta1, beta2 = betas
-    first = [torch.zeros_like(p) for p in params]
-    second = [torch.zeros_like(p) for p in params]
-    count = [0]
-
-    def step(grads: Sequence[Any]) -> None:
-        count[0] += 1
-        correction1 = 1.0 - beta1 ** count[0]
-        correction2 = 1.0 - beta2 ** count[0]
-        for p, g, m, v in zip(params, grads, first, second):
-            m.mul_(beta1).add_(g, alpha=1.0 - beta1)
-            v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
-            denom = (v / correction2).sqrt_().add_(eps)
-            p.addcdiv_(m, denom, value=-lr / correction1)
-
-    return step

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import TitanicNNError
-from ..nn import NUMPY, LogLoss, MatMul, Model, ReLU, Sigmoid, SquaredError, SumUnits, backprop, torch_backend, trace
+from ..nn import NUMPY, MatMul, Model, ReLU, SquaredError, SumUnits, backprop, split_at_logits, torch_backend, trace
 
 __all__ = ["Objective", "autograd_loss_and_grad", "final_loss", "choose_kernel", "GRADIENTS"]
 
@@ -100,8 +100,10 @@ class Objective:
         # the program up to what the loss reads, and how the loss reads it
         self.program = program
         self._loss = self.loss_op.value_and_grad
-        if gradient == "fast" and program[-1:] == (Sigmoid(),) and isinstance(self.loss_op, LogLoss):
-            self.program, self._loss = program[:-1], self.loss_op.value_and_grad_logits
+        if gradient == "fast":
+            self.program, on_logits = split_at_logits(program, self.loss_op)
+            if on_logits:
+                self._loss = self.loss_op.value_and_grad_logits  # type: ignore[attr-defined]
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         if backend == "numpy":

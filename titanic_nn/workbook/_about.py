@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from .. import excel
 from .._submission import ROW_NUMBER_COLUMN
@@ -13,11 +13,15 @@ from ._solver_model import MAX_VARIABLES
 
 __all__ = ["about_lines", "HEADINGS"]
 
-HEADINGS = ("Sheets", "Re-running Solver", "Scoring new rows")
+HEADINGS = ("Sheets", "Re-running Solver", "Scoring new rows", "Training in the sheet")
 
 
 def about_lines(
-    sheets: Sequence[tuple[FittedModel, ModelSheet]], has_test: bool, submission: str | None, has_loss: bool
+    sheets: Sequence[tuple[FittedModel, ModelSheet]],
+    has_test: bool,
+    submission: str | None,
+    has_loss: bool,
+    trainings: Sequence[Any] = (),
 ) -> list[str]:
     """The about sheet's lines; each model sheet is described by its model's own summary, the data by its schema."""
     schema = sheets[0][0].features.schema_
@@ -62,6 +66,13 @@ def about_lines(
             f"{LOSS_SHEET}: the training (and validation) loss per epoch of the models trained by gradient descent, "
             "charted."
         )
+    for layout in trainings:
+        lines.append(
+            f"{layout.name}: gradient descent on sheet {layout.model_sheet} in formulas, {layout.epochs} epochs of "
+            f"{layout.optimizer.name}: each epoch's parameters, loss, gradient (one array formula per parameter "
+            "array) and the next epoch's parameters; its loss per epoch charted. When rows are held out, only those "
+            "marked Valid 0 on the model sheet train, as in Python."
+        )
     lines += [
         "",
         HEADINGS[1],
@@ -71,6 +82,17 @@ def about_lines(
         "the solution does on rows it never saw. `titanic-nn import` (or titanic_nn.read_workbook) reads the new "
         "parameters, and the Valid marks, back into Python.",
     ]
+    if trainings:
+        lines += [
+            "",
+            HEADINGS[3],
+            "Each train_ sheet trains its model sheet by gradient descent in its own formulas, so any spreadsheet "
+            "trains the net, Solver or not. Change its orange cells (gd_lr: the learning rate, and the optimiser's "
+            "settings beside it; gd_start: the starting parameters, e.g. =RAND()-0.5 pasted as values) and it trains "
+            "again. To use the result, copy gd_final, the last epoch's parameters laid out like the model sheet's "
+            "block, and paste its values (Paste Special > Values) over the model sheet's parameters at the same "
+            "place; Solver still works there. `titanic-nn import --from training` reads gd_final back into Python.",
+        ]
     for _, sheet in sheets:
         if sheet.n_variables > MAX_VARIABLES:
             lines.append(

@@ -55,10 +55,21 @@ def fit_widths(sheet: Sheet) -> dict[int, float]:
     for column in sheet.columns:
         need(column.col, len(column.header) * 1.1)  # headers are bold
         need(column.col, _shown_width(column.values, column.style))
+    # single cells and blocks: their values gathered by column and style, each group measured once
+    groups: dict[tuple[int, str | None], list[Any]] = {}
     for cell in sheet.cells:
-        if cell.style == "note":
-            continue  # a note runs on over the empty cells to its right
-        need(cell.col, _shown_width([cell.value], cell.style) * (1.1 if cell.style in ("label", "header") else 1.0))
+        if cell.style != "note":  # a note runs on over the empty cells to its right
+            groups.setdefault((cell.col, cell.style), []).append(cell.value)
+    for block in sheet.blocks:
+        for j in range(block.values.shape[1]):
+            groups.setdefault((block.left + j, block.style), []).append(block.values[:, j])
+    for (col, style), values in groups.items():
+        numbers = [v for v in values if isinstance(v, np.ndarray)]
+        others = [v for v in values if not isinstance(v, np.ndarray)]
+        if numbers:
+            need(col, _number_width(np.concatenate(numbers), style))
+        if others:
+            need(col, _shown_width(others, style) * (1.1 if style in ("label", "header") else 1.0))
     for col, width in sheet.widths.items():
         widths[col] = max(widths.get(col, MIN_WIDTH), width)
     return widths

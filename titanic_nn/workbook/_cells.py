@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Column", "Cell", "Sheet"]
+__all__ = ["Column", "Cell", "Block", "Sheet"]
 
 
 @dataclass
@@ -46,17 +46,45 @@ class Column:
 
 @dataclass
 class Cell:
-    """A single cell: `row` 1-based, `col` 0-based; a formula (without "=") or a plain value."""
+    """A single cell: `row` 1-based, `col` 0-based; a formula (without "=") or a plain value.
+
+    An array formula over a block is written by its top-left cell (`formula` over `array_ref`); each
+    other cell of the block is `in_array`, carrying its own value.
+    """
 
     row: int
     col: int
     value: Any
     formula: str | None = None
     style: str | None = None
+    array_ref: str | None = None
+    in_array: bool = False
 
     @property
     def computed(self) -> bool:
-        return self.formula is not None
+        return self.formula is not None or self.in_array
+
+
+@dataclass
+class Block:
+    """An array formula over a block of cells, from (`top` 1-based, `left` 0-based), each cell caching its value.
+
+    `values` is the block's grid (rows, columns) of float64 values; the top-left cell holds `formula`.
+    """
+
+    top: int
+    left: int
+    values: np.ndarray
+    formula: str
+    style: str | None = None
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.values.shape[0] - 1
+
+    @property
+    def right(self) -> int:
+        return self.left + self.values.shape[1] - 1
 
 
 @dataclass
@@ -68,6 +96,7 @@ class Sheet:
     n_rows: int
     columns: list[Column] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)  # at least these, where the contents need less
     frozen_columns: int = 0  # the leading columns kept in view (the raw columns)
 

@@ -28,6 +28,8 @@ def describe(
     submission: str | None,
     id_column: str | None,
     filled: Mapping[str, pd.DataFrame | None] | None = None,
+    training: Sequence[tuple[str, str, Any]] = (),
+    epochs: int | None = None,
 ) -> dict[str, Any]:
     """What a reader needs to rebuild the sheets' layout and Python's numbers.
 
@@ -58,6 +60,14 @@ def describe(
     }
     if any(positions.values()):
         description["filled"] = {sheet: cols for sheet, cols in positions.items() if cols}
+    if training:
+        description["training"] = {
+            "epochs": epochs,
+            "sheets": [
+                {"model": model, "sheet": sheet, "optimizer": optimizer.name, "settings": optimizer.settings()}
+                for model, sheet, optimizer in training
+            ],
+        }
     return description
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,12 +43,18 @@ class WorkbookContents:
         return next((f for f in self.fits if f.name == name), None)
 
 
-def read_workbook(path: str | os.PathLike) -> list[FittedModel]:
+SOURCES = ("sheets", "training")
+
+
+def read_workbook(path: str | os.PathLike, *, source: str = "sheets") -> list[FittedModel]:
     """The workbook's models: features and settings as written, parameters as the sheets hold them now.
 
-    Layout changes (inserted rows or columns) move the parameters and are not followed.
+    source "sheets" reads each model sheet's parameter cells (e.g. after Excel's Solver); "training"
+    reads each training sheet's gd_final, the last epoch of its gradient descent in formulas (the
+    workbook's computed values: a spreadsheet must have saved it after any change). Layout changes
+    (inserted rows or columns) move the parameters and are not followed.
     """
-    return read_contents(path).fits
+    return read_contents(path, source=source).fits
 
 
 def sheet_rows(book: Any, name: str, last_row: int | None = None) -> list[tuple[Any, ...]]:
@@ -60,14 +67,18 @@ def _value(rows: list[tuple[Any, ...]], row: int, col: int) -> Any:
     return line[col] if col < len(line) else None
 
 
-def read_contents(path: str | os.PathLike) -> WorkbookContents:
+def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> WorkbookContents:
     import openpyxl
 
+    if source not in SOURCES:
+        raise DataError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such workbook")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # openpyxl's notes on other writers' styles
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not .xlsx
         raise DataError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from exc
     try:
@@ -105,6 +116,8 @@ def read_contents(path: str | os.PathLike) -> WorkbookContents:
             test_data = data_columns(features, [id_column] if id_column else [])
             n_test = int(description["test_rows"])
             test = _frame(sheet_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1), test_data.raw, n_test)
+        if source == "training":
+            fits = _from_training(book, description, fits, n_train, path)
     finally:
         book.close()
     counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
@@ -112,6 +125,29 @@ def read_contents(path: str | os.PathLike) -> WorkbookContents:
     train = _blanked(train, masks["train"])
     test = None if test is None else _blanked(test, masks["test"])
     return WorkbookContents(path, description, fits, train, test)
+
+
+def _from_training(book: Any, description: dict[str, Any], fits: list[FittedModel], n_train: int, path: Path) -> list[FittedModel]:
+    """The models with the parameters of their training sheets' gd_final."""
+    from ._training import read_blocks, training_layouts
+
+    found = {fitted.name: layout for fitted, layout in training_layouts(description, fits, n_train)}
+    missing = [fitted.name for fitted in fits if fitted.name not in found]
+    if missing:
+        raise DataError(f"{path}: has no training sheet for {', '.join(missing)}; write it with --sheet-epochs, or read the model sheets")
+    out = []
+    for fitted in fits:
+        layout = found[fitted.name]
+        if layout.name not in book.sheetnames:
+            raise DataError(f"{path}: the sheet {layout.name} is missing; restore it or write the workbook again")
+        rows = sheet_rows(book, layout.name, max(b.bottom for b in layout.final))
+        try:
+            arrays = read_blocks(layout.final, lambda r, c: _value(rows, r, c), layout.name)
+        except TitanicNNError as exc:
+            raise DataError(f"{path}: {exc}") from exc
+        training = dict(fitted.training) | {"from": f"{layout.name} (gd_final)"}
+        out.append(FittedModel(fitted.features, fitted.model, fitted.model.from_arrays(arrays), fitted.name, training))
+    return out
 
 
 def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:

@@ -227,14 +227,19 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
         ref = f"{excel.column_letter(single.col)}{single.row}"
         style = _style(styles, single.style)
         xml = (
-            _formula_cell(ref, style, _formula(single.formula), single.value)
+            _formula_cell(ref, style, _formula(single.formula), single.value, single.array_ref)
             if single.formula is not None
             else _value_cell(ref, style, single.value)
         )
         loose[single.row].append((single.col, xml))
 
+    for block in sheet.blocks:
+        for row, col, xml in _block_rows(block, styles):
+            loose[row].append((col, xml))
+
     columns = [_ColumnXml(c, styles) for c in sorted(sheet.columns, key=lambda c: c.col)]
     used_cols = [c.column.col for c in columns] + [col for cells in loose.values() for col, _ in cells]
+    used_cols += [block.right for block in sheet.blocks]
     last_row = max([sheet.last_row if columns and sheet.n_rows else 0, *loose])
     # XlsxWriter's <dimension> and its "sheet has data" test come from these bounds
     worksheet._check_dimensions(min(loose) - 1 if loose else sheet.first_row - 1, min(used_cols))
@@ -255,6 +260,32 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
     for row in sorted(r for r in loose if r > sheet.last_row or not sheet.n_rows):
         if row >= sheet.first_row:
             out.write(_row(row, loose[row]))
+
+
+def _block_rows(block: Any, styles: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """(row, first column, XML) of each row of an array formula's block: its anchor holds the formula."""
+    rows, cols = block.values.shape
+    style = _style(styles, block.style)
+    flat = block.values.reshape(-1)
+    texts = _number_texts(flat) if np.isfinite(flat).all() else [_number(v) for v in flat.tolist()]
+    letters = [excel.column_letter(block.left + j) for j in range(cols)]
+    ref = f"{letters[0]}{block.top}:{letters[-1]}{block.bottom}" if (rows, cols) != (1, 1) else f"{letters[0]}{block.top}"
+    out = []
+    for i in range(rows):
+        row = block.top + i
+        cells = []
+        for j in range(cols):
+            text = texts[i * cols + j]
+            cached = "" if text is None else f"<v>{text}</v>"  # a value no cell can hold is left to the engine
+            if i == 0 and j == 0:
+                formula = _formula(block.formula)
+                cells.append(f'<c r="{letters[0]}{row}"{style}><f t="array" ref="{ref}">{formula}</f>{cached}</c>')
+            elif cached:
+                cells.append(f'<c r="{letters[j]}{row}"{style}>{cached}</c>')
+            else:
+                cells.append(f'<c r="{letters[j]}{row}"{style}/>')
+        out.append((row, block.left, "".join(cells)))
+    return out
 
 
 def _render_rows(

@@ -233,14 +233,14 @@ def model_sheet(
             Cell(row, loss_col + col, value, excel.checked(formula), style="total"),
         ]
         placed[label] = excel.cell(row, loss_col + col)
-    sheet.cells += _param_cells(blocks, model.arrays(fitted.params))
+    sheet.cells += param_cells(blocks, model.arrays(fitted.params))
     sheet.widths = {loss_col - 1: 14.0, loss_col + 1: 14.0, loss_col + PARAMS_OFFSET: 12.0}
     return ModelSheet(
         sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
     )
 
 
-def _param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray]) -> list[Cell]:
+def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray]) -> list[Cell]:
     cells = []
     for block in blocks:
         title = "Bias" if block.kind == "bias" else f"Weights {block.index + 1}"

@@ -10,11 +10,14 @@ from .._data import load_titanic
 from ..features import Features
 from ..nn import MODELS
 from ..training import FittedModel
+from ._training import SheetTraining
 from ._writer import write_workbook
 
 __all__ = ["SHIPPED_PATH", "default_models", "build_default_workbook"]
 
 SHIPPED_PATH = Path("workbooks") / "titanic.xlsx"
+# Every model sheet gets a training sheet: 300 epochs of Adam from the start the solver kept.
+SHIPPED_TRAINING = SheetTraining(epochs=300)
 
 
 def default_models() -> list[FittedModel]:
@@ -34,10 +37,11 @@ def default_models() -> list[FittedModel]:
 def build_default_workbook(
     path: str | os.PathLike = SHIPPED_PATH, fits: Sequence[FittedModel] | None = None
 ) -> Path:
-    """Write the shipped workbook (model sheets, test and submission from the bundled test.csv) to `path`.
+    """Write the shipped workbook (model sheets, their training sheets, test and submission from the bundled
+    test.csv) to `path`.
 
     `fits` defaults to `default_models()`; the shipped file's own models (`read_workbook`) rewrite it
     as it is, whatever the optimiser finds on this machine.
     """
     train, test = load_titanic()
-    return write_workbook(path, default_models() if fits is None else fits, train, test)
+    return write_workbook(path, default_models() if fits is None else fits, train, test, training=SHIPPED_TRAINING)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .. import excel
@@ -23,6 +25,7 @@ from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVE
 from ._sheet_xml import write_sheet
 from ._sheets import build_sheets, case_sensitive_columns, written_frame
 from ._solver_model import MAX_VARIABLES, define_solver_names
+from ._training import SheetTraining, sheet_rows, training_sheet
 
 __all__ = ["write_workbook"]
 
@@ -40,13 +43,18 @@ def write_workbook(
     *,
     submission: str | None = None,
     max_rows: int | None = None,
+    training: SheetTraining | int | None = None,
 ) -> Path:
     """Write `models` (sharing one fitted Features) with their training rows, and `test` when given.
 
     Each model gets a sheet in the lesson workbook's layout with its Solver model; `test` adds the test
-    and submission sheets (`submission` names the model, default the first). Rows beyond Excel's
-    1,048,576 or beyond `max_rows` are refused, never dropped. Written atomically; returns the path.
+    and submission sheets (`submission` names the model, default the first). `training` (a
+    SheetTraining, or a number of epochs) adds a training sheet per model: gradient descent written in
+    formulas. Rows beyond Excel's 1,048,576 or beyond `max_rows` are refused, never dropped. Written
+    atomically; returns the path.
     """
+    if isinstance(training, int) and not isinstance(training, bool):
+        training = SheetTraining(epochs=training) if training > 0 else None
     fits = _checked_models(models)
     features = fits[0].features
     kept = features.training_rows(train)
@@ -66,12 +74,16 @@ def write_workbook(
         fits, train_frame, train_filled, test_frame, test_filled, id_column=id_column, submission=chosen, exact=exact
     )
     pairs = list(zip(fits, model_sheets))
-    sheets = [m.sheet for m in model_sheets] + others
+    trainings = [] if training is None else _training_sheets(pairs, train_frame, training)
+    sheets = [m.sheet for m in model_sheets] + others + [t.sheet for t in trainings]
     _check_columns(sheets)
+    _check_sheet_names(sheets)
 
     description = metadata.describe(
         fits, len(kept), None if test is None else len(test), None if chosen is None else chosen.name, id_column,
         filled={"train": train_filled, "test": test_filled},
+        training=[(t.layout.model_sheet, t.layout.name, t.layout.optimizer) for t in trainings],
+        epochs=None if training is None else training.epochs,
     )
     histories = [(fit.name, fit.training["history"]) for fit in fits if _has_history(fit)]
     with atomic_path(path) as temporary:
@@ -79,15 +91,17 @@ def write_workbook(
         book.set_properties({"created": CREATED, "title": "titanic-nn workbook"})
         book.set_calc_mode("auto")  # and XlsxWriter writes fullCalcOnLoad="1": Excel recomputes on open
         styles = {name: book.add_format(props) for name, props in STYLES.items()}
-        lines = about_lines(pairs, test is not None, description["submission"], bool(histories))
+        lines = about_lines(pairs, test is not None, description["submission"], bool(histories), [t.layout for t in trainings])
         _write_lines(book.add_worksheet(ABOUT_SHEET), lines, styles)
         for fit, model_part in pairs:
             worksheet = book.add_worksheet(fit.name)
             _write_data_sheet(worksheet, model_part.sheet, styles)
             if model_part.n_variables <= MAX_VARIABLES:
                 define_solver_names(book, fit.name, model_part.loss_cell, model_part.variable_ranges())
-        for sheet in sheets[len(model_sheets) :]:
+        for sheet in others:
             _write_data_sheet(book.add_worksheet(sheet.name), sheet, styles)
+        for part in trainings:
+            _write_training_sheet(book, part, styles)
         if histories:
             _write_loss_sheet(book, histories, styles)
         _write_metadata(book.add_worksheet(METADATA_SHEET), metadata.to_cells(description))
@@ -150,6 +164,13 @@ def _check_columns(sheets: Sequence[Any]) -> None:
             )
 
 
+def _check_sheet_names(sheets: Sequence[Any]) -> None:
+    lowered = [sheet.name.lower() for sheet in sheets]
+    repeated = sorted({name for name in lowered if lowered.count(name) > 1})
+    if repeated:
+        raise TitanicNNError(f"two sheets would be named {', '.join(repeated)} (sheet names ignore case); rename a model")
+
+
 def _chosen(fits: Sequence[FittedModel], name: str | None) -> FittedModel:
     if name is None:
         return fits[0]
@@ -183,6 +204,10 @@ def _write_lines(worksheet: Any, lines: Sequence[str], styles: dict[str, Any]) -
     for row, line in enumerate(lines):
         if line:
             heading = row == 0 or line in HEADINGS
+            # the row as tall as its wrapped lines (engines keep a row's height as the file gives it)
+            wrapped = max(1, math.ceil(len(line) * (1.1 if heading else 1.0) / (ABOUT_WIDTH * 1.1)))
+            if wrapped > 1:
+                worksheet.set_row(row, 15 * wrapped)
             worksheet.write_string(row, 0, line, styles["about_heading" if heading else "about"])
     worksheet.fit_to_pages(1, 0)
     worksheet.print_area(0, 0, len(lines) - 1, 0)
@@ -221,6 +246,44 @@ def _write_loss_sheet(book: Any, histories: Sequence[tuple[str, dict]], styles: 
     chart.set_x_axis({"name": "Epoch"})
     chart.set_y_axis({"name": "Loss"})
     worksheet.insert_chart(1, len(series) + 2, chart, {"x_scale": 1.5, "y_scale": 1.5})
+
+
+def _training_sheets(pairs: Sequence[tuple[FittedModel, Any]], frame: pd.DataFrame, training: SheetTraining) -> list[Any]:
+    """Each model's training sheet, reading the model sheet's input block, target column and Valid marks."""
+    features = pairs[0][0].features
+    X = features.transform(frame)
+    y = features.target(frame)
+    parts = []
+    for fitted, model_part in pairs:
+        name = model_part.sheet.name
+        rows = sheet_rows(fitted, name, model_part.data, len(frame), model_part.valid_col)
+        parts.append(training_sheet(fitted, name, model_part.blocks, rows, X, y, training))
+    return parts
+
+
+def _write_training_sheet(book: Any, part: Any, styles: dict[str, Any]) -> None:
+    worksheet = book.add_worksheet(part.sheet.name)
+    write_sheet(worksheet, part.sheet, styles)
+    for col, width in sorted(fit_widths(part.sheet).items()):
+        worksheet.set_column(col, col, round(width, 1))
+    worksheet.set_landscape()
+    worksheet.fit_to_pages(1, 0)
+    layout = part.layout
+    for name, reference in part.names.items():
+        if book.define_name(f"{part.sheet.name}!{name}", "=" + excel.on_sheet(part.sheet.name, reference)) != 0:
+            raise TitanicNNError(f"XlsxWriter refused the defined name {part.sheet.name}!{name}")
+    chart = book.add_chart({"type": "line"})
+    first, last = layout.table_row, layout.table_row + layout.epochs - 1
+    chart.add_series({
+        "name": "loss",
+        "categories": [part.sheet.name, first, layout.loss_table, last, layout.loss_table],
+        "values": [part.sheet.name, first, layout.loss_table + 1, last, layout.loss_table + 1],
+    })
+    chart.set_title({"name": f"Loss per epoch ({layout.optimizer.name})"})
+    chart.set_x_axis({"name": "Epoch", "interval_unit": max(1, layout.epochs // 6), "interval_tick": max(1, layout.epochs // 6)})
+    chart.set_y_axis({"name": "Loss"})
+    chart.set_legend({"none": True})
+    worksheet.insert_chart(1, layout.final[0].label_col + layout.region[1] + 1, chart, {"x_scale": 1.2, "y_scale": 1.0})
 
 
 def _write_metadata(worksheet: Any, chunks: Sequence[str]) -> None:

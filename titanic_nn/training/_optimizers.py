@@ -1,0 +1,134 @@
+"""The optimisers of gradient descent: each one's update in numpy and torch and the same update as Excel formulas.
+
+`fit_gd` steps with these, and a workbook's training sheet writes each epoch's update with their
+`excel` text, so Python and the sheet run the identical algorithm: full batch, the lesson's plain
+`w -= lr * grad`, heavy-ball momentum, or Adam with its bias corrections.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Mapping
+
+from .. import excel
+from ..errors import TitanicNNError
+
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "OPTIMIZERS", "make_optimizer"]
+
+
+def _sqrt(values: Any) -> Any:
+    return values.sqrt() if hasattr(values, "sqrt") else values**0.5
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An update rule: `lr` and its settings; `states` name the arrays it keeps per parameter (zeros at first).
+
+    `step(param, grad, state, t)` is update t (1, 2, ...) in numpy or torch, returning the new
+    parameter and state; `excel(...)` writes the same update as formulas over cell references.
+    """
+
+    lr: float
+    name: ClassVar[str]
+    states: ClassVar[tuple[str, ...]] = ()
+    # how the sheet labels each setting
+    LABELS: ClassVar[dict[str, str]] = {}
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise TitanicNNError(f"{self.name}: {field.name} must be a finite number, not {value!r}")
+        if self.lr <= 0:
+            raise TitanicNNError(f"the learning rate must be a positive number, not {self.lr!r}")
+
+    def settings(self) -> dict[str, float]:
+        """Every setting, the learning rate first: the sheet's input cells."""
+        return {field.name: float(getattr(self, field.name)) for field in fields(self)}
+
+    def step(self, param: Any, grad: Any, state: Mapping[str, Any], t: int) -> tuple[Any, dict[str, Any]]:
+        raise NotImplementedError
+
+    # -- the same update in the sheet: the new states first (they sit in cells), then the parameter --
+
+    def excel_states(self, grad: str, state: Mapping[str, str], cells: Mapping[str, str]) -> dict[str, str]:
+        """Each new state's formula, from references to the gradient, the old states and the settings' cells."""
+        return {}
+
+    def excel_param(self, param: str, grad: str, new: Mapping[str, str], t: str, cells: Mapping[str, str]) -> str:
+        """The new parameter's formula, from references to it, its gradient, the new states and update number t."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class SGD(Optimizer):
+    """The lesson's loop: param -= lr * grad."""
+
+    name: ClassVar[str] = "sgd"
+    LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:"}
+
+    def step(self, param: Any, grad: Any, state: Mapping[str, Any], t: int) -> tuple[Any, dict[str, Any]]:
+        return param - self.lr * grad, {}
+
+    def excel_param(self, param, grad, new, t, cells):  # type: ignore[override]
+        return f"{param}-{cells['lr']}*{grad}"
+
+
+@dataclass(frozen=True)
+class Momentum(Optimizer):
+    """Heavy-ball momentum: velocity = momentum * velocity + grad; param -= lr * velocity."""
+
+    momentum: float = 0.9
+    name: ClassVar[str] = "momentum"
+    states: ClassVar[tuple[str, ...]] = ("velocity",)
+    LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:", "momentum": "Momentum:"}
+
+    def step(self, param: Any, grad: Any, state: Mapping[str, Any], t: int) -> tuple[Any, dict[str, Any]]:
+        velocity = state["velocity"] * self.momentum + grad
+        return param - self.lr * velocity, {"velocity": velocity}
+
+    def excel_states(self, grad, state, cells):  # type: ignore[override]
+        return {"velocity": f"{state['velocity']}*{cells['momentum']}+{grad}"}
+
+    def excel_param(self, param, grad, new, t, cells):  # type: ignore[override]
+        return f"{param}-{cells['lr']}*{new['velocity']}"
+
+
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """Adam: m and v, the running means of the gradient and its square, corrected for their zero start."""
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    name: ClassVar[str] = "adam"
+    states: ClassVar[tuple[str, ...]] = ("m", "v")
+    LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:", "beta1": "Beta1:", "beta2": "Beta2:", "eps": "Epsilon:"}
+
+    def step(self, param: Any, grad: Any, state: Mapping[str, Any], t: int) -> tuple[Any, dict[str, Any]]:
+        m = state["m"] * self.beta1 + (1.0 - self.beta1) * grad
+        v = state["v"] * self.beta2 + (1.0 - self.beta2) * (grad * grad)
+        correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
+        return param - (self.lr / correction1) * (m / (_sqrt(v / correction2) + self.eps)), {"m": m, "v": v}
+
+    def excel_states(self, grad, state, cells):  # type: ignore[override]
+        b1, b2 = cells["beta1"], cells["beta2"]
+        return {"m": f"{state['m']}*{b1}+(1-{b1})*{grad}", "v": f"{state['v']}*{b2}+(1-{b2})*({grad}*{grad})"}
+
+    def excel_param(self, param, grad, new, t, cells):  # type: ignore[override]
+        b1, b2, eps, lr = cells["beta1"], cells["beta2"], cells["eps"], cells["lr"]
+        root = excel.SQRT(f"{new['v']}/(1-{b2}^{t})")
+        return f"{param}-({lr}/(1-{b1}^{t}))*({new['m']}/({root}+{eps}))"
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+
+
+def make_optimizer(name: str, lr: float, **settings: Any) -> Optimizer:
+    """The optimiser `name` with `lr` and those of `settings` it takes (momentum; beta1, beta2, eps)."""
+    if name not in OPTIMIZERS:
+        raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {name!r}")
+    cls = OPTIMIZERS[name]
+    taken = {f.name for f in fields(cls)}
+    return cls(lr=lr, **{k: v for k, v in settings.items() if k in taken and v is not None})

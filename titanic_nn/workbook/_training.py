@@ -1,0 +1,535 @@
+"""Training sheets: gradient descent on a model sheet, written in formulas, one block of array formulas per epoch.
+
+For a model sheet `nnet` its training sheet `train_nnet` holds, in orange cells, the learning rate and
+the optimiser's settings (`gd_lr`) and the starting parameters (`gd_start`, laid out like the model
+sheet's parameter block); then one block per epoch: that epoch's parameters, its loss, its gradient
+(one array formula per parameter array, rendered from the same ops' `excel_array_backward` and the
+loss's `excel_array_gradient`), the optimiser's new state and the next epoch's parameters. The last
+epoch's are `gd_final`, laid out like the model sheet's block, so its values can be pasted there;
+`gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import excel
+from ..errors import TitanicNNError
+from ..features import level_key
+from ..nn import split_at_logits
+from ..training import FittedModel
+from ..training._optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from ..training._result import start_seed
+from ..training._steps import Epoch, Stepper
+from ._cells import Block, Cell, Sheet
+from ._layout import FIRST_ROW, HEADER_ROW, ParamBlock
+
+__all__ = [
+    "SheetTraining", "SheetRows", "TrainingLayout", "training_layout", "training_sheet", "gradient_formulas", "sheet_rows",
+    "training_part", "PREFIX",
+]
+
+PREFIX = "train_"
+SETTINGS_ROW = 2
+REGION_ROW = 5  # the start and final blocks' header row
+CHART_ROWS = 16  # the loss chart sits beside the start and final blocks, above the epoch table
+MAX_SHEET_CHARS = 31
+# A training sheet recalculates every epoch's forward and backward pass over every row: beyond this many
+# epochs x rows x parameters (about 50 s of LibreOffice on a 2-core machine, several minutes of
+# Gnumeric) it is refused. 300 epochs of the lesson's nets (20 parameters) fit up to 16,666 rows.
+MAX_WORK = 100_000_000
+
+
+@dataclass(frozen=True)
+class SheetTraining:
+    """How the workbook's training sheets train: `epochs` (fixed when written) and the optimiser.
+
+    `optimizer` None takes a model's own gradient-descent optimiser and learning rate when it was
+    trained by gradient descent, else Adam with lr 0.01; `lr` and `settings` (momentum; beta1, beta2,
+    eps) override. The sheet's settings and start are input cells: a user changes them and it retrains.
+    """
+
+    epochs: int = 300
+    optimizer: str | None = None
+    lr: float | None = None
+    settings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise TitanicNNError(f"a training sheet needs at least 1 epoch, not {self.epochs!r}")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
+            raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+
+    def check(self, name: str, n_rows: int, n_params: int) -> None:
+        """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
+        work = self.epochs * n_rows * n_params
+        if work > MAX_WORK:
+            raise TitanicNNError(
+                f"the training sheet of {name} would recalculate {self.epochs:,} epochs x {n_rows:,} rows x {n_params:,} "
+                f"parameters, {work:,} in all, more than a spreadsheet recalculates in a reasonable time "
+                f"({MAX_WORK:,}); write fewer epochs (--sheet-epochs) or none (--sheet-epochs 0)"
+            )
+
+    def optimizer_for(self, fitted: FittedModel) -> Optimizer:
+        record = fitted.training if isinstance(fitted.training, dict) else {}
+        trained = record.get("settings") if record.get("method") == "gd" else None
+        trained = trained if isinstance(trained, dict) else {}
+        name = self.optimizer or trained.get("optimizer") or "adam"
+        same = name == trained.get("optimizer")
+        lr = self.lr if self.lr is not None else (trained.get("lr") if same else None)
+        settings = {}
+        if same:
+            betas = trained.get("betas") or (None, None)
+            settings = {"momentum": trained.get("momentum"), "beta1": betas[0], "beta2": betas[1], "eps": trained.get("eps")}
+        return make_optimizer(name, float(lr if lr is not None else 0.01), **(settings | self.settings))
+
+
+@dataclass(frozen=True)
+class TrainingLayout:
+    """Where everything sits on a training sheet (rows 1-based, columns 0-based)."""
+
+    name: str
+    model_sheet: str
+    optimizer: Optimizer
+    epochs: int
+    settings: dict[str, tuple[int, int]]  # setting name -> its input cell
+    start: list[ParamBlock]  # gd_start: like the model sheet's blocks
+    final: list[ParamBlock]  # gd_final
+    region: tuple[int, int]  # (height, width) of each of those two regions
+    table_row: int  # the epoch table's header row
+    epoch_rows: int  # rows per epoch block, a blank one included
+    groups: tuple[str, ...]  # "params", "grads", the optimiser's states, "next"
+    lefts: dict[tuple[str, int], int]  # (group, array) -> the block's left column
+    grids: list[tuple[int, int]]  # each array's grid (rows, columns), as on the model sheet
+    kinds: list[str]  # each array's layout: "by_unit", "matrix" or "bias"
+    loss_table: int  # the column of the per-epoch loss table (epoch, loss): gd_loss is the second
+
+    EPOCH_COL = 0
+    LOSS_COL = 1
+
+    def top(self, epoch: int) -> int:
+        """The first row of epoch `epoch`'s block (epochs count from 1)."""
+        return self.table_row + 1 + (epoch - 1) * self.epoch_rows
+
+    def block(self, epoch: int, group: str, index: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of array `index`'s block of `group` in epoch `epoch`."""
+        rows, cols = self.grids[index]
+        top, left = self.top(epoch), self.lefts[(group, index)]
+        return top, left, top + rows - 1, left + cols - 1
+
+    def block_ref(self, epoch: int, group: str, index: int) -> str:
+        top, left, bottom, right = self.block(epoch, group, index)
+        return excel.area(excel.absolute(top, left), excel.absolute(bottom, right))
+
+    def loss_cell(self, epoch: int) -> tuple[int, int]:
+        return self.top(epoch), self.LOSS_COL
+
+    def setting_ref(self, name: str) -> str:
+        return excel.absolute(*self.settings[name])
+
+    def last_row(self) -> int:
+        return max(self.top(self.epochs) + self.epoch_rows - 2, self.table_row + self.epochs)
+
+    def last_col(self) -> int:
+        return self.loss_table + 1
+
+    def region_range(self, blocks: Sequence[ParamBlock]) -> str:
+        height, width = self.region
+        left = blocks[0].label_col
+        return excel.area(excel.absolute(REGION_ROW, left), excel.absolute(REGION_ROW + height - 1, left + width - 1))
+
+    def loss_range(self) -> str:
+        return excel.area(
+            excel.absolute(self.table_row + 1, self.loss_table + 1),
+            excel.absolute(self.table_row + self.epochs, self.loss_table + 1),
+        )
+
+
+def training_name(model_sheet: str) -> str:
+    name = PREFIX + model_sheet
+    if len(name) > MAX_SHEET_CHARS:
+        raise TitanicNNError(
+            f"model {model_sheet}: its training sheet {name} would need more than Excel's {MAX_SHEET_CHARS} characters; "
+            f"name the model with at most {MAX_SHEET_CHARS - len(PREFIX)}, or write no training sheets"
+        )
+    return name
+
+
+def training_layout(
+    model_sheet: str, blocks: Sequence[ParamBlock], optimizer: Optimizer, epochs: int
+) -> TrainingLayout:
+    """The layout of `model_sheet`'s training sheet, from its parameter blocks."""
+    blocks = sorted(blocks, key=lambda b: b.index)
+    label_col = min(b.label_col for b in blocks)
+    width = max(b.right for b in blocks) - label_col + 1
+    height = max(b.bottom for b in blocks) - HEADER_ROW + 1
+    shift = REGION_ROW - HEADER_ROW
+    start = [replace(b, label_col=b.label_col - label_col, header_row=b.header_row + shift) for b in blocks]
+    final = [replace(b, label_col=b.label_col - label_col + width + 1, header_row=b.header_row + shift) for b in blocks]
+    settings = {}
+    col = 0
+    for name in optimizer.settings():
+        settings[name] = (SETTINGS_ROW, col + 1)
+        col += 2
+    groups = ("params", "grads", *optimizer.states, "next")
+    grids = [b.grid_shape for b in blocks]
+    lefts, col = {}, 2
+    for group in groups:
+        for index in range(len(blocks)):
+            lefts[(group, index)] = col
+            col += grids[index][1] + 1
+    rows = max(g[0] for g in grids)
+    layout = TrainingLayout(
+        name=training_name(model_sheet), model_sheet=model_sheet, optimizer=optimizer, epochs=epochs,
+        settings=settings, start=start, final=final, region=(height, width),
+        table_row=max(REGION_ROW + height + 1, CHART_ROWS + 2),
+        epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, kinds=[b.kind for b in blocks], loss_table=col + 1,
+    )
+    if layout.last_row() > excel.MAX_ROWS or layout.last_col() >= excel.MAX_COLUMNS:
+        raise TitanicNNError(
+            f"the training sheet of {model_sheet} would need {layout.last_row():,} rows and {layout.last_col() + 1:,} "
+            f"columns, more than a sheet holds; write fewer epochs (--sheet-epochs) than {epochs:,}"
+        )
+    return layout
+
+
+# -- the formulas ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The data rows the gradient sums over (nn.ArrayRows): a row of ones, one per row."""
+
+    ones_row: str
+
+
+@dataclass(frozen=True)
+class SheetRows:
+    """The model sheet's data a training sheet reads: its input block and target column (absolute,
+    sheet-qualified), how many rows they hold, and, when rows are held out for validation, its Valid
+    marks: then only the rows marked 0 train, as in Python, and moved marks move them."""
+
+    inputs: str
+    target: str
+    n_rows: int
+    marks: str | None = None
+    positive: Any = None  # a text target's positive value: the sheet holds the text, the formulas code it
+
+    def coded_target(self) -> str:
+        if self.positive is None:
+            return self.target
+        return excel.IF(f"{self.target}={excel.literal(level_key(self.positive))}", 1, 0)
+
+    def count(self) -> str:
+        return excel.COUNTIF(self.marks, 0) if self.marks else str(self.n_rows)
+
+    def weights(self) -> str | None:
+        return f"({self.marks}=0)" if self.marks else None
+
+
+def sheet_rows(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> SheetRows:
+    """The SheetRows of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
+    from ..training import valid_positions
+
+    first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
+
+    def column(left: int, right: int) -> str:
+        return excel.on_sheet(model_sheet, excel.area(excel.absolute(first, left), excel.absolute(last, right)))
+
+    target_col = data.raw[fitted.features.schema_.target]
+    held_out = len(valid_positions(fitted.training, n_rows)) > 0
+    return SheetRows(
+        column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
+        column(valid_col, valid_col) if held_out else None, fitted.features.schema_.positive,
+    )
+
+
+def training_part(fitted: FittedModel, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows gradient descent trains on (those not held out for validation), as the sheet selects them."""
+    from ..training import valid_positions
+
+    keep = np.ones(len(y), dtype=bool)
+    keep[valid_positions(fitted.training, len(y))] = False
+    return X[keep], y[keep]
+
+
+def gradient_formulas(
+    fitted: FittedModel, layout: TrainingLayout, epoch: int, data: SheetRows
+) -> tuple[str, list[str]]:
+    """(the loss's formula, each parameter array's gradient in its block's layout) of epoch `epoch`.
+
+    The forward pass is rendered by each op's `excel_array`, the gradient by walking the program back
+    with each op's `excel_array_backward` from the loss's `excel_array_gradient`; a final sigmoid
+    under log loss is computed on the logits, as the trainers do.
+    """
+    model = fitted.model
+    n_features = fitted.features.n_features_
+    shapes = model.shapes(n_features)
+    program, _ = split_at_logits(model.program(), model.loss_op)
+    params = []
+    for index, kind in enumerate(layout.kinds):
+        ref = layout.block_ref(epoch, "params", index)
+        params.append(excel.TRANSPOSE(ref) if kind == "by_unit" else ref)
+    inputs, target = data.inputs, data.coded_target()
+    rows = _Rows(excel.TRANSPOSE(f"{excel.ROW_NUMBERS(data.target)}^0"))
+    values, units = [inputs], [n_features]
+    for op in program:
+        param = None if op.param is None else params[op.param]
+        values.append(op.excel_array(values[-1], param, units[-1], rows))
+        units.append(_units_out(op, units[-1], shapes))
+    pred, n, weights = values[-1], data.count(), data.weights()
+    loss = model.loss_op.excel_array_mean(pred, target, n, weights)
+    grad = model.loss_op.excel_array_gradient(pred, target, n, weights)
+    grads: list[list[str]] = [[] for _ in shapes]
+    for i in range(len(program) - 1, -1, -1):
+        op = program[i]
+        param = None if op.param is None else params[op.param]
+        grad_in, grad_param = op.excel_array_backward(values[i], values[i + 1], grad, param, units[i], rows)
+        if op.param is not None:
+            grads[op.param].append(grad_param)
+        grad = grad_in
+    blocks = []
+    for index, parts in enumerate(grads):
+        total = "+".join(excel.atom(p) for p in parts) if len(parts) > 1 else parts[0]
+        blocks.append(excel.TRANSPOSE(total) if layout.kinds[index] == "by_unit" else total)
+    return loss, blocks
+
+
+def _units_out(op: Any, units_in: int, shapes: Sequence[tuple[int, ...]]) -> int:
+    if op.param is not None and len(shapes[op.param]) == 2:
+        return shapes[op.param][1]
+    names = op.names(["x"] * units_in, shapes)
+    return len(names)
+
+
+# -- the sheet -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainingSheet:
+    sheet: Sheet
+    layout: TrainingLayout
+    names: dict[str, str]  # defined name -> range, local to the sheet
+
+
+def start_arrays(fitted: FittedModel, n_features: int) -> list[np.ndarray]:
+    """The start Python used for the kept start (the solver's or gradient descent's), else seed 0's."""
+    record = fitted.training if isinstance(fitted.training, dict) else {}
+    settings = record.get("settings") if isinstance(record.get("settings"), dict) else {}
+    seed, best = settings.get("seed", 0), record.get("best_start", 0)
+    if not isinstance(seed, int) or not isinstance(best, int) or isinstance(seed, bool) or best < 0:
+        seed, best = 0, 0
+    return fitted.model.arrays(fitted.model.init(n_features, seed=start_seed(seed, best)))
+
+
+def training_sheet(
+    fitted: FittedModel,
+    model_sheet: str,
+    blocks: Sequence[ParamBlock],
+    data: SheetRows,
+    X: np.ndarray,
+    y: np.ndarray,
+    training: SheetTraining,
+    start: Sequence[np.ndarray] | None = None,
+) -> TrainingSheet:
+    """`fitted`'s training sheet on the model sheet's rows `data` (X, y: all of them, as Python holds them)."""
+    layout = _checked_layout(fitted, model_sheet, blocks, data, training)
+    optimizer = layout.optimizer
+    start = list(start) if start is not None else start_arrays(fitted, X.shape[1])
+    X_train, y_train = training_part(fitted, X, y)
+    history = Stepper(fitted.model, X_train, y_train, optimizer).run(start, training.epochs)
+    sheet = Sheet(layout.name, FIRST_ROW, 0)
+    cells = sheet.cells
+    cells.append(Cell(
+        1, 0,
+        f"{layout.name}: gradient descent on sheet {model_sheet} ({optimizer.name}, {training.epochs} epochs, "
+        f"{_rows_said(data, len(y_train))}), every step a formula. Change the orange cells (the settings, the start) and it trains again.",
+        style="label",
+    ))
+    for name, (row, col) in layout.settings.items():
+        cells.append(Cell(row, col - 1, type(optimizer).LABELS.get(name, name), style="label"))
+        cells.append(Cell(row, col, optimizer.settings()[name], style="param"))
+    final_at = excel.absolute(HEADER_ROW, blocks[0].label_col).replace("$", "")
+    cells.append(Cell(
+        3, 0,
+        f"gd_start (left) is epoch 1's parameters; gd_final (right) the last epoch's. To use them, copy gd_final and "
+        f"paste its values at {model_sheet}!{final_at}; Solver still works there.",
+        style="note",
+    ))
+    cells += _region_cells(layout.start, start, "Start: ", values=True)
+    cells += _region_cells(layout.final, history[-1].next_params, "Final: ", values=False)
+    sheet.blocks += _final_blocks(layout, history[-1])
+    table_cells, table_blocks = _table(fitted, layout, history, data)
+    cells += table_cells
+    sheet.blocks += table_blocks
+    sheet.frozen_columns = 2
+    names = {
+        "gd_lr": layout.setting_ref("lr"),
+        "gd_start": layout.region_range(layout.start),
+        "gd_final": layout.region_range(layout.final),
+        "gd_loss": layout.loss_range(),
+    }
+    return TrainingSheet(sheet, layout, names)
+
+
+def _rows_said(data: SheetRows, n_train: int) -> str:
+    if data.marks is None:
+        return f"{data.n_rows} rows"
+    return f"the {n_train} rows marked Valid 0 of {data.n_rows}"
+
+
+def _checked_layout(
+    fitted: FittedModel, model_sheet: str, blocks: Sequence[ParamBlock], data: SheetRows, training: SheetTraining
+) -> TrainingLayout:
+    """The training sheet's layout, or a TitanicNNError when it would be too long to recalculate or its
+    formulas longer than Excel takes (never a sheet cut short)."""
+    layout = training_layout(model_sheet, blocks, training.optimizer_for(fitted), training.epochs)
+    training.check(model_sheet, data.n_rows, fitted.model.n_params(fitted.features.n_features_))
+    loss_formula, grad_formulas = gradient_formulas(fitted, layout, training.epochs, data)
+    for what, formula in [("loss", loss_formula)] + [("gradient", f) for f in grad_formulas]:
+        try:
+            excel.checked(formula)
+        except TitanicNNError as exc:
+            raise TitanicNNError(
+                f"the training sheet of {model_sheet}: its {what} is a formula of {len(formula):,} characters, more "
+                f"than Excel's {excel.MAX_FORMULA_CHARS:,} (each layer repeats the ones below it); write no training "
+                "sheets (--sheet-epochs 0) or train a shallower net in the sheet"
+            ) from exc
+    return layout
+
+
+def check_training(fits: Sequence[FittedModel], n_rows: int, training: SheetTraining) -> None:
+    """What `write_workbook(training=...)` would refuse about these models' training sheets, before any writing."""
+    from ._sheets import VALID_OFFSET, model_layout
+
+    for fitted in fits:
+        data, blocks, loss_col = model_layout(fitted.features, fitted.model, n_rows)
+        rows = sheet_rows(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
+        _checked_layout(fitted, fitted.name, blocks, rows, training)
+
+
+def _region_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], title: str, values: bool) -> list[Cell]:
+    """Blocks laid out as on the model sheet: titles and labels, and (with `values`) `arrays` in orange cells."""
+    from ._sheets import param_cells
+
+    cells = [c for c in param_cells(blocks, arrays) if values or c.style != "param"]
+    for cell in cells:
+        if cell.row == blocks[0].header_row and cell.col == blocks[0].label_col:
+            cell.value = title + str(cell.value)
+    return cells
+
+
+def _final_blocks(layout: TrainingLayout, last: Epoch) -> list[Block]:
+    """gd_final's numbers: the last epoch's next parameters, laid out as on the model sheet."""
+    return [
+        Block(block.top, block.left, block.grid(last.next_params[index]), layout.block_ref(layout.epochs, "next", index), "total")
+        for index, block in enumerate(layout.final)
+    ]
+
+
+def _table(
+    fitted: FittedModel, layout: TrainingLayout, history: Sequence[Epoch], data: SheetRows
+) -> tuple[list[Cell], list[Block]]:
+    """The epoch table: headers and epoch numbers as cells, every formula a block (one array formula each)."""
+    cells = [
+        Cell(layout.table_row, layout.EPOCH_COL, "Epoch", style="header"),
+        Cell(layout.table_row, layout.LOSS_COL, "Loss", style="header"),
+    ]
+    titles = {"params": "", "grads": "grad ", "next": "next "}
+    for (group, index), left in layout.lefts.items():
+        label = titles.get(group, group + " ")
+        cells.append(Cell(layout.table_row, left, f"{label}W{index + 1}".strip(), style="header"))
+    cells += [
+        Cell(layout.table_row, layout.loss_table, "Epoch", style="header"),
+        Cell(layout.table_row, layout.loss_table + 1, "Loss", style="header"),
+    ]
+    blocks: list[Block] = []
+    optimizer = layout.optimizer
+    setting_refs = {name: layout.setting_ref(name) for name in layout.settings}
+    for epoch in history:
+        k = epoch.number
+        top = layout.top(k)
+        cells.append(Cell(top, layout.EPOCH_COL, float(k)))
+        loss_formula, grad_formulas = gradient_formulas(fitted, layout, k, data)
+        blocks.append(Block(top, layout.LOSS_COL, np.array([[epoch.loss]]), loss_formula, "number"))
+        for index, block in enumerate(layout.start):
+            grid = block.grid
+            # epoch 1 starts from gd_start; every other epoch from the one before's next parameters
+            source = block.block() if k == 1 else layout.block_ref(k - 1, "next", index)
+            blocks.append(Block(top, layout.lefts[("params", index)], grid(epoch.params[index]), source, "number"))
+            blocks.append(Block(top, layout.lefts[("grads", index)], grid(epoch.grads[index]), grad_formulas[index], "number"))
+            grad_ref = layout.block_ref(k, "grads", index)
+            old = {name: ("0" if k == 1 else layout.block_ref(k - 1, name, index)) for name in optimizer.states}
+            for name, formula in optimizer.excel_states(grad_ref, old, setting_refs).items():
+                blocks.append(Block(top, layout.lefts[(name, index)], grid(epoch.states[index][name]), formula, "number"))
+            new = {name: layout.block_ref(k, name, index) for name in optimizer.states}
+            update = optimizer.excel_param(
+                layout.block_ref(k, "params", index), grad_ref, new, excel.absolute(top, layout.EPOCH_COL), setting_refs
+            )
+            blocks.append(Block(top, layout.lefts[("next", index)], grid(epoch.next_params[index]), update, "number"))
+        row = layout.table_row + k
+        cells.append(Cell(row, layout.loss_table, float(k)))
+        cells.append(Cell(row, layout.loss_table + 1, epoch.loss, excel.absolute(top, layout.LOSS_COL), style="number"))
+    return cells, blocks
+
+
+def training_layouts(description: dict[str, Any], fits: Sequence[FittedModel], n_train: int) -> list[tuple[FittedModel, TrainingLayout]]:
+    """The training sheets a workbook's description lists, each with its model and layout (for verify and read-back)."""
+    from ._sheets import model_layout
+
+    recorded = description.get("training") or {}
+    by_name = {fitted.name: fitted for fitted in fits}
+    found = []
+    for entry in recorded.get("sheets") or []:
+        fitted = by_name.get(entry.get("model"))
+        if fitted is None:
+            raise TitanicNNError(f"the training sheet {entry.get('sheet')!r} names no model of the workbook")
+        settings = dict(entry.get("settings") or {})
+        optimizer = make_optimizer(entry.get("optimizer"), settings.pop("lr", 0.01), **settings)
+        _, blocks, _ = model_layout(fitted.features, fitted.model, n_train)
+        found.append((fitted, training_layout(fitted.name, blocks, optimizer, int(recorded.get("epochs") or 0))))
+    return found
+
+
+def read_settings(layout: TrainingLayout, value: Any) -> Optimizer:
+    """The optimiser as the sheet's input cells hold it now (`value(row, col)` reads a cell)."""
+    settings = {name: value(row, col) for name, (row, col) in layout.settings.items()}
+    for name, number in settings.items():
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise TitanicNNError(f"{layout.name}: the cell of {name} holds {number!r}, not a number")
+    lr = settings.pop("lr")
+    return make_optimizer(layout.optimizer.name, float(lr), **settings)
+
+
+def read_blocks(blocks: Sequence[ParamBlock], value: Any, sheet: str) -> list[np.ndarray]:
+    """The arrays a region of blocks (laid out as on the model sheet) holds."""
+    arrays = []
+    for block in blocks:
+        grid = [[_number(value(r, c), sheet, r, c) for c in range(block.left, block.right + 1)] for r in range(block.top, block.bottom + 1)]
+        arrays.append(block.array(np.array(grid, dtype=np.float64)))
+    return arrays
+
+
+def read_epoch(layout: TrainingLayout, epoch: int, group: str, value: Any) -> list[np.ndarray]:
+    """Each parameter array's block of `group` in epoch `epoch`, as the program's arrays."""
+    arrays = []
+    for index, kind in enumerate(layout.kinds):
+        top, left, bottom, right = layout.block(epoch, group, index)
+        grid = np.array(
+            [[_number(value(r, c), layout.name, r, c) for c in range(left, right + 1)] for r in range(top, bottom + 1)],
+            dtype=np.float64,
+        )
+        arrays.append(layout.start[index].array(grid))
+    return arrays
+
+
+def _number(value: Any, sheet: str, row: int, col: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TitanicNNError(
+            f"{sheet}!{excel.column_letter(col)}{row} holds {value!r}, not a number; the training sheet needs its "
+            "cells where they were written (and a spreadsheet's computed values: open and save it in one first)"
+        )
+    return float(value)
