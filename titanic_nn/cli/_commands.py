@@ -382,6 +382,16 @@ def _refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen
 DEFAULT_SHEET_EPOCHS = 300
 
 
+def _choose_and_plan(args: argparse.Namespace, job: Job, fits: list["FittedModel"]) -> tuple[Any, str, Any, str | None]:
+    """The submission model (refit on every row with --refit) and why, and the training sheets to write."""
+    chosen, why = _best(fits, args.model)
+    if args.refit:
+        chosen = _refit(args, job, fits, chosen)
+        print(_refit_line(chosen))
+    training, training_note = _sheet_training(args, fits, job.train)
+    return chosen, why, training, training_note
+
+
 def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame") -> tuple[Any, str | None]:
     """The training sheets to write, and a note when the default ones are left out.
 
@@ -493,11 +503,7 @@ def run_fit(args: argparse.Namespace) -> int:
     with _output_directory(args.out) as out:
         fits = _train_all(args, job)
         print(results_table(fits))
-        chosen, why = _best(fits, args.model)
-        if args.refit:
-            chosen = _refit(args, job, fits, chosen)
-            print(_refit_line(chosen))
-        training, training_note = _sheet_training(args, fits, job.train)
+        chosen, why, training, training_note = _choose_and_plan(args, job, fits)
         with AtomicFiles(job.inputs) as batch:
             submission = None
             if job.test is not None:
@@ -666,11 +672,7 @@ def run_workbook(args: argparse.Namespace) -> int:
         if fits is None:
             fits = _train_all(args, job)
             print(results_table(fits))
-        chosen, why = _best(fits, args.model)
-        if args.refit:
-            chosen = _refit(args, job, fits, chosen)
-            print(_refit_line(chosen))
-        training, training_note = _sheet_training(args, fits, job.train)
+        chosen, why, training, training_note = _choose_and_plan(args, job, fits)
         with atomic_path(out, inputs=job.inputs) as temporary:
             tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None,
                               training=training)

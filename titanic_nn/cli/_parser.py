@@ -88,24 +88,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, least: int, meaning: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text} must be {meaning}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1, "1 or more")
 
 
 def _epochs_or_none(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 (no training sheets) or more")
-    return value
+    return _whole(text, 0, "0 (no training sheets) or more")
 
 
 def _widths(text: str) -> list[int]:
