@@ -10,6 +10,7 @@ __all__ = [
     "SpreadsheetEngineError",
     "OutputPathError",
     "UsageError",
+    "InvalidModelError",
     "UnseenLevelWarning",
 ]
 
@@ -40,6 +41,11 @@ class OutputPathError(TitanicNNError, OSError):
 
 class UsageError(TitanicNNError):
     """Command-line options that do not fit together (exit code 2, like argparse's own errors)."""
+
+
+class InvalidModelError(DataError):
+    """A saved model, or a workbook's record of one, that is damaged or crafted: a wrong type, shape or version, a
+    number that is not finite. The message names the entry (`params[0][3]`, `features.divisors.Age`)."""
 
 
 class UnseenLevelWarning(UserWarning):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,7 +18,7 @@ from . import _metadata as metadata
 from . import _package as package
 from ._about import HEADINGS, about_lines
 from ._appearance import STYLES, fit_widths, set_up_page, style_computed_columns
-from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS
+from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS, model_name_problem
 from ._sheet_xml import write_sheet
 from ._sheets import build_sheets, case_sensitive_columns, written_frame
 from ._solver_model import MAX_VARIABLES, define_solver_names
@@ -28,8 +27,6 @@ __all__ = ["write_workbook"]
 
 # Fixed document dates: the same inputs give the same bytes.
 CREATED = dt.datetime(2022, 1, 1)
-
-_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
 
 
 def write_workbook(
@@ -107,7 +104,7 @@ def _checked_models(models: Sequence[FittedModel]) -> list[FittedModel]:
             raise TitanicNNError(f"write_workbook takes FittedModel objects, got {type(fit).__name__}")
     names = [fit.name for fit in fits]
     for name in names:
-        if not _SHEET_NAME.fullmatch(name) or name.lower() in RESERVED_SHEETS:
+        if model_name_problem(name) is not None:
             raise TitanicNNError(
                 f"model name {name!r} cannot be a sheet name here: use up to 31 letters, digits or _, starting "
                 f"with a letter, and none of {', '.join(RESERVED_SHEETS)}"
