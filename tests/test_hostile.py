@@ -9,20 +9,28 @@ $TMPDIR; every input byte for byte as it was.
 
 from __future__ import annotations
 
-import copy
+import csv
 import json
+import os
 import re
+import shlex
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import crafted
 import titanic_nn as tn
-from test_cli import BAD_INPUTS, make_bad_inputs, run, snapshot
+from test_cli import BAD_INPUTS, ROOT, make_bad_inputs, run, run_subprocess, snapshot
+from titanic_nn._atomic import TEMP_PREFIX
 
 SMALL_TRAIN, SMALL_TEST = "small_train.csv", "small_test.csv"
 SMALL = ["--train", SMALL_TRAIN, "--test", SMALL_TEST]
@@ -47,7 +55,9 @@ class Case:
     out: str | None = None
     book: str | None = None
     expect: object = None
-    marks: list = field(default_factory=list)
+    prepare: object = None  # a function of the case folder, run before the snapshot: a link to plant, say
+    patch: object = None  # a function of monkeypatch: what must not run (training), or a smaller limit
+    silent: bool = False  # nothing at all on stderr (a warning that must not leak)
 
 
 # -- the crafted inputs -----------------------------------------------------------------------------
@@ -125,6 +135,16 @@ SCHEMA_MESSAGES = {
     "s_levels_text.toml": "column Sex: levels is 'male', not a list",
     "s_continuous_text.json": "continuous is 'Age', not a list of columns",
 }
+
+# Kaggle's ids are numbers; these are what a hostile test file may hold instead (-5 is a number, left alone).
+HOSTILE_IDS = [
+    "=1+1", "@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://example.com/?q=1","click")', "+cmd", "-5",
+    "\r=1+1", "a\rb", "a,b", 'say "hi"', "\ttab",
+]
+GUARDED = [
+    "\"'=1+1\"", "\"'@SUM(1+1)*cmd|' /C calc'!A0\"", '"\'=HYPERLINK(""http://example.com/?q=1"",""click"")"', "\"'+cmd\"",
+    "-5", "\"'\r=1+1\"", '"a\rb"', '"a,b"', '"say ""hi"""', "\"'\ttab\"",
+]
 
 PARAM_CELL = re.compile(rb'(<c r="V4"[^>]*><v>)[^<]*(</v>)')  # linear's first weight, at any row count
 
@@ -208,6 +228,33 @@ def hostile(tmp_path_factory, titanic):
     kept = train.dropna(subset=["Age", "Embarked"])
     for n in (3, 5, 9):
         kept.head(n).to_csv(folder / f"train_{n}.csv", index=False)
+    # item 5: ids a spreadsheet would run as formulas, or that break CSV rows; written by the csv module,
+    # which quotes them (pandas would write a bare CR unquoted)
+    ids = test.head(len(HOSTILE_IDS)).copy()
+    ids["PassengerId"] = HOSTILE_IDS
+    ids.to_csv(folder / "test_ids.csv", index=False, quoting=csv.QUOTE_NONNUMERIC)
+    # item 6 and 14: values longer than a cell, or than a message should show
+    long_id = test.head(20).astype({"PassengerId": object})
+    long_id.loc[2, "PassengerId"] = "x" * 40_000
+    long_id.to_csv(folder / "test_long_id.csv", index=False)
+    long_level = test.head(20).copy()
+    long_level.loc[2, "Embarked"] = "Q" * 40_000
+    long_level.to_csv(folder / "test_long_level.csv", index=False)
+    # item 13: ids that repeat or are blank, found before training
+    repeated = test.head(20).copy()
+    repeated.loc[7, "PassengerId"] = repeated.loc[3, "PassengerId"]
+    repeated.to_csv(folder / "test_repeated_ids.csv", index=False)
+    blank = test.head(20).astype({"PassengerId": object})
+    blank.loc[4, "PassengerId"] = None
+    blank.to_csv(folder / "test_blank_id.csv", index=False)
+    (folder / "alias").mkdir()
+    shutil.copy(folder / SMALL_TRAIN, folder / "alias" / "submission.csv")
+    # item 14: a model file in Latin-1; pandas typing a column chunk by chunk (its DtypeWarning)
+    (folder / "m_latin1.json").write_bytes((folder / MODEL).read_text().replace("Survived", "Surviv\xe9d").encode("latin-1"))
+    mixed = pd.concat([test] * 360, ignore_index=True)
+    mixed["PassengerId"] = range(1, len(mixed) + 1)
+    mixed["Extra"] = pd.Series([1] * (len(mixed) - 1) + ["text"], dtype=object)
+    mixed.to_csv(folder / "test_mixed_types.csv", index=False)
     shared.messages = _workbook_variants(folder)
     return folder
 
@@ -244,6 +291,55 @@ def _cases() -> list[Case]:
     for name, message in SCHEMA_MESSAGES.items():
         cases.append(Case(f"fit --schema {name}", ["fit", "--train", SMALL_TRAIN, "--schema", name, "--out", "out", *FAST], 1,
                           f"{name}: {message}" if "UTF-8" in message or "nested" in message else message, out="out"))
+    # item 1: every writer stays inside its output folder, even through a link planted there
+    cases.append(Case("fit over a planted link", ["fit", *SMALL, "--out", "out", *FAST], 0, out="out", book="out",
+                      prepare=_plant_link, expect=_link_replaced))
+    # item 5: formula-looking ids are guarded, every field that needs it quoted, and the ids come back
+    # unchanged through the workbook and import
+    cases.append(Case("fit formula ids", ["fit", "--train", SMALL_TRAIN, "--test", "test_ids.csv", "--out", "out", *FAST],
+                      0, "test_ids.csv: 6 value(s) start with =, +, -, @, a tab or a carriage return (first '=1+1' in "
+                      "data row 1), which a spreadsheet opening the submission would run as a formula", out="out",
+                      book="out", expect=_ids_guarded_and_round_trip))
+    cases.append(Case("predict formula ids", ["predict", MODEL, "--input", "test_ids.csv", "--out", "out/s.csv"], 0,
+                      "test_ids.csv: 6 value(s) start with", out="out", expect=_predicted_ids_guarded))
+    # item 6: more than a cell holds, refused naming the column and the line (before training)
+    cases.append(Case("fit 40,000-character id", ["fit", "--train", SMALL_TRAIN, "--test", "test_long_id.csv", "--out",
+                                                   "out", *FAST], 1, "test_long_id.csv: column PassengerId, line 4, "
+                      "holds 40,000 characters, more than the 32,767 an Excel cell holds", out="out", patch=_no_training))
+    cases.append(Case("predict 40,000-character id", ["predict", MODEL, "--input", "test_long_id.csv", "--out",
+                                                       "out/s.csv"], 1, "test_long_id.csv: column PassengerId, data row 3, "
+                      "holds 40,000 characters, more than the 32,767 a spreadsheet cell holds", out="out"))
+    # item 13: rejected before any training starts
+    cases.append(Case("fit repeated test ids", ["fit", "--train", SMALL_TRAIN, "--test", "test_repeated_ids.csv", "--out",
+                                                 "out", *FAST], 1, "test_repeated_ids.csv: column PassengerId repeats 895 "
+                      "on lines 5, 9", out="out", patch=_no_training))
+    cases.append(Case("fit blank test id", ["fit", "--train", SMALL_TRAIN, "--test", "test_blank_id.csv", "--out", "out",
+                                             *FAST], 1, "test_blank_id.csv: column PassengerId is blank on line 6", out="out",
+                      patch=_no_training))
+    cases.append(Case("predict repeated ids", ["predict", MODEL, "--input", "test_repeated_ids.csv", "--out", "out/s.csv"],
+                      1, "test_repeated_ids.csv: column PassengerId repeats 895", out="out"))
+    cases.append(Case("fit more rows than a sheet", ["fit", *SMALL, "--out", "out", *FAST], 1,
+                      "small_train.csv: 60 training rows are kept, but a sheet holds 47 below its header rows", out="out",
+                      patch=_small_sheets))
+    cases.append(Case("workbook more rows than a sheet", ["workbook", *SMALL, "--out", "out/book.xlsx", *FAST], 1,
+                      "small_train.csv: 60 training rows are kept, but a sheet holds 47", out="out", patch=_small_sheets))
+    cases.append(Case("fit output over its input", ["fit", "--train", "alias/submission.csv", "--test", SMALL_TEST, "--out",
+                                                     "alias", *FAST], 1, "alias/submission.csv: is an input of this run",
+                      patch=_no_training))
+    cases.append(Case("workbook output over its input", ["workbook", *SMALL, "--out", SMALL_TEST, *FAST], 1,
+                      "small_test.csv: is an input of this run", patch=_no_training))
+    # item 14: messages
+    cases.append(Case("fit --valid-frac leaving no rows", ["fit", "--train", "train_3.csv", "--test", SMALL_TEST,
+                                                            "--valid-frac", "0.1", "--out", "out", *FAST], 1,
+                      "train_3.csv: 3 training row(s) are kept, and --valid-frac 0.1 of them leaves no validation rows",
+                      out="out", patch=_no_training))
+    cases.append(Case("predict Latin-1 model", ["predict", "m_latin1.json", "--out", "out/s.csv"], 1,
+                      "m_latin1.json: is not UTF-8 text (byte 0xE9 at position", out="out"))
+    cases.append(Case("predict 40,000-character level", ["predict", MODEL, "--input", "test_long_level.csv", "--out",
+                                                          "out/s.csv"], 0, "column Embarked: level(s) ['QQQQ", out="out",
+                      expect=_short_warning))
+    cases.append(Case("predict mixed types", ["predict", MODEL, "--input", "test_mixed_types.csv", "--out", "out/s.csv"],
+                      0, out="out", silent=True))
     # item 8 and 12: crafted workbooks, through import and verify
     for name in WORKBOOKS:
         cases.append(Case(f"import {name}", ["import", f"{name}.xlsx", "--out", "out"], 1, name, out="out"))
@@ -272,6 +368,72 @@ def _imports_back(folder: Path, out: Path) -> None:
         shutil.rmtree(folder / "imported", ignore_errors=True)
 
 
+def _no_training(monkeypatch) -> None:
+    def train_model(*args, **kwargs):
+        raise AssertionError("training started before the inputs were checked")
+
+    monkeypatch.setattr(tn, "train_model", train_model)
+
+
+def _small_sheets(monkeypatch) -> None:
+    """Sheets of 50 rows, so 80 training rows are too many (the real limit is 1,048,576)."""
+    import titanic_nn.excel
+
+    monkeypatch.setattr(titanic_nn.excel, "MAX_ROWS", 50)
+    _no_training(monkeypatch)
+
+
+def _plant_link(folder: Path) -> None:
+    """A link in the output folder named like an output, pointing at a file outside it."""
+    (folder / "out").mkdir()
+    (folder / "victim.json").write_text("the victim's own text\n")
+    (folder / "out" / "nnet.json").symlink_to(folder / "victim.json")
+
+
+def _link_replaced(folder: Path, out: Path) -> None:
+    assert (folder / "victim.json").read_text() == "the victim's own text\n"
+    assert not (out / "nnet.json").is_symlink()
+    assert tn.load_model(out / "nnet.json").name == "nnet"
+    (folder / "victim.json").unlink()
+
+
+def _ids_guarded_and_round_trip(folder: Path, out: Path) -> None:
+    from titanic_nn.workbook import read_contents
+
+    text = _read_raw(out / "submission.csv")
+    lines = text.split("\n")
+    assert lines[0] == "PassengerId,Survived" and lines[-1] == ""
+    assert [line.rsplit(",", 1)[0] for line in lines[1:-1]] == GUARDED
+    with open(out / "submission.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 1 + len(HOSTILE_IDS) == len(pd.read_csv(out / "submission.csv")) + 1  # both readers agree
+    assert [row[0] for row in rows[1:]] == [i if i == "-5" or not i.startswith(("=", "+", "-", "@", "\t", "\r")) else "'" + i
+                                            for i in HOSTILE_IDS]
+    (book,) = out.glob("*.xlsx")
+    assert read_contents(book).test["PassengerId"].tolist() == HOSTILE_IDS  # the workbook holds them unchanged
+    imported = run(["import", book, "--out", folder / "imported", "--quiet"])
+    try:
+        assert imported.code == 0, imported.err
+        assert (folder / "imported" / "submission.csv").read_bytes() == (out / "submission.csv").read_bytes()
+    finally:
+        shutil.rmtree(folder / "imported", ignore_errors=True)
+
+
+def _read_raw(path: Path) -> str:
+    """The file's text with its line ends as written (a CR inside a quoted field stays a CR)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _predicted_ids_guarded(folder: Path, out: Path) -> None:
+    lines = _read_raw(out / "s.csv").split("\n")
+    assert [line.rsplit(",", 1)[0] for line in lines[1:-1]] == GUARDED
+
+
+def _short_warning(folder: Path, out: Path, err: str = "") -> None:
+    assert (out / "s.csv").is_file()
+
+
 CASES = _cases()
 
 
@@ -292,6 +454,10 @@ def test_hostile_input(hostile, monkeypatch, tmp_path, case):
     monkeypatch.setenv("TMPDIR", str(scratch))
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     out = hostile / case.out if case.out else None
+    if case.prepare:
+        case.prepare(hostile)
+    if case.patch:
+        case.patch(monkeypatch)
     before = snapshot(hostile)
     if out is not None and case.argv[0] == "predict":
         out.mkdir()  # predict writes a file into a folder that exists
@@ -299,14 +465,20 @@ def test_hostile_input(hostile, monkeypatch, tmp_path, case):
         result = run(case.argv)
         assert result.code == case.code, result.err
         line = _one_line(case, result.err)
+        assert len(line) < 600, line  # long values are cut short
+        if case.silent:
+            assert result.err == ""
+        if case.message and not case.code:
+            assert case.message in line, line
         if case.code:
             assert line.startswith("titanic-nn"), line
             assert ";" in line or "--help" in line, line  # the fix is named
             message = shared.messages.get(case.message, case.message)
             assert message in line, line
-        after = snapshot(hostile)
-        written = {k for k in after if out is not None and (hostile / k).is_relative_to(out)}
-        assert {k: v for k, v in after.items() if k not in written} == before  # nothing outside the output folder
+        def outside(files: dict[str, str]) -> dict[str, str]:
+            return {k: v for k, v in files.items() if out is None or not (hostile / k).is_relative_to(out)}
+
+        assert outside(snapshot(hostile)) == outside(before)  # nothing written outside the output folder
         assert list(scratch.iterdir()) == []  # no temporary in $TMPDIR
         if out is not None and out.exists():
             assert [p.name for p in out.rglob(".*")] == []  # nor in the output folder
@@ -314,9 +486,302 @@ def test_hostile_input(hostile, monkeypatch, tmp_path, case):
             (book,) = (hostile / case.book).glob("*.xlsx")
             report = tn.verify(book, engines="all")
             assert report.ok, str(report)
+        if case.code == 0 and case.expect:
             case.expect(hostile, out)
         elif case.code:
             assert out is None or not out.exists() or not any(out.iterdir())
     finally:
         if out is not None:
             shutil.rmtree(out, ignore_errors=True)
+
+
+# -- signals and stale temporaries (item 7) --------------------------------------------------------------
+
+BIG_ROWS = 200_000
+
+
+@pytest.fixture(scope="module")
+def big_train(tmp_path_factory, titanic):
+    """200,000 training rows (the bundled ones resampled), written once for every signal test."""
+    train, _ = titanic
+    big = train.sample(BIG_ROWS, replace=True, random_state=0).reset_index(drop=True)
+    big["PassengerId"] = range(1, BIG_ROWS + 1)
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    big.to_csv(path, index=False)
+    return path
+
+
+def _temporaries(folder: Path) -> list[Path]:
+    """Every file inside a temporary folder of ours under `folder`."""
+    if not folder.exists():
+        return []
+    return [p for p in folder.rglob("*") if any(part.startswith(TEMP_PREFIX) for part in p.relative_to(folder).parts)]
+
+
+def _start_big_fit(big: Path, cwd: Path) -> tuple[subprocess.Popen, Path]:
+    shutil.copy(big, cwd / "big.csv")
+    scratch = cwd.parent / f"{cwd.name}-tmpdir"
+    scratch.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), TMPDIR=str(scratch))
+    argv = [sys.executable, "-u", "-m", "titanic_nn", "fit", "--train", "big.csv", "--out", "out", "--method", "gd",
+            "--epochs", "2", "--restarts", "1"]
+    with open(cwd.parent / f"{cwd.name}.stdout", "w") as stdout, open(cwd.parent / f"{cwd.name}.stderr", "w") as stderr:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=stdout, stderr=stderr)
+    return process, scratch
+
+
+def _wait_for(process: subprocess.Popen, cwd: Path, point: str, limit: float = 120) -> None:
+    """Until the run reaches `point`: "training" (the second model trains), "sheets" (XlsxWriter's row files
+    are being written) or "zip" (the workbook's archive is being deflated)."""
+    out = cwd / "out"
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        assert process.poll() is None, "the run ended before the signal"
+        if point == "training" and "training nnet" in (cwd.parent / f"{cwd.name}.stdout").read_text():
+            return
+        files = [p for p in _temporaries(out) if p.is_file()]
+        books = [p for p in files if p.suffix == ".xlsx"]
+        try:
+            size = sum(p.stat().st_size for p in files)
+            if point == "sheets" and size > 4_000_000 and not books:
+                return
+            if point == "zip" and books and books[0].stat().st_size > 1_000_000:
+                return
+        except FileNotFoundError:  # a part zipped and removed meanwhile
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"the run did not reach {point} within {limit} s")
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("point", ["training", "sheets", "zip"])
+def test_a_signal_leaves_nothing(big_train, tmp_path, number, point):
+    """SIGTERM is handled like Ctrl-C at every point of a 200,000-row run: no output, no folder it created,
+    no temporary in the output folder or in $TMPDIR, and the shell's code for the signal."""
+    cwd = tmp_path / "run"
+    cwd.mkdir()
+    process, scratch = _start_big_fit(big_train, cwd)
+    try:
+        _wait_for(process, cwd, point)
+        process.send_signal(number)
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    stderr = (tmp_path / "run.stderr").read_text()
+    what = "interrupted" if number == signal.SIGINT else "stopped by SIGTERM"
+    assert stderr.splitlines()[-1] == f"titanic-nn: {what}; no partial output was left"
+    assert "Traceback" not in stderr
+    # 130 or 143 from main; or killed by SIGINT itself, which CPython does at exit when the interrupt
+    # landed in code that torch's import runs through exec (see test_cli's test_ctrl_c_leaves_no_output)
+    assert process.returncode in (128 + number, -signal.SIGINT if number == signal.SIGINT else 128 + number)
+    assert sorted(p.name for p in cwd.iterdir()) == ["big.csv"]  # the output folder it created is gone too
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_killed_run_is_swept_by_the_next(big_train, tmp_path, hostile):
+    """SIGKILL cannot be handled: its temporaries stay, and the next run writing into that folder removes
+    them, leaving those of a process still running."""
+    cwd = tmp_path / "run"
+    cwd.mkdir()
+    process, scratch = _start_big_fit(big_train, cwd)
+    try:
+        _wait_for(process, cwd, "sheets")
+        process.kill()
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+    left = [p for p in (cwd / "out").iterdir() if p.name.startswith(TEMP_PREFIX)]
+    assert left and sum(p.stat().st_size for p in _temporaries(cwd / "out") if p.is_file()) > 4_000_000
+    alive = cwd / "out" / f"{TEMP_PREFIX}{os.getppid()}-0123456789ab"  # a running process's: kept
+    alive.mkdir()
+    done = run_subprocess(["fit", "--train", hostile / SMALL_TRAIN, "--test", hostile / SMALL_TEST, "--out", "out", *FAST],
+                          cwd)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (cwd / "out").iterdir() if p.name.startswith(".")) == [alive.name]
+    assert {p.name for p in (cwd / "out").iterdir()} >= {"submission.csv", "linear.json", "nnet.json", "mmult.json"}
+    assert list(scratch.iterdir()) == []
+
+
+# -- a full disk (item 11) ---------------------------------------------------------------------------------
+
+
+def _small_disk_command(folder: Path, kilobytes: int, argv: list[str]) -> list[str]:
+    """The command running `titanic-nn argv` with `folder` a filesystem of `kilobytes` (a tmpfs in a mount
+    namespace of its own, so nothing outside the command sees it), or with writes beyond that size failing
+    (RLIMIT_FSIZE) where namespaces are not available."""
+    program = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "titanic_nn", *map(str, argv)])
+    if shutil.which("unshare") and subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode == 0:
+        mount = f"mount -t tmpfs -o size={kilobytes}k tmpfs {shlex.quote(str(folder))}"
+        return ["unshare", "-rm", "sh", "-c", f"{mount} && exec {program}"]
+    limit = f"import resource, signal, os, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); " \
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({kilobytes * 1024}, {kilobytes * 1024})); " \
+            f"os.execv(sys.executable, {[sys.executable, '-m', 'titanic_nn', *map(str, argv)]!r})"
+    return [sys.executable, "-c", limit]
+
+
+@pytest.mark.parametrize("command, kilobytes, written", [
+    ("fit", 16, "titanic.xlsx"),  # the disk fills while the workbook is written
+    ("import", 4, "nnet.json"),  # ... while a model's JSON is written
+])
+def test_a_full_disk_names_the_file(hostile, tmp_path, command, kilobytes, written):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    argv = (["fit", *SMALL, "--out", disk / "out", *FAST] if command == "fit"
+            else ["import", hostile / BOOK, "--out", disk / "out", "--quiet"])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               TMPDIR=str(tmp_path))
+    done = subprocess.run(_small_disk_command(disk, kilobytes, argv), cwd=hostile, env=env, capture_output=True,
+                          text=True, timeout=240)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    line = done.stderr.strip()
+    assert line.startswith(f"titanic-nn: error: {disk / 'out' / written}: cannot be written ("), line
+    assert line.endswith("); free some space there or write the outputs elsewhere"), line
+    assert "No space left on device" in line or "File too large" in line, line
+    assert list(disk.iterdir()) == []  # the output folder it created is gone, with every temporary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk"]
+
+
+# -- verify counts what an engine did not write back (item 12) ---------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_verify_counts_a_sheet_an_engine_emptied_or_dropped(hostile, tmp_path):
+    """LibreOffice loads a sheet that carries a DTD as an empty sheet; verify counts each of its computed
+    cells as disagreeing (and titanic-nn refuses such a workbook before any engine sees it)."""
+    from titanic_nn.engines import compare, recalculate
+    from titanic_nn.engines._verify import expected_sheets
+    from titanic_nn.workbook import read_contents
+
+    contents = read_contents(hostile / BOOK)
+    expected = {sheet.name: sheet for sheet in expected_sheets(contents)}
+    nnet_cells = sum(sheet_cells for sheet_cells in _computed_counts(expected["nnet"]))
+    total = sum(sum(_computed_counts(sheet)) for sheet in expected.values())
+    crafted.with_sheet(hostile / BOOK, tmp_path / "dtd.xlsx", "nnet", lambda b: crafted.with_dtd(b, crafted.DTD_LAUGHS, "lol3"))
+    (copy,) = recalculate([tmp_path / "dtd.xlsx"], tmp_path / "recalculated", engine="libreoffice")
+    emptied = compare(contents, copy, "libreoffice")
+    # every computed cell of nnet, and the test sheet's cells that read its parameters
+    assert (emptied.ok, emptied.cells_checked) == (False, total) and emptied.mismatches > nnet_cells
+    assert emptied.first_mismatch.startswith("nnet!")
+    # a copy that lacks the sheet altogether
+    crafted.without_sheet(copy, tmp_path / "dropped.xlsx", "nnet")
+    dropped = compare(contents, tmp_path / "dropped.xlsx", "libreoffice")
+    assert (dropped.ok, dropped.mismatches, dropped.cells_checked) == (False, emptied.mismatches, total)
+    assert dropped.first_mismatch.endswith("(the engine dropped sheet nnet)")
+    result = run(["verify", tmp_path / "dtd.xlsx"])
+    assert result.code == 1 and "(sheet nnet) carries a document type declaration" in result.err
+
+
+def _computed_counts(sheet) -> list[int]:
+    counts = [sheet.n_rows if c.computed else int(np.count_nonzero(c.highlight)) if c.fill_formula and c.highlight is not None
+              else 0 for c in sheet.columns]
+    return counts + [1 for cell in sheet.cells if cell.computed]
+
+
+# -- random damage: nothing but the project's own errors (Must show) -----------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+class _Copying:
+    """An engine that writes back the workbook it was given: verify then compares the damaged file itself."""
+
+    name = label = "copying"
+
+    def recalculate(self, paths, outdir, *, binary=None, timeout=None):
+        Path(outdir).mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy(p, Path(outdir) / f"{i}.xlsx")) for i, p in enumerate(paths)]
+
+
+def _damaged(data: bytes, flips: list[tuple[int, int]]) -> bytes:
+    damaged = bytearray(data)
+    for position, value in flips:
+        damaged[position % len(damaged)] = value
+    return bytes(damaged)
+
+
+DAMAGE = st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1, max_size=8)
+
+
+def _check_damaged(book: Path, monkeypatch, tmp_path: Path) -> None:
+    import titanic_nn.engines._verify as verify_module
+
+    monkeypatch.setattr(verify_module, "choose_engines", lambda engines=None, binaries=None: [_Copying()])
+    for argv in (["import", book, "--out", tmp_path / "out", "--quiet"], ["verify", book]):
+        result = run(argv)  # anything but the project's own errors escapes main, and fails here
+        assert result.code in (0, 1), result.err
+        assert result.err.count("\n") <= 1 and "Traceback" not in result.err, result.err
+        if result.code:
+            assert result.err.startswith("titanic-nn: error: "), result.err
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(flips=DAMAGE)
+def test_random_bytes_of_a_workbook(hostile, monkeypatch, tmp_path_factory, flips):
+    """Bytes of the .xlsx file replaced at random: the zip's structure, its deflated streams, anything."""
+    folder = tmp_path_factory.mktemp("damaged")
+    book = folder / "book.xlsx"
+    book.write_bytes(_damaged((hostile / BOOK).read_bytes(), flips))
+    with monkeypatch.context() as patch:
+        _check_damaged(book, patch, folder)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(part=st.integers(min_value=0), flips=DAMAGE)
+def test_random_bytes_of_a_workbook_part(hostile, monkeypatch, tmp_path_factory, part, flips):
+    """Bytes of one part's XML replaced at random and the zip rebuilt: what reaches the XML parsers, openpyxl
+    and the reader's checks."""
+    contents = crafted.parts(hostile / BOOK)
+    name = sorted(contents)[part % len(contents)]
+    contents[name] = _damaged(contents[name], flips)
+    folder = tmp_path_factory.mktemp("damaged")
+    book = crafted.write_parts(folder / "book.xlsx", contents)
+    with monkeypatch.context() as patch:
+        _check_damaged(book, patch, folder)
+
+
+_VALUE = re.compile(rb"(<(v|t)(?: [^>]*)?>)([^<]*)(</\2>)")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(part=st.integers(min_value=0), cell=st.integers(min_value=0), text=st.text(max_size=40))
+def test_random_values_in_a_workbook(hostile, monkeypatch, tmp_path_factory, part, cell, text):
+    """One cell's value or text (a parameter, a raw value, a piece of the hidden sheet's JSON) replaced by random
+    text, the XML kept well-formed: what reaches openpyxl's cell parsing and the reader's checks."""
+    from xml.sax.saxutils import escape
+
+    contents = crafted.parts(hostile / BOOK)
+    sheets = sorted(n for n in contents if n.startswith("xl/worksheets/sheet"))
+    name = sheets[part % len(sheets)]
+    found = list(_VALUE.finditer(contents[name]))
+    chosen = found[cell % len(found)]
+    # only the characters XML can hold: the file stays well-formed
+    value = escape("".join(c for c in text if c in "\t\n" or 0x20 <= ord(c) < 0xD800 or 0xE000 <= ord(c) < 0xFFFE))
+    contents[name] = contents[name][: chosen.start(3)] + value.encode() + contents[name][chosen.end(3):]
+    folder = tmp_path_factory.mktemp("damaged")
+    book = crafted.write_parts(folder / "book.xlsx", contents)
+    with monkeypatch.context() as patch:
+        _check_damaged(book, patch, folder)
+
+
+# -- the bounds of an .xlsx, each refused before anything is inflated (item 12) -------------------------------
+
+
+@pytest.mark.parametrize("limit, value, message", [
+    ("MAX_PARTS", 5, "parts, more than the 5 a workbook may have"),
+    ("MAX_PART_BYTES", 200 << 10, "part xl/media/noise.bin expands to 256.0 KiB, more than the 200.0 KiB a part may"),
+    ("MAX_TOTAL_BYTES", 128 << 10, "expands to more than 128.0 KiB in all"),
+])
+def test_the_bounds_of_a_workbook(hostile, tmp_path, monkeypatch, limit, value, message):
+    import titanic_nn.workbook._untrusted as untrusted
+
+    # 256 KiB that do not compress (under the ratio bound): only the bound set here refuses them
+    noise = np.random.default_rng(0).integers(0, 256, 256 << 10, dtype=np.uint8).tobytes()
+    book = crafted.with_part(hostile / BOOK, tmp_path / "book.xlsx", "xl/media/noise.bin", noise)
+    monkeypatch.setattr(untrusted, limit, value)
+    with pytest.raises(tn.DataError, match=re.escape(message)):
+        tn.read_workbook(book)
+    monkeypatch.undo()
+    assert [f.name for f in tn.read_workbook(book)] == ["linear", "nnet", "mmult"]  # within the real bounds

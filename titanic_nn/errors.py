@@ -12,6 +12,8 @@ __all__ = [
     "UsageError",
     "InvalidModelError",
     "UnseenLevelWarning",
+    "FormulaIdWarning",
+    "InterruptSignalError",
 ]
 
 
@@ -50,3 +52,15 @@ class InvalidModelError(DataError):
 
 class UnseenLevelWarning(UserWarning):
     """A categorical value never seen in training: its dummies are all zero."""
+
+
+class FormulaIdWarning(UserWarning):
+    """A submission id a spreadsheet would run as a formula (=, +, -, @, tab, CR first): written with a leading '."""
+
+
+class InterruptSignalError(KeyboardInterrupt):
+    """A run stopped by SIGINT (Ctrl-C) or SIGTERM; `signal` is the signal's number. Cleaned up like Ctrl-C."""
+
+    def __init__(self, signal: int) -> None:
+        super().__init__(signal)
+        self.signal = signal
