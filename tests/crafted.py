@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Callable
 from xml.sax.saxutils import escape
@@ -103,3 +105,31 @@ def with_dtd(xml: bytes, dtd: str, entity: str) -> bytes:
     body = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", xml)
     body = re.sub(rb"<v>[^<]*</v>", f"<v>&{entity};</v>".encode(), body, count=1)
     return dtd.encode() + body
+
+
+def with_bomb(source: Path, target: Path, name: str = "xl/media/bomb.xml", mebibytes: int = 2048) -> Path:
+    """A copy of `source` with a part that expands to `mebibytes` MiB of spaces from about 1 KB each: an honest
+    zip bomb (its sizes and CRC are true), built in a second.
+
+    Each MiB deflates to the same independent block (the dictionary reset after it), so the block is
+    computed once and written `mebibytes` times; zipfile still computes the true CRC of what it stands for.
+    """
+    shutil.copy(source, target)
+    chunk = b" " * (1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)
+
+    class Repeating:
+        def compress(self, data: bytes) -> bytes:
+            assert data is chunk
+            return block
+
+        def flush(self) -> bytes:
+            return zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+
+    with zipfile.ZipFile(target, "a", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(name, "w", force_zip64=True) as out:
+            out._compressor = Repeating()
+            for _ in range(mebibytes):
+                out.write(chunk)
+    return target

@@ -191,9 +191,15 @@ def _workbook_variants(folder: Path) -> dict[str, str]:
     messages["w_not_well_formed"] = "(sheet mmult) is not well-formed XML (no element found"
     crafted.with_part(book, folder / "w_macros.xlsx", "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 a VBA project")
     messages["w_macros"] = "holds macro-enabled content (xl/vbaProject.bin)"
-    # a 2.5 MB part that expands to 256 MiB: refused before a byte is inflated
-    crafted.with_part(book, folder / "w_zip_bomb.xlsx", "xl/media/bomb.xml", b"<a>" + b" " * (256 << 20) + b"</a>")
-    messages["w_zip_bomb"] = "part xl/media/bomb.xml expands"
+    # an .xlsm renamed: its content types say macro-enabled, even with no VBA part
+    macro_type = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    crafted.with_part(book, folder / "w_macro_type.xlsx", "[Content_Types].xml",
+                      lambda b: b.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                          macro_type))
+    messages["w_macro_type"] = "holds macro-enabled content (the content type application/vnd.ms-excel.sheet.macroEnabled"
+    # the bomb: a 2 MB file whose part expands to 2 GiB, refused before a byte is inflated
+    crafted.with_bomb(book, folder / "w_zip_bomb.xlsx")
+    messages["w_zip_bomb"] = "part xl/media/bomb.xml expands 1,0"
     crafted.with_sheet(book, folder / "w_text_age.xlsx", "linear",
                        lambda b: re.sub(rb'(<c r="E5"[^>]*)><v>[^<]*</v>', rb'\1 t="inlineStr"><is><t>old</t></is>', b))
     messages["w_text_age"] = "cell linear!E5 (column Age) is the text 'old', not a number"
@@ -351,7 +357,7 @@ WORKBOOKS = [
     "w_meta_list", "w_meta_no_features", "w_meta_models_table", "w_meta_rows_fraction", "w_meta_rows_text",
     "w_meta_hidden_20000", "w_meta_hidden_16000", "w_meta_divisor_0", "w_meta_filled_text", "w_meta_deep",
     "w_no_test_sheet", "w_param_nan", "w_param_inf", "w_laughs", "w_xxe", "w_not_well_formed", "w_macros", "w_zip_bomb",
-    "w_text_age", "w_target_7", "w_not_a_zip",
+    "w_text_age", "w_target_7", "w_not_a_zip", "w_macro_type",
 ]
 
 

@@ -40,7 +40,7 @@ MAX_TOTAL_BYTES = 16 << 30  # every part together
 MAX_RATIO = 100
 RATIO_FROM = 1 << 20
 CHUNK = 1 << 20
-BOOK_PART, BOOK_RELS = "xl/workbook.xml", "xl/_rels/workbook.xml.rels"
+BOOK_PART, BOOK_RELS, CONTENT_TYPES = "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -92,6 +92,12 @@ def check_archive(handle: IO[bytes], path: str | os.PathLike) -> None:
             _check_xml(archive, part, path, fix, sheets.get(part.filename))
             if part.filename == BOOK_RELS:
                 sheets = _sheet_parts(archive)
+        macro_type = _macro_content_type(archive)
+        if macro_type:
+            raise _refuse(
+                path, f"holds macro-enabled content (the content type {macro_type}); titanic-nn writes none and runs "
+                f"none: {fix} (not .xlsm)",
+            )
 
 
 def _check_size(path: Path, part: zipfile.ZipInfo, fix: str) -> None:
@@ -127,6 +133,21 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         target = targets.get(sheet.get(f"{{{RELATIONSHIPS}}}id"), "").lstrip("/")
         found[target if target.startswith("xl/") else f"xl/{target}"] = sheet.get("name", "")
     return found
+
+
+def _macro_content_type(archive: zipfile.ZipFile) -> str | None:
+    """The first content type of [Content_Types].xml (already checked) that is macro-enabled, or None."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        types = ET.fromstring(archive.read(CONTENT_TYPES))
+    except (KeyError, *READ_ERRORS):
+        return None  # no content types at all: openpyxl refuses such a file
+    for entry in types:
+        content_type = entry.get("ContentType", "")
+        if any(marker in content_type.lower() for marker in MACRO_CONTENT_TYPES):
+            return content_type
+    return None
 
 
 def _check_xml(archive: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, fix: str, sheet: str | None) -> None:
