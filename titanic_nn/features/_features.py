@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .._data import as_numbers, check_target
+from .._data import as_numbers, check_finite, check_target
 from .._plain import shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, Rows, Scale
@@ -168,6 +168,8 @@ class Features:
         frame = frame.copy()
         for spec in schema.continuous:
             frame[spec.column] = as_numbers(frame[spec.column], source=source)
+        for spec in schema.categorical:
+            check_finite(frame[spec.column], source=source)
         if need_target:
             frame[schema.target] = check_target(
                 frame[schema.target], source=source, locate=_locator(frame, schema), positive=schema.positive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -12,7 +13,7 @@ from ..features import Features
 from ..nn import Model
 
 __all__ = [
-    "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
+    "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
     "DataColumns", "data_columns", "ParamBlock", "place_params", "unit_names",
 ]
 
@@ -26,6 +27,20 @@ ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET = (
     "about", "test", "submission", "loss", "_titanic_nn",
 )
 RESERVED_SHEETS = (ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET)
+
+# A model's sheet name: what Excel, LibreOffice and Gnumeric all take unquoted, and a plain file name too.
+_MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
+
+
+def model_name_problem(name: object) -> str | None:
+    """Why `name` cannot name a model's sheet (None when it can): up to 31 letters, digits or _, starting with a
+    letter or _, and not one of the workbook's own sheets."""
+    if not isinstance(name, str) or not _MODEL_NAME.fullmatch(name):
+        return "is not up to 31 letters, digits or _ starting with a letter or _"
+    if name.lower() in RESERVED_SHEETS:
+        return f"is one of the workbook's own sheets ({', '.join(RESERVED_SHEETS)})"
+    return None
+
 
 # The lesson workbook's raw-column order; columns it does not name follow in the schema's order.
 LESSON_ORDER = ("Survived", "Embarked", "Pclass", "Sex", "Age", "Fare")

@@ -49,10 +49,12 @@ def _escape(text: str) -> str:
 def _formula(text: str) -> str:
     """A formula's XML, the formula checked first (its length, the functions it calls).
 
-    Formula text is not escaped the way a cell's text is (Excel and XlsxWriter agree).
+    Formula text is not escaped the way a cell's text is (Excel and XlsxWriter agree), but a CR in a
+    text literal (a level such as "a\\rb" compared in a dummy's IF) is kept as a reference, as in a cell's
+    text: raw, XML parsers read it as LF and the literal would no longer equal the cell.
     """
     excel.checked(text.replace(excel.ROW, str(excel.MAX_ROWS)))  # a per-row template at its longest
-    return _xml(text)
+    return _xml(text).replace("\r", "&#13;")
 
 
 def _number(value: Any) -> str | None:
