@@ -1,7 +1,7 @@
 """Renders part of a sheet as a person sees it, with LibreOffice: the README's pictures of the shipped workbook.
 
-    python docs/make_picture.py [--book workbooks/titanic.xlsx] [--sheet nnet] [--area A1:AH18] [--out docs/workbook.png]
-    python docs/make_picture.py --sheet train_nnet --area A1:AM24 --out docs/training.png
+    python docs/make_picture.py [--book workbooks/titanic.xlsx] [--sheet nnet] [--area A1:AI18] [--out docs/workbook.png]
+    python docs/make_picture.py --sheet train_nnet --area A1:AM26 --out docs/training.png
 
 A copy of the workbook is changed in its XML only (so charts and array formulas stay as written): the
 sheet's print area cut to `--area` on one landscape page with grid lines and headings. LibreOffice
@@ -24,7 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--book", type=Path, default=Path("workbooks/titanic.xlsx"))
     parser.add_argument("--sheet", default="nnet")
-    parser.add_argument("--area", default="A1:AH18")
+    parser.add_argument("--area", default="A1:AI18")
     parser.add_argument("--out", type=Path, default=Path("docs/workbook.png"))
     parser.add_argument("--dpi", type=int, default=250)
     args = parser.parse_args()

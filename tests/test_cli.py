@@ -534,6 +534,11 @@ def test_results_table_aligns_columns():
 @pytest.fixture
 def bad_inputs(tmp_path, titanic):
     """A directory of broken inputs next to good ones; returns it (every case runs inside it)."""
+    return make_bad_inputs(tmp_path, titanic)
+
+
+def make_bad_inputs(tmp_path, titanic):
+    """Write BAD_INPUTS' files into `tmp_path` (tests/test_hostile.py runs the same cases); returns it."""
     train, test = titanic
     train.to_csv(tmp_path / "train.csv", index=False)
     test.to_csv(tmp_path / "test.csv", index=False)

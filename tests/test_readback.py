@@ -76,5 +76,5 @@ def test_read_workbook_explains_what_is_wrong(titanic, tmp_path):
     book = openpyxl.load_workbook(path)
     book["linear"]["V4"].value = "oops"
     book.save(path)
-    with pytest.raises(DataError, match=r"parameter cell linear!V4 holds 'oops'"):
+    with pytest.raises(DataError, match=r"parameter cell linear!V4 is the text 'oops', not a number"):
         tn.read_workbook(path)

@@ -24,6 +24,8 @@ _EXPORTS = {
     "OutputPathError": ".errors",
     "MissingDependencyError": ".errors",
     "UnseenLevelWarning": ".errors",
+    "InvalidModelError": ".errors",
+    "FormulaIdWarning": ".errors",
     "data_path": "._data",
     "load_titanic": "._data",
     "read_csv": "._data",
@@ -73,8 +75,8 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from ._submission import make_submission, submission_for, validate_submission, write_submission
     from .engines import VerifyReport, verify
     from .errors import (
-        DataError, MissingDependencyError, OutputPathError, SpreadsheetEngineError, SubmissionError, TitanicNNError, TrainingDivergedError,
-        UnseenLevelWarning,
+        DataError, FormulaIdWarning, InvalidModelError, MissingDependencyError, OutputPathError, SpreadsheetEngineError,
+        SubmissionError, TitanicNNError, TrainingDivergedError, UnseenLevelWarning,
     )
     from .features import Categorical, Continuous, Features, Schema, notebook_schema, sheet_schema
     from .nn import MODELS, Linear, MatMulNet, Model, TwoReLU, accuracy, build_model, log_loss, model_from_config, mse

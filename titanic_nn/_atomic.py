@@ -1,9 +1,17 @@
-"""Atomic output files: written to a temporary file beside the target, then renamed over it, never over an input."""
+"""Atomic output files: written in a temporary folder beside the target, then renamed over it, never over an input.
+
+Every temporary of a run lives in the output's own folder, in a folder named `.titanic-nn-tmp-<pid>-...`
+(so a writer's own scratch files, XlsxWriter's parts, go there too, never to $TMPDIR). An error or an
+interrupt removes them; a run killed outright (SIGKILL, a power cut) leaves them, and the next run
+that writes into that folder sweeps those whose process is gone.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -11,7 +19,11 @@ from typing import Iterable, Iterator
 from .errors import OutputPathError
 
 __all__ = [
+    "TEMP_PREFIX",
     "AtomicFiles",
+    "make_scratch",
+    "sweep_stale",
+    "write_failed",
     "atomic_path",
     "check_output_path",
     "ensure_directory",
@@ -20,6 +32,9 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike
+
+# Every temporary of ours starts so, then the writing process's id and a dash: what a sweep recognises.
+TEMP_PREFIX = ".titanic-nn-tmp-"
 
 
 def check_output_path(path: PathLike, inputs: Iterable[PathLike] = ()) -> Path:
@@ -47,8 +62,11 @@ def ensure_directory(path: PathLike) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
         # Creating a file is the only reliable test: permission bits lie for root and on network mounts.
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".titanic-nn-probe-"):
-            pass
+        probe = path / _temporary_name()
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        finally:
+            _remove(probe)
     except OSError as exc:
         raise OutputPathError(
             f"{path}: cannot write there ({exc.strerror or exc}); choose another output directory"
@@ -63,16 +81,96 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def _temporary_beside(path: Path) -> Path:
-    # Same directory, so os.replace is a rename on one filesystem; same suffix, for writers that check it.
+def _temporary_name() -> str:
+    return f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def make_scratch(folder: PathLike, register: list[Path]) -> Path:
+    """A new private folder of ours inside `folder`, appended to `register` before it exists.
+
+    Registered first, so an interrupt at any moment leaves nothing the caller's cleanup does not know
+    of. Stale temporaries of runs that are gone are swept from `folder` first.
+    """
+    folder = Path(folder)
+    sweep_stale(folder)
+    scratch = folder / _temporary_name()
+    register.append(scratch)
+    scratch.mkdir(mode=0o700)
+    return scratch
+
+
+def _temporary_beside(path: Path, register: list[Path]) -> Path:
+    # In the target's own folder, so os.replace is a rename on one filesystem; under the target's own
+    # name, for writers that read the type from the suffix.
     try:
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+        scratch = make_scratch(path.parent, register)
     except OSError as exc:
-        raise OutputPathError(f"{path}: cannot be written ({exc.strerror or exc}); choose another path") from exc
-    os.close(handle)
-    # mkstemp makes the file private (0600); an output should get the usual mode, as open() would give it.
-    os.chmod(name, 0o666 & ~_umask())
-    return Path(name)
+        raise write_failed(path, exc) from exc
+    return scratch / path.name
+
+
+def sweep_stale(folder: PathLike) -> list[Path]:
+    """Remove the temporaries a run of ours that is gone left in `folder`; returns what was removed.
+
+    A temporary's name carries its process id: one of a process still running (this one included) is
+    left alone, so runs writing into one folder at once do not disturb each other.
+    """
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        pid_text = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or _running(int(pid_text)):
+            continue
+        _remove(entry)
+        removed.append(entry)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (EPERM): running
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary file or folder of ours, whatever is left of it."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:  # pragma: no cover - a sweep is best effort; the next run tries again
+        pass
+
+
+# The errors a full or read-only disk gives: the message says so, with the fix.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def write_failed(path: PathLike, exc: BaseException) -> OutputPathError:
+    """An OutputPathError for `exc`, raised while writing `path`: the path, what the system said, the fix."""
+    reason = getattr(exc, "strerror", None) or " ".join(str(exc).split()) or type(exc).__name__
+    code = getattr(exc, "errno", None)
+    if code in _NO_SPACE:
+        fix = "free some space there or write the outputs elsewhere"
+    elif code == errno.EROFS:
+        fix = "write the outputs elsewhere"
+    else:
+        fix = "check that its folder can be written, or write the outputs elsewhere"
+    return OutputPathError(f"{path}: cannot be written ({reason}); {fix}")
 
 
 def _umask() -> int:
@@ -99,31 +197,36 @@ def _fsync_directory(path: Path) -> None:
         os.close(handle)
 
 
-def _discard(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
 class AtomicFiles:
     """Several outputs staged as temporary files and renamed into place together, or not at all.
 
-    `stage(final)` returns the temporary path to write instead of `final`; leaving the `with` block
-    normally renames every staged file over its target, and any exception (KeyboardInterrupt too)
-    deletes them, so an interrupted run leaves neither half-written files nor stray temporaries.
+    `stage(final)` returns the temporary path to write instead of `final` (in a private folder of ours
+    beside it, under the same name); leaving the `with` block normally renames every staged file over
+    its target, and any exception (an interrupt too) removes the temporary folders, so an interrupted
+    run leaves neither half-written files nor stray temporaries. An OSError raised while writing
+    (a full disk) comes out as an OutputPathError naming the output folder and the fix.
     """
 
     def __init__(self, inputs: Iterable[PathLike] = ()) -> None:
         self.inputs = [Path(p) for p in inputs if p is not None]
         self.staged: list[tuple[Path, Path]] = []
+        self.scratch: list[Path] = []
 
     def stage(self, final: PathLike) -> Path:
         final = check_output_path(final, self.inputs)
         if any(final == target for target, _ in self.staged):
             raise OutputPathError(f"{final}: is written twice in one run")
-        temporary = _temporary_beside(final)
+        temporary = _temporary_beside(final, self.scratch)
         self.staged.append((final, temporary))
+        return temporary
+
+    def write_text(self, final: PathLike, text: str, *, encoding: str = "utf-8") -> Path:
+        """Stage `final` and write `text` to it; a failure to write names `final`."""
+        temporary = self.stage(final)
+        try:
+            temporary.write_bytes(text.encode(encoding))
+        except OSError as exc:
+            raise write_failed(final, exc) from exc
         return temporary
 
     def commit(self) -> list[Path]:
@@ -132,9 +235,12 @@ class AtomicFiles:
         for final, temporary in self.staged:
             if not temporary.exists():
                 raise OutputPathError(f"{final}: nothing was written to its temporary file {temporary}")
-            # A writer may have replaced the temporary with a private file of its own (mkstemp's 0600).
-            os.chmod(temporary, mode)
-            _fsync_file(temporary)
+            try:
+                # A writer may have replaced the temporary with a private file of its own (mkstemp's 0600).
+                os.chmod(temporary, mode)
+                _fsync_file(temporary)
+            except OSError as exc:
+                raise write_failed(final, exc) from exc
         for final, temporary in self.staged:
             os.replace(temporary, final)
         for directory in {final.parent for final, _ in self.staged}:
@@ -144,21 +250,33 @@ class AtomicFiles:
         return written
 
     def discard(self) -> None:
-        for _, temporary in self.staged:
-            _discard(temporary)
+        for scratch in self.scratch:
+            _remove(scratch)
         self.staged = []
+        self.scratch = []
 
     def __enter__(self) -> "AtomicFiles":
         return self
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        if kind is None:
-            try:
+        # what a message names: each temporary as its target, each private folder as the target's folder
+        names = {str(temporary): str(final) for final, temporary in self.staged}
+        names |= {str(temporary.parent): str(final.parent) for final, temporary in self.staged}
+        folders = list(dict.fromkeys(final.parent for final, _ in self.staged))
+        try:
+            if kind is None:
                 self.commit()
-            finally:
-                self.discard()
-        else:
+        finally:
             self.discard()
+        if isinstance(value, OutputPathError):
+            text = str(value)
+            for temporary in sorted(names, key=len, reverse=True):
+                text = text.replace(temporary, names[temporary])
+            if text != str(value):
+                raise OutputPathError(text) from value
+        elif isinstance(value, OSError) and folders:
+            # a writer that did not name its file: name the folder it wrote into
+            raise write_failed(folders[0], value) from value
 
 
 @contextmanager
@@ -169,9 +287,12 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[
 
 
 def write_bytes_atomic(path: PathLike, data: bytes, *, inputs: Iterable[PathLike] = ()) -> Path:
-    """Write `data` to `path` atomically; returns the path."""
+    """Write `data` to `path` atomically; returns the path. A failure to write (a full disk) names `path`."""
     with atomic_path(path, inputs=inputs) as temporary:
-        temporary.write_bytes(data)
+        try:
+            temporary.write_bytes(data)
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
     return Path(path)
 
 

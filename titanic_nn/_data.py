@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from ._plain import shown
 from .errors import DataError
 
-__all__ = ["as_numbers", "check_target", "data_path", "existing_file", "load_titanic", "read_csv"]
+__all__ = ["as_numbers", "check_finite", "check_target", "data_path", "existing_file", "load_titanic", "read_csv"]
 
 BUNDLED_FILES = ("train.csv", "test.csv", "gender_submission.csv")
 
@@ -67,6 +69,8 @@ def read_csv(
     for column in numeric:
         if column in frame.columns:
             frame[column] = as_numbers(frame[column], source=str(path))
+    for column in required:
+        check_finite(frame[column], source=str(path))
     return frame
 
 
@@ -90,7 +94,9 @@ def _parse(path: Path, text: str) -> pd.DataFrame:
             f"(it starts {header[:40]!r})"
         )
     try:
-        frame = pd.read_csv(io.StringIO(text), skipinitialspace=False)
+        # low_memory=False: the whole file typed at once, so a column is never typed chunk by chunk (pandas'
+        # DtypeWarning) and a value's type does not depend on where in the file it sits
+        frame = pd.read_csv(io.StringIO(text), skipinitialspace=False, low_memory=False)
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: is not valid CSV ({_short(exc)}); check the quoting and field counts") from exc
     except csv.Error as exc:  # pragma: no cover - pandas wraps most of these
@@ -118,21 +124,43 @@ def _check_columns(path: Path, frame: pd.DataFrame, required: Iterable[str]) -> 
 
 
 def as_numbers(values: pd.Series, *, source: str = "the data") -> pd.Series:
-    """The column as numbers, blanks as NaN; a DataError names the first value that is not a number."""
+    """The column as numbers, blanks as NaN; a DataError names the first value that is not a finite number."""
     column = values.name
     if pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
     if pd.api.types.is_numeric_dtype(values):
-        return values
-    numbers = pd.to_numeric(values, errors="coerce")
+        return check_finite(values, source=source)
+    numbers = check_finite(pd.to_numeric(values, errors="coerce"), source=source, shown_as=values)
     bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         raise DataError(
             f"{source}: column {column} must be numeric, but data row {position + 1} "
-            f"(line {position + 2}) holds {values.iloc[position]!r}; fix or blank that value"
+            f"(line {position + 2}) holds {shown(values.iloc[position])}; fix or blank that value"
         )
     return numbers
+
+
+def check_finite(values: pd.Series, *, source: str = "the data", shown_as: pd.Series | None = None) -> pd.Series:
+    """`values` unchanged when no number in it is infinite; a DataError names the column, row and line otherwise.
+
+    An infinite value has no place in a sheet (a cell cannot hold one), and every feature made from it
+    would be infinite or NaN. `shown_as` gives the values as read, for the message.
+    """
+    if not pd.api.types.is_float_dtype(values):
+        if values.dtype != object:
+            return values
+        infinite = values.map(lambda v: isinstance(v, float) and math.isinf(v)).to_numpy(dtype=bool)
+    else:
+        infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        position = int(infinite.argmax())
+        value = (shown_as if shown_as is not None else values).iloc[position]
+        raise DataError(
+            f"{source}: column {values.name} holds {shown(value)} in data row {position + 1} (line {position + 2}), "
+            "not a finite number; give a finite number or blank that value"
+        )
+    return values
 
 
 def check_target(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["python_scalar", "json_ready", "shown"]
+__all__ = ["python_scalar", "json_ready", "shown", "cut"]
 
 # A value in a message is cut to this many characters, so one line stays one readable line.
 SHOWN_CHARS = 60
@@ -44,7 +44,11 @@ def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
     value = python_scalar(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = repr(value) if isinstance(value, str) else str(value)
+    return cut(repr(value) if isinstance(value, str) else str(value), limit)
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text` as it is, or cut to about `limit` characters with its length said: "abc... (40000 characters)"."""
     if len(text) > limit:
         text = f"{text[: limit - 12]}... ({len(text)} characters)"
     return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -10,6 +12,7 @@ import pandas as pd
 
 from ._atomic import write_text_atomic
 from ._plain import shown
+from .excel import MAX_CELL_CHARS
 from .errors import DataError, SubmissionError
 
 if TYPE_CHECKING:
@@ -17,7 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROW_NUMBER_COLUMN",
+    "FORMULA_START",
     "make_submission",
+    "submission_csv",
     "submission_for",
     "validate_submission",
     "write_submission",
@@ -123,9 +128,78 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame, *, threshold: flo
     return make_submission(ids, survived, id_column=id_column, target=target, expected_rows=len(frame))
 
 
-def submission_csv(frame: pd.DataFrame) -> str:
-    """The CSV text of a submission: a header line and one line per row, "\\n" line ends."""
-    return frame.to_csv(index=False, lineterminator="\n")
+# A field starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets (OWASP's
+# list for CSV injection: =, +, -, @, tab, carriage return).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A field holding one of these is quoted (RFC 4180), so every CSV reader sees the same rows.
+NEEDS_QUOTES = (",", '"', "\r", "\n")
+
+
+def submission_csv(frame: pd.DataFrame, *, source: str | Path | None = None) -> str:
+    """The CSV text of a submission: a header line and one line per row, "\\n" line ends.
+
+    Every field that holds a comma, a quote, a CR or an LF is quoted (RFC 4180), so pandas and the csv
+    module read the same rows. A field a spreadsheet would run as a formula (it starts with =, +, -,
+    @, a tab or a CR, and is not a number such as -5) is written with a leading ' and quoted, as
+    OWASP advises against CSV injection, and a `FormulaIdWarning` says so; Kaggle's numeric ids are
+    never touched. Text longer than an Excel cell's 32,767 characters is refused. `source` names the
+    data the ids came from, for the messages.
+    """
+    from .errors import FormulaIdWarning
+
+    columns = [str(c) for c in frame.columns]
+    guarded: list[tuple[int, str]] = []
+    origin = f"{source}: " if source is not None else ""
+    try:
+        lines = [",".join(_field(name, -1, name, guarded) for name in columns)]
+        values = [frame[c].tolist() for c in frame.columns]
+        for position, row in enumerate(zip(*values)):
+            lines.append(",".join(_field(value, position, column, guarded) for value, column in zip(row, columns)))
+    except SubmissionError as exc:
+        raise SubmissionError(f"{origin}{exc}") from exc
+    if guarded:
+        position, text = guarded[0]
+        where = "the header" if position < 0 else f"data row {position + 1}"
+        warnings.warn(
+            FormulaIdWarning(
+                f"{origin}{len(guarded)} value(s) start with =, +, -, @, a tab or a carriage return (first {shown(text)} "
+                f"in {where}), which a spreadsheet opening the submission would run as a formula; they are written "
+                "with a leading ' as OWASP advises, and the submission will not match such ids: use plain ids"
+            ),
+            stacklevel=2,
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _field(value: Any, position: int, column: str, guarded: list[tuple[int, str]]) -> str:
+    """One CSV field: a number as Python writes it, text guarded against formulas and quoted where it must be."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    text = str(value)
+    if len(text) > MAX_CELL_CHARS:
+        where = "its name" if position < 0 else f"data row {position + 1}"
+        raise SubmissionError(
+            f"column {column}, {where}, holds {len(text):,} characters, more than the {MAX_CELL_CHARS:,} a spreadsheet "
+            "cell holds; shorten that value"
+        )
+    quote = any(c in text for c in NEEDS_QUOTES)
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        guarded.append((position, text))
+        text, quote = "'" + text, True
+    return '"' + text.replace('"', '""') + '"' if quote else text
+
+
+def _is_number(text: str) -> bool:
+    """True for text a spreadsheet reads as a number (-5, +1.5e3): not a formula, left as it is."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def write_submission(
@@ -134,8 +208,11 @@ def write_submission(
     *,
     inputs: Iterable[str | Path] = (),
     expected_rows: int | None = None,
+    source: str | Path | None = None,
 ) -> Path:
-    """Validate `frame` (two columns: id, target) and write it to `path` atomically; never over one of `inputs`."""
+    """Validate `frame` (two columns: id, target) and write it to `path` atomically; never over one of `inputs`.
+
+    `source` names the data the ids came from, for `submission_csv`'s messages."""
     if frame.shape[1] != 2:
         raise SubmissionError(
             f"a submission has two columns, an id and the target; this one has {frame.shape[1]}: "
@@ -143,4 +220,4 @@ def write_submission(
         )
     id_column, target = (str(c) for c in frame.columns)
     validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows)
-    return write_text_atomic(path, submission_csv(frame), inputs=inputs)
+    return write_text_atomic(path, submission_csv(frame, source=source), inputs=inputs)

@@ -11,7 +11,10 @@ __all__ = [
     "OutputPathError",
     "UsageError",
     "MissingDependencyError",
+    "InvalidModelError",
     "UnseenLevelWarning",
+    "FormulaIdWarning",
+    "InterruptSignalError",
 ]
 
 
@@ -47,5 +50,22 @@ class MissingDependencyError(TitanicNNError, ImportError):
     """An optional package a feature needs is not installed (PyTorch, for gradient descent)."""
 
 
+class InvalidModelError(DataError):
+    """A saved model, or a workbook's record of one, that is damaged or crafted: a wrong type, shape or version, a
+    number that is not finite. The message names the entry (`params[0][3]`, `features.divisors.Age`)."""
+
+
 class UnseenLevelWarning(UserWarning):
     """A categorical value never seen in training: its dummies are all zero."""
+
+
+class FormulaIdWarning(UserWarning):
+    """A submission id a spreadsheet would run as a formula (=, +, -, @, tab, CR first): written with a leading '."""
+
+
+class InterruptSignalError(KeyboardInterrupt):
+    """A run stopped by SIGINT (Ctrl-C) or SIGTERM; `signal` is the signal's number. Cleaned up like Ctrl-C."""
+
+    def __init__(self, signal: int) -> None:
+        super().__init__(signal)
+        self.signal = signal

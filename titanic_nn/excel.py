@@ -11,7 +11,7 @@ import functools
 import re
 from typing import Any, Callable
 
-from .errors import TitanicNNError
+from .errors import DataError, TitanicNNError
 
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
@@ -145,7 +145,11 @@ def checked(formula: str) -> str:
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
     if not 0 <= index < MAX_COLUMNS:
-        raise ValueError(f"column index {index} is outside Excel's {MAX_COLUMNS} columns")
+        # a DataError (a ValueError): a model too wide for a sheet is the user's to fix, not a crash
+        raise DataError(
+            f"a sheet would need column {index + 1:,}, beyond Excel's {MAX_COLUMNS:,}; use a narrower model "
+            "(fewer hidden units or features)"
+        )
     letters = ""
     index += 1
     while index:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from .._names import output_in
 from ..errors import DataError, MissingDependencyError, TitanicNNError, TrainingDivergedError, UsageError
+from ._early import check_before_training, check_ids, check_outputs
 
 if TYPE_CHECKING:  # pandas and torch stay unimported until a command needs them
     import pandas as pd
@@ -29,8 +32,12 @@ LOSS_PLOT_NAME = "loss.png"
 
 
 def one_line(message: object) -> str:
-    """A message folded onto one line, as every error and warning is printed."""
-    return " ".join(str(message).split()) or "unknown error"
+    """A message folded onto one line, as every error and warning is printed, numpy's reprs as plain numbers
+    (np.float64(-1.0) as -1.0: a message shows values, never the type numpy held them in)."""
+    return _NUMPY_REPR.sub(r"\1", " ".join(str(message).split())) or "unknown error"
+
+
+_NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|bool|str|complex)_?\d*\(([^()]*)\)")
 
 
 def _note(args: argparse.Namespace, message: str) -> None:
@@ -382,6 +389,16 @@ def _refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen
 DEFAULT_SHEET_EPOCHS = 300
 
 
+def _choose_and_plan(args: argparse.Namespace, job: Job, fits: list["FittedModel"]) -> tuple[Any, str, Any, str | None]:
+    """The submission model (refit on every row with --refit) and why, and the training sheets to write."""
+    chosen, why = _best(fits, args.model)
+    if args.refit:
+        chosen = _refit(args, job, fits, chosen)
+        print(_refit_line(chosen))
+    training, training_note = _sheet_training(args, fits, job.train)
+    return chosen, why, training, training_note
+
+
 def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame") -> tuple[Any, str | None]:
     """The training sheets to write, and a note when the default ones are left out.
 
@@ -489,30 +506,30 @@ def run_fit(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     _check_training_options(args)  # options that do not go together are usage errors, found before any work
+    models = _models(args)
     job = _job(args)
+    check_before_training(job, valid_frac=args.valid_frac, workbook=True)
     with _output_directory(args.out) as out:
+        names = [job.workbook_name, LOSS_PLOT_NAME, *(f"{kind}.json" for kind in models)]
+        check_outputs([output_in(out, name) for name in names + [SUBMISSION_NAME] * (job.test is not None)], job.inputs)
         fits = _train_all(args, job)
         print(results_table(fits))
-        chosen, why = _best(fits, args.model)
-        if args.refit:
-            chosen = _refit(args, job, fits, chosen)
-            print(_refit_line(chosen))
-        training, training_note = _sheet_training(args, fits, job.train)
+        chosen, why, training, training_note = _choose_and_plan(args, job, fits)
         with AtomicFiles(job.inputs) as batch:
             submission = None
             if job.test is not None:
                 submission = submission_for(chosen, job.test)
-                batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
+                batch.write_text(output_in(out, SUBMISSION_NAME), submission_csv(submission, source=job.test_path))
             tn.write_workbook(
-                batch.stage(out / job.workbook_name), fits, job.train, job.test,
+                batch.stage(output_in(out, job.workbook_name)), fits, job.train, job.test,
                 submission=chosen.name if job.test is not None else None, training=training,
             )
             for fitted in fits:
-                tn.save_model(fitted, batch.stage(out / f"{fitted.name}.json"))
+                tn.save_model(fitted, batch.stage(output_in(out, f"{fitted.name}.json", what="a model")))
             histories = {f.name: f.training.get("history") for f in fits if f.training.get("history")}
             plot_note = _plot_note(args, histories, plotting_available())
             if plot_note is None:
-                plot_losses(histories, batch.stage(out / LOSS_PLOT_NAME))
+                plot_losses(histories, batch.stage(output_in(out, LOSS_PLOT_NAME)))
             written = [final for final, _ in batch.staged]
     if submission is not None:
         _note(args, _submission_note(chosen, why, submission, args.refit))
@@ -574,8 +591,11 @@ def run_predict(args: argparse.Namespace) -> int:
     fitted = _load_model(args.model_file)
     input_path = args.input if args.input is not None else data_path("test.csv")
     frame = _read(input_path, "--input", fitted.features.schema_, with_target=False, with_id=True)
+    check_ids(frame, input_path, fitted.features.schema_.id_column)
     submission = submission_for(fitted, frame)
-    write_submission(submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame))
+    write_submission(
+        submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path
+    )
     survived = int(submission.iloc[:, 1].sum())
     _note(args, f"wrote {args.out}: {len(submission)} rows, {survived} predicted {submission.columns[1]}=1 ({fitted.name})")
     return 0
@@ -660,17 +680,15 @@ def run_workbook(args: argparse.Namespace) -> int:
         job = _job(args)
         fits = None
     out = args.out if args.out is not None else Path(DEFAULT_OUT) / job.workbook_name
+    check_before_training(job, valid_frac=args.valid_frac if fits is None else None, workbook=True)
     created_parent = not out.parent.exists()
     ensure_directory(out.parent)
     try:
+        check_outputs([out], job.inputs)
         if fits is None:
             fits = _train_all(args, job)
             print(results_table(fits))
-        chosen, why = _best(fits, args.model)
-        if args.refit:
-            chosen = _refit(args, job, fits, chosen)
-            print(_refit_line(chosen))
-        training, training_note = _sheet_training(args, fits, job.train)
+        chosen, why, training, training_note = _choose_and_plan(args, job, fits)
         with atomic_path(out, inputs=job.inputs) as temporary:
             tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None,
                               training=training)
@@ -744,8 +762,10 @@ def run_import(args: argparse.Namespace) -> int:
     with _output_directory(args.out) as out:
         with AtomicFiles(inputs) as batch:
             for fitted in fits:
-                tn.save_model(fitted, batch.stage(out / f"{fitted.name}.json"))
-            batch.stage(out / SUBMISSION_NAME).write_text(submission_csv(submission), encoding="utf-8")
+                # a name read from the workbook: output_in proves it a plain file name inside --out
+                path = output_in(out, f"{fitted.name}.json", what="a model", source=str(args.book))
+                tn.save_model(fitted, batch.stage(path))
+            batch.write_text(output_in(out, SUBMISSION_NAME), submission_csv(submission, source=args.test or args.book))
             written = [final for final, _ in batch.staged]
     measured = "" if why == "--model" else "; scored with the parameters and Valid marks the sheets hold now"
     _note(args, _submission_note(chosen, why + measured, submission))
@@ -760,7 +780,7 @@ def _sheet_record(fitted: "FittedModel", train: "pd.DataFrame", book: Path) -> d
 
     kept = len(train)
     valid = valid_positions(fitted.training, kept)
-    X, y = fitted.features.transform(train), fitted.features.target(train)
+    X, y = fitted.features.transform(train, training=True), fitted.features.target(train)
     record = {
         "method": "import",
         "source": str(book),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import signal
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 from .. import __version__
 from ..engines import ENGINES
-from ..errors import TitanicNNError, UsageError
+from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS, OPTIMIZERS
@@ -33,7 +35,6 @@ from ._commands import (
 
 __all__ = ["main", "build_parser"]
 
-INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 
 
 # -- argument parsing -----------------------------------------------------------------------------
@@ -88,24 +89,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, least: int, meaning: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{text} must be {meaning}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1, "1 or more")
 
 
 def _epochs_or_none(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 (no training sheets) or more")
-    return value
+    return _whole(text, 0, "0 (no training sheets) or more")
 
 
 def _widths(text: str) -> list[int]:
@@ -363,13 +362,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: choose a command, e.g. `{PROG} fit`; see `{PROG} --help`", file=sys.stderr)
         return 2
     try:
-        with _one_line_warnings():
+        with _one_line_warnings(), _signals_interrupt():
             return args.handler(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args.debug:
             raise
-        print(f"{PROG}: interrupted; no partial output was left", file=sys.stderr)
-        return INTERRUPTED
+        number = getattr(exc, "signal", signal.SIGINT)
+        what = "interrupted" if number == signal.SIGINT else f"stopped by {signal.Signals(number).name}"
+        print(f"{PROG}: {what}; no partial output was left", file=sys.stderr)
+        return 128 + number  # the shell's code for a run ended by that signal: 130 for Ctrl-C, 143 for SIGTERM
     except UsageError as exc:
         if args.debug:
             raise
@@ -391,12 +392,43 @@ def _describe(exc: BaseException) -> str:
 
 @contextmanager
 def _one_line_warnings() -> Iterator[None]:
-    """Warnings print as one `titanic-nn: warning:` line each, not Python's two-line form."""
+    """Warnings print as one `titanic-nn: warning:` line each, not Python's two-line form, and each once a run
+    (the features warn once per sheet they build)."""
+    shown: set[str] = set()
 
     def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-        print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr)
+        text = one_line(message)
+        if text not in shown:
+            shown.add(text)
+            print(f"{PROG}: warning: {text}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM handled like Ctrl-C: either signal raises `InterruptSignalError` once, so every `with` and `finally` of the
+    run removes its temporaries; a second signal during that cleanup is ignored, so the cleanup finishes.
+
+    The previous handlers come back when the command ends (main may run inside another program).
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    received: list[int] = []
+
+    def interrupt(number: int, frame: Any) -> None:
+        if received:
+            return
+        received.append(number)
+        raise InterruptSignalError(number)
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import ClassVar, Sequence
@@ -63,16 +64,36 @@ def run_engine(engine: Engine, command: Sequence[str], *, timeout: float, home: 
     """Run an engine's command with its own HOME (no user profile is read or written), or say why it failed."""
     env = dict(os.environ, HOME=str(home))
     try:
-        result = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout, env=env)
+        # a session of its own: on a timeout or an interrupt the engine and every process it started (soffice
+        # starts soffice.bin) are killed together, before their scratch folder is removed
+        process = subprocess.Popen(
+            list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+        )
+    except OSError as exc:
+        raise SpreadsheetEngineError(f"{engine.label} could not be started ({exc}); {engine.install_hint}") from exc
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        _kill(process)
         raise SpreadsheetEngineError(
             f"{engine.label} did not finish recalculating {what} within {timeout:.0f} s; pass a larger timeout "
             f"or check that {Path(command[0]).name} runs headless on this machine"
         ) from exc
-    except OSError as exc:
-        raise SpreadsheetEngineError(f"{engine.label} could not be started ({exc}); {engine.install_hint}") from exc
+    except BaseException:
+        _kill(process)
+        raise
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if result.returncode != 0:
         detail = " ".join((result.stderr or result.stdout or "").split())[-300:]
         raise SpreadsheetEngineError(
             f"{engine.label} failed to recalculate {what} (exit status {result.returncode}): {detail or 'no output'}"
         )
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill the engine's whole session and wait for it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:  # already gone
+        pass
+    process.communicate()

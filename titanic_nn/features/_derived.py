@@ -11,9 +11,9 @@ schema looks kinds up in.
 Text is compared exactly, as Python compares it: with EXACT, never with Excel's `=` (which ignores
 case) nor with COUNTIF, COUNTIFS, SUMIFS, MATCH or VLOOKUP, which read their criterion as a pattern
 (`*`, `?` and `~` as wildcards, a leading `<`, `>` or `=` as a comparison) and ignore case, so that a
-ticket "A*" or ">5" would be counted wrongly. A count over a column is SUM(--EXACT(range, cell)),
-written as a one-cell array formula, which Excel, LibreOffice and Gnumeric all evaluate over the
-whole range.
+ticket "A*" or ">5" would be counted wrongly. A count over a column is SUMPRODUCT(--EXACT(range, cell)):
+SUMPRODUCT evaluates its arguments over the whole range in Excel, LibreOffice and Gnumeric alike,
+so the cell is a plain formula, not an array formula.
 """
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ class Count(Derived):
 
     A row's own value counts, so a value held once counts 1; a blank counts 1 (blanks share nothing).
     A row given later (not among those counted) gets the count learned for its value, or 1. On the
-    sheet: SUM(--EXACT(...)) over the column of the model sheet and, when test rows were counted, of
+    sheet: SUMPRODUCT(--EXACT(...)) over the column of the model sheet and, when test rows were counted, of
     the test sheet.
     """
 
@@ -426,7 +426,7 @@ class Count(Derived):
                     f"{self.name} counts the test rows' {self.column} too, but the workbook has no test rows; "
                     "give the test rows the features were fitted with"
                 )
-            counts.append(excel.SUM(f"--{excel.EXACT(column, x)}"))
+            counts.append(excel.SUMPRODUCT(f"--{excel.EXACT(column, x)}"))
         return [excel.IF(excel.EXACT(x, '""'), 1, "+".join(counts))]
 
     def check_rows(self, train: Rows, test: Rows | None) -> None:
@@ -543,8 +543,8 @@ class TargetRate(Derived):
     A training row leaves its own label out (leave-one-out), so no row ever sees its own label; any
     other row (test rows, rows given later) gets the mean over every training row of its key. A
     blank key ("") is no group. Where there are no such rows the rate is `default`. Learned from the
-    training rows only: each key's row count and target sum. On the sheet: SUM(EXACT(keys, key) *
-    targets) over the model sheet's rows, less the row's own target on the model sheet.
+    training rows only: each key's row count and target sum. On the sheet: SUMPRODUCT(--EXACT(keys,
+    key), targets) over the model sheet's rows, less the row's own target on the model sheet.
     """
 
     column: str
@@ -603,7 +603,7 @@ class TargetRate(Derived):
         x, sheet = refs[0], _sheet(context, self.name)
         keys = sheet.column(self.column, "train")
         match = excel.EXACT(keys, x)
-        count, total = excel.SUM(f"--{match}"), excel.SUM(f"{match}*{excel.atom(sheet.targets())}")
+        count, total = excel.SUMPRODUCT(f"--{match}"), excel.SUMPRODUCT(f"--{match}", sheet.targets())
         if sheet.training:  # the row's own label left out
             count, total = f"({count}-1)", f"({total}-{excel.atom(sheet.target())})"
         blank = excel.EXACT(x, '""')

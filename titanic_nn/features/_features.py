@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .._data import as_numbers, check_target
+from .._data import as_numbers, check_finite, check_target
 from .._plain import shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, GroupFill, Rows, Scale
@@ -148,7 +148,8 @@ class Features:
         target), so that a rate of the target leaves each row's own label out, as `fit_transform` does;
         other rows than those are refused.
         """
-        return self.program_.inputs(self.columns(frame, training=training))
+        columns = self.columns(frame, training=training)
+        return self.program_.inputs(columns)
 
     def columns(self, frame: pd.DataFrame, *, training: bool = False) -> Any:
         """Every column the program makes for `frame` (a `Rows`: the derived columns, the features), as `transform`."""
@@ -204,8 +205,12 @@ class Features:
         if len(frame) == 0:
             raise DataError(f"{source}: has no rows")
         frame = frame.copy()
-        for name in schema.numeric_columns:
-            frame[name] = as_numbers(frame[name], source=source)
+        numeric = schema.numeric_columns
+        for name in schema.input_columns:
+            if name in numeric:
+                frame[name] = as_numbers(frame[name], source=source)
+            else:
+                check_finite(frame[name], source=source)
         if need_target:
             frame[schema.target] = check_target(
                 frame[schema.target], source=source, locate=_locator(frame, schema), positive=schema.positive

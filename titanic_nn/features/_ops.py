@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import excel
 from .._plain import python_scalar as plain
-from .._plain import shown
+from .._plain import cut, shown
 from ..errors import DataError, UnseenLevelWarning
 
 __all__ = [
@@ -495,12 +495,15 @@ class Dummies(FeatureOp):
         known = {self._key(level) for level in self.levels} | set(self.references)
         unseen = ~keys.isin(known).to_numpy()
         if unseen.any():
-            shown = [rows.describe(int(i)) for i in np.flatnonzero(unseen)[: self.SHOWN_UNSEEN]]
+            # every value cut short: a level or an id may be thousands of characters
+            where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[: self.SHOWN_UNSEEN]]
             more = f" and {unseen.sum() - self.SHOWN_UNSEEN} more" if unseen.sum() > self.SHOWN_UNSEEN else ""
+            levels = sorted(set(map(str, keys[unseen])))
+            named = ", ".join(map(shown, levels[: self.SHOWN_UNSEEN])) + (" ..." if len(levels) > self.SHOWN_UNSEEN else "")
             warnings.warn(
                 UnseenLevelWarning(
-                    f"column {self.column}: level(s) {sorted(set(map(str, keys[unseen])))} never seen in "
-                    f"training; their dummies are all zero ({', '.join(shown)}{more})"
+                    f"column {self.column}: level(s) [{named}] never seen in "
+                    f"training; their dummies are all zero ({', '.join(where)}{more})"
                 ),
                 stacklevel=4,
             )

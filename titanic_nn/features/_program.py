@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataError
 from ._ops import TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
@@ -92,10 +93,10 @@ class FeatureProgram:
             if fit:
                 op.fit(columns)
             for name, values in zip(op.outputs, op.apply(columns)):
-                columns.columns[name] = values
+                columns.columns[name] = _series(values, columns)
             if other is not None and (op.placed or op.in_place):
                 for name, values in zip(op.outputs, op.apply(other)):
-                    other.columns[name] = values
+                    other.columns[name] = _series(values, other)
         return columns
 
     def _rows(self, rows: Rows, columns: dict) -> Rows:
@@ -115,7 +116,7 @@ class FeatureProgram:
         for op in self.ops:
             if op.in_place or op.placed:
                 for name, values in zip(op.outputs, op.apply(columns)):
-                    columns.columns[name] = values
+                    columns.columns[name] = _series(values, columns)
         return columns
 
     # -- what was learned --------------------------------------------------------------------------
@@ -136,6 +137,14 @@ class FeatureProgram:
                 if missing:
                     raise DataError(f"the saved features lack the {' and '.join(missing)} of column {op.key}")
                 op.load({section: sections[section][op.key] for section in op.STATE})
+
+
+def _series(values: Any, rows: Rows) -> Any:
+    """An op's output as a Series on the rows' index, so a later op reads every column alike (as values, by .map)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        index = next((c.index for c in rows.columns.values() if isinstance(c, pd.Series)), None)
+        return pd.Series(values, index=index)
+    return values
 
 
 def compile_schema(schema: Schema) -> FeatureProgram:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,11 @@ class Continuous:
     def __post_init__(self) -> None:
         from ._ops import FILLS
 
-        if self.log not in LOGS:
+        _check_name(self.column, "column")
+        _check_name(self.name, "name", optional=True)
+        if not isinstance(self.log, str) or self.log not in LOGS:
             raise DataError(f"column {self.column}: log must be one of {', '.join(LOGS)}, not {self.log!r}")
-        if self.scale not in SCALES:
+        if not isinstance(self.scale, str) or self.scale not in SCALES:
             raise DataError(f"column {self.column}: scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
         if self.fill not in FILLS:
             raise DataError(f"column {self.column}: fill must be one of {', '.join(FILLS)}, not {self.fill!r}")
@@ -77,6 +80,8 @@ class Categorical:
     prefix: str | None = None
 
     def __post_init__(self) -> None:
+        _check_name(self.column, "column")
+        _check_levels(self)
         if self.levels is not None:
             object.__setattr__(self, "levels", tuple(self.levels))
         if self.names is not None:
@@ -115,6 +120,8 @@ class Schema:
     def __post_init__(self) -> None:
         from ._derived import Derived
 
+        for key in ("target", "id_column", "constant"):
+            _check_name(getattr(self, key), key, optional=True)
         object.__setattr__(self, "continuous", tuple(self.continuous))
         object.__setattr__(self, "categorical", tuple(self.categorical))
         object.__setattr__(self, "derived", tuple(self.derived))
@@ -215,11 +222,8 @@ class Schema:
         unknown = sorted(set(data) - known)
         if unknown:
             raise DataError(f"schema: unknown key {', '.join(unknown)}; the keys are {', '.join(sorted(known))}")
-        try:
-            continuous = [Continuous(**_one(c)) for c in data.get("continuous", ())]
-            categorical = [Categorical(**_one(c)) for c in data.get("categorical", ())]
-        except TypeError as exc:
-            raise DataError(f"schema: {exc}") from exc
+        continuous = [_entry(Continuous, "continuous", i, c) for i, c in enumerate(_entries(data, "continuous"))]
+        categorical = [_entry(Categorical, "categorical", i, c) for i, c in enumerate(_entries(data, "categorical"))]
         return cls(
             target=data.get("target", "Survived"),
             id_column=data.get("id_column", "PassengerId"),
@@ -236,17 +240,29 @@ class Schema:
         path = Path(path)
         if not path.is_file():
             raise DataError(f"{path}: no such schema file")
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: is not UTF-8 text (byte 0x{raw[exc.start]:02X} at position {exc.start}); a schema file is "
+                "UTF-8: save it as UTF-8"
+            ) from exc
         try:
             if path.suffix.lower() == ".toml":
                 data = _toml_loads(text)
             else:
                 data = json.loads(text)
         except ValueError as exc:
-            raise DataError(f"{path}: not a valid schema file ({exc})") from exc
+            raise DataError(f"{path}: not a valid schema file ({' '.join(str(exc).split())}); fix its syntax") from exc
+        except RecursionError as exc:
+            raise DataError(f"{path}: is nested too deeply to be a schema; lay it out like tn.Schema.to_dict()") from exc
         if not isinstance(data, dict):
-            raise DataError(f"{path}: a schema file must hold a table of keys")
-        return cls.from_dict(data)
+            raise DataError(f"{path}: a schema file must hold a table of keys; lay it out like tn.Schema.to_dict()")
+        try:
+            return cls.from_dict(data)
+        except DataError as exc:
+            raise DataError(f"{path}: {exc}") from exc
 
 
 def _without_defaults(spec: Any, newer: tuple[str, ...]) -> dict[str, Any]:
@@ -274,8 +290,61 @@ def _one(item: Any) -> dict[str, Any]:
     if isinstance(item, str):
         return {"column": item}
     if not isinstance(item, dict):
-        raise DataError(f"schema: a column entry must be a name or a table, not {item!r}")
+        raise DataError(f"a column entry must be a name or a table, not {_shown(item)}; give the column name as text")
     return item
+
+
+def _entries(data: dict[str, Any], key: str) -> list[Any]:
+    """The schema's list under `key`: a list, never text (whose characters would each become a column)."""
+    entries = data.get(key, ())
+    if not isinstance(entries, (list, tuple)):
+        raise DataError(f"schema: {key} is {_shown(entries)}, not a list of columns; write it as a list such as [\"Age\"]")
+    return list(entries)
+
+
+def _entry(kind: type, key: str, position: int, item: Any) -> Any:
+    try:
+        return kind(**_one(item))
+    except TypeError as exc:
+        raise DataError(f"schema: {key}[{position}]: {exc}; the keys are those of tn.{kind.__name__}") from exc
+    except DataError as exc:
+        raise DataError(f"schema: {key}[{position}]: {exc}") from exc
+
+
+def _shown(value: Any) -> str:
+    from .._plain import shown
+
+    return shown(value)
+
+
+def _check_name(value: Any, key: str, *, optional: bool = False) -> None:
+    """A column or feature name: text, not empty (None where `optional`)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value:
+        raise DataError(f"{key} is {_shown(value)}, not a column name; give the name as text")
+
+
+def _check_levels(spec: "Categorical") -> None:
+    """Listed levels and dummy names: lists, each level text or a finite number (text is not a list of characters)."""
+    for key in ("levels", "names"):
+        value = getattr(spec, key)
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise DataError(
+                f"column {spec.column}: {key} is {_shown(value)}, not a list; write it as a list such as [{_shown(value)}]"
+            )
+    for level in spec.levels or ():
+        if not isinstance(level, str) and (
+            isinstance(level, bool) or not isinstance(level, (int, float)) or not math.isfinite(level)
+        ):
+            raise DataError(f"column {spec.column}: the level {_shown(level)} is not text or a finite number")
+    for name in spec.names or ():
+        _check_name(name, f"column {spec.column}: a dummy name")
+    reference = spec.reference
+    if reference is not None and (isinstance(reference, bool) or not isinstance(reference, (str, int, float))):
+        raise DataError(f"column {spec.column}: the reference {_shown(reference)} is not text or a number")
+    if not isinstance(spec.drop_reference, bool):
+        raise DataError(f"column {spec.column}: drop_reference is {_shown(spec.drop_reference)}, not true or false")
 
 
 def _toml_loads(text: str) -> dict[str, Any]:

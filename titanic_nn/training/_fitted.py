@@ -84,27 +84,16 @@ class FittedModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FittedModel":
-        """The inverse of `to_dict`; a TitanicNNError says what is wrong with a dict that is not one."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise TitanicNNError(f"this is not a titanic-nn model: it has no \"format\": \"{FORMAT}\" entry")
-        version = data.get("format_version")
-        if not isinstance(version, int) or version < 1:
-            raise TitanicNNError(f"this titanic-nn model has an unreadable format_version {version!r}")
-        if version > FORMAT_VERSION:
-            raise TitanicNNError(
-                f"this model was saved in format version {version} (by titanic-nn {data.get('library_version', '?')}), "
-                f"newer than this titanic-nn reads ({FORMAT_VERSION}); upgrade titanic-nn to load it"
-            )
-        missing = [k for k in ("model", "features", "params") if k not in data]
-        if missing:
-            raise TitanicNNError(f"this titanic-nn model lacks {', '.join(missing)}; save it again")
-        try:
-            model = model_from_config(data["model"])
-            features = Features.from_dict(data["features"])
-        except (KeyError, TypeError) as exc:
-            raise TitanicNNError(f"this titanic-nn model's settings are damaged ({exc!r}); save it again") from exc
-        params = params_from_lists(model, data["params"], features.n_features_)
-        return cls(features, model, params, name=data.get("name", ""), training=dict(data.get("training") or {}))
+        """The inverse of `to_dict`, every entry validated first (`training/_validate.py`): an InvalidModelError
+        names the first entry of the wrong type, shape or version, or a number that is not finite."""
+        from ._validate import check_config, check_features, check_model_dict, check_params, check_training
+
+        check_model_dict(data, format_name=FORMAT, format_version=FORMAT_VERSION)
+        model = check_config(data["model"], "model")
+        features = check_features(data["features"], "features")
+        params = check_params(model, data["params"], features.n_features_, "params")
+        training = check_training(data.get("training"), "training")
+        return cls(features, model, params, name=data.get("name", ""), training=training)
 
 
 def params_to_lists(params: Any) -> Any:

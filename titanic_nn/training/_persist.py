@@ -9,10 +9,10 @@ from typing import Any
 
 from .._atomic import write_text_atomic
 from .._data import existing_file
-from ..errors import TitanicNNError
+from ..errors import DataError, TitanicNNError
 from ._fitted import FittedModel
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "parse_json"]
 
 
 def save_model(fitted: FittedModel, path: str | os.PathLike[str]) -> Path:
@@ -34,17 +34,41 @@ def save_model(fitted: FittedModel, path: str | os.PathLike[str]) -> Path:
 
 
 def load_model(path: str | os.PathLike[str]) -> FittedModel:
-    """Read a model written by `save_model`; a TitanicNNError names what is wrong with any other file."""
+    """Read a model written by `save_model`; a TitanicNNError names what is wrong with any other file.
+
+    The file is validated completely before use (`training/_validate.py`): its types, shapes,
+    finiteness and version.
+    """
     path = existing_file(
         path, what="a saved model's .json file", hint="check the path (save one with save_model or `titanic-nn fit`)"
     )
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise TitanicNNError(f"{path}: is not a text file, so not a saved titanic-nn model") from exc
-    except json.JSONDecodeError as exc:
-        raise TitanicNNError(f"{path}: is not JSON ({exc.msg} at line {exc.lineno}), so not a saved titanic-nn model") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TitanicNNError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from exc
+    data = parse_json(raw, str(path), what="a saved titanic-nn model")
     try:
         return FittedModel.from_dict(data)
     except TitanicNNError as exc:
-        raise TitanicNNError(f"{path}: {exc}") from exc
+        fix = "" if ";" in str(exc) else "; give a model saved by `titanic-nn fit` or `titanic-nn import`"
+        raise type(exc)(f"{path}: {exc}{fix}") from exc
+
+
+def parse_json(raw: bytes, source: str, *, what: str) -> Any:
+    """JSON from a file's bytes, or a DataError naming the file, what is wrong and where: not UTF-8 (the byte and
+    its position), not JSON (the line and column), nested too deeply for any file titanic-nn writes."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{source}: is not UTF-8 text (byte 0x{raw[exc.start]:02X} at position {exc.start}), so not {what}; "
+            "JSON files are UTF-8: save it as UTF-8"
+        ) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{source}: is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}), so not {what}"
+        ) from exc
+    except RecursionError as exc:
+        raise DataError(f"{source}: is nested too deeply to be {what}") from exc

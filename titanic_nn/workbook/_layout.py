@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ from ..features import Features
 from ..nn import Model
 
 __all__ = [
-    "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
+    "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
     "DataColumns", "data_columns", "ParamBlock", "place_params", "unit_names",
 ]
 
@@ -26,6 +27,20 @@ ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET = (
     "about", "test", "submission", "loss", "_titanic_nn",
 )
 RESERVED_SHEETS = (ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET)
+
+# A model's sheet name: what Excel, LibreOffice and Gnumeric all take unquoted, and a plain file name too.
+_MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
+
+
+def model_name_problem(name: object) -> str | None:
+    """Why `name` cannot name a model's sheet (None when it can): up to 31 letters, digits or _, starting with a
+    letter or _, and not one of the workbook's own sheets."""
+    if not isinstance(name, str) or not _MODEL_NAME.fullmatch(name):
+        return "is not up to 31 letters, digits or _ starting with a letter or _"
+    if name.lower() in RESERVED_SHEETS:
+        return f"is one of the workbook's own sheets ({', '.join(RESERVED_SHEETS)})"
+    return None
+
 
 # The lesson workbook's raw-column order; columns it does not name follow in the schema's order.
 LESSON_ORDER = ("Survived", "Embarked", "Pclass", "Sex", "Age", "Fare")
@@ -42,6 +57,11 @@ class DataColumns:
     raw: dict[str, int]
     inputs: tuple[int, ...]
     passthrough: int
+    derived: dict[str, int] = field(default_factory=dict)  # each derived column's own column, right of the raw ones
+
+    def col(self, name: str) -> int:
+        """The column of a raw or derived column."""
+        return self.raw[name] if name in self.raw else self.derived[name]
 
     @property
     def first_input(self) -> int:
@@ -53,16 +73,18 @@ class DataColumns:
 
     @property
     def next_free(self) -> int:
-        return max([*self.raw.values(), *self.inputs]) + 1
+        return max([*self.raw.values(), *self.derived.values(), *self.inputs]) + 1
 
 
 def data_columns(features: Features, leading: Sequence[str]) -> DataColumns:
     """The columns of a training sheet (leading = the target) or a test sheet (leading = the id)."""
     schema = features.schema_
     # leading features that are raw columns as they are need no formula: the raw column is the input
+    # (not with derived columns: they sit between the raw columns and the features)
     tail: list[str] = []
+    placed = features.program_.placed_columns
     for op in features.program_.feature_ops:
-        if not op.passthrough:
+        if placed or not op.passthrough:
             break
         tail.append(op.inputs[0])
     passthrough = len(tail)
@@ -70,10 +92,11 @@ def data_columns(features: Features, leading: Sequence[str]) -> DataColumns:
     middle.sort(key=lambda c: LESSON_ORDER.index(c) if c in LESSON_ORDER else len(LESSON_ORDER))
     names = [*leading, *middle, *tail]
     raw = {name: i for i, name in enumerate(names)}
-    formulas_from = len(names)
+    derived = {name: len(names) + i for i, name in enumerate(placed)}
+    formulas_from = len(names) + len(placed)
     n_features = len(features.feature_names_)
     inputs = tuple(raw[c] for c in tail) + tuple(range(formulas_from, formulas_from + n_features - passthrough))
-    return DataColumns(raw=raw, inputs=inputs, passthrough=passthrough)
+    return DataColumns(raw=raw, inputs=inputs, passthrough=passthrough, derived=derived)
 
 
 @dataclass(frozen=True)

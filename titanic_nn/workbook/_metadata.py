@@ -9,11 +9,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._plain import json_ready
+from .._plain import json_ready, shown
 from ..errors import DataError
 from ..training import FittedModel
 
-__all__ = ["FORMAT", "CHUNK_CHARS", "describe", "filled_masks", "to_cells", "from_cells"]
+__all__ = ["FORMAT", "CHUNK_CHARS", "describe", "filled_masks", "to_cells", "from_cells", "check_description"]
 
 FORMAT = 2  # 2: the Valid column and the train/valid scores moved the parameters one column right
 CHUNK_CHARS = 32_000  # under Excel's 32,767 characters per cell
@@ -96,11 +96,69 @@ def to_cells(description: dict[str, Any]) -> list[str]:
 
 
 def from_cells(cells: Sequence[Any], source: str) -> dict[str, Any]:
+    """The description from the hidden sheet's cells, its layout checked (`check_description`)."""
     text = "".join(str(c) for c in cells if c is not None)
     try:
         description = json.loads(text)
     except ValueError as exc:
         raise DataError(f"{source}: the hidden _titanic_nn sheet is damaged ({exc}); write the workbook again") from exc
-    if description.get("format") != FORMAT:
-        raise DataError(f"{source}: written by another titanic-nn version (format {description.get('format')!r})")
+    except RecursionError as exc:
+        raise DataError(f"{source}: the hidden _titanic_nn sheet is nested too deeply; write the workbook again") from exc
+    check_description(description, source)
     return description
+
+
+def check_description(description: Any, source: str) -> None:
+    """Every entry a reader uses, of the type and range `describe` writes; a DataError names the first that is not.
+
+    The features, model settings and training records are checked by the validator model files share
+    (`training/_validate.py`) when the reader builds them.
+    """
+    from .. import excel
+    from ..training._validate import nesting_problem
+
+    fix = "write the workbook again with titanic-nn"
+
+    def refuse(problem: str) -> DataError:
+        return DataError(f"{source}: the hidden _titanic_nn sheet {problem}; {fix}")
+
+    if not isinstance(description, dict):
+        raise refuse(f"holds {type(description).__name__} JSON, not the table titanic-nn writes")
+    version = description.get("format")
+    if isinstance(version, bool) or version != FORMAT:
+        raise DataError(
+            f"{source}: written by another titanic-nn version (format {shown(version)}, this one reads {FORMAT}); "
+            "write the workbook again with this version"
+        )
+    problem = nesting_problem(description)
+    if problem:
+        raise refuse(problem)
+    for key in ("features", "models", "train_rows"):
+        if key not in description:
+            raise refuse(f"lacks its {key} entry")
+    if not isinstance(description["models"], list) or not description["models"]:
+        raise refuse("lists no models (its models entry is not a list of models)")
+    for i, entry in enumerate(description["models"]):
+        if not isinstance(entry, dict) or "name" not in entry or "config" not in entry:
+            raise refuse(f"has a models[{i}] entry that is not a model with a name and a config")
+    most = excel.MAX_ROWS - 3  # the rows below a sheet's header rows
+    for key in ("train_rows", "test_rows"):
+        value = description.get(key)
+        if key == "test_rows" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            raise refuse(f"says {key} is {shown(value)}, not a row count from 1 to {most:,}")
+    for key in ("submission", "id_column"):
+        value = description.get(key)
+        if value is not None and not isinstance(value, str):
+            raise refuse(f"says {key} is {shown(value)}, not a name")
+    filled = description.get("filled")
+    if filled is not None:
+        if not isinstance(filled, dict):
+            raise refuse("has a filled entry that is not a table")
+        for sheet, columns in filled.items():
+            if not isinstance(columns, dict):
+                raise refuse(f"has a filled.{sheet} entry that is not a table")
+            for column, rows in columns.items():
+                if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in rows):
+                    raise refuse(f"has a filled.{sheet}.{column} entry that is not a list of row positions")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import warnings
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
-from ..errors import DataError, TitanicNNError
+from .._plain import shown
+from ..errors import DataError, InvalidModelError, TitanicNNError
 from ..features import Features
-from ..nn import model_from_config
 from ..training import FittedModel
 from . import _metadata as metadata
-from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns
+from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns, model_name_problem
 from ._sheets import VALID_OFFSET, model_layout
+from ._untrusted import READ_ERRORS, open_workbook
 
 __all__ = ["read_workbook", "WorkbookContents", "read_contents", "sheet_rows"]
 
@@ -57,9 +58,23 @@ def read_workbook(path: str | os.PathLike, *, source: str = "sheets") -> list[Fi
     return read_contents(path, source=source).fits
 
 
-def sheet_rows(book: Any, name: str, last_row: int | None = None) -> list[tuple[Any, ...]]:
-    """A sheet's values, row by row from row 1 (openpyxl read-only)."""
-    return list(book[name].iter_rows(min_row=1, max_row=last_row, values_only=True))
+def sheet_rows(book: Any, name: str, last_row: int | None = None, *, source: Any = None) -> list[tuple[Any, ...]]:
+    """A sheet's values, row by row from row 1 (openpyxl read-only), down to `last_row`.
+
+    A cell openpyxl cannot read (a number cell holding text such as NaN) is a DataError naming the sheet.
+    """
+    try:
+        return list(book[name].iter_rows(min_row=1, max_row=last_row, values_only=True))
+    except READ_ERRORS as exc:
+        text = " ".join(str(exc).split())
+        unreadable = _UNREADABLE_NUMBER.search(text)
+        problem = f"a number cell holds {unreadable.group(1)}" if unreadable else text or type(exc).__name__
+        where = f"{source}: " if source is not None else ""
+        raise DataError(f"{where}sheet {name} cannot be read ({problem}); write the workbook again") from exc
+
+
+# openpyxl's message for a number cell (<v>) whose text is not a number
+_UNREADABLE_NUMBER = re.compile(r"(?:could not convert string to float|invalid literal for int\(\) with base 10): (.+)$")
 
 
 def _value(rows: list[tuple[Any, ...]], row: int, col: int) -> Any:
@@ -67,36 +82,58 @@ def _value(rows: list[tuple[Any, ...]], row: int, col: int) -> Any:
     return line[col] if col < len(line) else None
 
 
+# The hidden sheet's JSON is read up to this many characters: titanic-nn's is a few MB at most.
+MAX_METADATA_CHARS = 64 << 20
+
+
 def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> WorkbookContents:
-    import openpyxl
+    """What the workbook holds: its description, the models with the parameters its sheets hold now, its rows.
+
+    The file is opened by `open_workbook` (bounded, no DTD, no macros) and everything read from it is
+    checked before use: the hidden sheet's layout (`check_description`), its features and each model's
+    settings and training record by the validator model files share (`training/_validate.py`), every
+    model name as a sheet name that exists, every parameter cell a finite number, every raw cell of
+    the kind its column needs; the Valid marks are read as the sheet holds them now.
+    source "training" takes the parameters from the training sheets' gd_final (see read_workbook).
+    Each problem is a DataError naming the file and the sheet or cell.
+    """
+    from ..training._validate import check_config, check_features, check_training
 
     if source not in SOURCES:
         raise DataError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: no such workbook")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # openpyxl's notes on other writers' styles
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not .xlsx
-        raise DataError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from exc
-    try:
+        raise DataError(f"{path}: no such workbook; check the path")
+    fix = "write the workbook again with titanic-nn"
+    with open_workbook(path) as book:
         if METADATA_SHEET not in book.sheetnames:
-            raise DataError(f"{path}: has no {METADATA_SHEET} sheet, so titanic-nn did not write it; nothing to read")
-        chunks = [cell_value(r[0]) for r in sheet_rows(book, METADATA_SHEET) if r]
-        description = metadata.from_cells(chunks, str(path))
-        features = Features.from_dict(description["features"])
-        n_train = int(description["train_rows"])
+            raise DataError(
+                f"{path}: has no {METADATA_SHEET} sheet, so titanic-nn did not write it; give a workbook written by "
+                "`titanic-nn fit` or `titanic-nn workbook`"
+            )
+        description = metadata.from_cells(_metadata_cells(book, path), str(path))
+        try:
+            features = check_features(description["features"], "features")
+            checked = [
+                (entry, check_config(entry["config"], f"models[{i}].config"),
+                 check_training(entry.get("training"), f"models[{i}].training"))
+                for i, entry in enumerate(description["models"])
+            ]
+        except InvalidModelError as exc:
+            raise DataError(f"{path}: the hidden {METADATA_SHEET} sheet's {exc}; {fix}") from exc
+        n_train = description["train_rows"]
         fits = []
         train = None
-        for entry in description["models"]:
-            model = model_from_config(entry["config"])
-            name = entry["name"]
-            data, blocks, loss_col = model_layout(features, model, n_train)
-            if name not in book.sheetnames:
-                raise DataError(f"{path}: the sheet {name} is missing; restore it or write the workbook again")
-            rows = sheet_rows(book, name, FIRST_ROW + n_train - 1)
+        seen: set[str] = set()
+        for entry, model, training in checked:
+            name = _sheet_name(entry["name"], book, path, seen)
+            try:
+                data, blocks, loss_col = model_layout(features, model, n_train)
+            except DataError as exc:  # a model too wide for a sheet: no workbook can hold it
+                raise DataError(f"{path}: the hidden {METADATA_SHEET} sheet's model {name}: {exc}; {fix}") from exc
+            # the parameter blocks may sit below the last data row (a sheet of few rows)
+            last_row = max([FIRST_ROW + n_train - 1] + [block.bottom for block in blocks])
+            rows = sheet_rows(book, name, last_row, source=path)
             arrays: list[np.ndarray] = [np.empty(0)] * len(blocks)
             for block in blocks:
                 grid = [
@@ -106,24 +143,28 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
                 arrays[block.index] = block.array(np.array(grid, dtype=np.float64))
             params = model.from_arrays(arrays)
             marked = _valid_marks(rows, loss_col + VALID_OFFSET, n_train, path, name)
-            training = _with_marks(dict(entry.get("training") or {}), marked, n_train)
+            training = _with_marks(dict(training or {}), marked, n_train)
             fits.append(FittedModel(features, model, params, name, training))
             if train is None:
                 train = _frame(rows, data.raw, n_train)
+                train_sheet, train_columns = name, data.raw
         test = None
         if description.get("test_rows"):
+            if TEST_SHEET not in book.sheetnames:
+                raise DataError(f"{path}: the sheet {TEST_SHEET} is missing; restore it or {fix}")
             id_column = description.get("id_column")
             test_data = data_columns(features, [id_column] if id_column else [])
-            n_test = int(description["test_rows"])
-            test = _frame(sheet_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1), test_data.raw, n_test)
+            n_test = description["test_rows"]
+            test = _frame(sheet_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1, source=path), test_data.raw, n_test)
         if source == "training":
             fits = _from_training(book, description, fits, n_train, path)
-    finally:
-        book.close()
     counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
     masks = metadata.filled_masks(description, features.schema_.input_columns, counts)
     train = _blanked(train, masks["train"])
-    test = None if test is None else _blanked(test, masks["test"])
+    _check_cells(train, train_columns, features, path, train_sheet, target=True)
+    if test is not None:
+        test = _blanked(test, masks["test"])
+        _check_cells(test, test_data.raw, features, path, TEST_SHEET, target=False)
     return WorkbookContents(path, description, fits, train, test)
 
 
@@ -140,7 +181,7 @@ def _from_training(book: Any, description: dict[str, Any], fits: list[FittedMode
         layout = found[fitted.name]
         if layout.name not in book.sheetnames:
             raise DataError(f"{path}: the sheet {layout.name} is missing; restore it or write the workbook again")
-        rows = sheet_rows(book, layout.name, max(b.bottom for b in layout.final))
+        rows = sheet_rows(book, layout.name, max(b.bottom for b in layout.final), source=path)
         try:
             arrays = read_blocks(layout.final, lambda r, c: _value(rows, r, c), layout.name)
         except TitanicNNError as exc:
@@ -148,6 +189,73 @@ def _from_training(book: Any, description: dict[str, Any], fits: list[FittedMode
         training = dict(fitted.training) | {"from": f"{layout.name} (gd_final)"}
         out.append(FittedModel(fitted.features, fitted.model, fitted.model.from_arrays(arrays), fitted.name, training))
     return out
+
+
+def _metadata_cells(book: Any, path: Path) -> list[Any]:
+    """The hidden sheet's first column, read up to MAX_METADATA_CHARS characters."""
+    cells, size = [], 0
+    for row in book[METADATA_SHEET].iter_rows(min_col=1, max_col=1, values_only=True):
+        value = row[0] if row else None
+        if value is None:
+            continue
+        cells.append(value)
+        size += len(str(value))
+        if size > MAX_METADATA_CHARS:
+            raise DataError(
+                f"{path}: the hidden {METADATA_SHEET} sheet holds more than {MAX_METADATA_CHARS:,} characters, far more "
+                "than titanic-nn writes; write the workbook again with titanic-nn"
+            )
+    return cells
+
+
+def _sheet_name(name: Any, book: Any, path: Path, seen: set[str]) -> str:
+    """A model's name from the hidden sheet, proven to be a plain sheet name of a sheet that exists, once."""
+    problem = model_name_problem(name)
+    if problem is not None:
+        raise DataError(
+            f"{path}: the hidden {METADATA_SHEET} sheet names a model {shown(name)}, which {problem}; titanic-nn "
+            "names models so: write the workbook again with titanic-nn"
+        )
+    if name not in book.sheetnames:
+        raise DataError(f"{path}: the sheet {name} is missing; restore it or write the workbook again")
+    if name.lower() in seen:
+        raise DataError(f"{path}: the hidden {METADATA_SHEET} sheet lists the model {name} twice; write the workbook again")
+    seen.add(name.lower())
+    return name
+
+
+def _check_cells(
+    frame: pd.DataFrame, columns: dict[str, int], features: Features, path: Path, sheet: str, *, target: bool
+) -> None:
+    """Every raw cell of the kind its column needs: a finite number (or blank) where the features compute with it,
+    text or a finite number for a categorical column, 0 or 1 for the target; a DataError names the first cell."""
+    from ..excel import column_letter
+    from ..training._validate import finite_problem
+
+    schema = features.schema_
+
+    def refuse(column: str, position: int, problem: str, fix: str) -> DataError:
+        where = f"{sheet}!{column_letter(columns[column])}{FIRST_ROW + position}"
+        return DataError(f"{path}: cell {where} (column {column}) {problem}; {fix}")
+
+    kinds = schema.column_kinds()  # a derived column is computed, never read back: only the raw columns here
+    for column in (name for name, kind in kinds.items() if kind == "number"):
+        for position, value in enumerate(frame[column].tolist()):
+            problem = None if value is None else finite_problem(value)
+            if problem:
+                raise refuse(column, position, problem, "put a number there or leave it blank")
+    for column in (name for name, kind in kinds.items() if kind != "number"):
+        for position, value in enumerate(frame[column].tolist()):
+            blank = value is None or (kinds[column] == "text" and isinstance(value, float) and value != value)
+            if not blank and not isinstance(value, str):
+                problem = finite_problem(value)
+                if problem:
+                    what = "not a level" if kinds[column] == "level" else "not a text"
+                    raise refuse(column, position, problem.replace("not a number", what), "put a level there")
+    if target and schema.target:
+        for position, value in enumerate(frame[schema.target].tolist()):
+            if isinstance(value, bool) or value not in (0, 1):
+                raise refuse(schema.target, position, f"holds {shown(value)}, not 0 or 1", "put 0 or 1 there")
 
 
 def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
@@ -161,11 +269,13 @@ def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
 
 def _number(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
     from ..excel import column_letter
+    from ..training._validate import finite_problem
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    problem = finite_problem(value)
+    if problem:
         raise DataError(
-            f"{path}: parameter cell {sheet}!{column_letter(col)}{row} holds {value!r}, not a number; "
-            "put a number there (parameters must stay where the workbook wrote them)"
+            f"{path}: parameter cell {sheet}!{column_letter(col)}{row} {problem}; put a number there "
+            "(parameters must stay where the workbook wrote them)"
         )
     return float(value)
 

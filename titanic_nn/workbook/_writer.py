@@ -5,23 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
 from pathlib import Path
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import excel
-from .._atomic import atomic_path
-from ..errors import DataError, TitanicNNError
+from .._atomic import atomic_path, write_failed
+from ..errors import DataError, OutputPathError, TitanicNNError
 from ..features import Features
 from ..training import FittedModel
 from . import _metadata as metadata
 from . import _package as package
 from ._about import HEADINGS, about_lines
 from ._appearance import STYLES, fit_widths, set_up_page, style_computed_columns
-from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS
+from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS, model_name_problem
 from ._sheet_xml import write_sheet
 from ._sheets import build_sheets, case_sensitive_columns, written_frame
 from ._solver_model import MAX_VARIABLES, define_solver_names
@@ -31,8 +31,6 @@ __all__ = ["write_workbook"]
 
 # Fixed document dates: the same inputs give the same bytes.
 CREATED = dt.datetime(2022, 1, 1)
-
-_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
 
 
 def write_workbook(
@@ -86,8 +84,11 @@ def write_workbook(
         epochs=None if training is None else training.epochs,
     )
     histories = [(fit.name, fit.training["history"]) for fit in fits if _has_history(fit)]
-    with atomic_path(path) as temporary:
-        book = package.Workbook(temporary, {"constant_memory": True, "in_memory": False})
+    with atomic_path(path) as temporary, _naming(path):
+        # XlsxWriter's own temporaries (a file per sheet's rows, then one per part) go in the temporary's
+        # private folder beside the target, never in $TMPDIR: an interrupt removes them with it
+        options = {"constant_memory": True, "in_memory": False, "tmpdir": str(temporary.parent)}
+        book = package.Workbook(temporary, options)
         book.set_properties({"created": CREATED, "title": "titanic-nn workbook"})
         book.set_calc_mode("auto")  # and XlsxWriter writes fullCalcOnLoad="1": Excel recomputes on open
         styles = {name: book.add_format(props) for name, props in STYLES.items()}
@@ -105,8 +106,32 @@ def write_workbook(
         if histories:
             _write_loss_sheet(book, histories, styles)
         _write_metadata(book.add_worksheet(METADATA_SHEET), metadata.to_cells(description))
-        book.close()
+        _close(book, path)
     return Path(path)
+
+
+@contextmanager
+def _naming(path: str | os.PathLike) -> Iterator[None]:
+    """An OSError met while the workbook is written (a disk that fills as a sheet's rows are buffered) names it."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, OutputPathError):
+            raise
+        raise write_failed(path, exc) from exc
+
+
+def _close(book: Any, path: str | os.PathLike) -> None:
+    """Assemble and zip the workbook; a disk that fills (or any failure to write) names the workbook's path."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
+        book.close()
+    except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError it met
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+        raise write_failed(path, cause) from exc
+    except OSError as exc:
+        raise write_failed(path, exc) from exc
 
 
 # -- checks ----------------------------------------------------------------------------------------
@@ -121,7 +146,7 @@ def _checked_models(models: Sequence[FittedModel]) -> list[FittedModel]:
             raise TitanicNNError(f"write_workbook takes FittedModel objects, got {type(fit).__name__}")
     names = [fit.name for fit in fits]
     for name in names:
-        if not _SHEET_NAME.fullmatch(name) or name.lower() in RESERVED_SHEETS:
+        if model_name_problem(name) is not None:
             raise TitanicNNError(
                 f"model name {name!r} cannot be a sheet name here: use up to 31 letters, digits or _, starting "
                 f"with a letter, and none of {', '.join(RESERVED_SHEETS)}"
@@ -145,8 +170,8 @@ def _check_rows(what: str, n_rows: int, max_rows: int | None) -> None:
     room = excel.MAX_ROWS - (FIRST_ROW - 1)
     if n_rows > room:
         raise DataError(
-            f"{what} data has {n_rows:,} rows but a sheet holds {room:,} below its header rows; "
-            "write a sample of the rows instead (nothing is dropped silently)"
+            f"{what} data has {n_rows:,} rows but a sheet holds {room:,} below its header rows, and the workbook "
+            f"shows every row (none is dropped silently); give at most {room:,} rows"
         )
     if max_rows is not None and n_rows > max_rows:
         raise DataError(
@@ -251,7 +276,7 @@ def _write_loss_sheet(book: Any, histories: Sequence[tuple[str, dict]], styles: 
 def _training_sheets(pairs: Sequence[tuple[FittedModel, Any]], frame: pd.DataFrame, training: SheetTraining) -> list[Any]:
     """Each model's training sheet, reading the model sheet's input block, target column and Valid marks."""
     features = pairs[0][0].features
-    X = features.transform(frame)
+    X = features.transform(frame, training=True)
     y = features.target(frame)
     parts = []
     for fitted, model_part in pairs:

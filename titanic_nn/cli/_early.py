@@ -1,0 +1,122 @@
+"""Checks made before any training starts: what would otherwise stop a run only after minutes of work.
+
+Each names the file, the column and the line, and the fix: test ids that are blank or repeat, text a
+workbook cell cannot hold, more rows than a sheet holds, a validation fraction that leaves a side
+empty, and outputs that would overwrite an input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from .._plain import shown
+from ..errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._commands import Job
+
+__all__ = ["check_before_training", "check_ids", "check_outputs", "kept_rows"]
+
+
+def check_before_training(job: "Job", *, valid_frac: float | None, workbook: bool) -> None:
+    """Every check on `job`'s data that training would otherwise meet late; `workbook` when one is written."""
+    _check_ids(job)
+    if workbook:
+        _check_sheet_rows(job)
+        _check_cell_text(job)
+    if valid_frac is not None:
+        _check_split(job, valid_frac)
+
+
+def check_outputs(paths: Iterable[Path], inputs: Sequence[Path]) -> None:
+    """Each output path can be written and is none of the inputs (found now, not after training)."""
+    from .._atomic import check_output_path
+
+    for path in paths:
+        check_output_path(path, inputs)
+
+
+def kept_rows(job: "Job") -> int:
+    """How many training rows the features keep: those with every input when blanks are dropped, else all."""
+    if job.missing != "drop":
+        return len(job.train)
+    return int(job.train[job.schema.input_columns].notna().all(axis=1).sum())
+
+
+def _check_ids(job: "Job") -> None:
+    if job.test is not None:
+        check_ids(job.test, job.test_path, job.schema.id_column)
+
+
+def check_ids(frame: "pd.DataFrame", path: Path | None, id_column: str | None) -> None:
+    """The rows to predict each have an id, and no id repeats; a DataError names the file, column and lines."""
+    if not id_column or id_column not in frame.columns:
+        return
+    ids = frame[id_column]
+    blank = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
+    if blank.any():
+        line = int(blank.argmax()) + 2
+        raise DataError(
+            f"{path}: column {id_column} is blank on line {line} ({int(blank.sum())} blank in all); "
+            "give every row an id, as the submission needs one per row"
+        )
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first = int(repeated.argmax())
+        lines = [int(i) + 2 for i in (ids == ids.iloc[first]).to_numpy().nonzero()[0][:3]]
+        raise DataError(
+            f"{path}: column {id_column} repeats {shown(ids.iloc[first])} on lines "
+            f"{', '.join(map(str, lines))}; ids must be unique, since Kaggle scores a submission by id"
+        )
+
+
+def _check_sheet_rows(job: "Job") -> None:
+    from .. import excel
+    from ..workbook._layout import FIRST_ROW
+
+    room = excel.MAX_ROWS - (FIRST_ROW - 1)
+    for path, what, count in [(job.train_path, "training rows are kept", kept_rows(job)),
+                              (job.test_path, "test rows", None if job.test is None else len(job.test))]:
+        if count is not None and count > room:
+            raise DataError(
+                f"{path}: {count:,} {what}, but a sheet holds {room:,} below its header rows and the workbook shows "
+                f"every row; give at most {room:,} rows"
+            )
+
+
+def _check_cell_text(job: "Job") -> None:
+    """Text the workbook would refuse (a character XML cannot hold, more than a cell's 32,767 characters)."""
+    import pandas as pd
+
+    from .. import excel
+
+    columns = [c for c in [job.schema.target, job.schema.id_column, *job.schema.input_columns] if c]
+    for path, frame in [(job.train_path, job.train), (job.test_path, job.test)]:
+        if frame is None:
+            continue
+        for column in dict.fromkeys(c for c in columns if c in frame.columns):
+            values = frame[column]
+            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                continue  # numbers: no text to check (pandas 3 types text as str, earlier as object)
+            for position, value in enumerate(values.tolist()):
+                problem = excel.text_problem(value) if isinstance(value, str) else None
+                if problem:
+                    raise DataError(
+                        f"{path}: column {column}, line {position + 2}, holds {problem}; shorten or remove that "
+                        "value (a workbook cell cannot hold it)"
+                    )
+
+
+def _check_split(job: "Job", valid_frac: float) -> None:
+    n_rows = kept_rows(job)
+    n_valid = int(round(n_rows * valid_frac))
+    if 1 <= n_valid <= n_rows - 1:
+        return
+    left = "no validation rows" if n_valid < 1 else "no training rows"
+    raise DataError(
+        f"{job.train_path}: {n_rows} training row(s) are kept, and --valid-frac {valid_frac:g} of them leaves {left}; "
+        "give more rows or another --valid-frac"
+    )
