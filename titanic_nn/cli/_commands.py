@@ -173,9 +173,10 @@ def _read(
             else ""
         )
         raise DataError(f"{path}: missing {plural} {', '.join(missing)}; the file has {columns}{hint}")
+    for name in schema.numeric_columns:
+        frame[name] = _numbers(frame[name], path)
     for spec in schema.continuous:
-        frame[spec.column] = _numbers(frame[spec.column], path)
-        if spec.log != "none":
+        if spec.log != "none" and spec.column in frame.columns:  # (a derived column's log is checked as it is made)
             _check_log_domain(frame[spec.column], path, schema)
     if with_target and schema.target:
         check_target(
@@ -324,7 +325,7 @@ def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     options = _trainer_options(args)
     # One Features for all three: each fit learns the same statistics, and a workbook holds models sharing one.
     features = Features(job.schema, missing=job.missing)
-    features.fit(job.train)  # learned once more by each train_model; fitted here to report the rows first
+    features.fit(job.train, unlabelled=_unlabelled(job))  # learned once more by each train_model; fitted here to report the rows first
     _note(args, _rows_note(args, job, features))
     fits = []
     for name, model in _models(args).items():
@@ -340,7 +341,7 @@ def _train_one(
 
     try:
         fitted = tn.train_model(
-            job.train, model, features=features, method=args.method,
+            job.train, model, features=features, method=args.method, unlabelled=_unlabelled(job),
             valid_frac=valid_frac, seed=args.seed, progress=not args.quiet, **options,
         )
     except TrainingDivergedError as exc:
@@ -348,6 +349,11 @@ def _train_one(
         raise TrainingDivergedError(f"{name}: {one_line(exc)}{hint}") from exc
     fitted.name = name
     return fitted
+
+
+def _unlabelled(job: Job) -> Any:
+    """The test rows, given to fit only where the schema counts values over every row (a ticket's frequency)."""
+    return job.test if job.schema.counts_unlabelled else None
 
 
 def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:
@@ -361,7 +367,14 @@ def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:
             f"--missing mode fills them with the training mode instead), {kept} kept"
         )
     elif blanks:
-        rows = f"training rows: {read} read from {source}, blank cells filled with the training mode ({blanks}), all kept"
+        rules = {features.fill_rule(column) for column in features.blank_counts_}
+        how = "the training mode" if rules == {"the training mode"} else "; ".join(
+            f"{column} {count} with {features.fill_rule(column)}" for column, count in features.blank_counts_.items()
+        )
+        if rules == {"the training mode"}:
+            rows = f"training rows: {read} read from {source}, blank cells filled with {how} ({blanks}), all kept"
+        else:
+            rows = f"training rows: {read} read from {source}, blank cells filled ({how}), all kept"
     else:
         rows = f"training rows: {read} read from {source}, none blank"
     from ..training import train_valid_split

@@ -113,7 +113,7 @@ def _check_cell_text(job: "Job") -> None:
 def _check_split(job: "Job", valid_frac: float) -> None:
     n_rows = kept_rows(job)
     n_valid = int(round(n_rows * valid_frac))
-    if 1 <= n_valid <= n_rows - 1:
+    if valid_frac == 0 or 1 <= n_valid <= n_rows - 1:  # 0: every row trains, no validation (as asked)
         return
     left = "no validation rows" if n_valid < 1 else "no training rows"
     raise DataError(

@@ -392,6 +392,7 @@ class Count(Derived):
     unlabelled_rows: int = field(default=0, init=False, compare=False, repr=False)
 
     whole_columns: ClassVar[bool] = True
+    counts_unlabelled: ClassVar[bool] = True
     STATE: ClassVar[tuple[str, ...]] = ("counts",)
 
     def __post_init__(self) -> None:

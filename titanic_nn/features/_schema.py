@@ -151,6 +151,11 @@ class Schema:
             raise DataError("schema has no input columns")
 
     @property
+    def counts_unlabelled(self) -> bool:
+        """Whether a derived column counts values over the unlabelled (test) rows too, so fit needs them."""
+        return any(getattr(entry, "counts_unlabelled", False) for entry in self.derived)
+
+    @property
     def derived_columns(self) -> list[str]:
         """The columns the derived entries make, in order."""
         return [name for entry in self.derived for name in entry.outputs]
