@@ -11,7 +11,7 @@ schema looks kinds up in.
 Text is compared exactly, as Python compares it: with EXACT, never with Excel's `=` (which ignores
 case) nor with COUNTIF, COUNTIFS, SUMIFS, MATCH or VLOOKUP, which read their criterion as a pattern
 (`*`, `?` and `~` as wildcards, a leading `<`, `>` or `=` as a comparison) and ignore case, so that a
-ticket "A*" or ">5" would be counted wrongly. A count over a column is SUMPRODUCT(--EXACT(range, cell)):
+ticket "A*" or ">5" would be counted wrongly. A count over a column is SUMPRODUCT(--EXACT(range&"", cell)):
 SUMPRODUCT evaluates its arguments over the whole range in Excel, LibreOffice and Gnumeric alike,
 so the cell is a plain formula, not an array formula.
 """
@@ -101,9 +101,9 @@ class Derived(FeatureOp):
     def texts(self, rows: Rows, name: str) -> pd.Series:
         """Column `name` as exact text, blanks as "" (a level or number as a spreadsheet shows it)."""
         values = rows[name]
-        if rows.kinds.get(name) == TEXT and values.dtype == object and not values.isna().any():
+        if rows.kinds.get(name) == TEXT and values.map(type).eq(str).all():
             return values
-        if rows.kinds.get(name) == TEXT:
+        if rows.kinds.get(name) == TEXT:  # a number in a text column (a zip code) as the sheet's text functions see it
             return values.map(text_of)
         return values.map(lambda v: text_of(level_key(v)) if v is not None and v == v else "")
 
@@ -427,7 +427,7 @@ class Count(Derived):
                     f"{self.name} counts the test rows' {self.column} too, but the workbook has no test rows; "
                     "give the test rows the features were fitted with"
                 )
-            counts.append(excel.SUMPRODUCT(f"--{excel.EXACT(column, x)}"))
+            counts.append(excel.SUMPRODUCT(f"--{excel.EXACT(_as_text(column), x)}"))
         return [excel.IF(excel.EXACT(x, '""'), 1, "+".join(counts))]
 
     def check_rows(self, train: Rows, test: Rows | None) -> None:
@@ -603,7 +603,7 @@ class TargetRate(Derived):
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
         x, sheet = refs[0], _sheet(context, self.name)
         keys = sheet.column(self.column, "train")
-        match = excel.EXACT(keys, x)
+        match = excel.EXACT(_as_text(keys), x)
         count, total = excel.SUMPRODUCT(f"--{match}"), excel.SUMPRODUCT(f"--{match}", sheet.targets())
         if sheet.training:  # the row's own label left out
             count, total = f"({count}-1)", f"({total}-{excel.atom(sheet.target())})"
@@ -626,6 +626,12 @@ def _names(columns: Any, name: str, label: str) -> tuple[str, ...]:
     if not all(isinstance(c, str) and c for c in columns):
         raise DataError(f"schema: derived column {name}: {label} must be a list of column names, not {shown(columns)}")
     return tuple(columns)
+
+
+def _as_text(column: str) -> str:
+    """A range's values as text: LibreOffice's EXACT over a range of numbers (zip codes) is FALSE for each, even
+    for an equal number; a number joined to "" is its text, in every engine."""
+    return f'{column}&""'
 
 
 def _number(value: float) -> int | float:
