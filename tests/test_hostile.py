@@ -35,7 +35,7 @@ from titanic_nn._atomic import TEMP_PREFIX
 SMALL_TRAIN, SMALL_TEST = "small_train.csv", "small_test.csv"
 SMALL = ["--train", SMALL_TRAIN, "--test", SMALL_TEST]
 FAST = ["--restarts", "1", "--quiet"]
-BOOK = "base/titanic.xlsx"  # a valid workbook of the small data, the start of every crafted one
+BOOK = "base/small_train.xlsx"  # a valid workbook of the small data, the start of every crafted one
 MODEL = "base/mmult.json"  # a valid saved model of the small data
 
 
@@ -626,7 +626,7 @@ def _small_disk_command(folder: Path, kilobytes: int, argv: list[str]) -> list[s
 
 
 @pytest.mark.parametrize("command, kilobytes, written", [
-    ("fit", 16, "titanic.xlsx"),  # the disk fills while the workbook is written
+    ("fit", 16, "small_train.xlsx"),  # the disk fills while the workbook is written
     ("import", 4, "nnet.json"),  # ... while a model's JSON is written
 ])
 def test_a_full_disk_names_the_file(hostile, tmp_path, command, kilobytes, written):
