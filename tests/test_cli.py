@@ -907,7 +907,7 @@ def test_errors_on_another_table_name_its_columns_lines_and_file(penguins):
     duplicate = run(["fit", "--train", train, "--test", directory / "test.csv", "--target", "adelie", "--id-column", "id",
                      "--continuous", "bill", "--out", directory / "o"])
     assert duplicate.code == 1 and time.perf_counter() - started < 5  # found on reading, before any training
-    assert "test.csv: id column id repeats 4 (lines 6, 7); every row needs its own id" in duplicate.err
+    assert "test.csv: column id repeats 4 on lines 6, 7; ids must be unique" in duplicate.err
     assert "training" not in duplicate.out
     assert not (directory / "o").exists()
 

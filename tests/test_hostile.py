@@ -777,17 +777,27 @@ def test_random_values_in_a_workbook(hostile, monkeypatch, tmp_path_factory, par
 
 @pytest.mark.parametrize("limit, value, message", [
     ("MAX_PARTS", 5, "parts, more than the 5 a workbook may have"),
-    ("MAX_PART_BYTES", 200 << 10, "part xl/media/noise.bin expands to 256.0 KiB, more than the 200.0 KiB a part may"),
+    # above every part the small workbook holds (its training sheets reach about 1 MiB), below the noise
+    ("MAX_PART_BYTES", 3 << 20, "part xl/media/noise.bin expands to 4.0 MiB, more than the 3.0 MiB a part may"),
     ("MAX_TOTAL_BYTES", 128 << 10, "expands to more than 128.0 KiB in all"),
 ])
 def test_the_bounds_of_a_workbook(hostile, tmp_path, monkeypatch, limit, value, message):
     import titanic_nn.workbook._untrusted as untrusted
 
-    # 256 KiB that do not compress (under the ratio bound): only the bound set here refuses them
-    noise = np.random.default_rng(0).integers(0, 256, 256 << 10, dtype=np.uint8).tobytes()
+    # 4 MiB that do not compress (under the ratio bound): only the bound set here refuses them
+    noise = np.random.default_rng(0).integers(0, 256, 4 << 20, dtype=np.uint8).tobytes()
     book = crafted.with_part(hostile / BOOK, tmp_path / "book.xlsx", "xl/media/noise.bin", noise)
     monkeypatch.setattr(untrusted, limit, value)
     with pytest.raises(tn.DataError, match=re.escape(message)):
         tn.read_workbook(book)
     monkeypatch.undo()
     assert [f.name for f in tn.read_workbook(book)] == ["linear", "nnet", "mmult"]  # within the real bounds
+
+
+def test_an_unknown_encoding_in_an_xml_declaration_is_refused(hostile, tmp_path):
+    """Found by test_random_bytes_of_a_workbook_part: expat raises LookupError, not ExpatError, for encoding="U-F-8"."""
+    book = crafted.with_sheet(hostile / BOOK, tmp_path / "book.xlsx", "linear",
+                              lambda xml: xml.replace(b'encoding="UTF-8"', b'encoding="U-F-8"', 1))
+    assert b'encoding="U-F-8"' in crafted.parts(book)[crafted.sheet_part(crafted.parts(book), "linear")]
+    with pytest.raises(tn.DataError, match=r"\(sheet linear\) declares an encoding that is not known"):
+        tn.read_workbook(book)

@@ -185,7 +185,7 @@ def _read(
             positive_option="--positive {value}",
         )
     if with_id and schema.id_column:
-        _check_ids(frame[schema.id_column], path)
+        check_ids(frame, path, schema.id_column)
     return frame
 
 
@@ -206,28 +206,6 @@ def _check_log_domain(values: "pd.Series", path: Path, schema: "Schema") -> None
             f"{path}: column {values.name} holds {shown(values.iloc[first])} on line {first + 2}, but it is taken as "
             f"log(x+1), which needs values above -1; fix that value, or take {values.name} off --log (it is then "
             "divided by its max with --continuous)"
-        )
-
-
-def _check_ids(ids: "pd.Series", path: Path) -> None:
-    """Every row of a file to predict needs its own id, found before any training rather than at the submission."""
-    from .._plain import shown
-
-    blank = ids.isna().to_numpy()
-    if blank.any():
-        raise DataError(
-            f"{path}: id column {ids.name} is blank on line {int(blank.argmax()) + 2}; every row needs an id for the "
-            "submission"
-        )
-    repeated = ids.duplicated(keep=False).to_numpy()
-    if repeated.any():
-        value = ids[repeated].iloc[0]
-        lines = [str(i + 2) for i in (ids == value).to_numpy().nonzero()[0][:4]]
-        others = int(ids[repeated].nunique()) - 1
-        more = f", and {others} other id(s) repeat too" if others else ""
-        raise DataError(
-            f"{path}: id column {ids.name} repeats {shown(value)} (lines {', '.join(lines)}){more}; every row needs "
-            "its own id for the submission"
         )
 
 

@@ -67,9 +67,11 @@ def check_ids(frame: "pd.DataFrame", path: Path | None, id_column: str | None) -
     if repeated.any():
         first = int(repeated.argmax())
         lines = [int(i) + 2 for i in (ids == ids.iloc[first]).to_numpy().nonzero()[0][:3]]
+        others = int(ids[repeated].nunique()) - 1
+        more = f", and {others} other id(s) repeat too" if others else ""
         raise DataError(
             f"{path}: column {id_column} repeats {shown(ids.iloc[first])} on lines "
-            f"{', '.join(map(str, lines))}; ids must be unique, since Kaggle scores a submission by id"
+            f"{', '.join(map(str, lines))}{more}; ids must be unique, since Kaggle scores a submission by id"
         )
 
 
@@ -111,12 +113,17 @@ def _check_cell_text(job: "Job") -> None:
 
 
 def _check_split(job: "Job", valid_frac: float) -> None:
+    """The split training will make is possible, by train_valid_split's own rule (0 holds no row out), found
+    before any work and told in the command line's words."""
+    from ..errors import TitanicNNError
+    from ..training import train_valid_split
+
     n_rows = kept_rows(job)
-    n_valid = int(round(n_rows * valid_frac))
-    if valid_frac == 0 or 1 <= n_valid <= n_rows - 1:  # 0: every row trains, no validation (as asked)
-        return
-    left = "no validation rows" if n_valid < 1 else "no training rows"
-    raise DataError(
-        f"{job.train_path}: {n_rows} training row(s) are kept, and --valid-frac {valid_frac:g} of them leaves {left}; "
-        "give more rows or another --valid-frac"
-    )
+    try:
+        train_valid_split(n_rows, valid_frac)
+    except TitanicNNError as exc:
+        left = "no validation rows" if int(round(n_rows * valid_frac)) < 1 else "no training rows"
+        raise DataError(
+            f"{job.train_path}: {n_rows} training row(s) are kept, and --valid-frac {valid_frac:g} of them leaves {left}; "
+            "give more rows or another --valid-frac"
+        ) from exc

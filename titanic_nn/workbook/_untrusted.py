@@ -49,8 +49,9 @@ MACRO_CONTENT_TYPES = ("macroenabled", "vbaproject", "activex")
 
 # What openpyxl, zipfile and the XML parsers raise on a damaged file, which a reader turns into a DataError.
 READ_ERRORS = (
-    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, TypeError, KeyError,
-    IndexError, AttributeError, SyntaxError, expat.ExpatError, UnicodeError, OverflowError, NotImplementedError,
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, TypeError,
+    LookupError,  # KeyError and IndexError, and the unknown encoding an XML declaration can name
+    AttributeError, SyntaxError, expat.ExpatError, UnicodeError, OverflowError, NotImplementedError,
 )
 
 
@@ -178,6 +179,8 @@ def _check_xml(archive: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, fix:
             path, f"part {name} is not well-formed XML ({expat.ErrorString(exc.code)} at line {exc.lineno}, "
             f"column {exc.offset + 1}); {fix}",
         ) from None
+    except LookupError as exc:  # expat's word for an encoding it does not know, e.g. encoding="U-F-8"
+        raise _refuse(path, f"part {name} declares an encoding that is not known ({_said(exc)}); {fix}") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         raise _refuse(path, f"part {name} is damaged ({_said(exc)}); {fix}") from exc
 
