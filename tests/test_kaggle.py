@@ -31,6 +31,10 @@ def test_the_kaggle_preset_fits_and_its_workbook_verifies_in_both_engines(tmp_pa
     assert checked.code == 0, checked.out + checked.err
     assert checked.out.count("agree with Python") == 2  # LibreOffice and Gnumeric
     assert "LibreOffice" in checked.out and "Gnumeric" in checked.out
+    # the saved models write the workbook again: their features are refitted on train.csv and test.csv
+    again = run(["workbook", "--models", tmp_path / "linear.json", "--out", tmp_path / "again.xlsx", "--sheet-epochs", "0"])
+    assert again.code == 0, again.err
+    assert (tmp_path / "again.xlsx").is_file()
 
 
 def test_kaggle_features_in_python(titanic):

@@ -386,11 +386,13 @@ def _choose_and_plan(args: argparse.Namespace, job: Job, fits: list["FittedModel
     if args.refit:
         chosen = _refit(args, job, fits, chosen)
         print(_refit_line(chosen))
-    training, training_note = _sheet_training(args, fits, job.train)
+    training, training_note = _sheet_training(args, fits, job.train, job.test)
     return chosen, why, training, training_note
 
 
-def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame") -> tuple[Any, str | None]:
+def _sheet_training(
+    args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame", test: "pd.DataFrame | None" = None
+) -> tuple[Any, str | None]:
     """The training sheets to write, and a note when the default ones are left out.
 
     --sheet-epochs N is written as asked (or refused, in one line); without it, 300 epochs where the
@@ -404,7 +406,7 @@ def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], tra
     gd = getattr(args, "method", None) == "gd"
     training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
     try:
-        check_training(fits, len(fits[0].features.training_rows(train)), training)
+        check_training(fits, len(fits[0].features.training_rows(train, test)), training)
     except TitanicNNError as exc:
         if args.sheet_epochs is not None:
             raise
@@ -621,7 +623,7 @@ def _same_training_data(fits: list["FittedModel"], job: Job, paths: Sequence[Pat
         try:
             if fitted.features.to_dict() != first.to_dict():
                 raise DataError("other features than the first model's")
-            fitted.features.training_rows(job.train)
+            fitted.features.training_rows(job.train, job.test)
         except DataError as exc:
             raise DataError(
                 f"{path}: was trained on other data or features than {job.train_path}; give its training CSV with "

@@ -129,9 +129,11 @@ class Features:
                 )
             return frame.loc[index]
         again = Features(self.schema_, missing=self.missing_)
+        # the unlabelled rows only where these features counted some (else they would count other rows)
+        counted = any(getattr(op, "unlabelled_rows", 0) for op in self.program_)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnseenLevelWarning)
-            again.fit_transform(frame, unlabelled=unlabelled)
+            again.fit_transform(frame, unlabelled=unlabelled if counted else None)
         if again.to_dict() != self.to_dict():
             raise DataError(
                 "the training data is not what these features were fitted on (it gives other statistics); "

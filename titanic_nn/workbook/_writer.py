@@ -55,7 +55,7 @@ def write_workbook(
         training = SheetTraining(epochs=training) if training > 0 else None
     fits = _checked_models(models)
     features = fits[0].features
-    kept = features.training_rows(train)
+    kept = features.training_rows(train, test)
     _check_rows("training", len(kept), max_rows)
     schema = features.schema_
     train_frame, train_filled = written_frame(features, kept, [schema.target])
