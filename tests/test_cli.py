@@ -581,7 +581,7 @@ BAD_INPUTS = [
     ("target not 0/1", ["fit", "--train", "target_two.csv"], 1, "target Survived must be 0 or 1, but line 3 holds 2"),
     ("NaN target", ["fit", "--train", "target_blank.csv"], 1, "target Survived is blank in 1 row(s), first on line 5"),
     ("unknown method", ["fit", "--method", "adam"], 2, "argument --method: invalid choice: 'adam'"),
-    ("unknown preset", ["fit", "--preset", "kaggle"], 2, "argument --preset: invalid choice"),
+    ("unknown preset", ["fit", "--preset", "kaggel"], 2, "argument --preset: invalid choice"),
     ("unknown model", ["fit", "--model", "forest"], 2, "argument --model: invalid choice"),
     ("unknown missing rule", ["fit", "--missing", "mean"], 2, "argument --missing: invalid choice"),
     ("unknown output", ["fit", "--output", "softmax"], 2, "argument --output: invalid choice"),

@@ -51,7 +51,7 @@ _EXPORTS = {
     "FittedModel": ".training",
     "Progress": ".training",
     "train_valid_split": ".training",
-    "train_model": ".training",
+    "train_model": ".training", "cross_validate": ".training",
     "save_model": ".training",
     "load_model": ".training",
     "SheetClassifier": ".training",
@@ -81,7 +81,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from .features import Categorical, Continuous, Features, Schema, notebook_schema, sheet_schema
     from .nn import MODELS, Linear, MatMulNet, Model, TwoReLU, accuracy, build_model, log_loss, model_from_config, mse
     from .training import (
-        FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model,
+        FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
         train_valid_split,
     )
     from .workbook import SheetTraining, WorkbookContents, read_workbook, write_workbook

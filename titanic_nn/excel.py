@@ -17,8 +17,8 @@ __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
     "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones",
-    "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "IF", "LN", "LOG10", "MAX", "MIN", "MMULT", "ROW_NUMBERS", "SQRT",
-    "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
+    "MID", "MIN", "MMULT", "OR", "ROW_NUMBERS", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
 MAX_ROWS = 1_048_576
@@ -44,12 +44,18 @@ AVERAGEIF = _function("AVERAGEIF")  # Excel 2007's, so no _xlfn. prefix
 COUNTIF = _function("COUNTIF")
 EXACT = _function("EXACT")
 EXP = _function("EXP")
+FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
+IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
+LEFT = _function("LEFT")
+LEN = _function("LEN")
 LN = _function("LN")
 LOG10 = _function("LOG10")
 MAX = _function("MAX")
+MID = _function("MID")
 MIN = _function("MIN")
 MMULT = _function("MMULT")
+OR = _function("OR")
 SUM = _function("SUM")
 ROW_NUMBERS = _function("ROW")  # Excel's ROW (the name ROW is the row placeholder above)
 SQRT = _function("SQRT")
@@ -61,8 +67,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, IF, LN, LOG10, MAX, MIN, MMULT, ROW_NUMBERS, SQRT, SUM, SUMPRODUCT, TANH,
-        TRANSPOSE,
+        AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT, OR,
+        ROW_NUMBERS, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 
@@ -76,7 +82,10 @@ def functions_called(formula: str) -> set[str]:
     return set(_CALL.findall(_QUOTED.sub('""', formula)))
 
 
-_REFERENCE = re.compile(r"(?:'[^']*'!|[A-Za-z_][A-Za-z0-9_]*!)?\$?[A-Z]{1,3}\$?[0-9]+(?::\$?[A-Z]{1,3}\$?[0-9]+)?")
+# a reference, its row a number or the per-row placeholder {r}
+_REFERENCE = re.compile(
+    r"(?:'[^']*'!|[A-Za-z_][A-Za-z0-9_]*!)?\$?[A-Z]{1,3}\$?(?:[0-9]+|\{r\})(?::\$?[A-Z]{1,3}\$?(?:[0-9]+|\{r\}))?"
+)
 _NUMBER = re.compile(r"-?[0-9.]+(?:[eE][-+]?[0-9]+)?")
 
 

@@ -173,9 +173,10 @@ def _read(
             else ""
         )
         raise DataError(f"{path}: missing {plural} {', '.join(missing)}; the file has {columns}{hint}")
+    for name in schema.numeric_columns:
+        frame[name] = _numbers(frame[name], path)
     for spec in schema.continuous:
-        frame[spec.column] = _numbers(frame[spec.column], path)
-        if spec.log != "none":
+        if spec.log != "none" and spec.column in frame.columns:  # (a derived column's log is checked as it is made)
             _check_log_domain(frame[spec.column], path, schema)
     if with_target and schema.target:
         check_target(
@@ -302,7 +303,7 @@ def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     options = _trainer_options(args)
     # One Features for all three: each fit learns the same statistics, and a workbook holds models sharing one.
     features = Features(job.schema, missing=job.missing)
-    features.fit(job.train)  # learned once more by each train_model; fitted here to report the rows first
+    features.fit(job.train, unlabelled=_unlabelled(job))  # learned once more by each train_model; fitted here to report the rows first
     _note(args, _rows_note(args, job, features))
     fits = []
     for name, model in _models(args).items():
@@ -318,7 +319,7 @@ def _train_one(
 
     try:
         fitted = tn.train_model(
-            job.train, model, features=features, method=args.method,
+            job.train, model, features=features, method=args.method, unlabelled=_unlabelled(job),
             valid_frac=valid_frac, seed=args.seed, progress=not args.quiet, **options,
         )
     except TrainingDivergedError as exc:
@@ -326,6 +327,11 @@ def _train_one(
         raise TrainingDivergedError(f"{name}: {one_line(exc)}{hint}") from exc
     fitted.name = name
     return fitted
+
+
+def _unlabelled(job: Job) -> Any:
+    """The test rows, given to fit only where the schema counts values over every row (a ticket's frequency)."""
+    return job.test if job.schema.counts_unlabelled else None
 
 
 def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:
@@ -339,7 +345,14 @@ def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:
             f"--missing mode fills them with the training mode instead), {kept} kept"
         )
     elif blanks:
-        rows = f"training rows: {read} read from {source}, blank cells filled with the training mode ({blanks}), all kept"
+        rules = {features.fill_rule(column) for column in features.blank_counts_}
+        how = "the training mode" if rules == {"the training mode"} else "; ".join(
+            f"{column} {count} with {features.fill_rule(column)}" for column, count in features.blank_counts_.items()
+        )
+        if rules == {"the training mode"}:
+            rows = f"training rows: {read} read from {source}, blank cells filled with {how} ({blanks}), all kept"
+        else:
+            rows = f"training rows: {read} read from {source}, blank cells filled ({how}), all kept"
     else:
         rows = f"training rows: {read} read from {source}, none blank"
     from ..training import train_valid_split
@@ -373,11 +386,13 @@ def _choose_and_plan(args: argparse.Namespace, job: Job, fits: list["FittedModel
     if args.refit:
         chosen = _refit(args, job, fits, chosen)
         print(_refit_line(chosen))
-    training, training_note = _sheet_training(args, fits, job.train)
+    training, training_note = _sheet_training(args, fits, job.train, job.test)
     return chosen, why, training, training_note
 
 
-def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame") -> tuple[Any, str | None]:
+def _sheet_training(
+    args: argparse.Namespace, fits: Sequence["FittedModel"], train: "pd.DataFrame", test: "pd.DataFrame | None" = None
+) -> tuple[Any, str | None]:
     """The training sheets to write, and a note when the default ones are left out.
 
     --sheet-epochs N is written as asked (or refused, in one line); without it, 300 epochs where the
@@ -391,7 +406,7 @@ def _sheet_training(args: argparse.Namespace, fits: Sequence["FittedModel"], tra
     gd = getattr(args, "method", None) == "gd"
     training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
     try:
-        check_training(fits, len(fits[0].features.training_rows(train)), training)
+        check_training(fits, len(fits[0].features.training_rows(train, test)), training)
     except TitanicNNError as exc:
         if args.sheet_epochs is not None:
             raise
@@ -608,7 +623,7 @@ def _same_training_data(fits: list["FittedModel"], job: Job, paths: Sequence[Pat
         try:
             if fitted.features.to_dict() != first.to_dict():
                 raise DataError("other features than the first model's")
-            fitted.features.training_rows(job.train)
+            fitted.features.training_rows(job.train, job.test)
         except DataError as exc:
             raise DataError(
                 f"{path}: was trained on other data or features than {job.train_path}; give its training CSV with "
@@ -758,7 +773,7 @@ def _sheet_record(fitted: "FittedModel", train: "pd.DataFrame", book: Path) -> d
 
     kept = len(train)
     valid = valid_positions(fitted.training, kept)
-    X, y = fitted.features.transform(train), fitted.features.target(train)
+    X, y = fitted.features.transform(train, training=True), fitted.features.target(train)
     record = {
         "method": "import",
         "source": str(book),

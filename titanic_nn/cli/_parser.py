@@ -196,7 +196,7 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument(
         "--preset", choices=tuple(PRESETS),
-        help="Titanic features: the lesson workbook's (sheet, the default) or the lesson notebook's",
+        help="Titanic features: the lesson workbook's (sheet, the default), the lesson notebook's, or kaggle's (title, family, ticket frequency, deck, woman-or-child group survival)",
     )
     group.add_argument(
         "--missing", choices=MISSING,

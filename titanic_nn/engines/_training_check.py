@@ -50,7 +50,7 @@ def check_training(contents: WorkbookContents, value_of: Callable[[str], Callabl
     reports = []
     for fitted, layout in training_layouts(contents.description, contents.fits, n_train):
         value = value_of(layout.name)
-        X, y = training_part(fitted, fitted.features.transform(contents.train), fitted.features.target(contents.train))
+        X, y = training_part(fitted, fitted.features.transform(contents.train, training=True), fitted.features.target(contents.train))
         reports.append(_check(fitted.model, layout, X, y, value, rtol, atol))
     return reports
 

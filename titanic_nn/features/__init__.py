@@ -12,13 +12,22 @@ _EXPORTS = {
     "Features": "._features",
     "FeatureProgram": "._program", "compile_schema": "._program",
     "FeatureOp": "._ops", "Rows": "._ops", "RenderContext": "._ops", "Fill": "._ops", "Raw": "._ops", "Log": "._ops",
-    "Scale": "._ops", "Dummies": "._ops", "Constant": "._ops", "level_key": "._ops",
+    "Scale": "._ops", "Dummies": "._ops", "Constant": "._ops", "level_key": "._ops", "GroupFill": "._ops",
+    "text_of": "._ops", "SheetColumns": "._ops", "TEXT": "._ops", "kaggle_schema": "._schema",
+    "DERIVED": "._derived", "Derived": "._derived", "Extract": "._derived", "Levels": "._derived", "Sum": "._derived",
+    "Ratio": "._derived", "Count": "._derived", "Join": "._derived", "TargetRate": "._derived",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
+    from ._derived import DERIVED, Count, Derived, Extract, Join, Levels, Ratio, Sum, TargetRate
     from ._features import Features
-    from ._ops import Constant, Dummies, FeatureOp, Fill, Log, Raw, RenderContext, Rows, Scale, level_key
+    from ._ops import (
+        TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, RenderContext, Rows, Scale, SheetColumns, level_key,
+        text_of,
+    )
     from ._program import FeatureProgram, compile_schema
-    from ._schema import MISSING, PRESETS, Categorical, Continuous, Schema, notebook_schema, preset_schema, sheet_schema
+    from ._schema import (
+        MISSING, PRESETS, Categorical, Continuous, Schema, kaggle_schema, notebook_schema, preset_schema, sheet_schema,
+    )

@@ -11,11 +11,14 @@ import pandas as pd
 from .._data import as_numbers, check_finite, check_target
 from .._plain import shown
 from ..errors import DataError, UnseenLevelWarning
-from ._ops import Dummies, Fill, Rows, Scale
+from ._ops import Dummies, Fill, GroupFill, Rows, Scale
 from ._program import FeatureProgram, compile_schema
 from ._schema import MISSING, Schema, preset_schema
 
 __all__ = ["Features"]
+
+# The statistics' sections every saved Features holds; other ops add theirs (counts, group rates, ...).
+LESSON_SECTIONS = ("levels", "references", "divisors", "fill_values")
 
 
 class Features:
@@ -24,9 +27,15 @@ class Features:
     Settings are stored unchanged; what `fit` learns ends in `_`: `program_` (the schema's feature
     program, each op holding its statistic), `feature_names_`, `missing_`, `schema_`,
     `train_index_` (the index labels of the training rows kept), `n_rows_seen_` (the rows given to
-    fit, before any was dropped) and `blank_counts_` (blank cells per input column among them, the
-    reason for each row missing="drop" dropped). `levels_`, `references_`,
-    `divisors_` and `fill_values_` show the program's statistics by column.
+    fit, before any was dropped), `blank_counts_` (blank cells per input column among them, the
+    reason for each row missing="drop" dropped) and `n_unlabelled_` (the unlabelled rows given to fit).
+    `levels_`, `references_`, `divisors_` and `fill_values_` show the program's statistics by column.
+
+    `fit(frame, unlabelled=test)` also gives the rows to predict, without their target: ops that count
+    values over the rows (a ticket's frequency) count them too, which uses no label. Ops that learn
+    from the target (a group's rate) leave each training row's own label out: `fit_transform` and
+    `transform(frame, training=True)` give the training rows so; `transform` gives any other rows
+    the rates over every training row.
     """
 
     def __init__(self, schema: Schema | str | None = None, *, missing: str | None = None) -> None:
@@ -55,17 +64,21 @@ class Features:
 
     # -- learning ---------------------------------------------------------------------------------
 
-    def fit(self, frame: pd.DataFrame) -> "Features":
-        self.fit_transform(frame)
+    def fit(self, frame: pd.DataFrame, *, unlabelled: pd.DataFrame | None = None) -> "Features":
+        self.fit_transform(frame, unlabelled=unlabelled)
         return self
 
-    def fit_transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Learn the statistics from training rows and return (X, y) for the rows kept."""
+    def fit_transform(self, frame: pd.DataFrame, *, unlabelled: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Learn the statistics from training rows (and the unlabelled rows' values, for counts) and return (X, y)
+        for the rows kept, each row's own label left out of any rate of the target."""
         schema, missing = self._resolved()
         if schema.target is None:
             raise DataError("the schema names no target column, so there is nothing to train on")
         frame = self._checked(frame, schema, need_target=True, source="training data")
-        blank = frame[schema.input_columns].isna()
+        other = None
+        if unlabelled is not None:
+            other = self._checked(unlabelled, schema, need_target=False, source="unlabelled data")
+        blank = frame[schema.filled_columns].isna()
         blank_counts = {str(c): int(n) for c, n in blank.sum().items() if n}
         n_rows_seen = len(frame)
         if missing == "drop":
@@ -77,12 +90,16 @@ class Features:
                 )
             frame = frame.loc[keep]
         program = compile_schema(schema)
-        columns = program.run(self._rows(frame, schema, "training data"), fit=True)
+        rows = self._rows(frame, schema, "training data", training=True)
+        if other is not None:
+            rows.unlabelled = self._rows(other, schema, "unlabelled data")
+        columns = program.run(rows, fit=True)
         self.schema_ = schema
         self.missing_ = missing
         self.train_index_ = frame.index.copy()
         self.n_rows_seen_ = n_rows_seen
         self.blank_counts_ = blank_counts
+        self.n_unlabelled_ = 0 if other is None else len(other)
         self._set_program(program)
         return program.inputs(columns), frame[schema.target].to_numpy(dtype=np.float64)
 
@@ -92,11 +109,12 @@ class Features:
         self.feature_names_ = program.feature_names
         self.n_features_ = len(self.feature_names_)
 
-    def training_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def training_rows(self, frame: pd.DataFrame, unlabelled: pd.DataFrame | None = None) -> pd.DataFrame:
         """The rows of `frame` these features were fitted on (those `fit` keeps), proven to be those rows.
 
-        Freshly fitted features know their rows (`train_index_`); loaded ones are fitted again on `frame`,
-        which must learn exactly the statistics they hold, else a DataError says the data differs.
+        Freshly fitted features know their rows (`train_index_`); loaded ones are fitted again on `frame`
+        (and `unlabelled`, the test rows they were fitted with, if any), which must learn exactly the
+        statistics they hold, else a DataError says the data differs.
         """
         self._check_fitted()
         if not isinstance(frame, pd.DataFrame):
@@ -111,9 +129,11 @@ class Features:
                 )
             return frame.loc[index]
         again = Features(self.schema_, missing=self.missing_)
+        # the unlabelled rows only where these features counted some (else they would count other rows)
+        counted = any(getattr(op, "unlabelled_rows", 0) for op in self.program_)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnseenLevelWarning)
-            again.fit_transform(frame)
+            again.fit_transform(frame, unlabelled=unlabelled if counted else None)
         if again.to_dict() != self.to_dict():
             raise DataError(
                 "the training data is not what these features were fitted on (it gives other statistics); "
@@ -123,11 +143,21 @@ class Features:
 
     # -- applying ---------------------------------------------------------------------------------
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """The inputs for every row of `frame`, none dropped: missing cells take the training fill values."""
+    def transform(self, frame: pd.DataFrame, *, training: bool = False) -> np.ndarray:
+        """The inputs for every row of `frame`, none dropped: missing cells take the training fill values.
+
+        `training=True` says `frame` holds the training rows these features were fitted on (with their
+        target), so that a rate of the target leaves each row's own label out, as `fit_transform` does;
+        other rows than those are refused.
+        """
+        columns = self.columns(frame, training=training)
+        return self.program_.inputs(columns)
+
+    def columns(self, frame: pd.DataFrame, *, training: bool = False) -> Any:
+        """Every column the program makes for `frame` (a `Rows`: the derived columns, the features), as `transform`."""
         self._check_fitted()
-        frame = self._checked(frame, self.schema_, need_target=False, source="data")
-        return self.program_.inputs(self.program_.run(self._rows(frame, self.schema_, "data"), fit=False))
+        frame = self._checked(frame, self.schema_, need_target=training, source="training data" if training else "data")
+        return self.program_.run(self._rows(frame, self.schema_, "training data" if training else "data", training=training), fit=False)
 
     def prepared(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The input columns as the sheet holds them: numbers checked, blanks filled from training."""
@@ -135,6 +165,16 @@ class Features:
         frame = self._checked(frame, self.schema_, need_target=False, source="data")
         columns = self.program_.prepared(self._rows(frame, self.schema_, "data"))
         return pd.DataFrame({name: columns[name] for name in self.schema_.input_columns}, index=frame.index)
+
+    def fill_rule(self, column: str) -> str:
+        """How a blank of `column` is filled, in words: "the training mode", "the median of its TitleGroup"."""
+        self._check_fitted()
+        for op in self.program_:
+            if op.in_place and op.outputs[0] == column:
+                if isinstance(op, GroupFill):
+                    return f"the training {op.how} of its {op.by}"
+                return f"the training {getattr(op, 'how', 'mode')}"
+        return "nothing (a blank is empty text)"
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
         """The 0/1 target of `frame` as float64 (every row; a NaN or non-0/1 value is an error)."""
@@ -144,9 +184,10 @@ class Features:
         )
 
     def missing_mask(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """True where an input cell of `frame` is blank and `transform` fills it from training."""
+        """True where an input cell of `frame` is blank and `transform` fills it from training (text columns are
+        never filled: a blank is empty text)."""
         self._check_fitted()
-        return frame[self.schema_.input_columns].isna()
+        return frame[self.schema_.filled_columns].isna()
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         self._check_fitted()
@@ -166,10 +207,12 @@ class Features:
         if len(frame) == 0:
             raise DataError(f"{source}: has no rows")
         frame = frame.copy()
-        for spec in schema.continuous:
-            frame[spec.column] = as_numbers(frame[spec.column], source=source)
-        for spec in schema.categorical:
-            check_finite(frame[spec.column], source=source)
+        numeric = schema.numeric_columns
+        for name in schema.input_columns:
+            if name in numeric:
+                frame[name] = as_numbers(frame[name], source=source)
+            else:
+                check_finite(frame[name], source=source)
         if need_target:
             frame[schema.target] = check_target(
                 frame[schema.target], source=source, locate=_locator(frame, schema), positive=schema.positive
@@ -177,9 +220,10 @@ class Features:
         return frame
 
     @staticmethod
-    def _rows(frame: pd.DataFrame, schema: Schema, source: str) -> Rows:
+    def _rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
         columns = {name: frame[name] for name in schema.input_columns}
-        return Rows(columns, source, _locator(frame, schema))
+        target = frame[schema.target] if schema.target is not None and schema.target in frame.columns else None
+        return Rows(columns, source, _locator(frame, schema), target=target, training=training)
 
     # -- the program's statistics by column --------------------------------------------------------
 
@@ -206,25 +250,26 @@ class Features:
     # -- persistence ------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Settings and learned statistics as plain JSON-able values."""
+        """Settings and learned statistics as plain JSON-able values (the lesson's four sections always, the others
+        where an op has one)."""
         self._check_fitted()
         state = self.program_.state()
-        return {
+        out = {
             "schema": self.schema_.to_dict(),
             "missing": self.missing_,
-            "levels": state.get("levels", {}),
-            "references": state.get("references", {}),
-            "divisors": state.get("divisors", {}),
-            "fill_values": state.get("fill_values", {}),
-            "feature_names": list(self.feature_names_),
+            **{section: state.get(section, {}) for section in LESSON_SECTIONS},
         }
+        out.update({section: values for section, values in state.items() if section not in LESSON_SECTIONS})
+        out["feature_names"] = list(self.feature_names_)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Features":
         schema = Schema.from_dict(data["schema"])
         feats = cls(schema, missing=data["missing"])
         program = compile_schema(schema)
-        program.load({key: data[key] for key in ("levels", "references", "divisors", "fill_values")})
+        sections = {key: value for key, value in data.items() if key not in ("schema", "missing", "feature_names")}
+        program.load({key: sections.get(key, {}) for key in LESSON_SECTIONS} | sections)
         feats.schema_ = schema
         feats.missing_ = data["missing"]
         feats._set_program(program)

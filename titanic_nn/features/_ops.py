@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,17 @@ from .._plain import cut, shown
 from ..errors import DataError, UnseenLevelWarning
 
 __all__ = [
-    "Rows", "FeatureOp", "Fill", "Raw", "Log", "Scale", "Dummies", "Constant", "RenderContext", "level_key", "mode",
+    "Rows", "FeatureOp", "Fill", "GroupFill", "Raw", "Log", "Scale", "Dummies", "Constant", "RenderContext", "SheetColumns",
+    "level_key", "mode", "text_of", "key_of", "excel_equals", "FILLS", "TEXT", "MAX_NESTED_IFS",
 ]
+
+# A column's kind, where it is not a number or a level: TEXT columns hold exact text (a blank is ""), as
+# the derived columns that extract, map or join text make them and as the raw columns only they read.
+TEXT = "text"
+# How a blank is filled: the training mode (the lesson's) or median of the non-blank values.
+FILLS = ("mode", "median")
+# Excel nests at most 64 functions; a lookup written as nested IFs stays well under that.
+MAX_NESTED_IFS = 60
 
 
 def level_key(value: Any) -> Any:
@@ -43,6 +52,36 @@ def level_key(value: Any) -> Any:
     return text
 
 
+def text_of(value: Any) -> str:
+    """A value as text, as a spreadsheet shows it in a text function: "" for a blank, 3 for 3.0, 7.25 for 7.25.
+
+    (Excel's text of a number has up to 15 significant digits; repr's shortest text is the same for the
+    numbers a CSV holds.)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
+    return str(value)
+
+
+def key_of(value: Any, kind: str | None) -> Any:
+    """The key a column's value is compared by: its exact text in a TEXT column, else its `level_key`."""
+    return text_of(value) if kind == TEXT else level_key(value)
+
+
+def excel_equals(x: str, key: Any, *, exact: bool = True) -> str:
+    """Excel's test that cell `x` holds `key`: `x=3` for a number, EXACT for text (Excel's = ignores case)."""
+    if isinstance(key, str):
+        return excel.EXACT(x, excel.literal(key)) if exact else f"{x}={excel.literal(key)}"
+    return f"{x}={excel.literal(key)}"
+
+
 def mode(values: pd.Series, *, fallback: Any) -> Any:
     """The most common value (the smallest on a tie); `fallback` when the column is entirely blank."""
     modes = values.dropna().mode()
@@ -54,12 +93,19 @@ class Rows:
     """The columns a program reads and writes, all of one length, with what messages need to name a row.
 
     `source` names the data in messages ("training data"); `describe(i)` names row position i, e.g.
-    "row 3 (PassengerId 3)".
+    "row 3 (PassengerId 3)". `kinds` marks the TEXT columns. `target` is the 0/1 target when the rows
+    have one; `training` is True when these are the training rows the statistics are (or were) learned
+    from, so an op that learns from the target leaves each row's own label out. `unlabelled` holds the
+    columns of the unlabelled rows given to fit (the test rows), which an op may count.
     """
 
     columns: dict[str, pd.Series]
     source: str
     describe: Callable[[int], str]
+    kinds: dict[str, str] = field(default_factory=dict)
+    target: pd.Series | None = None
+    training: bool = False
+    unlabelled: "Rows | None" = None
 
     def __getitem__(self, name: str) -> pd.Series:
         return self.columns[name]
@@ -68,12 +114,36 @@ class Rows:
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
 
+class SheetColumns(Protocol):
+    """What an op reading whole columns may ask of the sheet it is rendered on (the workbook implements it).
+
+    The training rows sit on a model sheet, the test rows on the test sheet; `training` says which
+    rows this sheet holds.
+    """
+
+    training: bool
+
+    def column(self, name: str, rows: str = "train") -> str | None:
+        """The absolute range of column `name` over the training ("train") or test ("test") rows; None where the
+        workbook has no test rows."""
+
+    def target(self) -> str:
+        """This row's target as 0/1 (training rows only)."""
+
+    def targets(self) -> str:
+        """The training rows' targets as 0/1, as an array expression over the model sheet's target column."""
+
+
 @dataclass
 class RenderContext:
-    """What an op's Excel text may refer to: its statistic's cell, and the columns whose levels must match case."""
+    """What an op's Excel text may refer to: its statistic's cell, the columns whose levels must match case,
+    the sheet's whole columns (`sheet`), and the cells of a table statistic (`table`: key -> reference,
+    with the key None for the value of every other key)."""
 
     statistic: str | None = None
     exact: Mapping[str, bool] = field(default_factory=dict)
+    sheet: SheetColumns | None = None
+    table: Mapping[Any, str] | None = None
 
 
 class FeatureOp:
@@ -83,12 +153,19 @@ class FeatureOp:
     input column (a fill: on the sheet, the filled cells of the raw column refer to its statistic).
     A `monotone` op of one input rises with it, so the max of its output is the op applied to the max.
     A `passthrough` op's output is its input unchanged: the sheet uses the raw column as the feature.
-    `key` names its statistic in `Features.to_dict()`, and `STATE` the section it goes in.
+    A `whole_columns` op reads every row of a column (a count, a group's rate): its formulas need
+    `RenderContext.sheet` and are array formulas. `key` names its statistic in `Features.to_dict()`,
+    and `STATE` the section it goes in. `output_kind` is TEXT for an op whose outputs are text. A
+    `placed` op (a derived column) gets a sheet column of its own for each output, which later formulas
+    refer to, where the outputs of other ops are written into the formulas that use them.
     """
 
     in_place: ClassVar[bool] = False
     monotone: ClassVar[bool] = False
     passthrough: ClassVar[bool] = False
+    whole_columns: ClassVar[bool] = False
+    placed: ClassVar[bool] = False
+    output_kind: ClassVar[str | None] = None
     STATE: ClassVar[tuple[str, ...]] = ()
 
     # Most ops read one `column` and make one `output` (their own column when in place); others
@@ -122,6 +199,11 @@ class FeatureOp:
         """The learned value the sheet writes in a cell (None: the op has none)."""
         return None
 
+    def table(self) -> tuple[str, list[tuple[Any, Any]], Any] | None:
+        """A statistic of many values, as the sheet lays it out: (title, [(key, value), ...], the value of every
+        other key); None when the op has none."""
+        return None
+
     def excel_statistic(self, of_input: Callable[[Callable[[str], str]], str]) -> str | None:
         """The formula of the statistic's cell (None: the value is written as it is).
 
@@ -139,7 +221,8 @@ class FeatureOp:
 
 @dataclass
 class Fill(FeatureOp):
-    """A blank cell takes the column's training mode (`fallback` when every training value is blank).
+    """A blank cell takes the column's training mode (`how="median"`: its median; `fallback` when every training
+    value is blank).
 
     A categorical column's fill is a level: its cell holds the level as the sheet holds levels
     (`level_key`), and a column blank in every training row, with no fallback, is refused.
@@ -149,12 +232,17 @@ class Fill(FeatureOp):
     fallback: Any = 0.0
     categorical: bool = False
     value: Any = None
+    how: str = "mode"
 
     in_place: ClassVar[bool] = True
     STATE: ClassVar[tuple[str, ...]] = ("fill_values",)
 
     def fit(self, rows: Rows) -> None:
-        self.value = mode(rows[self.column], fallback=self.fallback)
+        if self.how == "median":
+            values = rows[self.column].dropna()
+            self.value = float(np.median(values.to_numpy(dtype=np.float64))) if len(values) else self.fallback
+        else:
+            self.value = mode(rows[self.column], fallback=self.fallback)
         if self.value is None:
             raise DataError(
                 f"{rows.source}: column {self.column} is blank in every row, so it has no level to fill a blank "
@@ -178,6 +266,92 @@ class Fill(FeatureOp):
 
     def load(self, state: Mapping[str, Any]) -> None:
         self.value = state["fill_values"]
+
+
+@dataclass
+class GroupFill(FeatureOp):
+    """A blank cell takes the training median (or mode) of its group: the rows holding the same value of column `by`.
+
+    Kaggle's Age by Title. A group with no training value, or a value of `by` training never saw,
+    takes the column's median (or mode) over every training row, `fallback`. On the sheet each group's
+    value is a cell of a table below the parameters, and a filled cell looks its group up in it with
+    nested IFs (exact, where Excel's MATCH and VLOOKUP would read * and ? in a key as wildcards).
+    """
+
+    column: str
+    by: str
+    how: str = "median"
+    by_kind: str | None = None
+    values: dict[Any, float] = field(default_factory=dict)
+    fallback: float | None = None
+
+    in_place: ClassVar[bool] = True
+    STATE: ClassVar[tuple[str, ...]] = ("group_fills",)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.column, self.by)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.column,)
+
+    def _summary(self, values: pd.Series) -> float | None:
+        values = values.dropna()
+        if not len(values):
+            return None
+        if self.how == "median":
+            return float(np.median(values.to_numpy(dtype=np.float64)))
+        return float(mode(values, fallback=None))
+
+    def fit(self, rows: Rows) -> None:
+        values = rows[self.column]
+        keys = rows[self.by].map(lambda v: key_of(v, self.by_kind))
+        self.fallback = self._summary(values)
+        if self.fallback is None:
+            raise DataError(f"{rows.source}: column {self.column} is blank in every row, so it has no {self.how} to fill a blank with")
+        found = {}
+        for key, group in values.groupby(keys.to_numpy(), sort=False):
+            summary = self._summary(group)
+            if summary is not None:
+                found[plain(key)] = summary
+        if len(found) > MAX_NESTED_IFS:
+            raise DataError(
+                f"{rows.source}: column {self.column} is filled by the {self.how} of each {self.by}, but {self.by} has "
+                f"{len(found)} levels, more than the {MAX_NESTED_IFS} a sheet's lookup holds; group its levels first "
+                "(a levels column with min_count)"
+            )
+        self.values = dict(sorted(found.items(), key=lambda kv: (isinstance(kv[0], str), kv[0])))
+
+    def apply(self, rows: Rows) -> list[Any]:
+        values = rows[self.column]
+        blank = values.isna().to_numpy()
+        if not blank.any():
+            return [values]
+        keys = rows[self.by][blank].map(lambda v: key_of(v, self.by_kind))
+        filled = values.astype(np.float64).to_numpy(copy=True)
+        filled[blank] = [self.values.get(k, self.fallback) for k in keys]
+        return [pd.Series(filled, index=values.index, name=values.name)]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        # a filled cell: its group's cell in the table, found by nested IFs
+        table = context.table or {}
+        by = refs[1]
+        formula = table[None]
+        for key in reversed(list(self.values)):
+            formula = excel.IF(excel_equals(by, key), table[key], formula)
+        return [formula]
+
+    def table(self) -> tuple[str, list[tuple[Any, Any]], Any] | None:
+        return (f"{self.column}: {self.how} by {self.by}", list(self.values.items()), self.fallback)
+
+    def state(self) -> dict[str, Any]:
+        return {"group_fills": {"by": self.by, "values": [[plain(k), v] for k, v in self.values.items()], "fallback": self.fallback}}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        saved = state["group_fills"]
+        self.values = {k: float(v) for k, v in saved["values"]}
+        self.fallback = float(saved["fallback"])
 
 
 @dataclass
@@ -284,6 +458,8 @@ class Dummies(FeatureOp):
     drop_reference: bool = True
     levels: tuple[Any, ...] = ()
     references: tuple[Any, ...] = ()
+    text: bool = False  # a TEXT column: its levels are its exact texts
+    prefix: str | None = None  # the dummies' names are <prefix>_<level> (default: the column's name)
 
     STATE: ClassVar[tuple[str, ...]] = ("levels", "references")
     SHOWN_UNSEEN: ClassVar[int] = 10  # rows named in the warning
@@ -291,28 +467,32 @@ class Dummies(FeatureOp):
     def __post_init__(self) -> None:
         if self.given_levels is not None:
             self.levels = tuple(self.given_levels)
-            self.references = () if self.reference is None else (level_key(self.reference),)
+            self.references = () if self.reference is None else (self._key(self.reference),)
+
+    def _key(self, value: Any) -> Any:
+        return key_of(value, TEXT if self.text else None)
 
     @property
     def outputs(self) -> tuple[str, ...]:
         if self.names is not None:
             return tuple(self.names)
-        return tuple(f"{self.column}_{level}" for level in self.levels)
+        return tuple(f"{self.prefix or self.column}_{level}" for level in self.levels)
 
     def fit(self, rows: Rows) -> None:
-        seen = _sorted_levels({level_key(v) for v in rows[self.column].dropna()})
+        values = rows[self.column] if self.text else rows[self.column].dropna()
+        seen = _sorted_levels({self._key(v) for v in values})
         if self.given_levels is not None:
             # the levels not listed are the reference: all zeros, as the named reference is
-            listed = {level_key(level) for level in self.levels}
-            named = set() if self.reference is None else {level_key(self.reference)}
+            listed = {self._key(level) for level in self.levels}
+            named = set() if self.reference is None else {self._key(self.reference)}
             self.references = tuple(_sorted_levels(named | (set(seen) - listed)))
             return
         self.levels = tuple(seen[1:] if self.drop_reference else seen)
         self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
 
     def apply(self, rows: Rows) -> list[Any]:
-        keys = rows[self.column].map(level_key)
-        known = {level_key(level) for level in self.levels} | set(self.references)
+        keys = rows[self.column].map(self._key)
+        known = {self._key(level) for level in self.levels} | set(self.references)
         unseen = ~keys.isin(known).to_numpy()
         if unseen.any():
             # every value cut short: a level or an id may be thousands of characters
@@ -327,11 +507,11 @@ class Dummies(FeatureOp):
                 ),
                 stacklevel=4,
             )
-        return [(keys == level_key(level)).to_numpy(dtype=np.float64) for level in self.levels]
+        return [(keys == self._key(level)).to_numpy(dtype=np.float64) for level in self.levels]
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
-        exact = context.exact.get(self.column, False)
-        return [self.excel_level(refs[0], level_key(level), exact=exact) for level in self.levels]
+        exact = self.text or context.exact.get(self.column, False)
+        return [self.excel_level(refs[0], self._key(level), exact=exact) for level in self.levels]
 
     @staticmethod
     def excel_level(x: str, level: Any, *, exact: bool = False) -> str:

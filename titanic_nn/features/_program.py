@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataError
-from ._ops import Constant, Dummies, FeatureOp, Fill, Log, Raw, Rows, Scale
-from ._schema import Categorical, Schema
+from ._ops import TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
+from ._schema import Categorical, Continuous, Schema
 
 __all__ = ["FeatureProgram", "compile_schema"]
 
@@ -20,10 +21,22 @@ class FeatureProgram:
     before it left them (so a max is taken after the fill).
     """
 
-    def __init__(self, ops: list[FeatureOp], feature_ops: list[FeatureOp], inputs: Sequence[str] = ()) -> None:
+    def __init__(
+        self, ops: list[FeatureOp], feature_ops: list[FeatureOp], inputs: Sequence[str] = (), kinds: dict[str, str] | None = None
+    ) -> None:
         self.ops = ops
         self.feature_ops = feature_ops
+        self.kinds = dict(kinds or {})  # every TEXT column, raw or made
         self._check_reads(set(inputs))
+
+    @property
+    def placed_ops(self) -> list[FeatureOp]:
+        """The ops whose outputs are placed in sheet columns of their own (the derived columns), in order."""
+        return [op for op in self.ops if op.placed]
+
+    @property
+    def placed_columns(self) -> list[str]:
+        return [name for op in self.placed_ops for name in op.outputs]
 
     def _check_reads(self, raw: set[str]) -> None:
         """An op reads a made column by its name; a made column named like an input column that a later op
@@ -64,26 +77,46 @@ class FeatureProgram:
     # -- computing --------------------------------------------------------------------------------
 
     def run(self, rows: Rows, *, fit: bool) -> Rows:
-        """Every column the program makes (learning each op's statistic first when `fit`)."""
-        columns = Rows(dict(rows.columns), rows.source, rows.describe)
+        """Every column the program makes (learning each op's statistic first when `fit`).
+
+        When fitting with `rows.unlabelled` (the test rows), the fills and derived columns are computed
+        for those rows too, as each op is fitted, so that an op counting values over them sees them as
+        it sees the training rows.
+        """
+        columns = self._rows(rows, rows.columns)
+        other = None
+        if fit and rows.unlabelled is not None:
+            other = self._rows(rows.unlabelled, rows.unlabelled.columns)
+            other.training = False
+            columns.unlabelled = other
         for op in self.ops:
             if fit:
                 op.fit(columns)
             for name, values in zip(op.outputs, op.apply(columns)):
-                columns.columns[name] = values
+                columns.columns[name] = _series(values, columns)
+            if other is not None and (op.placed or op.in_place):
+                for name, values in zip(op.outputs, op.apply(other)):
+                    other.columns[name] = _series(values, other)
         return columns
+
+    def _rows(self, rows: Rows, columns: dict) -> Rows:
+        return Rows(
+            dict(columns), rows.source, rows.describe, kinds=dict(self.kinds), target=rows.target, training=rows.training,
+            unlabelled=rows.unlabelled,
+        )
 
     def inputs(self, columns: Rows) -> np.ndarray:
         """The model's inputs, float64 (rows, features), from `run`'s columns."""
         return np.column_stack([np.asarray(columns[name]) for name in self.feature_names]).astype(np.float64, copy=False)
 
     def prepared(self, rows: Rows) -> Rows:
-        """The raw columns as the sheet holds them: after the in-place ops (the fills), before any other."""
-        columns = Rows(dict(rows.columns), rows.source, rows.describe)
+        """The raw columns as the sheet holds them: after the in-place ops (the fills; the derived columns a fill by
+        a group needs are made too), before any feature."""
+        columns = self._rows(rows, rows.columns)
         for op in self.ops:
-            if op.in_place:
+            if op.in_place or op.placed:
                 for name, values in zip(op.outputs, op.apply(columns)):
-                    columns.columns[name] = values
+                    columns.columns[name] = _series(values, columns)
         return columns
 
     # -- what was learned --------------------------------------------------------------------------
@@ -106,10 +139,67 @@ class FeatureProgram:
                 op.load({section: sections[section][op.key] for section in op.STATE})
 
 
+def _series(values: Any, rows: Rows) -> Any:
+    """An op's output as a Series on the rows' index, so a later op reads every column alike (as values, by .map)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        index = next((c.index for c in rows.columns.values() if isinstance(c, pd.Series)), None)
+        return pd.Series(values, index=index)
+    return values
+
+
 def compile_schema(schema: Schema) -> FeatureProgram:
-    """The program of a schema: fills, then each continuous column's chain, the dummies, the constant."""
-    ops: list[FeatureOp] = [Fill(spec.column, fallback=0.0) for spec in schema.continuous]
-    ops += [Fill(spec.column, fallback=_any_level(spec), categorical=True) for spec in schema.categorical]
+    """The program of a schema: fills, the derived columns, then each continuous column's chain, the dummies, the
+    constant.
+
+    The fills come first, so a derived column reads filled values, except a fill by a group (`fill_by`),
+    which comes right after the derived column making its group; a derived column reading that column
+    before it is filled is refused, since the sheet's cell would hold the filled value.
+    """
+    made = set(schema.derived_columns)
+    kinds = schema.column_kinds()
+    text = {name for name, kind in kinds.items() if kind == TEXT}
+    text |= {name for entry in schema.derived if entry.output_kind == TEXT for name in entry.outputs}
+    by_group = {spec.column: spec for spec in schema.continuous if spec.fill_by is not None and spec.column not in made}
+    ops: list[FeatureOp] = []
+    numeric = [spec.column for spec in schema.continuous if spec.column not in made]
+    numeric += [name for name in schema.numeric_columns if name not in numeric]
+    fill_how = {spec.column: spec.fill for spec in schema.continuous}
+    ops += [Fill(name, fallback=0.0, how=fill_how.get(name, "mode")) for name in numeric if name not in by_group]
+    ops += [
+        Fill(spec.column, fallback=_any_level(spec), categorical=True) for spec in schema.categorical if spec.column not in made
+    ]
+    for spec in schema.continuous:
+        if spec.column in made and spec.fill_by is not None:
+            raise DataError(f"schema: column {spec.column} is derived, never blank: it needs no fill_by")
+        if spec.column in made and spec.fill != "mode":
+            raise DataError(f"schema: column {spec.column} is derived, never blank: it needs no fill")
+
+    def group_fills(available: set[str]) -> list[FeatureOp]:
+        ready = [spec for spec in list(by_group.values()) if spec.fill_by in available]
+        for spec in ready:
+            del by_group[spec.column]
+        return [
+            GroupFill(spec.column, spec.fill_by, how=spec.fill, by_kind=TEXT if spec.fill_by in text else None) for spec in ready
+        ]
+
+    available = set(schema.input_columns)
+    ops += group_fills(available)
+    for entry in schema.derived:
+        for name in entry.inputs:
+            if name not in available:
+                later = " (it is made by a later derived column; move this one after it)" if name in made else ""
+                raise DataError(f"schema: derived column {entry.outputs[0]} reads {name}, which is not made before it{later}")
+            if name in by_group:
+                raise DataError(
+                    f"schema: derived column {entry.outputs[0]} reads {name} before its blanks are filled by "
+                    f"{by_group[name].fill_by}; move it after the derived column {by_group[name].fill_by}"
+                )
+        op = entry.fresh()
+        ops.append(op)
+        available |= set(op.outputs)
+        ops += group_fills(available)
+    for spec in by_group.values():
+        raise DataError(f"schema: column {spec.column} is filled by {spec.fill_by}, which is neither a column nor derived")
     feature_ops: list[FeatureOp] = []
     for spec in schema.continuous:
         # each chain ends in the feature, under the schema's name; a later op reading that name reads it
@@ -128,14 +218,14 @@ def compile_schema(schema: Schema) -> FeatureProgram:
     for spec in schema.categorical:
         dummies = Dummies(
             spec.column, given_levels=spec.levels, names=spec.names, reference=spec.reference,
-            drop_reference=spec.drop_reference,
+            drop_reference=spec.drop_reference, text=spec.column in text, prefix=spec.prefix,
         )
         ops.append(dummies)
         feature_ops.append(dummies)
     if schema.constant is not None:
         ops.append(Constant(schema.constant))
         feature_ops.append(ops[-1])
-    return FeatureProgram(ops, feature_ops, schema.input_columns)
+    return FeatureProgram(ops, feature_ops, schema.input_columns, {name: TEXT for name in text})
 
 
 def _any_level(spec: Categorical) -> Any:

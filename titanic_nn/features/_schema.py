@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 
 __all__ = [
-    "Categorical", "Continuous", "Schema", "sheet_schema", "notebook_schema", "preset_schema", "PRESETS", "MISSING",
+    "Categorical", "Continuous", "Schema", "sheet_schema", "notebook_schema", "kaggle_schema", "preset_schema",
+    "PRESETS", "MISSING",
 ]
 
 LOGS = ("none", "log10", "ln")
@@ -22,20 +23,33 @@ MISSING = ("drop", "mode")
 
 @dataclass(frozen=True)
 class Continuous:
-    """A numeric column: optionally log(x+1) (base 10 or e), then optionally divided by its training max."""
+    """A numeric column: optionally log(x+1) (base 10 or e), then optionally divided by its training max.
+
+    A blank is filled with the training `fill` ("mode", the lesson's, or "median"); with `fill_by`, the
+    `fill` of the training rows holding the same value in that column (Kaggle's Age by Title), and
+    the column's own where the group has none.
+    """
 
     column: str
     log: str = "none"
     scale: str = "none"
     name: str | None = None
+    fill: str = "mode"
+    fill_by: str | None = None
 
     def __post_init__(self) -> None:
+        from ._ops import FILLS
+
         _check_name(self.column, "column")
         _check_name(self.name, "name", optional=True)
         if not isinstance(self.log, str) or self.log not in LOGS:
             raise DataError(f"column {self.column}: log must be one of {', '.join(LOGS)}, not {self.log!r}")
         if not isinstance(self.scale, str) or self.scale not in SCALES:
             raise DataError(f"column {self.column}: scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
+        if self.fill not in FILLS:
+            raise DataError(f"column {self.column}: fill must be one of {', '.join(FILLS)}, not {self.fill!r}")
+        if self.fill_by is not None and (not isinstance(self.fill_by, str) or not self.fill_by):
+            raise DataError(f"column {self.column}: fill_by must name a column, not {self.fill_by!r}")
 
     @property
     def feature_name(self) -> str:
@@ -55,7 +69,7 @@ class Categorical:
     in training is then a reference level, encoded as all zeros. `names` gives the dummy columns'
     names (default `<column>_<level>`). `reference` names the level expected as the reference (all
     zeros, never warned about even when training lacks it), e.g. the lesson's Pclass 3; it must not be
-    one of `levels`.
+    one of `levels`. `prefix` names the dummies `<prefix>_<level>` instead of `<column>_<level>`.
     """
 
     column: str
@@ -63,6 +77,7 @@ class Categorical:
     names: tuple[str, ...] | None = None
     reference: Any = None
     drop_reference: bool = True
+    prefix: str | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.column, "column")
@@ -85,10 +100,13 @@ class Categorical:
 
 @dataclass(frozen=True)
 class Schema:
-    """Target, id, continuous and categorical columns and the constant column, in model-input order.
+    """Target, id, derived, continuous and categorical columns and the constant column, in model-input order.
 
-    `positive` codes a target of two values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the
-    other 0 (None: the target holds 0 and 1 already).
+    `derived` lists the columns made from others before any feature (features/_derived.py: extract,
+    levels, sum, ratio, count, join, target_rate), each in a sheet column of its own; a continuous
+    or categorical entry may name a derived column as its column. `positive` codes a target of two
+    values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the other 0 (None: the target holds 0
+    and 1 already).
     """
 
     target: str | None = "Survived"
@@ -97,32 +115,115 @@ class Schema:
     categorical: tuple[Categorical, ...] = ()
     constant: str | None = "Ones"
     positive: Any = None
+    derived: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
+        from ._derived import Derived
+
         for key in ("target", "id_column", "constant"):
             _check_name(getattr(self, key), key, optional=True)
         object.__setattr__(self, "continuous", tuple(self.continuous))
         object.__setattr__(self, "categorical", tuple(self.categorical))
-        used = self.input_columns
-        duplicated = sorted({c for c in used if used.count(c) > 1})
+        object.__setattr__(self, "derived", tuple(self.derived))
+        for entry in self.derived:
+            if not isinstance(entry, Derived):
+                raise DataError(f"schema: a derived entry must be a derived op (tn.Extract, tn.Count, ...), not {entry!r}")
+        made = [name for entry in self.derived for name in entry.outputs]
+        repeated = sorted({n for n in made if made.count(n) > 1})
+        if repeated:
+            raise DataError(f"schema: the derived column {', '.join(repeated)} is made twice; give each its own name")
+        for name in made:
+            if name in (self.target, self.id_column):
+                raise DataError(f"schema: a derived column is named {name}, like the {'target' if name == self.target else 'id column'}; rename it")
+        for group in (self.continuous, self.categorical):
+            used = [c.column for c in group]
+            duplicated = sorted({c for c in used if used.count(c) > 1})
+            if duplicated:
+                raise DataError(f"schema uses column {', '.join(duplicated)} more than once")
+        # a raw column is one input: its fill is one; a derived column may be both a number and levels (IsAlone)
+        raw = [c.column for c in (*self.continuous, *self.categorical) if c.column not in made]
+        duplicated = sorted({c for c in raw if raw.count(c) > 1})
         if duplicated:
             raise DataError(f"schema uses column {', '.join(duplicated)} more than once")
-        if self.target is not None and self.target in used:
+        if self.target is not None and self.target in self.input_columns:
             raise DataError(f"schema uses the target {self.target} as an input too")
-        if not used and self.constant is None:
+        if not self.continuous and not self.categorical and self.constant is None:
             raise DataError("schema has no input columns")
 
     @property
+    def counts_unlabelled(self) -> bool:
+        """Whether a derived column counts values over the unlabelled (test) rows too, so fit needs them."""
+        return any(getattr(entry, "counts_unlabelled", False) for entry in self.derived)
+
+    @property
+    def derived_columns(self) -> list[str]:
+        """The columns the derived entries make, in order."""
+        return [name for entry in self.derived for name in entry.outputs]
+
+    @property
     def input_columns(self) -> list[str]:
-        """The raw columns the features are computed from, in order."""
-        return [c.column for c in self.continuous] + [c.column for c in self.categorical]
+        """The raw columns the features are computed from, in order: continuous, categorical, then those only
+        derived columns (or fills by a group) read."""
+        made = set(self.derived_columns)
+        names = [c.column for c in self.continuous] + [c.column for c in self.categorical]
+        names += [c.fill_by for c in self.continuous if c.fill_by is not None]
+        names += [name for entry in self.derived for name in entry.inputs]
+        return list(dict.fromkeys(n for n in names if n not in made))
+
+    def column_kinds(self) -> dict[str, str]:
+        """Each raw column's kind: "number" (continuous, or read as a number by a derived column), "level"
+        (categorical) or "text" (read only as text, by derived columns; never filled: a blank is "")."""
+        from ._derived import NUMBER
+        from ._ops import TEXT
+
+        made = set(self.derived_columns)
+        kinds = {name: TEXT for name in self.input_columns}
+        for entry in self.derived:
+            for name, role in entry.reads:
+                if name not in made and role != TEXT and kinds[name] == TEXT:
+                    kinds[name] = NUMBER if role == NUMBER else "level"
+        for spec in self.categorical:
+            if spec.column not in made:
+                kinds[spec.column] = "level"
+        for spec in self.continuous:
+            if spec.column not in made:
+                kinds[spec.column] = NUMBER
+        for entry in self.derived:
+            for name, role in entry.reads:
+                if name not in made and role == NUMBER:
+                    kinds[name] = NUMBER
+        for spec in self.continuous:
+            if spec.fill_by is not None and spec.fill_by not in made and kinds[spec.fill_by] == TEXT:
+                kinds[spec.fill_by] = "level"
+        return kinds
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """The raw columns read as numbers."""
+        return [name for name, kind in self.column_kinds().items() if kind == "number"]
+
+    @property
+    def filled_columns(self) -> list[str]:
+        """The raw columns whose blanks are filled (or whose rows missing="drop" drops): all but the text ones."""
+        return [name for name, kind in self.column_kinds().items() if kind != "text"]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON-able values; settings added after the lesson's are left out at their defaults."""
+        out: dict[str, Any] = {
+            "target": self.target, "id_column": self.id_column,
+            "continuous": [_without_defaults(c, ("fill", "fill_by")) for c in self.continuous],
+            "categorical": [_without_defaults(c, ("prefix",)) for c in self.categorical],
+            "constant": self.constant, "positive": self.positive,
+        }
+        if self.derived:
+            out["derived"] = [entry.settings() for entry in self.derived]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Schema":
-        known = {"target", "id_column", "continuous", "categorical", "constant", "positive"}
+        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived"}
+        if not isinstance(data, dict):
+            raise DataError("schema: a schema must be a table of keys")
         unknown = sorted(set(data) - known)
         if unknown:
             raise DataError(f"schema: unknown key {', '.join(unknown)}; the keys are {', '.join(sorted(known))}")
@@ -135,6 +236,7 @@ class Schema:
             categorical=tuple(categorical),
             constant=data.get("constant", "Ones"),
             positive=data.get("positive"),
+            derived=tuple(_derived_entry(entry) for entry in data.get("derived", ())),
         )
 
     @classmethod
@@ -166,6 +268,27 @@ class Schema:
             return cls.from_dict(data)
         except DataError as exc:
             raise DataError(f"{path}: {exc}") from exc
+
+
+def _without_defaults(spec: Any, newer: tuple[str, ...]) -> dict[str, Any]:
+    """A spec's fields, those added after the lesson's left out at their defaults (so saved files read the same)."""
+    out = asdict(spec)
+    for f in fields(spec):
+        if f.name in newer and out[f.name] == f.default:
+            del out[f.name]
+    return out
+
+
+def _derived_entry(entry: Any) -> Any:
+    from ._derived import DERIVED
+
+    if not isinstance(entry, dict):
+        raise DataError(f"schema: a derived entry must be a table with a kind, not {entry!r}")
+    settings = dict(entry)
+    kind = settings.pop("kind", None)
+    if kind not in DERIVED:
+        raise DataError(f"schema: derived kind {kind!r} is unknown; the kinds are {', '.join(DERIVED)}")
+    return DERIVED[kind].from_settings(settings)
 
 
 def _one(item: Any) -> dict[str, Any]:
@@ -280,11 +403,56 @@ def notebook_schema() -> Schema:
     )
 
 
-PRESETS = {"sheet": (sheet_schema, "drop"), "notebook": (notebook_schema, "mode")}
+# Titles of fewer training rows than this are one level, Rare (Kaggle's usual grouping).
+RARE_TITLE_ROWS = 10
+
+
+def kaggle_schema() -> Schema:
+    """Features that reach the top of the Titanic board, all in formulas: the lesson's inputs with Age filled by the
+    median of the passenger's title, plus title, deck, family size, ticket frequency, fare per person and the
+    survival rate of the passenger's woman-or-child group (docs/schema.md says exactly what each counts)."""
+    from ._derived import Count, Extract, Join, Levels, Ratio, Sum, TargetRate
+
+    return Schema(
+        target="Survived",
+        id_column="PassengerId",
+        derived=(
+            Extract("Name", "Title", after=", ", before="."),
+            Levels("Title", "TitleGroup", map={"Mlle": "Miss", "Ms": "Miss", "Mme": "Mrs"}, min_count=RARE_TITLE_ROWS),
+            Extract("Name", "Surname", before=","),
+            Extract("Ticket", "TicketGroup", chars=-1),
+            Extract("Cabin", "Deck", chars=1),
+            Sum(("SibSp", "Parch"), "FamilySize", add=1),
+            Count("Ticket", "TicketFrequency"),
+            Ratio("Fare", "TicketFrequency", "FarePerPerson"),
+            Join(("Surname", "TicketGroup"), "GroupKey", where={"Sex": "female", "TitleGroup": "Master"}),
+            TargetRate("GroupKey", "GroupRate", known="GroupKnown"),
+        ),
+        continuous=(
+            Continuous("GroupRate"),
+            Continuous("GroupKnown"),
+            Continuous("Age", scale="max", name="Age_N", fill="median", fill_by="TitleGroup"),
+            Continuous("FarePerPerson", log="log10", name="log_FarePerPerson"),
+            Continuous("FamilySize", scale="max", name="FamilySize_N"),
+            Continuous("TicketFrequency", scale="max", name="TicketFrequency_N"),
+        ),
+        categorical=(
+            Categorical("Pclass", levels=(1, 2), names=("Pclass_1", "Pclass_2"), reference=3),
+            Categorical("Embarked", levels=("S", "C"), names=("Embark_S", "Embark_C"), reference="Q"),
+            Categorical("Sex", levels=("male",), names=("Male",), reference="female"),
+            Categorical("TitleGroup", prefix="Title"),
+            Categorical("Deck"),
+            Categorical("FamilySize", levels=(1,), names=("IsAlone",)),
+        ),
+        constant="Ones",
+    )
+
+
+PRESETS = {"sheet": (sheet_schema, "drop"), "notebook": (notebook_schema, "mode"), "kaggle": (kaggle_schema, "mode")}
 
 
 def preset_schema(name: str) -> tuple[Schema, str]:
-    """A preset's schema and its way with missing values: "sheet" (drop) or "notebook" (mode)."""
+    """A preset's schema and its way with missing values: "sheet" (drop), "notebook" and "kaggle" (fill)."""
     if name not in PRESETS:
         raise DataError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     make, missing = PRESETS[name]

@@ -21,6 +21,7 @@ _EXPORTS = {
     "save_model": "._persist", "load_model": "._persist",
     "SheetClassifier": "._estimator",
     "Progress": "._progress",
+    "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from ._steps import Epoch, Stepper
     from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss
     from ._persist import load_model, save_model
+    from ._cv import CVResult, cross_validate, stratified_folds
     from ._progress import Progress
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver

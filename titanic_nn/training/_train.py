@@ -47,13 +47,15 @@ def train_model(
     valid_frac: float | None = 0.2,
     seed: int = 0,
     progress: bool = False,
+    unlabelled: pd.DataFrame | None = None,
     **trainer_options: Any,
 ) -> FittedModel:
     """Fit `features` (default `Features()`) on `frame`, split the kept rows, train `model` and record it all.
 
     method "solver" calls `fit_solver`, "gd" calls `fit_gd`, with `seed`, `progress` and
     `trainer_options` passed on (e.g. lr=, epochs=, restarts=). valid_frac=None or 0 trains on every
-    kept row (no validation).
+    kept row (no validation). `unlabelled` (the test rows, no target) goes to `features.fit` for the ops that
+    count values over every row (a ticket's frequency).
     `FittedModel.training` gets plain JSON-able values: method, settings, loss, train_loss,
     valid_loss, train_mse, valid_mse, train_accuracy, valid_accuracy (accuracy at 0.5), seconds,
     device, start_losses, the split, history (gd: loss per epoch) or iterations/nfev/converged (solver).
@@ -64,7 +66,7 @@ def train_model(
     if method not in METHODS:
         raise TitanicNNError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     features = Features() if features is None else features
-    X, y = features.fit_transform(frame)
+    X, y = features.fit_transform(frame, unlabelled=unlabelled)
     if valid_frac is None or valid_frac == 0:
         train_idx, valid_idx = np.arange(len(X)), np.arange(0)
     else:

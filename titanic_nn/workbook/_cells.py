@@ -37,6 +37,7 @@ class Column:
     highlight: np.ndarray | None = None
     fill_formula: str | None = None
     shift: int = 0
+    array_cells: bool = False  # each cell's formula a one-cell array formula (it reads whole columns)
 
     @property
     def computed(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -57,6 +57,11 @@ class DataColumns:
     raw: dict[str, int]
     inputs: tuple[int, ...]
     passthrough: int
+    derived: dict[str, int] = field(default_factory=dict)  # each derived column's own column, right of the raw ones
+
+    def col(self, name: str) -> int:
+        """The column of a raw or derived column."""
+        return self.raw[name] if name in self.raw else self.derived[name]
 
     @property
     def first_input(self) -> int:
@@ -68,16 +73,18 @@ class DataColumns:
 
     @property
     def next_free(self) -> int:
-        return max([*self.raw.values(), *self.inputs]) + 1
+        return max([*self.raw.values(), *self.derived.values(), *self.inputs]) + 1
 
 
 def data_columns(features: Features, leading: Sequence[str]) -> DataColumns:
     """The columns of a training sheet (leading = the target) or a test sheet (leading = the id)."""
     schema = features.schema_
     # leading features that are raw columns as they are need no formula: the raw column is the input
+    # (not with derived columns: they sit between the raw columns and the features)
     tail: list[str] = []
+    placed = features.program_.placed_columns
     for op in features.program_.feature_ops:
-        if not op.passthrough:
+        if placed or not op.passthrough:
             break
         tail.append(op.inputs[0])
     passthrough = len(tail)
@@ -85,10 +92,11 @@ def data_columns(features: Features, leading: Sequence[str]) -> DataColumns:
     middle.sort(key=lambda c: LESSON_ORDER.index(c) if c in LESSON_ORDER else len(LESSON_ORDER))
     names = [*leading, *middle, *tail]
     raw = {name: i for i, name in enumerate(names)}
-    formulas_from = len(names)
+    derived = {name: len(names) + i for i, name in enumerate(placed)}
+    formulas_from = len(names) + len(placed)
     n_features = len(features.feature_names_)
     inputs = tuple(raw[c] for c in tail) + tuple(range(formulas_from, formulas_from + n_features - passthrough))
-    return DataColumns(raw=raw, inputs=inputs, passthrough=passthrough)
+    return DataColumns(raw=raw, inputs=inputs, passthrough=passthrough, derived=derived)
 
 
 @dataclass(frozen=True)

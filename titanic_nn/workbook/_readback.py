@@ -238,17 +238,20 @@ def _check_cells(
         where = f"{sheet}!{column_letter(columns[column])}{FIRST_ROW + position}"
         return DataError(f"{path}: cell {where} (column {column}) {problem}; {fix}")
 
-    for spec in schema.continuous:
-        for position, value in enumerate(frame[spec.column].tolist()):
+    kinds = schema.column_kinds()  # a derived column is computed, never read back: only the raw columns here
+    for column in (name for name, kind in kinds.items() if kind == "number"):
+        for position, value in enumerate(frame[column].tolist()):
             problem = None if value is None else finite_problem(value)
             if problem:
-                raise refuse(spec.column, position, problem, "put a number there or leave it blank")
-    for spec in schema.categorical:
-        for position, value in enumerate(frame[spec.column].tolist()):
-            if value is not None and not isinstance(value, str):
+                raise refuse(column, position, problem, "put a number there or leave it blank")
+    for column in (name for name, kind in kinds.items() if kind != "number"):
+        for position, value in enumerate(frame[column].tolist()):
+            blank = value is None or (kinds[column] == "text" and isinstance(value, float) and value != value)
+            if not blank and not isinstance(value, str):
                 problem = finite_problem(value)
                 if problem:
-                    raise refuse(spec.column, position, problem.replace("not a number", "not a level"), "put a level there")
+                    what = "not a level" if kinds[column] == "level" else "not a text"
+                    raise refuse(column, position, problem.replace("not a number", what), "put a level there")
     if target and schema.target and schema.positive is not None:
         from .._data import check_target
 

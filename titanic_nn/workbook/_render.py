@@ -13,12 +13,12 @@ import numpy as np
 
 from .. import excel
 from ..errors import TitanicNNError
-from ..features import Features, RenderContext
+from ..features import TEXT, Features, RenderContext, SheetColumns
 from ..nn import Model
 from ._cells import Cell, Column
 from ._layout import DataColumns, ParamBlock, unit_names
 
-__all__ = ["matmul_style", "statistic_cells", "feature_columns", "model_columns", "MATMUL_STYLES"]
+__all__ = ["matmul_style", "statistic_cells", "feature_columns", "derived_columns", "model_columns", "MATMUL_STYLES"]
 
 R = excel.ROW
 
@@ -41,7 +41,7 @@ def _formula(
     refs = []
     for source in op.inputs:
         producer = features.program_.producer(source, before=op)
-        if producer is None:
+        if producer is None or producer.placed:  # a raw column, or a derived one in its own column
             refs.append(raw_ref(source))
             continue
         inner = _formula(features, producer, source, raw_ref, context)
@@ -62,14 +62,14 @@ def statistic_cells(features: Features, data: DataColumns, first_row: int, last_
         value = op.statistic()
         if value is None:
             continue
-        col = data.raw[_root_column(features, op)]
+        col = data.col(_root_column(features, op))
 
         def over_column(apply: Callable[[str], str], op: Any = op, col: int = col) -> str:
             # f applied to the whole raw column, through the ops between (each rises with its input, so
             # f of the ops is the ops of f: max(log(x+1)) = log(max(x)+1))
             whole = apply(excel.area(excel.cell(first_row, col), excel.cell(last_row, col)))
             producer = features.program_.producer(op.inputs[0], before=op)
-            if producer is None:
+            if producer is None or producer.placed:
                 return whole
             return _formula(features, producer, op.inputs[0], lambda c: whole, lambda _: RenderContext())
 
@@ -79,10 +79,10 @@ def statistic_cells(features: Features, data: DataColumns, first_row: int, last_
 
 
 def _root_column(features: Features, op: Any) -> str:
-    """The raw column `op`'s input is computed from, through ops of one input that rise with it."""
+    """The raw (or derived) column `op`'s input is computed from, through ops of one input that rise with it."""
     name = op.inputs[0]
     producer = features.program_.producer(name, before=op)
-    while producer is not None:
+    while producer is not None and not producer.placed:
         if len(producer.inputs) != 1 or not producer.monotone:
             raise TitanicNNError(f"the statistic of {type(op).__name__}({name}) cannot be placed above one raw column")
         name = producer.inputs[0]
@@ -95,17 +95,25 @@ def statistic_refs(features: Features, data: DataColumns, rows: dict[str, int], 
     refs = {}
     for op in features.program_:
         if op.statistic() is not None:
-            col = data.raw[_root_column(features, op)]
+            col = data.col(_root_column(features, op))
             refs[id(op)] = excel.on_sheet(sheet, excel.cell(rows[op.STATE[0]], col, fixed_row=True))
     return refs
 
 
-def fill_formulas(features: Features, refs: dict[int, str]) -> dict[str, str]:
-    """The formula of a filled cell of each raw column: a reference to its fill value's cell."""
+def fill_formulas(features: Features, refs: dict[int, str], data: DataColumns) -> dict[str, str]:
+    """The formula of a filled cell of each raw column: a reference to its fill value's cell (or, filled by a group,
+    its group's value, found by the row's cell of the group's column)."""
     formulas = {}
     for op in features.program_:
         if op.in_place:
-            formula = op.excel([], RenderContext(statistic=refs.get(id(op))))[0]
+            table = op.table()
+            lookup = None
+            if table is not None:  # the learned values, written into the formula
+                _, pairs, other = table
+                lookup = {key: excel.literal(value) for key, value in pairs}
+                lookup[None] = excel.literal(other)
+            inputs = [excel.cell(R, data.col(name)) for name in op.inputs]
+            formula = op.excel(inputs, RenderContext(statistic=refs.get(id(op)), table=lookup))[0]
             if formula is not None:
                 formulas[op.outputs[0]] = formula
     return formulas
@@ -123,7 +131,7 @@ def feature_columns(
     names = features.feature_names_
 
     def raw_ref(column: str) -> str:
-        return excel.cell(R, data.raw[column])
+        return excel.cell(R, data.col(column))
 
     def context(op: Any) -> RenderContext:
         return RenderContext(statistic=statistics.get(id(op)), exact=exact)
@@ -137,6 +145,21 @@ def feature_columns(
             Column(data.inputs[position], header_prefix + name, values, formula=None if formula is None else formula)
         )
     return columns
+
+
+def derived_columns(
+    features: Features, data: DataColumns, columns: Any, sheet: SheetColumns, exact: dict[str, bool]
+) -> list[Column]:
+    """The derived columns, each in a column of its own, its op's formula beside `columns` (Python's values)."""
+    out = []
+    for op in features.program_.placed_ops:
+        refs = [excel.cell(R, data.col(name)) for name in op.inputs]
+        formulas = op.excel(refs, RenderContext(exact=exact, sheet=sheet))
+        for name, formula in zip(op.outputs, formulas):
+            values = columns[name]
+            values = values.tolist() if op.output_kind == TEXT else np.asarray(values, dtype=np.float64)
+            out.append(Column(data.derived[name], name, values, formula=formula, array_cells=op.whole_columns))
+    return out
 
 
 # -- models ----------------------------------------------------------------------------------------

@@ -154,9 +154,12 @@ class _ColumnXml:
         marked = column.highlight is not None and bool(column.highlight[index])
         style = self.marked if marked else self.plain
         if marked and self.fill is not None:
-            return _formula_cell(ref, style, self.fill, value)
+            # a fill by a group reads the row's group cell: its formula names the row
+            return _formula_cell(ref, style, self.fill.replace(excel.ROW, str(row + column.shift)), value)
         if self.parts is not None:
-            return _formula_cell(ref, style, str(row + column.shift).join(self.parts), value)
+            # a formula over whole columns is a one-cell array formula, so every engine evaluates it over the ranges
+            own = ref if column.array_cells else None
+            return _formula_cell(ref, style, str(row + column.shift).join(self.parts), value, own)
         if column.array_formula is not None and index == 0:
             return _formula_cell(ref, style, _formula(column.array_formula), value, column.array_ref)
         return _value_cell(ref, style, value)
@@ -171,6 +174,8 @@ class _ColumnXml:
         block = None if column.values is None else column.values[offset:stop]
         flags = None if column.highlight is None else column.highlight[offset:stop]
         ref = f'<c r="{self.letter}{{0}}"'
+        if column.array_cells or (self.fill is not None and excel.ROW in self.fill and flags is not None and flags.any()):
+            return f"{{{slot}}}", [[self.cell(row, offset + i) for i, row in enumerate(rows)]]  # filled cells name their row
         numeric = isinstance(block, np.ndarray) and block.dtype == np.float64 and bool(np.isfinite(block).all())
         if numeric and (self.parts is None or column.shift == 0):
             slots = []

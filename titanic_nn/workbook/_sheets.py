@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
     place_params,
 )
-from ._render import feature_columns, fill_formulas, matmul_style, model_columns, statistic_cells, statistic_refs
+from ._render import derived_columns, feature_columns, fill_formulas, matmul_style, model_columns, statistic_cells, statistic_refs
 
 __all__ = [
     "ModelSheet", "TestSheet", "written_frame", "case_sensitive_columns", "model_layout", "model_sheet", "test_sheet",
@@ -76,10 +76,16 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
         values = frame[name].reset_index(drop=True)
         numbers = pd.to_numeric(values, errors="coerce")
         out[name] = numbers if numbers.notna().sum() == values.notna().sum() else values
-    for spec in schema.continuous:
-        out[spec.column] = prepared[spec.column].astype(np.float64)
-    for spec in schema.categorical:
-        out[spec.column] = _level_keys(prepared[spec.column])
+    # the raw columns, as read (a derived column has a column of its own, not here)
+    kinds = schema.column_kinds()
+    for name in schema.input_columns:
+        if kinds[name] == "number":
+            out[name] = prepared[name].astype(np.float64)
+        elif kinds[name] == "level":
+            out[name] = _level_keys(prepared[name])
+        else:  # text the derived columns read, as it is (a blank stays blank)
+            values = frame[name].reset_index(drop=True).astype(object)
+            out[name] = values.where(values.notna(), None)
     if schema.target in leading:
         coded = features.target(frame.reset_index(drop=True))  # checked, and the numbers a 0/1 target holds
         # a target coded by its positive value is written as read; the sheet's formulas code it
@@ -122,6 +128,8 @@ def case_sensitive_columns(features: Features, frames: Sequence[pd.DataFrame]) -
     """Categorical columns holding a value equal to a level but for case: their IFs must use EXACT."""
     flags = {}
     for spec in features.schema_.categorical:
+        if spec.column not in features.schema_.input_columns:
+            continue  # a derived column's levels are exact texts, always compared with EXACT
         levels = {str(lv).lower(): lv for lv in features.levels_[spec.column] if isinstance(level_key(lv), str)}
         seen = {v for frame in frames for v in frame[spec.column] if isinstance(v, str)}
         flags[spec.column] = any(v.lower() in levels and v != levels[v.lower()] for v in seen)
@@ -141,6 +149,60 @@ def _raw_columns(data: DataColumns, frame: pd.DataFrame, filled: pd.DataFrame, f
         mark = filled[name].to_numpy() if name in filled and filled[name].any() else None
         columns.append(Column(col, name, values, highlight=mark, fill_formula=fills.get(name) if mark is not None else None))
     return columns
+
+
+@dataclass
+class WholeColumns:
+    """The whole columns a derived column's formulas read (features.SheetColumns): the training rows' on a model
+    sheet (`train_sheet`, None: this sheet) and the test rows' on the test sheet (`test_sheet`, None: this
+    sheet), each as an absolute range."""
+
+    training: bool
+    train: DataColumns
+    n_train: int
+    train_sheet: str | None
+    test: DataColumns | None
+    n_test: int
+    test_sheet: str | None
+    target_col: int
+    positive: Any
+
+    def column(self, name: str, rows: str = "train") -> str | None:
+        if rows == "train":
+            data, n, sheet = self.train, self.n_train, self.train_sheet
+        elif self.test is None:
+            return None
+        else:
+            data, n, sheet = self.test, self.n_test, self.test_sheet
+        col = data.col(name)
+        return excel.on_sheet(sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + n - 1, col)))
+
+    def _coded(self, ref: str, *, array: bool) -> str:
+        # a target coded by its positive value is text on the sheet: coded here as the loss's formula codes it
+        if self.positive == 1:
+            return ref
+        test = f"{ref}={excel.literal(self.positive)}"
+        return f"--({test})" if array else excel.IF(test, 1, 0)
+
+    def target(self) -> str:
+        return self._coded(excel.cell(R, self.target_col), array=False)
+
+    def targets(self) -> str:
+        col = self.target_col
+        whole = excel.on_sheet(
+            self.train_sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + self.n_train - 1, col))
+        )
+        return self._coded(whole, array=True)
+
+
+def whole_columns(features: Features, n_train: int, test: tuple[DataColumns, int] | None, train_sheet: str | None, *, training: bool) -> WholeColumns:
+    data = data_columns(features, [features.schema_.target])
+    positive = 1 if features.schema_.positive is None else level_key(features.schema_.positive)
+    test_data, n_test = test if test is not None else (None, 0)
+    return WholeColumns(
+        training, data, n_train, train_sheet, test_data, n_test, None if not training else TEST_SHEET,
+        data.raw[features.schema_.target], positive,
+    )
 
 
 def _statistics(features: Features, data: DataColumns, first: int, last: int) -> list[Cell]:
@@ -166,23 +228,35 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
 
 
 def model_sheet(
-    fitted: FittedModel, frame: pd.DataFrame, filled: pd.DataFrame, exact: dict[str, bool], X: np.ndarray | None = None
+    fitted: FittedModel,
+    frame: pd.DataFrame,
+    filled: pd.DataFrame,
+    exact: dict[str, bool],
+    X: np.ndarray | None = None,
+    test: tuple[DataColumns, int] | None = None,
+    columns: Any = None,
 ) -> ModelSheet:
-    """The lesson layout: raw columns, Max and Fill rows, feature formulas, model columns, loss; parameters on the right.
+    """The lesson layout: raw columns, Max and Fill rows, derived columns, feature formulas, model columns, loss;
+    parameters on the right.
 
-    `X` is `fitted.features.transform(frame)` when the caller has it already.
+    `columns` is `fitted.features.columns(frame, training=True)` (and `X` its inputs) when the caller has it
+    already; `test` is the test sheet's columns and rows, which derived columns may count over.
     """
     features, model = fitted.features, fitted.model
     target = features.schema_.target
     n = len(frame)
     first, last = FIRST_ROW, FIRST_ROW + n - 1
     data = data_columns(features, [target])
-    X = features.transform(frame) if X is None else X
+    if columns is None:
+        columns = features.columns(frame, training=True)
+        X = features.program_.inputs(columns)
     y = features.target(frame)
     statistics = statistic_refs(features, data, STATISTIC_ROWS, None)
-    sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
+    sheet = Sheet(fitted.name, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics, data)))
     sheet.frozen_columns = len(data.raw)
     sheet.cells += _statistics(features, data, first, last)
+    whole = whole_columns(features, n, test, None, training=True)
+    sheet.columns += derived_columns(features, data, columns, whole, exact)
     sheet.columns += feature_columns(features, data, X, statistics, exact)
 
     inputs = (data.first_input, data.last_input)
@@ -277,11 +351,14 @@ def test_sheet(
     n = len(frame)
     first, last = FIRST_ROW, FIRST_ROW + n - 1
     data = data_columns(features, [id_column] if id_column else [])
-    X = features.transform(frame)
+    computed = features.columns(frame)
+    X = features.program_.inputs(computed)
     train_name = first_sheet.sheet.name
     statistics = statistic_refs(features, first_sheet.data, STATISTIC_ROWS, train_name)
-    sheet = Sheet(TEST_SHEET, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics)))
+    sheet = Sheet(TEST_SHEET, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics, data)))
     sheet.frozen_columns = len(data.raw)
+    whole = whole_columns(features, first_sheet.sheet.n_rows, (data, n), train_name, training=False)
+    sheet.columns += derived_columns(features, data, computed, whole, exact)
     sheet.columns += feature_columns(features, data, X, statistics, exact)
     next_col = data.next_free
     preds_cols = {}
@@ -311,7 +388,9 @@ def filled_note(features: Features, frame: pd.DataFrame, filled: pd.DataFrame, t
     for name in features.schema_.input_columns:
         count = int(filled[name].sum()) if name in filled else 0
         if count:
-            parts.append(f"{name}: {count} blank cell{'s' if count > 1 else ''} filled with {features.fill_values_[name]!r}")
+            value = features.fill_values_.get(name)
+            how = f"{value!r}" if value is not None else features.fill_rule(name)  # a group's value, by the row
+            parts.append(f"{name}: {count} blank cell{'s' if count > 1 else ''} filled with {how}")
     if not parts:
         return "No blank cells: every value is as read."
     return (
@@ -342,6 +421,14 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     return sheet
 
 
+def check_counted(features: Features, train: Any, test: Any) -> None:
+    """The rows a workbook holds must be those a count was learned over, else its formulas would count others."""
+    for op in features.program_.placed_ops:
+        check = getattr(op, "check_rows", None)
+        if check is not None:
+            check(train, test)
+
+
 def build_sheets(
     fits: Sequence[FittedModel],
     train_frame: pd.DataFrame,
@@ -355,9 +442,16 @@ def build_sheets(
 ) -> tuple[list[ModelSheet], list[Sheet]]:
     """Every data sheet: the model sheets, then (with test rows) the test and submission sheets."""
     exact = exact or {}
-    # the models share one fitted Features: transform the training rows once, not once per model
-    X = fits[0].features.transform(train_frame)
-    model_sheets = [model_sheet(fit, train_frame, train_filled, exact, X) for fit in fits]
+    features = fits[0].features
+    # the models share one fitted Features: transform the training rows once, not once per model (each row's
+    # own label left out of any rate of the target)
+    columns = features.columns(train_frame, training=True)
+    X = features.program_.inputs(columns)
+    test = None
+    if test_frame is not None:
+        test = (data_columns(features, [id_column] if id_column else []), len(test_frame))
+    check_counted(features, columns, None if test_frame is None else features.columns(test_frame))
+    model_sheets = [model_sheet(fit, train_frame, train_filled, exact, X, test, columns) for fit in fits]
     others: list[Sheet] = []
     if test_frame is not None:
         note = filled_note(fits[0].features, test_frame, test_filled, model_sheets[0].sheet.name)

@@ -55,7 +55,7 @@ def write_workbook(
         training = SheetTraining(epochs=training) if training > 0 else None
     fits = _checked_models(models)
     features = fits[0].features
-    kept = features.training_rows(train)
+    kept = features.training_rows(train, test)
     _check_rows("training", len(kept), max_rows)
     schema = features.schema_
     train_frame, train_filled = written_frame(features, kept, [schema.target])
@@ -276,7 +276,7 @@ def _write_loss_sheet(book: Any, histories: Sequence[tuple[str, dict]], styles: 
 def _training_sheets(pairs: Sequence[tuple[FittedModel, Any]], frame: pd.DataFrame, training: SheetTraining) -> list[Any]:
     """Each model's training sheet, reading the model sheet's input block, target column and Valid marks."""
     features = pairs[0][0].features
-    X = features.transform(frame)
+    X = features.transform(frame, training=True)
     y = features.target(frame)
     parts = []
     for fitted, model_part in pairs:
