@@ -54,6 +54,25 @@ def gender(train: pd.DataFrame, folds: int, repeats: int) -> CVResult:
     return result
 
 
+def cv_table(presets: list[str], models: list[str], folds: int = 10, repeats: int = 5,
+             with_sklearn: bool = True) -> list[list[object]]:
+    """[features, model, mean, std, seconds] for gender alone, then each preset x model (and scikit-learn's)."""
+    warnings.simplefilter("ignore", UnseenLevelWarning)  # a fold may lack a rare deck; its dummies are zero
+    train, test = pd.read_csv(tn.data_path("train.csv")), pd.read_csv(tn.data_path("test.csv"))
+    started = time.perf_counter()
+    alone = gender(train, folds, repeats)
+    table: list[list[object]] = [["-", "gender only", alone.mean, alone.std, time.perf_counter() - started]]
+    for preset in presets:
+        rows: dict[str, object] = {kind: tn.build_model(kind) for kind in models}
+        if with_sklearn:
+            rows.update(sklearn_models())
+        for name, model in rows.items():
+            started = time.perf_counter()
+            result = cross_validate(train, model, schema=preset, folds=folds, repeats=repeats, unlabelled=test)
+            table.append([preset, name, result.mean, result.std, time.perf_counter() - started])
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -62,18 +81,11 @@ def main() -> int:
     parser.add_argument("--models", default=",".join(tn.MODELS))
     parser.add_argument("--no-sklearn", action="store_true")
     args = parser.parse_args()
-    warnings.simplefilter("ignore", UnseenLevelWarning)  # a fold may lack a rare deck; its dummies are zero
-    train, test = pd.read_csv(tn.data_path("train.csv")), pd.read_csv(tn.data_path("test.csv"))
     print(f"repeated stratified {args.folds}-fold CV on train.csv, {args.repeats} repeats: mean ± std of fold accuracy")
-    print(f"{'gender only':<45} {gender(train, args.folds, args.repeats)}")
-    for preset in args.presets.split(","):
-        rows: dict[str, object] = {kind: tn.build_model(kind) for kind in args.models.split(",")}
-        if not args.no_sklearn:
-            rows.update(sklearn_models())
-        for name, model in rows.items():
-            started = time.perf_counter()
-            result = cross_validate(train, model, schema=preset, folds=args.folds, repeats=args.repeats, unlabelled=test)
-            print(f"{preset + ' ' + name:<45} {result}  {time.perf_counter() - started:.0f} s", flush=True)
+    for preset, name, mean, std, seconds in cv_table(
+        args.presets.split(","), args.models.split(","), args.folds, args.repeats, not args.no_sklearn
+    ):
+        print(f"{(preset + ' ' if preset != '-' else '') + str(name):<45} {mean:.4f} ± {std:.4f}  {seconds:.0f} s", flush=True)
     return 0
 
 
