@@ -91,6 +91,24 @@ def fit_run(tmp_path_factory):
     return result
 
 
+def test_one_program_trains_once_and_each_model_holds_what_its_own_training_gives(fit_run):
+    """nnet and mmult are one program (MatMul, ReLU, SumUnits) with the same starts: fit trains it once, and mmult's
+    parameters are exactly those tn.train_model gives mmult on its own."""
+    assert "training mmult (solver): the same program and starts as nnet" in fit_run.out
+    train, _ = tn.load_titanic()
+    alone = {
+        name: tn.train_model(train, model, method="solver", restarts=1)
+        for name, model in (("nnet", tn.TwoReLU()), ("mmult", tn.MatMulNet(hidden=2)))
+    }
+    for name, fitted in alone.items():
+        saved = tn.load_model(fit_run.dir / f"{name}.json")
+        assert [a.tolist() for a in saved.model.arrays(saved.params)] == [a.tolist() for a in fitted.model.arrays(fitted.params)]
+        assert saved.training["train_loss"] == fitted.training["train_loss"]
+    linear = tn.load_model(fit_run.dir / "linear.json")
+    assert "the same program" not in fit_run.out.split("training linear")[1].split("\n")[0]  # linear is another program
+    assert linear.training["train_loss"] == tn.train_model(train, tn.Linear(), restarts=1).training["train_loss"]
+
+
 def test_fit_writes_the_workbook_the_submission_and_one_json_per_model(fit_run):
     assert fit_run.code == 0, fit_run.err
     assert sorted(p.name for p in fit_run.dir.iterdir()) == sorted(["titanic.xlsx", "submission.csv", *MODEL_FILES])

@@ -300,27 +300,42 @@ def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
 
     from ..features import Features
 
+    from ..training._train import trained_alike, training_signature
+
     options = _trainer_options(args)
-    # One Features for all three: each fit learns the same statistics, and a workbook holds models sharing one.
+    # One fit of the features for every model: each would learn the same statistics, and a workbook holds
+    # models sharing one.
     features = Features(job.schema, missing=job.missing)
-    features.fit(job.train, unlabelled=_unlabelled(job))  # learned once more by each train_model; fitted here to report the rows first
+    X, y = features.fit_transform(job.train, unlabelled=_unlabelled(job))
     _note(args, _rows_note(args, job, features))
-    fits = []
+    fits: list["FittedModel"] = []
+    trained: dict[Any, "FittedModel"] = {}  # by training signature: one program trains once
     for name, model in _models(args).items():
-        _note(args, f"training {name} ({args.method}) ...")
-        fits.append(_train_one(args, job, name, model, features, args.valid_frac, options))
+        signature = training_signature(model, X.shape[1])
+        same = trained.get(signature)
+        if same is not None:
+            _note(args, f"training {name} ({args.method}): the same program and starts as {same.name}, so its "
+                        f"parameters, in {name}'s layout")
+            fitted = trained_alike(same, model)
+            fitted.name = name
+        else:
+            _note(args, f"training {name} ({args.method}) ...")
+            fitted = trained[signature] = _train_one(args, name, model, features, (X, y), args.valid_frac, options)
+        fits.append(fitted)
     return fits
 
 
 def _train_one(
-    args: argparse.Namespace, job: Job, name: str, model: Any, features: Any, valid_frac: float, options: dict
+    args: argparse.Namespace, name: str, model: Any, features: Any, data: tuple[Any, Any], valid_frac: float,
+    options: dict,
 ) -> "FittedModel":
-    import titanic_nn as tn
+    from ..training._train import train_transformed
 
+    X, y = data
     try:
-        fitted = tn.train_model(
-            job.train, model, features=features, method=args.method, unlabelled=_unlabelled(job),
-            valid_frac=valid_frac, seed=args.seed, progress=not args.quiet, **options,
+        fitted = train_transformed(
+            features, X, y, model, method=args.method, valid_frac=valid_frac, seed=args.seed, progress=not args.quiet,
+            **options,
         )
     except TrainingDivergedError as exc:
         hint = "; try a smaller --lr" if args.method == "gd" and "--lr" not in str(exc) else ""
@@ -369,7 +384,8 @@ def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:
 def _refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen: "FittedModel") -> "FittedModel":
     """The chosen model trained again, on every kept row, in the chosen one's place; the selection it won is kept."""
     _note(args, f"refitting {chosen.name} ({args.method}) on all rows ...")
-    refit = _train_one(args, job, chosen.name, chosen.model, chosen.features, 0.0, _trainer_options(args))
+    data = chosen.features.fit_transform(job.train, unlabelled=_unlabelled(job))  # the statistics it was trained with
+    refit = _train_one(args, chosen.name, chosen.model, chosen.features, data, 0.0, _trainer_options(args))
     refit.training["refit_of"] = {
         key: chosen.training.get(key) for key in ("train_loss", "valid_loss", "valid_accuracy", "split")
     }

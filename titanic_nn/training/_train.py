@@ -14,7 +14,7 @@ from ..nn import Model, accuracy, mse
 from ._fitted import FittedModel
 from ._methods import METHODS
 
-__all__ = ["train_valid_split", "train_model", "valid_positions"]
+__all__ = ["train_valid_split", "train_model", "train_transformed", "training_signature", "trained_alike", "valid_positions"]
 
 
 def train_valid_split(n_rows: int, valid_frac: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -60,13 +60,34 @@ def train_model(
     valid_loss, train_mse, valid_mse, train_accuracy, valid_accuracy (accuracy at 0.5), seconds,
     device, start_losses, the split, history (gd: loss per epoch) or iterations/nfev/converged (solver).
     """
+    if method not in METHODS:
+        raise TitanicNNError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    features = Features() if features is None else features
+    X, y = features.fit_transform(frame, unlabelled=unlabelled)
+    return train_transformed(
+        features, X, y, model, method=method, valid_frac=valid_frac, seed=seed, progress=progress, **trainer_options
+    )
+
+
+def train_transformed(
+    features: Features,
+    X: np.ndarray,
+    y: np.ndarray,
+    model: Model,
+    *,
+    method: str = "solver",
+    valid_frac: float | None = 0.2,
+    seed: int = 0,
+    progress: bool = False,
+    **trainer_options: Any,
+) -> FittedModel:
+    """`train_model` after its features are fitted: (X, y) are `features.fit_transform`'s, so several models can
+    share one fit of the features (the command line's three models do)."""
     from ._gd import fit_gd
     from ._solver import fit_solver
 
     if method not in METHODS:
         raise TitanicNNError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    features = Features() if features is None else features
-    X, y = features.fit_transform(frame, unlabelled=unlabelled)
     if valid_frac is None or valid_frac == 0:
         train_idx, valid_idx = np.arange(len(X)), np.arange(0)
     else:
@@ -83,6 +104,22 @@ def train_model(
         "valid_rows": [int(i) for i in valid_idx],
     }
     return FittedModel(features, model, result.params, training=record)
+
+
+def training_signature(model: Model, n_features: int) -> tuple[Any, ...]:
+    """What training `model` depends on besides the data and the trainer's settings: its program, its arrays'
+    shapes (so its random starts), its output and loss, and its solver defaults. Two models with one
+    signature train to the same parameters (the lesson's nnet and mmult are one program, two layouts)."""
+    return (
+        model.program(), tuple(model.shapes(n_features)), model.output, model.loss_name,
+        tuple(sorted(model.solver_defaults.items())), type(model).init,
+    )
+
+
+def trained_alike(fitted: FittedModel, model: Model) -> FittedModel:
+    """`fitted`'s training as `model`'s, whose signature is the same: its parameters in `model`'s layout."""
+    params = model.from_arrays(fitted.model.arrays(fitted.params))
+    return FittedModel(fitted.features, model, params, training=dict(fitted.training))
 
 
 def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: Any) -> dict[str, Any]:
