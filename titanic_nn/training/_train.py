@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import TitanicNNError
 from ..features import Features
-from ..nn import Model, accuracy, mse
+from ..nn import Ensemble, Model, accuracy, mse
 from ._fitted import FittedModel
 from ._methods import METHODS
 
@@ -60,6 +60,7 @@ def train_model(
     valid_loss, train_mse, valid_mse, train_accuracy, valid_accuracy (accuracy at 0.5), seconds,
     device, start_losses, the split, history (gd: loss per epoch) or iterations/nfev/converged (solver).
     """
+    from ._ensemble import fit_ensemble
     from ._gd import fit_gd
     from ._solver import fit_solver
 
@@ -73,7 +74,10 @@ def train_model(
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
     valid = (X[valid_idx], y[valid_idx]) if len(valid_idx) else None
     trainer = {"solver": fit_solver, "gd": fit_gd}[method]
-    result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
+    if isinstance(model, Ensemble):  # K seeded trainings of its member (training/_ensemble.py)
+        result = fit_ensemble(trainer, model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
+    else:
+        result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
 
     record = result.record()
     record.update(scores(model, result.params, X, y, valid_idx))
