@@ -40,6 +40,7 @@ _EXPORTS = {
     "TwoReLU": ".nn",
     "MatMulNet": ".nn",
     "MODELS": ".nn",
+    "Ensemble": ".nn",
     "build_model": ".nn",
     "model_from_config": ".nn",
     "mse": ".nn",
@@ -79,7 +80,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         SubmissionError, TitanicNNError, TrainingDivergedError, UnseenLevelWarning,
     )
     from .features import Categorical, Continuous, Features, Schema, notebook_schema, sheet_schema
-    from .nn import MODELS, Linear, MatMulNet, Model, TwoReLU, accuracy, build_model, log_loss, model_from_config, mse
+    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, accuracy, build_model, log_loss, model_from_config, mse
     from .training import (
         FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
         train_valid_split,

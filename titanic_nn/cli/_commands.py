@@ -250,7 +250,7 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
         "output": args.output,
     }
     try:
-        return {kind: build_model(kind, **options) for kind in MODELS}
+        models = {kind: build_model(kind, **options) for kind in MODELS}
     except TitanicNNError as exc:
         if args.head == "sum" and args.output == "sigmoid":
             raise UsageError(
@@ -259,6 +259,11 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
                 "--output sigmoid) or --activation tanh"
             ) from exc
         raise UsageError(one_line(exc)) from exc
+    if getattr(args, "ensemble", None) and args.ensemble > 1:
+        from ..nn import Ensemble
+
+        models = {kind: Ensemble(model, args.ensemble) for kind, model in models.items()}
+    return models
 
 
 def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -419,6 +424,9 @@ def _sheet_training(
     epochs = args.sheet_epochs if args.sheet_epochs is not None else DEFAULT_SHEET_EPOCHS
     if epochs == 0:
         return None, None
+    if getattr(args, "ensemble", None) and args.ensemble > 1:
+        # every model is an ensemble, and write_workbook writes no training sheet for one
+        return None, "training sheets: left out; an ensemble (--ensemble) gets none, its members are trained in Python"
     gd = getattr(args, "method", None) == "gd"
     training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
     try:
@@ -586,6 +594,8 @@ def _submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame"
 
 def _plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:
     """Why loss.png is not drawn, or None when it is."""
+    if args.method == "gd" and not histories and getattr(args, "ensemble", None) and args.ensemble > 1:
+        return f"{LOSS_PLOT_NAME}: skipped; an ensemble's members each have their own curve, and none is the ensemble's"
     if args.method != "gd" or not histories:
         return f"{LOSS_PLOT_NAME}: skipped; the solver records no loss per epoch (use --method gd for the curves)"
     if not available:
@@ -650,7 +660,7 @@ def _same_training_data(fits: list["FittedModel"], job: Job, paths: Sequence[Pat
 
 
 # Options of `workbook` that only training reads: refused with --models, which are trained already.
-TRAINING_FLAGS = ("epochs", "lr", "restarts", "hidden", "layers", "head", "device")
+TRAINING_FLAGS = ("epochs", "lr", "restarts", "ensemble", "hidden", "layers", "head", "device")
 
 
 def _saved_models(args: argparse.Namespace) -> tuple[list["FittedModel"], Job]:

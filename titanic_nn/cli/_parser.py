@@ -103,6 +103,15 @@ def _positive_int(text: str) -> int:
     return _whole(text, 1, "1 or more")
 
 
+def _members(text: str) -> int:
+    from ..nn import MAX_MEMBERS
+
+    value = _whole(text, 1, f"from 1 (one model, the default) to {MAX_MEMBERS}")
+    if value > MAX_MEMBERS:
+        raise argparse.ArgumentTypeError(f"{text} must be from 1 (one model, the default) to {MAX_MEMBERS}")
+    return value
+
+
 def _epochs_or_none(text: str) -> int:
     return _whole(text, 0, "0 (no training sheets) or more")
 
@@ -231,6 +240,11 @@ def build_parser() -> ArgumentParser:
         "default: 300, or none where 300 would take a spreadsheet too long to recalculate)",
     )
     group.add_argument("--restarts", type=_positive_int, metavar="N", help="random starts per model; the best is kept (default: the trainer's)")
+    group.add_argument(
+        "--ensemble", type=_members, metavar="K",
+        help="make each model an ensemble of K members, trained with seeds seed..seed+K-1, whose predictions are "
+        "averaged (in the sheet, Preds is the AVERAGE of the members' Preds columns; no training sheet); default 1",
+    )
     group.add_argument("--hidden", type=_positive_int, metavar="N", help="units of the mmult net (default 2, the lesson's)")
     group.add_argument("--layers", type=_widths, metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
     group.add_argument(

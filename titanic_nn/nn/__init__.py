@@ -17,12 +17,14 @@ _EXPORTS = {
     "THRESHOLD": "._metrics", "excel_accuracy": "._metrics", "excel_classify": "._metrics",
     "Model": "._models", "Linear": "._models", "TwoReLU": "._models", "MatMulNet": "._models", "MODELS": "._models",
     "OUTPUTS": "._models", "register_model": "._models", "build_model": "._models", "model_from_config": "._models",
+    "Ensemble": "._ensemble", "members_of": "._ensemble", "MAX_MEMBERS": "._ensemble",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from ._backends import NUMPY, Backend, torch_backend
+    from ._backends import NUMPY
+    from ._ensemble import MAX_MEMBERS, Ensemble, members_of, Backend, torch_backend
     from ._losses import LOSSES, LogLoss, Loss, SquaredError, register_loss, split_at_logits
     from ._metrics import THRESHOLD, accuracy, classify, excel_accuracy, excel_classify, log_loss, mse
     from ._models import MODELS, OUTPUTS, Linear, MatMulNet, Model, TwoReLU, build_model, model_from_config, register_model

@@ -349,10 +349,16 @@ def model_from_config(config: dict[str, Any]) -> Model:
         raise TitanicNNError(f"a model's settings must be a table, not {type(config).__name__}")
     settings = dict(config)
     kind = settings.pop("kind", None)
+    members = settings.pop("ensemble", None)  # a setting of any kind (nn/_ensemble.py), not a kind of its own
     if kind not in MODELS:
         raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
     try:
-        return MODELS[kind](**settings)
+        model = MODELS[kind](**settings)
     except TypeError as exc:
         raise TitanicNNError(f"the settings of a {kind} model are damaged ({exc})") from exc
+    if members is None:
+        return model
+    from ._ensemble import Ensemble
+
+    return Ensemble(model, members)
 

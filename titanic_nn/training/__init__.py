@@ -15,7 +15,7 @@ _EXPORTS = {
     "fit_gd": "._gd", "GD_DEFAULTS": "._gd",
     "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
     "Adam": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
-    "fit_solver": "._solver",
+    "fit_solver": "._solver", "fit_ensemble": "._ensemble",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
     "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train", "METHODS": "._methods",
     "save_model": "._persist", "load_model": "._persist",
@@ -40,4 +40,5 @@ if TYPE_CHECKING:
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver
     from ._methods import METHODS
+    from ._ensemble import fit_ensemble
     from ._train import scores, train_model, train_valid_split, valid_positions

@@ -106,6 +106,12 @@ def params_to_lists(params: Any) -> Any:
 
 def params_from_lists(model: Model, data: Any, n_features: int) -> Any:
     """The inverse of `params_to_lists`, checked against the shapes the model needs."""
+    from ..nn import Ensemble
+
+    if isinstance(model, Ensemble):  # a list of K members' parameters, each checked as its member's
+        if not isinstance(data, (list, tuple)) or len(data) != model.k:
+            raise TitanicNNError(f"the saved parameters must list {model.k} members' parameters, one per member of the ensemble")
+        return [params_from_lists(model.member, member, n_features) for member in data]
     try:
         params = np.asarray(data, dtype=np.float64) if model.single_array else [np.asarray(p, dtype=np.float64) for p in data]
         arrays = model.arrays(params)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import TitanicNNError
 from ..features import Features
-from ..nn import Model, accuracy, mse
+from ..nn import Ensemble, Model, accuracy, mse
 from ._fitted import FittedModel
 from ._methods import METHODS
 
@@ -83,6 +83,7 @@ def train_transformed(
 ) -> FittedModel:
     """`train_model` after its features are fitted: (X, y) are `features.fit_transform`'s, so several models can
     share one fit of the features (the command line's three models do)."""
+    from ._ensemble import fit_ensemble
     from ._gd import fit_gd
     from ._solver import fit_solver
 
@@ -94,7 +95,10 @@ def train_transformed(
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
     valid = (X[valid_idx], y[valid_idx]) if len(valid_idx) else None
     trainer = {"solver": fit_solver, "gd": fit_gd}[method]
-    result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
+    if isinstance(model, Ensemble):  # K seeded trainings of its member (training/_ensemble.py)
+        result = fit_ensemble(trainer, model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
+    else:
+        result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
 
     record = result.record()
     record.update(scores(model, result.params, X, y, valid_idx))
@@ -109,7 +113,10 @@ def train_transformed(
 def training_signature(model: Model, n_features: int) -> tuple[Any, ...]:
     """What training `model` depends on besides the data and the trainer's settings: its program, its arrays'
     shapes (so its random starts), its output and loss, and its solver defaults. Two models with one
-    signature train to the same parameters (the lesson's nnet and mmult are one program, two layouts)."""
+    signature train to the same parameters (the lesson's nnet and mmult are one program, two layouts). An
+    ensemble's is its size and its member's: its members train as its member would, seed by seed."""
+    if isinstance(model, Ensemble):
+        return ("ensemble", model.k, training_signature(model.member, n_features))
     return (
         model.program(), tuple(model.shapes(n_features)), model.output, model.loss_name,
         tuple(sorted(model.solver_defaults.items())), type(model).init,

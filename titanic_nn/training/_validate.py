@@ -141,6 +141,8 @@ def check_config(config: Any, where: str = "model") -> Any:
             raise InvalidModelError(f"{where}.{key} is {_kind(value)}, not a setting")
         elif key == "hidden" and value is not None:
             _width(value, f"{where}.{key}")
+        elif key == "ensemble":
+            _members(value, f"{where}.{key}")
     try:
         return model_from_config(dict(config))
     except (TitanicNNError, TypeError, ValueError) as exc:
@@ -150,6 +152,13 @@ def check_config(config: Any, where: str = "model") -> Any:
 def _width(value: Any, where: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
         raise InvalidModelError(f"{where} is {_kind(value)}, not a number of units from 1 to {MAX_WIDTH:,}")
+
+
+def _members(value: Any, where: str) -> None:
+    from ..nn import MAX_MEMBERS
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MEMBERS:
+        raise InvalidModelError(f"{where} is {_kind(value)}, not a number of members from 1 to {MAX_MEMBERS}")
 
 
 def _message(exc: BaseException) -> str:

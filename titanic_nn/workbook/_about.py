@@ -93,6 +93,15 @@ def about_lines(
             "block, and paste its values (Paste Special > Values) over the model sheet's parameters at the same "
             "place; Solver still works there. `titanic-nn import --from training` reads gd_final back into Python.",
         ]
+    for fitted, sheet in sheets:
+        members = getattr(fitted.model, "k", None)
+        if members is not None:
+            lines.append(
+                f"{sheet.sheet.name} is an ensemble of {members} members, each trained from its own seed: each member "
+                f"has its own parameter blocks (m1 Weights 1, m2 ...) and columns (m1 ..., m2 ...), and Preds is the "
+                f"AVERAGE of the members' Preds columns, so the loss and accuracy score the averaged prediction. "
+                "Solver changes every member's parameters at once; no training sheet is written for an ensemble."
+            )
     for _, sheet in sheets:
         if sheet.n_variables > MAX_VARIABLES:
             lines.append(

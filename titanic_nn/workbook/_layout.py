@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -183,8 +183,18 @@ def place_params(model: Model, feature_names: Sequence[str], label_col: int, sty
     """The parameter blocks of `model`, one under another from the header row, labels in `label_col`.
 
     `style` is the renderer's way with matrix products ("sumproduct" or "mmult"), which sets how each
-    weight matrix is laid out (its op's `param_grid`).
+    weight matrix is laid out (its op's `param_grid`). An ensemble's members' blocks follow one another
+    down the same columns, a blank row between members, numbered as the ensemble's `arrays` are.
     """
+    from ..nn import Ensemble
+
+    if isinstance(model, Ensemble):
+        per = len(model.member.shapes(len(feature_names)))
+        one = place_params(model.member, feature_names, label_col, style)
+        height = max(b.bottom for b in one) - HEADER_ROW + 2
+        return [
+            replace(b, index=b.index + j * per, header_row=b.header_row + j * height) for j in range(model.k) for b in one
+        ]
     shapes = model.shapes(len(feature_names))
     names = unit_names(model, len(feature_names))
     blocks: list[ParamBlock] = []

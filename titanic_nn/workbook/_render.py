@@ -270,6 +270,55 @@ def model_columns(
     return walk.columns
 
 
+def ensemble_columns(
+    model: Any,
+    blocks: Sequence[ParamBlock],
+    params_sheet: str | None,
+    inputs: tuple[int, int],
+    first_col: int,
+    first_row: int,
+    last_row: int,
+    traces: Sequence[Sequence[np.ndarray]] | None,
+    header_prefix: str = "",
+) -> list[Column]:
+    """An ensemble's columns: each member's columns (headed "m1 ", "m2 ", ...) from its own parameter blocks, then
+    "Preds", the AVERAGE of the members' prediction columns. A plain model's are `model_columns`.
+
+    `blocks` are the ensemble's (`member_blocks` gives each member's); `traces` one nn.trace per member.
+    """
+    from ..nn import Ensemble
+
+    if not isinstance(model, Ensemble):
+        return model_columns(model, blocks, params_sheet, inputs, first_col, first_row, last_row, traces, header_prefix)
+    columns: list[Column] = []
+    preds: list[Column] = []
+    next_col = first_col
+    for j, member_blocks in enumerate(member_blocks_of(model, blocks)):
+        member = model_columns(
+            model.member, member_blocks, params_sheet, inputs, next_col, first_row, last_row,
+            None if traces is None else traces[j], header_prefix=f"{header_prefix}m{j + 1} ",
+        )
+        columns += member
+        preds.append(member[-1])
+        next_col = member[-1].col + 1
+    values = None
+    if traces is not None:
+        # the sum over the members divided by K, as AVERAGE computes it
+        values = np.sum([np.asarray(p.values, dtype=np.float64) for p in preds], axis=0) / model.k
+    formula = excel.AVERAGE(*(excel.cell(R, p.col) for p in preds))
+    columns.append(Column(next_col, header_prefix + "Preds", values, formula=formula))
+    return columns
+
+
+def member_blocks_of(model: Any, blocks: Sequence[ParamBlock]) -> list[list[ParamBlock]]:
+    """An ensemble's parameter blocks split by member, each member's renumbered from 0 as its program indexes them."""
+    from dataclasses import replace
+
+    per = len(blocks) // model.k
+    ordered = sorted(blocks, key=lambda b: b.index)
+    return [[replace(b, index=b.index - j * per) for b in ordered[j * per:(j + 1) * per]] for j in range(model.k)]
+
+
 def _units(values: Any) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     return values[:, None] if values.ndim == 1 else values

@@ -13,14 +13,17 @@ from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
 from ..features import Features, level_key
-from ..nn import NUMPY, Model, accuracy, classify, excel_accuracy, excel_classify, trace
+from ..nn import NUMPY, Ensemble, Model, accuracy, classify, excel_accuracy, excel_classify, trace
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
     place_params,
 )
-from ._render import derived_columns, feature_columns, fill_formulas, matmul_style, model_columns, statistic_cells, statistic_refs
+from ._render import (
+    derived_columns, ensemble_columns, feature_columns, fill_formulas, matmul_style, member_blocks_of, statistic_cells,
+    statistic_refs,
+)
 
 __all__ = [
     "ModelSheet", "TestSheet", "written_frame", "case_sensitive_columns", "model_layout", "model_sheet", "test_sheet",
@@ -136,9 +139,13 @@ def case_sensitive_columns(features: Features, frames: Sequence[pd.DataFrame]) -
     return flags
 
 
-def _trace(fitted: FittedModel, X: np.ndarray) -> list[np.ndarray]:
-    """[inputs, after op 1, ...]: every value the model's program computes, in float64."""
-    return trace(fitted.model.program(), X, fitted.model.arrays(fitted.params), NUMPY)
+def _trace(fitted: FittedModel, X: np.ndarray) -> Any:
+    """[inputs, after op 1, ...]: every value the model's program computes, in float64; one such list per member
+    of an ensemble."""
+    model = fitted.model
+    if isinstance(model, Ensemble):
+        return [trace(model.member.program(), X, model.member.arrays(p), NUMPY) for p in model.split(fitted.params)]
+    return trace(model.program(), X, model.arrays(fitted.params), NUMPY)
 
 
 def _raw_columns(data: DataColumns, frame: pd.DataFrame, filled: pd.DataFrame, fills: dict[str, str]) -> list[Column]:
@@ -222,7 +229,7 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     style = matmul_style(model)
     # the parameters sit right of the model's columns, so count those first (a layout-only rendering)
     placeholder = place_params(model, features.feature_names_, 0, style)
-    width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last, None))
+    width = len(ensemble_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last, None))
     loss_col = data.next_free + width
     return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET, style), loss_col
 
@@ -261,7 +268,7 @@ def model_sheet(
 
     inputs = (data.first_input, data.last_input)
     _, blocks, loss_col = model_layout(features, model, n)
-    columns = model_columns(model, blocks, None, inputs, data.next_free, first, last, _trace(fitted, X))
+    columns = ensemble_columns(model, blocks, None, inputs, data.next_free, first, last, _trace(fitted, X))
     sheet.columns += columns
     preds_col = columns[-1].col
     pred = columns[-1].values
@@ -307,17 +314,21 @@ def model_sheet(
             Cell(row, loss_col + col, value, excel.checked(formula), style="total"),
         ]
         placed[label] = excel.cell(row, loss_col + col)
-    sheet.cells += param_cells(blocks, model.arrays(fitted.params))
+    if isinstance(model, Ensemble):  # each member's blocks titled by its member, as its columns are headed
+        for j, (member_blocks, params) in enumerate(zip(member_blocks_of(model, blocks), model.split(fitted.params))):
+            sheet.cells += param_cells(member_blocks, model.member.arrays(params), prefix=f"m{j + 1} ")
+    else:
+        sheet.cells += param_cells(blocks, model.arrays(fitted.params))
     sheet.widths = {loss_col - 1: 14.0, loss_col + 1: 14.0, loss_col + PARAMS_OFFSET: 12.0}
     return ModelSheet(
         sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
     )
 
 
-def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray]) -> list[Cell]:
+def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], prefix: str = "") -> list[Cell]:
     cells = []
     for block in blocks:
-        title = "Bias" if block.kind == "bias" else f"Weights {block.index + 1}"
+        title = prefix + ("Bias" if block.kind == "bias" else f"Weights {block.index + 1}")
         cells.append(Cell(block.header_row, block.label_col, title, style="label"))
         cells += [Cell(block.header_row, block.left + k, name, style="header") for k, name in enumerate(block.col_labels)]
         if block.kind != "bias":
@@ -363,7 +374,7 @@ def test_sheet(
     next_col = data.next_free
     preds_cols = {}
     for fitted, model_sheet_ in fits:
-        columns = model_columns(
+        columns = ensemble_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
             next_col, first, last, _trace(fitted, X), header_prefix=f"{fitted.name} ",
         )

@@ -406,6 +406,8 @@ def check_training(fits: Sequence[FittedModel], n_rows: int, training: SheetTrai
     from ._sheets import VALID_OFFSET, model_layout
 
     for fitted in fits:
+        if hasattr(fitted.model, "member"):
+            continue  # an ensemble gets no training sheet (write_workbook leaves it out)
         data, blocks, loss_col = model_layout(fitted.features, fitted.model, n_rows)
         rows = sheet_rows(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
         _checked_layout(fitted, fitted.name, blocks, rows, training)
