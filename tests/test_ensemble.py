@@ -91,7 +91,7 @@ def test_a_plain_model_writes_no_ensemble_setting():
     assert Ensemble(tn.MatMulNet(hidden=3), 2).get_config()["ensemble"] == 2
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_workbook_of_ensembles_verifies_in_both_engines_and_reads_back(titanic, tmp_path):
     train, test = titanic
     fits = [tn.train_model(train, Ensemble(tn.build_model(kind), 3)) for kind in ("linear", "nnet", "mmult")]
@@ -131,7 +131,7 @@ def test_cli_ensemble(tmp_path):
     assert isinstance(saved.model, Ensemble) and saved.model.k == 2
     book = openpyxl.load_workbook(tmp_path / "out" / "titanic.xlsx", read_only=True)
     assert not [name for name in book.sheetnames if name.startswith("train_")]
-    for bad, says in (("0", "0 must be from 1"), ("65", "65 must be from 1"), ("two", "'two' is not a whole number")):
+    for bad, says in (("0", "0 is outside [1, 64]"), ("65", "65 is outside [1, 64]"), ("two", "'two' is not a whole number")):
         done = run(["fit", "--ensemble", bad])
         assert done.code == 2 and f"argument --ensemble: {says}" in done.err
     done = run(["workbook", "--models", tmp_path / "out" / "nnet.json", "--ensemble", "2", "--out", tmp_path / "x.xlsx"])

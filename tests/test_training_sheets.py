@@ -16,7 +16,7 @@ from titanic_nn.workbook import read_contents
 
 from workbook_cases import lesson_fits, other_fits, tanh_fits
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.engines
 
 EPOCHS = 40
 

@@ -150,7 +150,8 @@ def _read(
     `preset`: the schema is the Titanic preset's, not one the user described (so a missing column says how
     to describe one's own).
     """
-    from .._data import check_target, read_csv
+    from .._data import read_csv
+    from ..features import target_of
 
     _check_input_file(path, what)
     frame = read_csv(path)
@@ -179,10 +180,9 @@ def _read(
         if spec.log != "none" and spec.column in frame.columns:  # (a derived column's log is checked as it is made)
             _check_log_domain(frame[spec.column], path, schema)
     if with_target and schema.target:
-        check_target(
+        target_of(schema).code(
             frame[schema.target], source=str(path), locate=lambda i: f"line {i + 2}",
-            value_fix="recode it to 0/1 or choose another --target", positive=schema.positive,
-            positive_option="--positive {value}",
+            value_fix="recode it to 0/1 or choose another --target", positive_option="--positive {value}",
         )
     if with_id and schema.id_column:
         check_ids(frame, path, schema.id_column)
@@ -259,11 +259,9 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
                 "--output sigmoid) or --activation tanh"
             ) from exc
         raise UsageError(one_line(exc)) from exc
-    if getattr(args, "ensemble", None) and args.ensemble > 1:
-        from ..nn import Ensemble
+    from ..nn import with_members
 
-        models = {kind: Ensemble(model, args.ensemble) for kind, model in models.items()}
-    return models
+    return {kind: with_members(model, getattr(args, "ensemble", None) or 1) for kind, model in models.items()}
 
 
 def _trainer_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -313,6 +311,11 @@ def _train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     features = Features(job.schema, missing=job.missing)
     X, y = features.fit_transform(job.train, unlabelled=_unlabelled(job))
     _note(args, _rows_note(args, job, features))
+    from ..training import check_work, train_valid_split
+
+    n_train = len(train_valid_split(len(X), args.valid_frac, args.seed)[0])
+    for name, model in _models(args).items():  # every model's work, before any trains
+        check_work(model, n_train, X.shape[1], args.method, name=name, **options)
     fits: list["FittedModel"] = []
     trained: dict[Any, "FittedModel"] = {}  # by training signature: one program trains once
     for name, model in _models(args).items():
@@ -424,11 +427,10 @@ def _sheet_training(
     epochs = args.sheet_epochs if args.sheet_epochs is not None else DEFAULT_SHEET_EPOCHS
     if epochs == 0:
         return None, None
-    if getattr(args, "ensemble", None) and args.ensemble > 1:
-        # every model is an ensemble, and write_workbook writes no training sheet for one
-        return None, "training sheets: left out; an ensemble (--ensemble) gets none, its members are trained in Python"
     gd = getattr(args, "method", None) == "gd"
     training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
+    if not any(training.trains(f.model) for f in fits):
+        return None, "training sheets: left out; an ensemble (--ensemble) gets none, its members are trained in Python"
     try:
         check_training(fits, len(fits[0].features.training_rows(train, test)), training)
     except TitanicNNError as exc:
@@ -594,9 +596,9 @@ def _submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame"
 
 def _plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:
     """Why loss.png is not drawn, or None when it is."""
-    if args.method == "gd" and not histories and getattr(args, "ensemble", None) and args.ensemble > 1:
+    if args.method == "gd" and not histories:
         return f"{LOSS_PLOT_NAME}: skipped; an ensemble's members each have their own curve, and none is the ensemble's"
-    if args.method != "gd" or not histories:
+    if args.method != "gd":
         return f"{LOSS_PLOT_NAME}: skipped; the solver records no loss per epoch (use --method gd for the curves)"
     if not available:
         return f"{LOSS_PLOT_NAME}: skipped; no plotting library is installed (pip install matplotlib to get it)"
@@ -805,7 +807,7 @@ def _sheet_record(fitted: "FittedModel", train: "pd.DataFrame", book: Path) -> d
         "source": str(book),
         "trained_by": fitted.training.get("method"),
         **({"from": fitted.training["from"]} if "from" in fitted.training else {}),  # a training sheet's gd_final
-        **scores(fitted.model, fitted.params, X, y, valid),
+        **scores(fitted.model, fitted.params, X, y, valid, fitted.features.target_),
         "split": dict(fitted.training.get("split") or {}, n_train=kept - len(valid), n_valid=len(valid)),
     }
     record["split"]["valid_rows"] = [int(i) for i in valid]

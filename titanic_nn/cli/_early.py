@@ -40,10 +40,10 @@ def check_outputs(paths: Iterable[Path], inputs: Sequence[Path]) -> None:
 
 
 def kept_rows(job: "Job") -> int:
-    """How many training rows the features keep: those with every input when blanks are dropped, else all."""
-    if job.missing != "drop":
-        return len(job.train)
-    return int(job.train[job.schema.input_columns].notna().all(axis=1).sum())
+    """How many training rows the features keep, by the features' own rule (`Features.kept_mask`)."""
+    from ..features import Features
+
+    return int(Features(job.schema, missing=job.missing).kept_mask(job.train).sum())
 
 
 def _check_ids(job: "Job") -> None:

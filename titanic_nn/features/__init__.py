@@ -16,6 +16,8 @@ _EXPORTS = {
     "text_of": "._ops", "SheetColumns": "._ops", "TEXT": "._ops", "kaggle_schema": "._schema",
     "DERIVED": "._derived", "Derived": "._derived", "Extract": "._derived", "Levels": "._derived", "Sum": "._derived",
     "Ratio": "._derived", "Count": "._derived", "Join": "._derived", "TargetRate": "._derived",
+    "Target": "._target", "Binary": "._target", "TARGETS": "._target", "target_of": "._target", "THRESHOLD": "._target",
+    "accuracy": "._target", "classify": "._target",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
         text_of,
     )
     from ._program import FeatureProgram, compile_schema
+    from ._target import TARGETS, THRESHOLD, Binary, Target, accuracy, classify, target_of
     from ._schema import (
         MISSING, PRESETS, Categorical, Continuous, Schema, kaggle_schema, notebook_schema, preset_schema, sheet_schema,
     )

@@ -15,18 +15,20 @@ _EXPORTS = {
     "fit_gd": "._gd", "GD_DEFAULTS": "._gd",
     "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
     "Adam": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
-    "fit_solver": "._solver", "fit_ensemble": "._ensemble",
+    "fit_solver": "._solver", "fit_members": "._members",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
     "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train", "METHODS": "._methods",
     "save_model": "._persist", "load_model": "._persist",
     "SheetClassifier": "._estimator",
     "Progress": "._progress",
+    "check_work": "._budget", "estimate_work": "._budget", "Work": "._budget", "WORK_LIMIT": "._budget",
     "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
+    from ._budget import WORK_LIMIT, Work, check_work, estimate_work
     from ._device import SMALL_WORK, choose_threads, resolve_device, resolve_dtype, torch_threads
     from ._estimator import SheetClassifier
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
@@ -40,5 +42,5 @@ if TYPE_CHECKING:
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver
     from ._methods import METHODS
-    from ._ensemble import fit_ensemble
+    from ._members import fit_members
     from ._train import scores, train_model, train_valid_split, valid_positions

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import TitanicNNError
-from ..features import Features
-from ..nn import Model, classify, model_from_config
+from ..features import Features, classify
+from ..nn import Model, model_from_config
 
 __all__ = ["FittedModel", "FORMAT", "FORMAT_VERSION"]
 
@@ -106,12 +106,14 @@ def params_to_lists(params: Any) -> Any:
 
 def params_from_lists(model: Model, data: Any, n_features: int) -> Any:
     """The inverse of `params_to_lists`, checked against the shapes the model needs."""
-    from ..nn import Ensemble
+    try:  # each member's parameters, checked as its member's
+        members = model.split(data)
+    except TitanicNNError:
+        raise TitanicNNError(f"the saved parameters must list {model.k} members' parameters, one per member") from None
+    return model.join([_member_params(model.member, member, n_features) for member in members])
 
-    if isinstance(model, Ensemble):  # a list of K members' parameters, each checked as its member's
-        if not isinstance(data, (list, tuple)) or len(data) != model.k:
-            raise TitanicNNError(f"the saved parameters must list {model.k} members' parameters, one per member of the ensemble")
-        return [params_from_lists(model.member, member, n_features) for member in data]
+
+def _member_params(model: Model, data: Any, n_features: int) -> Any:
     try:
         params = np.asarray(data, dtype=np.float64) if model.single_array else [np.asarray(p, dtype=np.float64) for p in data]
         arrays = model.arrays(params)

@@ -13,18 +13,17 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from .._constraints import HIDDEN, MEMBERS, Constraint
 from .._plain import shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 
 __all__ = [
-    "MAX_DEPTH", "MAX_WIDTH", "nesting_problem", "check_depth", "check_model_dict", "check_features", "check_config",
+    "MAX_DEPTH", "nesting_problem", "check_depth", "check_model_dict", "check_features", "check_config",
     "check_params", "check_training", "finite_problem",
 ]
 
 # Nesting a model file or a workbook's metadata may have: titanic-nn writes at most 6 levels.
 MAX_DEPTH = 32
-# Units a layer may have: no sheet holds more columns than Excel's 16,384.
-MAX_WIDTH = 16_384
 MAX_NAME_CHARS = 255
 
 
@@ -136,29 +135,23 @@ def check_config(config: Any, where: str = "model") -> Any:
     for key, value in config.items():
         if isinstance(value, list):
             for i, width in enumerate(value):
-                _width(width, f"{where}.{key}[{i}]")
+                _within(HIDDEN, width, f"{where}.{key}[{i}]")
         elif value is not None and not isinstance(value, (str, int, float)):
             raise InvalidModelError(f"{where}.{key} is {_kind(value)}, not a setting")
         elif key == "hidden" and value is not None:
-            _width(value, f"{where}.{key}")
+            _within(HIDDEN, value, f"{where}.{key}")
         elif key == "ensemble":
-            _members(value, f"{where}.{key}")
+            _within(MEMBERS, value, f"{where}.{key}")
     try:
         return model_from_config(dict(config))
     except (TitanicNNError, TypeError, ValueError) as exc:
         raise InvalidModelError(f"{where} holds settings no model takes ({_message(exc)})") from exc
 
 
-def _width(value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
-        raise InvalidModelError(f"{where} is {_kind(value)}, not a number of units from 1 to {MAX_WIDTH:,}")
-
-
-def _members(value: Any, where: str) -> None:
-    from ..nn import MAX_MEMBERS
-
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MEMBERS:
-        raise InvalidModelError(f"{where} is {_kind(value)}, not a number of members from 1 to {MAX_MEMBERS}")
+def _within(constraint: Constraint, value: Any, where: str) -> None:
+    # JSON's numbers only: a float 2.0 is no count of units, however whole
+    if not isinstance(value, int) or constraint.problem(value):
+        raise InvalidModelError(f"{where} is {_kind(value)}, not {constraint.describe()}")
 
 
 def _message(exc: BaseException) -> str:

@@ -252,18 +252,13 @@ def _check_cells(
                 if problem:
                     what = "not a level" if kinds[column] == "level" else "not a text"
                     raise refuse(column, position, problem.replace("not a number", what), "put a level there")
-    if target and schema.target and schema.positive is not None:
-        from .._data import check_target
-
+    if target and schema.target:  # the rule the CSV met, the target's own
         column = column_letter(columns[schema.target])
-        check_target(  # the rule the CSV met: two values, `positive` one of them
-            frame[schema.target], source=f"{path}: sheet {sheet}", locate=lambda i: f"cell {column}{FIRST_ROW + i}",
-            blank_fix="put the value back", positive=schema.positive,
+        features.target_.code(
+            frame[schema.target], source=f"{path}: sheet {sheet}",
+            locate=lambda i: f"cell {sheet}!{column}{FIRST_ROW + i} (column {schema.target})",
+            blank_fix="put the value back", value_fix="put 0 or 1 there",
         )
-    elif target and schema.target:
-        for position, value in enumerate(frame[schema.target].tolist()):
-            if isinstance(value, bool) or value not in (0, 1):
-                raise refuse(schema.target, position, f"holds {shown(value)}, not 0 or 1", "put 0 or 1 there")
 
 
 def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:

@@ -17,10 +17,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import excel
+from .._constraints import SHEET_EPOCHS
 from ..errors import TitanicNNError
-from ..features import level_key
-from ..nn import split_at_logits
+from ..nn import ExcelBackend
 from ..training import FittedModel
+from ..training._objective import loss_and_grad
 from ..training._optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from ..training._result import start_seed
 from ..training._steps import Epoch, Stepper
@@ -58,10 +59,15 @@ class SheetTraining:
     settings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise TitanicNNError(f"a training sheet needs at least 1 epoch, not {self.epochs!r}")
+        SHEET_EPOCHS.check(self.epochs)
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+
+    @staticmethod
+    def trains(model: Any) -> bool:
+        """Whether a model gets a training sheet: a sheet holds one descent of one set of parameters, so a model of
+        several members (an ensemble) gets none; its members train in Python."""
+        return model.k == 1
 
     def check(self, name: str, n_rows: int, n_params: int) -> None:
         """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
@@ -104,7 +110,7 @@ class TrainingLayout:
     groups: tuple[str, ...]  # "params", "grads", the optimiser's states, "next"
     lefts: dict[tuple[str, int], int]  # (group, array) -> the block's left column
     grids: list[tuple[int, int]]  # each array's grid (rows, columns), as on the model sheet
-    kinds: list[str]  # each array's layout: "by_unit", "matrix" or "bias"
+    layouts: list[Any]  # each array's layout, as on the model sheet
     loss_table: int  # the column of the per-epoch loss table (epoch, loss): gd_loss is the second
 
     EPOCH_COL = 0
@@ -186,7 +192,7 @@ def training_layout(
         name=training_name(model_sheet), model_sheet=model_sheet, optimizer=optimizer, epochs=epochs,
         settings=settings, start=start, final=final, region=(height, width),
         table_row=max(REGION_ROW + height + 1, CHART_ROWS + 2),
-        epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, kinds=[b.kind for b in blocks], loss_table=col + 1,
+        epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, layouts=[b.layout for b in blocks], loss_table=col + 1,
     )
     if layout.last_row() > excel.MAX_ROWS or layout.last_col() >= excel.MAX_COLUMNS:
         raise TitanicNNError(
@@ -200,13 +206,6 @@ def training_layout(
 
 
 @dataclass(frozen=True)
-class _Rows:
-    """The data rows the gradient sums over (nn.ArrayRows): a row of ones, one per row."""
-
-    ones_row: str
-
-
-@dataclass(frozen=True)
 class SheetRows:
     """The model sheet's data a training sheet reads: its input block and target column (absolute,
     sheet-qualified), how many rows they hold, and, when rows are held out for validation, its Valid
@@ -216,12 +215,10 @@ class SheetRows:
     target: str
     n_rows: int
     marks: str | None = None
-    positive: Any = None  # a text target's positive value: the sheet holds the text, the formulas code it
+    coding: Any = None  # the features' Target: the sheet holds the file's values, the formulas code them
 
     def coded_target(self) -> str:
-        if self.positive is None:
-            return self.target
-        return excel.IF(f"{self.target}={excel.literal(level_key(self.positive))}", 1, 0)
+        return self.target if self.coding is None else self.coding.excel_code(self.target, array=True)
 
     def count(self) -> str:
         return excel.COUNTIF(self.marks, 0) if self.marks else str(self.n_rows)
@@ -243,7 +240,7 @@ def sheet_rows(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, va
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
     return SheetRows(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
-        column(valid_col, valid_col) if held_out else None, fitted.features.schema_.positive,
+        column(valid_col, valid_col) if held_out else None, fitted.features.target_,
     )
 
 
@@ -261,48 +258,24 @@ def gradient_formulas(
 ) -> tuple[str, list[str]]:
     """(the loss's formula, each parameter array's gradient in its block's layout) of epoch `epoch`.
 
-    The forward pass is rendered by each op's `excel_array`, the gradient by walking the program back
-    with each op's `excel_array_backward` from the loss's `excel_array_gradient`; a final sigmoid
-    under log loss is computed on the logits, as the trainers do.
+    The program's `loss_and_grad`, the walk Python's gradient takes, run on nn's Excel backend: the model
+    sheet's input block, the target column and each array's block as this epoch holds it, so each value
+    is an array expression over the rows; a final sigmoid under log loss is computed on the logits, as
+    the trainers do.
     """
     model = fitted.model
-    n_features = fitted.features.n_features_
-    shapes = model.shapes(n_features)
-    program, _ = split_at_logits(model.program(), model.loss_op)
-    params = []
-    for index, kind in enumerate(layout.kinds):
-        ref = layout.block_ref(epoch, "params", index)
-        params.append(excel.TRANSPOSE(ref) if kind == "by_unit" else ref)
-    inputs, target = data.inputs, data.coded_target()
-    rows = _Rows(excel.TRANSPOSE(f"{excel.ROW_NUMBERS(data.target)}^0"))
-    values, units = [inputs], [n_features]
-    for op in program:
-        param = None if op.param is None else params[op.param]
-        values.append(op.excel_array(values[-1], param, units[-1], rows))
-        units.append(_units_out(op, units[-1], shapes))
-    pred, n, weights = values[-1], data.count(), data.weights()
-    loss = model.loss_op.excel_array_mean(pred, target, n, weights)
-    grad = model.loss_op.excel_array_gradient(pred, target, n, weights)
-    grads: list[list[str]] = [[] for _ in shapes]
-    for i in range(len(program) - 1, -1, -1):
-        op = program[i]
-        param = None if op.param is None else params[op.param]
-        grad_in, grad_param = op.excel_array_backward(values[i], values[i + 1], grad, param, units[i], rows)
-        if op.param is not None:
-            grads[op.param].append(grad_param)
-        grad = grad_in
-    blocks = []
-    for index, parts in enumerate(grads):
-        total = "+".join(excel.atom(p) for p in parts) if len(parts) > 1 else parts[0]
-        blocks.append(excel.TRANSPOSE(total) if layout.kinds[index] == "by_unit" else total)
-    return loss, blocks
-
-
-def _units_out(op: Any, units_in: int, shapes: Sequence[tuple[int, ...]]) -> int:
-    if op.param is not None and len(shapes[op.param]) == 2:
-        return shapes[op.param][1]
-    names = op.names(["x"] * units_in, shapes)
-    return len(names)
+    shapes = model.shapes(fitted.features.n_features_)
+    backend = ExcelBackend(ones_row=excel.TRANSPOSE(f"{excel.ROW_NUMBERS(data.target)}^0"), weights=data.weights())
+    rows = backend.formula(data.count())
+    X = backend.formula(data.inputs, (rows, shapes[0][0]))
+    y = backend.formula(data.coded_target(), (rows,))
+    params = [
+        backend.formula(block_layout.program(layout.block_ref(epoch, "params", index)), shapes[index])
+        for index, block_layout in enumerate(layout.layouts)
+    ]
+    loss, grads = loss_and_grad(model.program(), model.loss_op, X, y, params, backend)
+    blocks = [block_layout.cells(excel.strip_outer(g.text)) for block_layout, g in zip(layout.layouts, grads)]
+    return excel.strip_outer(loss.text), blocks
 
 
 # -- the sheet -------------------------------------------------------------------------------------
@@ -405,9 +378,7 @@ def check_training(fits: Sequence[FittedModel], n_rows: int, training: SheetTrai
     """What `write_workbook(training=...)` would refuse about these models' training sheets, before any writing."""
     from ._sheets import VALID_OFFSET, model_layout
 
-    for fitted in fits:
-        if hasattr(fitted.model, "member"):
-            continue  # an ensemble gets no training sheet (write_workbook leaves it out)
+    for fitted in (f for f in fits if training.trains(f.model)):
         data, blocks, loss_col = model_layout(fitted.features, fitted.model, n_rows)
         rows = sheet_rows(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
         _checked_layout(fitted, fitted.name, blocks, rows, training)
@@ -518,7 +489,7 @@ def read_blocks(blocks: Sequence[ParamBlock], value: Any, sheet: str) -> list[np
 def read_epoch(layout: TrainingLayout, epoch: int, group: str, value: Any) -> list[np.ndarray]:
     """Each parameter array's block of `group` in epoch `epoch`, as the program's arrays."""
     arrays = []
-    for index, kind in enumerate(layout.kinds):
+    for index in range(len(layout.layouts)):
         top, left, bottom, right = layout.block(epoch, group, index)
         grid = np.array(
             [[_number(value(r, c), layout.name, r, c) for c in range(left, right + 1)] for r in range(top, bottom + 1)],

@@ -16,7 +16,6 @@ from .. import excel
 from .._atomic import atomic_path, write_failed
 from ..errors import DataError, OutputPathError, TitanicNNError
 from ..features import Features
-from ..nn import Ensemble
 from ..training import FittedModel
 from . import _metadata as metadata
 from . import _package as package
@@ -280,9 +279,7 @@ def _training_sheets(pairs: Sequence[tuple[FittedModel, Any]], frame: pd.DataFra
     X = features.transform(frame, training=True)
     y = features.target(frame)
     parts = []
-    for fitted, model_part in pairs:
-        if isinstance(fitted.model, Ensemble):
-            continue  # K members' descents in one sheet would be K sheets' worth; the about sheet says it is left out
+    for fitted, model_part in ((f, m) for f, m in pairs if training.trains(f.model)):
         name = model_part.sheet.name
         rows = sheet_rows(fitted, name, model_part.data, len(frame), model_part.valid_col)
         parts.append(training_sheet(fitted, name, model_part.blocks, rows, X, y, training))
