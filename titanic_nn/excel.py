@@ -281,7 +281,7 @@ class Formula:
         return Formula(text, self.shape if shape is None else shape, self.backend, power=power)
 
     @staticmethod
-    def _text(value: Any) -> str:
+    def _literal(value: Any) -> str:
         if isinstance(value, Formula):
             return value.text
         if isinstance(value, (bool, int)) or float(value).is_integer() and abs(float(value)) < 2**53:
@@ -380,13 +380,13 @@ def _broadcast(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _operand(value: Any) -> str:
     """An operand of +, -, *, / or a comparison: every such result is parenthesised already, and a power binds tighter."""
-    return Formula._text(value)
+    return Formula._literal(value)
 
 
 def _base(value: Any) -> str:
     """A base or exponent of ^, or the operand of a minus sign: a power in parentheses (Excel reads a^b^c as (a^b)^c and
     -a^2 as (-a)^2, Python otherwise), and a negative number too."""
-    text = Formula._text(value)
+    text = Formula._literal(value)
     if isinstance(value, Formula) and value.power or text.startswith("-"):
         return f"({text})"
     return text

@@ -19,19 +19,8 @@ from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS, OPTIMIZERS
-from ._commands import (
-    DEFAULT_OUT,
-    LOSS_PLOT_NAME,
-    PROG,
-    SUBMISSION_NAME,
-    WORKBOOK_NAME,
-    one_line,
-    run_fit,
-    run_import,
-    run_predict,
-    run_verify,
-    run_workbook,
-)
+from ._commands import run_fit, run_import, run_predict, run_verify, run_workbook
+from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SUBMISSION_NAME, WORKBOOK_NAME, one_line
 
 __all__ = ["main", "build_parser"]
 

@@ -13,7 +13,8 @@ from .._plain import shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, GroupFill, Rows, Scale
 from ._program import FeatureProgram, compile_schema
-from ._schema import MISSING, Schema, preset_schema
+from ._presets import preset_schema
+from ._schema import MISSING, Schema
 from ._target import target_of
 
 __all__ = ["Features"]
@@ -91,9 +92,9 @@ class Features:
             )
         frame = frame.loc[keep]
         program = compile_schema(schema)
-        rows = self._rows(frame, schema, "training data", training=True)
+        rows = self._as_rows(frame, schema, "training data", training=True)
         if other is not None:
-            rows.unlabelled = self._rows(other, schema, "unlabelled data")
+            rows.unlabelled = self._as_rows(other, schema, "unlabelled data")
         columns = program.run(rows, fit=True)
         self.schema_ = schema
         self.missing_ = missing
@@ -166,13 +167,13 @@ class Features:
         """Every column the program makes for `frame` (a `Rows`: the derived columns, the features), as `transform`."""
         self._check_fitted()
         frame = self._checked(frame, self.schema_, need_target=training, source="training data" if training else "data")
-        return self.program_.run(self._rows(frame, self.schema_, "training data" if training else "data", training=training), fit=False)
+        return self.program_.run(self._as_rows(frame, self.schema_, "training data" if training else "data", training=training), fit=False)
 
     def prepared(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The input columns as the sheet holds them: numbers checked, blanks filled from training."""
         self._check_fitted()
         frame = self._checked(frame, self.schema_, need_target=False, source="data")
-        columns = self.program_.prepared(self._rows(frame, self.schema_, "data"))
+        columns = self.program_.prepared(self._as_rows(frame, self.schema_, "data"))
         return pd.DataFrame({name: columns[name] for name in self.schema_.input_columns}, index=frame.index)
 
     def fill_rule(self, column: str) -> str:
@@ -228,7 +229,7 @@ class Features:
         return frame
 
     @staticmethod
-    def _rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
+    def _as_rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
         columns = {name: frame[name] for name in schema.input_columns}
         target = frame[schema.target] if schema.target is not None and schema.target in frame.columns else None
         return Rows(columns, source, _locator(frame, schema), target=target, training=training)

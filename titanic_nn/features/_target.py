@@ -101,7 +101,7 @@ class Binary(Target):
         if isinstance(self.positive, str):
             return values.map(lambda v: text_of(v) == self.positive).to_numpy(dtype=bool)
         wanted = float(self.positive)
-        return values.map(lambda v: not isinstance(v, (str, bool)) and _number(v) == wanted).to_numpy(dtype=bool)
+        return values.map(lambda v: not isinstance(v, (str, bool)) and _as_float(v) == wanted).to_numpy(dtype=bool)
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
@@ -162,7 +162,7 @@ class Binary(Target):
     def _excel_is_positive(self, ref: str) -> str:
         if isinstance(self.positive, str):  # text, exactly: a number's text as the spreadsheet writes it (ref&"")
             return excel.EXACT(f"{ref}&\"\"", excel.literal(self.positive))
-        return f"{ref}={excel.literal(_plain(self.positive))}"
+        return f"{ref}={excel.literal(_literal_number(self.positive))}"
 
     @property
     def array_scores(self) -> bool:
@@ -197,7 +197,7 @@ class Binary(Target):
         return classify(pred)
 
 
-def _number(value: Any) -> float | None:
+def _as_float(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -205,14 +205,14 @@ def _number(value: Any) -> float | None:
     return number
 
 
-def _plain(value: Any) -> Any:
+def _literal_number(value: Any) -> Any:
     number = float(value)
     return int(number) if number.is_integer() else number
 
 
 def _distinct(values: pd.Series) -> list[Any]:
     """The column's distinct values, numbers first, each as it is (text keeps its case)."""
-    seen = {(isinstance(v, str), v if isinstance(v, str) else _number(v)) for v in values.dropna()}
+    seen = {(isinstance(v, str), v if isinstance(v, str) else _as_float(v)) for v in values.dropna()}
     return [v for _, v in sorted(seen, key=lambda kv: (kv[0], kv[1]))]
 
 

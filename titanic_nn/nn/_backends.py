@@ -181,7 +181,7 @@ class ExcelBackend(Backend):
 
     def where(self, condition: Any, a: Any, b: Any) -> Any:
         shape = condition.shape if isinstance(condition, excel.Formula) else a.shape
-        return self.formula(excel.IF(*(excel.strip_outer(excel.Formula._text(v)) for v in (condition, a, b))), shape)
+        return self.formula(excel.IF(*(excel.strip_outer(excel.Formula._literal(v)) for v in (condition, a, b))), shape)
 
     def clip(self, v: Any, low: float, high: float) -> Any:
         return self.where(v < low, low, self.where(v > high, high, v))

@@ -11,7 +11,7 @@ import math
 from typing import Any, ClassVar, Sequence
 
 from .. import excel
-from .._constraints import HIDDEN, LAYERS, MEMBERS
+from .._constraints import HIDDEN, LAYERS
 from .._lazy import numpy as np
 from ..errors import TitanicNNError
 from ._losses import LOSSES, Loss

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TitanicNNError
+from ._methods import GD_DEFAULTS
 
 __all__ = ["Work", "estimate_work", "check_work", "WORK_LIMIT"]
 
@@ -42,8 +43,6 @@ def _units(member: Any, n_features: int) -> int:
 def estimate_work(model: Any, n_rows: int, n_features: int, trainer: str, **options: Any) -> Work:
     """An upper bound of the work of training `model` on (n_rows, n_features) by `trainer` ("solver" or "gd") with its
     `options`."""
-    from ._gd import GD_DEFAULTS
-
     member, k = model.member, model.k
     per_member = member.n_params(n_features)
     units = _units(member, n_features) + n_features

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import TitanicNNError
 from ..features import Features, classify
-from ..nn import Model, model_from_config
+from ..nn import Model
+from ._params import params_to_lists
 
 __all__ = ["FittedModel", "FORMAT", "FORMAT_VERSION"]
 
@@ -86,43 +86,11 @@ class FittedModel:
     def from_dict(cls, data: dict[str, Any]) -> "FittedModel":
         """The inverse of `to_dict`, every entry validated first (`training/_validate.py`): an InvalidModelError
         names the first entry of the wrong type, shape or version, or a number that is not finite."""
-        from ._validate import check_config, check_features, check_model_dict, check_params, check_training
+        from ._validate import check_config, check_features, check_model_dict, check_params, check_record
 
         check_model_dict(data, format_name=FORMAT, format_version=FORMAT_VERSION)
         model = check_config(data["model"], "model")
         features = check_features(data["features"], "features")
         params = check_params(model, data["params"], features.n_features_, "params")
-        training = check_training(data.get("training"), "training")
+        training = check_record(data.get("training"), "training")
         return cls(features, model, params, name=data.get("name", ""), training=training)
-
-
-def params_to_lists(params: Any) -> Any:
-    """Parameters (an array, or a list of arrays) as nested lists of Python floats, exactly."""
-    if isinstance(params, (list, tuple)):
-        return [params_to_lists(p) for p in params]
-    array = np.asarray(params, dtype=np.float64)
-    return array.tolist()
-
-
-def params_from_lists(model: Model, data: Any, n_features: int) -> Any:
-    """The inverse of `params_to_lists`, checked against the shapes the model needs."""
-    try:  # each member's parameters, checked as its member's
-        members = model.split(data)
-    except TitanicNNError:
-        raise TitanicNNError(f"the saved parameters must list {model.k} members' parameters, one per member") from None
-    return model.join([_member_params(model.member, member, n_features) for member in members])
-
-
-def _member_params(model: Model, data: Any, n_features: int) -> Any:
-    try:
-        params = np.asarray(data, dtype=np.float64) if model.single_array else [np.asarray(p, dtype=np.float64) for p in data]
-        arrays = model.arrays(params)
-    except (TypeError, ValueError, TitanicNNError) as exc:
-        raise TitanicNNError(f"the saved parameters do not fit {model!r}: {exc}") from exc
-    expected = model.shapes(n_features)
-    if [a.shape for a in arrays] != expected:
-        raise TitanicNNError(
-            f"the saved parameters have shapes {[a.shape for a in arrays]}, but {model!r} on "
-            f"{n_features} features needs {expected}"
-        )
-    return model.from_arrays(arrays)

@@ -13,15 +13,13 @@ from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
 from ._budget import check_work
 from ._device import choose_threads, resolve_device, resolve_dtype, torch_threads
+from ._methods import GD_DEFAULTS
 from ._objective import GRADIENTS, Objective, final_loss
-from ._optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from ._optimizers import Optimizer, make_optimizer
 from ._progress import Progress
 from ._result import DIVERGENCE_FACTOR, FitResult, check_data, first_blowup, start_seed
 
-__all__ = ["fit_gd", "GD_DEFAULTS", "OPTIMIZERS"]
-
-# Tuned on the bundled data (missing="drop", 712 rows); see docs/trainers.md for the figures.
-GD_DEFAULTS = {"optimizer": "adam", "lr": 0.01, "epochs": 2000, "restarts": 32}
+__all__ = ["fit_gd"]
 
 # How often (in epochs) the losses are checked for NaN and the progress bar is redrawn: each check
 # waits for the device, so checking every epoch would slow a GPU down.

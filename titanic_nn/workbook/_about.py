@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .. import excel
 from .._submission import ROW_NUMBER_COLUMN
 from ..training import FittedModel
 from ._layout import FILL_ROW, LOSS_SHEET, MAX_ROW, SUBMISSION_SHEET, TEST_SHEET

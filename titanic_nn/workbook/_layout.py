@@ -14,7 +14,7 @@ from ..features import Features
 from ..nn import Model
 
 __all__ = [
-    "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
+    "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "data_rows", "RESERVED_SHEETS", "METADATA_SHEET",
     "DataColumns", "data_columns", "Layout", "ByUnit", "Matrix", "Bias", "BY_UNIT", "MATRIX", "BIAS", "MATRIX_LAYOUTS",
     "matrix_layout", "ParamBlock", "place_params", "member_blocks", "unit_names",
 ]
@@ -29,6 +29,11 @@ ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET = (
     "about", "test", "submission", "loss", "_titanic_nn",
 )
 RESERVED_SHEETS = (ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET)
+
+def data_rows() -> int:
+    """The data rows a sheet holds below its header rows: every limit on the rows a workbook shows is this one."""
+    return excel.MAX_ROWS - (FIRST_ROW - 1)
+
 
 # A model's sheet name: what Excel, LibreOffice and Gnumeric all take unquoted, and a plain file name too.
 _MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")

@@ -18,7 +18,7 @@ from ..errors import TitanicNNError
 from ..features import TEXT, Features, RenderContext, SheetColumns
 from ..nn import NUMPY, Model, trace
 from ._cells import Cell, Column
-from ._layout import BIAS, BY_UNIT, DataColumns, ParamBlock, member_blocks, unit_names
+from ._layout import BY_UNIT, DataColumns, ParamBlock, member_blocks, unit_names
 
 __all__ = ["statistic_cells", "feature_columns", "derived_columns", "model_columns", "SheetBackend"]
 

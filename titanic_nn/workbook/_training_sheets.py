@@ -20,17 +20,13 @@ from .. import excel
 from .._constraints import SHEET_EPOCHS
 from ..errors import TitanicNNError
 from ..nn import ExcelBackend
-from ..training import FittedModel
-from ..training._objective import loss_and_grad
-from ..training._optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from ..training._result import start_seed
-from ..training._steps import Epoch, Stepper
+from ..training import OPTIMIZERS, Epoch, FittedModel, Optimizer, Stepper, loss_and_grad, make_optimizer, start_seed
 from ._cells import Block, Cell, Sheet
 from ._layout import FIRST_ROW, HEADER_ROW, ParamBlock
 
 __all__ = [
-    "SheetTraining", "SheetRows", "TrainingLayout", "training_layout", "training_sheet", "gradient_formulas", "sheet_rows",
-    "training_part", "PREFIX",
+    "SheetTraining", "TrainingData", "TrainingLayout", "training_layout", "training_sheet", "gradient_formulas",
+    "training_data", "training_part", "check_training_sheets", "PREFIX",
 ]
 
 PREFIX = "train_"
@@ -206,7 +202,7 @@ def training_layout(
 
 
 @dataclass(frozen=True)
-class SheetRows:
+class TrainingData:
     """The model sheet's data a training sheet reads: its input block and target column (absolute,
     sheet-qualified), how many rows they hold, and, when rows are held out for validation, its Valid
     marks: then only the rows marked 0 train, as in Python, and moved marks move them."""
@@ -227,8 +223,8 @@ class SheetRows:
         return f"({self.marks}=0)" if self.marks else None
 
 
-def sheet_rows(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> SheetRows:
-    """The SheetRows of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
+def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> TrainingData:
+    """The TrainingData of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
     from ..training import valid_positions
 
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
@@ -238,7 +234,7 @@ def sheet_rows(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, va
 
     target_col = data.raw[fitted.features.schema_.target]
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
-    return SheetRows(
+    return TrainingData(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
         column(valid_col, valid_col) if held_out else None, fitted.features.target_,
     )
@@ -254,7 +250,7 @@ def training_part(fitted: FittedModel, X: np.ndarray, y: np.ndarray) -> tuple[np
 
 
 def gradient_formulas(
-    fitted: FittedModel, layout: TrainingLayout, epoch: int, data: SheetRows
+    fitted: FittedModel, layout: TrainingLayout, epoch: int, data: TrainingData
 ) -> tuple[str, list[str]]:
     """(the loss's formula, each parameter array's gradient in its block's layout) of epoch `epoch`.
 
@@ -302,7 +298,7 @@ def training_sheet(
     fitted: FittedModel,
     model_sheet: str,
     blocks: Sequence[ParamBlock],
-    data: SheetRows,
+    data: TrainingData,
     X: np.ndarray,
     y: np.ndarray,
     training: SheetTraining,
@@ -335,7 +331,7 @@ def training_sheet(
     cells += _region_cells(layout.start, start, "Start: ", values=True)
     cells += _region_cells(layout.final, history[-1].next_params, "Final: ", values=False)
     sheet.blocks += _final_blocks(layout, history[-1])
-    table_cells, table_blocks = _table(fitted, layout, history, data)
+    table_cells, table_blocks = _epoch_table(fitted, layout, history, data)
     cells += table_cells
     sheet.blocks += table_blocks
     sheet.frozen_columns = 2
@@ -348,14 +344,14 @@ def training_sheet(
     return TrainingSheet(sheet, layout, names)
 
 
-def _rows_said(data: SheetRows, n_train: int) -> str:
+def _rows_said(data: TrainingData, n_train: int) -> str:
     if data.marks is None:
         return f"{data.n_rows} rows"
     return f"the {n_train} rows marked Valid 0 of {data.n_rows}"
 
 
 def _checked_layout(
-    fitted: FittedModel, model_sheet: str, blocks: Sequence[ParamBlock], data: SheetRows, training: SheetTraining
+    fitted: FittedModel, model_sheet: str, blocks: Sequence[ParamBlock], data: TrainingData, training: SheetTraining
 ) -> TrainingLayout:
     """The training sheet's layout, or a TitanicNNError when it would be too long to recalculate or its
     formulas longer than Excel takes (never a sheet cut short)."""
@@ -374,13 +370,13 @@ def _checked_layout(
     return layout
 
 
-def check_training(fits: Sequence[FittedModel], n_rows: int, training: SheetTraining) -> None:
+def check_training_sheets(fits: Sequence[FittedModel], n_rows: int, training: SheetTraining) -> None:
     """What `write_workbook(training=...)` would refuse about these models' training sheets, before any writing."""
     from ._sheets import VALID_OFFSET, model_layout
 
     for fitted in (f for f in fits if training.trains(f.model)):
         data, blocks, loss_col = model_layout(fitted.features, fitted.model, n_rows)
-        rows = sheet_rows(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
+        rows = training_data(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
         _checked_layout(fitted, fitted.name, blocks, rows, training)
 
 
@@ -403,8 +399,8 @@ def _final_blocks(layout: TrainingLayout, last: Epoch) -> list[Block]:
     ]
 
 
-def _table(
-    fitted: FittedModel, layout: TrainingLayout, history: Sequence[Epoch], data: SheetRows
+def _epoch_table(
+    fitted: FittedModel, layout: TrainingLayout, history: Sequence[Epoch], data: TrainingData
 ) -> tuple[list[Cell], list[Block]]:
     """The epoch table: headers and epoch numbers as cells, every formula a block (one array formula each)."""
     cells = [
@@ -447,62 +443,3 @@ def _table(
         cells.append(Cell(row, layout.loss_table, float(k)))
         cells.append(Cell(row, layout.loss_table + 1, epoch.loss, excel.absolute(top, layout.LOSS_COL), style="number"))
     return cells, blocks
-
-
-def training_layouts(description: dict[str, Any], fits: Sequence[FittedModel], n_train: int) -> list[tuple[FittedModel, TrainingLayout]]:
-    """The training sheets a workbook's description lists, each with its model and layout (for verify and read-back)."""
-    from ._sheets import model_layout
-
-    recorded = description.get("training") or {}
-    by_name = {fitted.name: fitted for fitted in fits}
-    found = []
-    for entry in recorded.get("sheets") or []:
-        fitted = by_name.get(entry.get("model"))
-        if fitted is None:
-            raise TitanicNNError(f"the training sheet {entry.get('sheet')!r} names no model of the workbook")
-        settings = dict(entry.get("settings") or {})
-        optimizer = make_optimizer(entry.get("optimizer"), settings.pop("lr", 0.01), **settings)
-        _, blocks, _ = model_layout(fitted.features, fitted.model, n_train)
-        found.append((fitted, training_layout(fitted.name, blocks, optimizer, int(recorded.get("epochs") or 0))))
-    return found
-
-
-def read_settings(layout: TrainingLayout, value: Any) -> Optimizer:
-    """The optimiser as the sheet's input cells hold it now (`value(row, col)` reads a cell)."""
-    settings = {name: value(row, col) for name, (row, col) in layout.settings.items()}
-    for name, number in settings.items():
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise TitanicNNError(f"{layout.name}: the cell of {name} holds {number!r}, not a number")
-    lr = settings.pop("lr")
-    return make_optimizer(layout.optimizer.name, float(lr), **settings)
-
-
-def read_blocks(blocks: Sequence[ParamBlock], value: Any, sheet: str) -> list[np.ndarray]:
-    """The arrays a region of blocks (laid out as on the model sheet) holds."""
-    arrays = []
-    for block in blocks:
-        grid = [[_number(value(r, c), sheet, r, c) for c in range(block.left, block.right + 1)] for r in range(block.top, block.bottom + 1)]
-        arrays.append(block.array(np.array(grid, dtype=np.float64)))
-    return arrays
-
-
-def read_epoch(layout: TrainingLayout, epoch: int, group: str, value: Any) -> list[np.ndarray]:
-    """Each parameter array's block of `group` in epoch `epoch`, as the program's arrays."""
-    arrays = []
-    for index in range(len(layout.layouts)):
-        top, left, bottom, right = layout.block(epoch, group, index)
-        grid = np.array(
-            [[_number(value(r, c), layout.name, r, c) for c in range(left, right + 1)] for r in range(top, bottom + 1)],
-            dtype=np.float64,
-        )
-        arrays.append(layout.start[index].array(grid))
-    return arrays
-
-
-def _number(value: Any, sheet: str, row: int, col: int) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TitanicNNError(
-            f"{sheet}!{excel.column_letter(col)}{row} holds {value!r}, not a number; the training sheet needs its "
-            "cells where they were written (and a spreadsheet's computed values: open and save it in one first)"
-        )
-    return float(value)
