@@ -49,6 +49,16 @@ class Constraint:
 
     def parse(self, text: str) -> Any:
         """The value of a command-line argument, or a ValueError whose message says why (argparse shows it)."""
+        value = self.convert(text)
+        if self.problem(value):
+            raise ValueError(f"{text} is outside {self.interval()}; give {self.describe()}")
+        return value
+
+    def convert(self, text: str) -> Any:
+        """The argument's text as a value of the setting's type, or a ValueError saying it is none."""
+        raise NotImplementedError
+
+    def interval(self) -> str:
         raise NotImplementedError
 
 
@@ -86,14 +96,11 @@ class Whole(Constraint):
             return "not a whole number"
         return None if self.low <= int(value) <= self.high else "outside its range"
 
-    def parse(self, text: str) -> int:
+    def convert(self, text: str) -> int:
         try:
-            value = int(text.strip())
+            return int(text.strip())
         except ValueError:
             raise ValueError(f"{text!r} is not a whole number") from None
-        if self.problem(value):
-            raise ValueError(f"{text} is outside {self.interval()}; give {self.describe()}")
-        return value
 
 
 @dataclass(frozen=True)
@@ -132,15 +139,13 @@ class Real(Constraint):
         low, high = (int(v) if float(v).is_integer() else v for v in (self.low, self.high))
         return f"{'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
 
-    def parse(self, text: str) -> float:
+    def convert(self, text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a number") from None
         if not math.isfinite(value):
             raise ValueError(f"{text} is not a finite number")
-        if self.problem(value):
-            raise ValueError(f"{text} is outside {self.interval()}; give {self.describe()}")
         return value
 
 
