@@ -138,3 +138,16 @@ def test_cli_ensemble(tmp_path):
     assert done.code == 2 and "leave out --ensemble" in done.err
     done = run(["fit", "--help"])
     assert "--ensemble K" in done.out and "AVERAGE of the members'" in " ".join(done.out.split())
+
+
+def test_an_ensemble_of_one_is_its_member_and_trainers_train_one_member(titanic):
+    train, _ = titanic
+    one = tn.train_model(train, Ensemble(tn.TwoReLU(), 1), restarts=2)
+    plain = tn.train_model(train, tn.TwoReLU(), restarts=2)
+    assert isinstance(one.params, list) and len(one.params) == 1
+    np.testing.assert_array_equal(one.params[0], plain.params)
+    X, y = plain.features.fit_transform(train)
+    with pytest.raises(tn.TitanicNNError, match="has 2 members, each trained on its own: train it with tn.train_model"):
+        tn.fit_solver(Ensemble(tn.TwoReLU(), 2), X, y, restarts=1, progress=False)
+    with pytest.raises(tn.TitanicNNError, match="has 3 members"):
+        tn.fit_gd(Ensemble(tn.Linear(), 3), X, y, epochs=2, restarts=1, progress=False)

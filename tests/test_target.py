@@ -28,8 +28,12 @@ def test_text_is_compared_as_text_and_numbers_as_numbers():
         code(Binary("y", positive="yes"), ["yes", "no", "YES"])
     with pytest.raises(tn.DataError, match="must be 0 or 1, but row 2 holds 2, not 0 or 1"):
         code(Binary("y"), [0, 2])
-    with pytest.raises(tn.DataError, match="must be 0 or 1, but row 1 holds True"):
-        code(Binary("y"), [True, 0])
+    assert code(Binary("y"), [True, False]) == [1.0, 0.0]  # a file's booleans are 1 and 0
+    # text is text, even "1": the sheet's (y=1) would not count it, so it is coded by a positive value or refused
+    with pytest.raises(tn.DataError, match="must hold 0 or 1, but row 2 holds text '1'"):
+        code(Binary("y"), [0, "1"])
+    with pytest.raises(tn.DataError, match=r"positive is \[1\], not a value of the target"):
+        tn.Schema(positive=[1])
 
 
 def test_the_excel_text_of_each_coding():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ._plain import shown
 from .errors import TitanicNNError
@@ -161,9 +161,12 @@ class Widths(Constraint):
         return f"a list of 1 to {self.most} widths, each {self.width.describe()}"
 
     def problem(self, value: Any) -> str | None:
-        if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, tuple, list)) and not hasattr(value, "tolist"):
+        if isinstance(value, (str, bytes)):
             return "not a list"
-        widths = list(value)
+        try:
+            widths = list(value)
+        except TypeError:  # a number (a numpy scalar too): not a list of widths
+            return "not a list"
         if not 1 <= len(widths) <= self.most:
             return "too many or too few"
         return next((p for p in map(self.width.problem, widths) if p), None)

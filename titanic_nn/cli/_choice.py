@@ -17,9 +17,7 @@ if TYPE_CHECKING:
 
     from ..training import FittedModel
 
-__all__ = ["DEFAULT_SHEET_EPOCHS", "best", "choose_and_plan", "sheet_record"]
-
-DEFAULT_SHEET_EPOCHS = 300
+__all__ = ["best", "choose_and_plan", "sheet_record"]
 
 
 def choose_and_plan(args: argparse.Namespace, job: Job, fits: list["FittedModel"]) -> tuple[Any, str, Any, str | None]:
@@ -42,7 +40,7 @@ def _sheet_training(
     """
     from ..workbook import SheetTraining, check_training_sheets
 
-    epochs = args.sheet_epochs if args.sheet_epochs is not None else DEFAULT_SHEET_EPOCHS
+    epochs = args.sheet_epochs if args.sheet_epochs is not None else SheetTraining().epochs
     if epochs == 0:
         return None, None
     gd = getattr(args, "method", None) == "gd"

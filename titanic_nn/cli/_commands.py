@@ -101,8 +101,8 @@ def run_predict(args: argparse.Namespace) -> int:
     write_submission(
         submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path
     )
-    survived = int(submission.iloc[:, 1].sum())
-    note(args, f"wrote {args.out}: {len(submission)} rows, {survived} predicted {submission.columns[1]}=1 ({fitted.name})")
+    predicted = fitted.features.target_.describe_submission(submission.iloc[:, 1])
+    note(args, f"wrote {args.out}: {len(submission)} rows, {predicted} ({fitted.name})")
     return 0
 
 

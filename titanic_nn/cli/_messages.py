@@ -87,13 +87,10 @@ def refit_line(refit: "FittedModel") -> str:
 
 
 def submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame", refit: bool = False) -> str:
-    survived = int(submission.iloc[:, 1].sum())
     how = f"{why}, then refit on all rows" if refit else why
-    positive = chosen.features.schema_.positive
-    meaning = "" if positive is None else f" (1: {submission.columns[1]} {positive})"
+    predicted = chosen.features.target_.describe_submission(submission.iloc[:, 1])
     return (
-        f"submission: {chosen.name} ({how}), {len(submission)} rows, {survived} predicted "
-        f"{submission.columns[1]}=1{meaning}"
+        f"submission: {chosen.name} ({how}), {len(submission)} rows, {predicted}"
     )
 
 

@@ -119,6 +119,12 @@ class Schema:
 
         for key in ("target", "id_column", "constant"):
             _check_name(getattr(self, key), key, optional=True)
+        positive = self.positive
+        if positive is not None and (
+            isinstance(positive, bool) or not isinstance(positive, (str, int, float)) or not isinstance(positive, str)
+            and not math.isfinite(positive)
+        ):
+            raise DataError(f"schema: positive is {_shown(positive)}, not a value of the target (text or a finite number)")
         object.__setattr__(self, "continuous", tuple(self.continuous))
         object.__setattr__(self, "categorical", tuple(self.categorical))
         object.__setattr__(self, "derived", tuple(self.derived))

@@ -101,7 +101,7 @@ class Binary(Target):
         if isinstance(self.positive, str):
             return values.map(lambda v: text_of(v) == self.positive).to_numpy(dtype=bool)
         wanted = float(self.positive)
-        return values.map(lambda v: not isinstance(v, (str, bool)) and _as_float(v) == wanted).to_numpy(dtype=bool)
+        return values.map(lambda v: not isinstance(v, str) and _as_float(v) == wanted).to_numpy(dtype=bool)
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
@@ -110,9 +110,12 @@ class Binary(Target):
         self._blank(values, source, locate, blank_fix)
         if self.positive is not None:
             return self._coded(values, source)
-        numbers = pd.to_numeric(values, errors="coerce") if not pd.api.types.is_numeric_dtype(values) else values
-        if numbers.isna().any():
-            first = int(numbers.isna().to_numpy().argmax())
+        # a 0/1 target holds numbers (True and False count as 1 and 0); text, even "1", is text, and the sheet's
+        # (Survived=1) would not count it: it is coded with `positive`, or recoded
+        text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        numbers = pd.to_numeric(values.where(~text), errors="coerce")
+        if text.any():
+            first = int(text.argmax())
             levels = _distinct(values)
             example = shown(values.iloc[first])
             hint = (
@@ -126,8 +129,7 @@ class Binary(Target):
                 f"text {example}; {hint}"
             )
         target = numbers.astype("float64")
-        # a cell holding TRUE or FALSE is no number here, though pandas counts it as one
-        bad = ~target.isin([0, 1]).to_numpy() | values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+        bad = ~target.isin([0, 1]).to_numpy()
         if bad.any():
             first = int(bad.argmax())
             raise DataError(
@@ -196,6 +198,11 @@ class Binary(Target):
         """What the submission writes for each prediction: its class, an integer 0 or 1."""
         return classify(pred)
 
+    def describe_submission(self, written: pd.Series) -> str:
+        """What a submission column holds, in words: "112 predicted Survived=1" (and what 1 means, for a coded one)."""
+        meaning = "" if self.positive is None else f" (1: {written.name} {self.positive})"
+        return f"{int(written.sum())} predicted {written.name}=1{meaning}"
+
 
 def _as_float(value: Any) -> float | None:
     try:
@@ -221,4 +228,4 @@ TARGETS: dict[str, type[Target]] = {Binary.kind: Binary}
 
 def target_of(schema: Any) -> Target:
     """The schema's target, of its kind."""
-    return Binary(schema.target, positive=schema.positive)
+    return TARGETS["binary"](schema.target, positive=schema.positive)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .._constraints import MEMBERS
-from .._lazy import numpy as np
 from ..errors import TitanicNNError
 from ._models import Model
 
@@ -73,8 +72,8 @@ class Ensemble(Model):
         return False
 
     def init(self, n_features: int, seed: int = 0) -> Any:
-        return [self.member.init(n_features, seed=int(np.random.SeedSequence([int(seed), j]).generate_state(1)[0]))
-                for j in range(self.k)]
+        """Member j's parameters as its own training starts them: the member's init with seed `seed + j`."""
+        return [self.member.init(n_features, seed=int(seed) + j) for j in range(self.k)]
 
     def split(self, params: Any) -> list[Any]:
         if not isinstance(params, (list, tuple)) or len(params) != self.k:

@@ -104,7 +104,10 @@ class Model:
 
     @property
     def loss_name(self) -> str:
-        return self.loss or "mse"
+        """`loss`, or the default of the target the models predict (the binary target's: squared error)."""
+        from ..features import Binary  # (pandas: imported when a model computes, not when --help lists the kinds)
+
+        return self.loss or Binary.default_loss
 
     @property
     def loss_op(self) -> Loss:
@@ -261,9 +264,8 @@ class MatMulNet(Model):
             raise TitanicNNError(f"head must be one of {', '.join(map(repr, self.HEADS))} or None, not {head!r}")
         if activation not in ACTIVATIONS:
             raise TitanicNNError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
-        if layers is None:
-            HIDDEN.check(hidden)
-        else:
+        HIDDEN.check(hidden)  # stored and saved even when `layers` gives the widths
+        if layers is not None:
             LAYERS.check(layers)
         self._check_sigmoid_input()
 

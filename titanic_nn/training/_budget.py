@@ -22,6 +22,8 @@ WORK_LIMIT = 1e14
 MEMORY_SHARE = 0.8
 # scipy's budgets of function evaluations: TNC's default maxfun is max(100, 10 x parameters); L-BFGS-B's is 15,000
 TNC_EVALUATIONS, LBFGSB_EVALUATIONS = 10, 15_000
+# scipy methods that hold a (parameters x parameters) matrix
+FULL_MATRIX = {"bfgs", "newton-cg", "trust-ncg", "trust-krylov", "trust-exact", "dogleg", "trust-constr"}
 # forward and backward together cost about three forward passes
 PASSES = 3
 
@@ -50,8 +52,9 @@ def estimate_work(model: Any, n_rows: int, n_features: int, trainer: str, **opti
         restarts = options.get("restarts") or GD_DEFAULTS["restarts"]
         steps = options.get("epochs") or GD_DEFAULTS["epochs"]
         multiply_adds = k * restarts * steps * n_rows * per_member * PASSES
-        # float32 parameters, gradients and two optimiser states per start, and each start's activations
-        memory = restarts * (4 * per_member + 2 * n_rows * units) * 4
+        # parameters, gradients and two optimiser states per start, and each start's activations, in the dtype
+        itemsize = 8 if options.get("dtype") == "float64" else 4
+        memory = restarts * (4 * per_member + 2 * n_rows * units) * itemsize
         counted = f"{restarts:,} starts x {steps:,} epochs"
     else:
         restarts = options.get("restarts") or member.solver_defaults["restarts"]
@@ -60,8 +63,10 @@ def estimate_work(model: Any, n_rows: int, n_features: int, trainer: str, **opti
         steps = maxiter or (max(100, TNC_EVALUATIONS * per_member) if solver == "tnc" else LBFGSB_EVALUATIONS)
         polish = 0 if solver == "l-bfgs-b" else (maxiter or LBFGSB_EVALUATIONS)
         multiply_adds = k * (restarts * steps + polish) * n_rows * per_member * PASSES
-        # float64 parameters with L-BFGS's ten pairs of history, and the activations forward and backward
-        memory = (25 * per_member + 3 * n_rows * units) * 8
+        # float64 parameters with L-BFGS's ten pairs of history (a full-matrix method, BFGS or Newton's, holds a
+        # matrix of parameters x parameters), and the activations forward and backward
+        history = per_member * per_member if solver in FULL_MATRIX else 25 * per_member
+        memory = (history + 3 * n_rows * units) * 8
         counted = f"{restarts:,} starts x up to {steps:,} evaluations"
     members = f"{k} members x " if k > 1 else ""
     counted = f"{members}{counted} x {n_rows:,} rows x {per_member:,} parameters"

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .._constraints import FOLDS, REPEATS
+from .._constraints import FOLDS, REPEATS, SEED
 from ..errors import TitanicNNError
 from ..features import Features, Schema
 from ..nn import Model
@@ -25,6 +25,7 @@ def stratified_folds(y: Any, folds: int = 10, repeats: int = 5, seed: int = 0) -
     y = np.asarray(y)
     FOLDS.check(folds)
     REPEATS.check(repeats)
+    SEED.check(seed)
     if len(y) < folds:
         raise TitanicNNError(f"{len(y)} rows cannot be split into {folds} folds")
     for repeat in range(repeats):

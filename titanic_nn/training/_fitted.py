@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..features import Features, classify
+from ..features import Features
 from ..nn import Model
 from ._params import params_to_lists
 
@@ -61,9 +61,10 @@ class FittedModel:
         """Predictions for raw rows (every row kept; blanks filled from training statistics)."""
         return self.predict_inputs(self.features.transform(frame))
 
-    def predict_survived(self, frame: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
-        """0/1 integers, the sheet's IF(pred>0.5,1,0)."""
-        return classify(self.predict(frame), threshold)
+    def predict_survived(self, frame: pd.DataFrame) -> np.ndarray:
+        """What the submission writes for each row of `frame`: the target's classes, 0/1 integers, the sheet's
+        IF(pred>0.5,1,0)."""
+        return self.features.target_.submission(self.predict(frame))
 
     # -- persistence ------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from ._methods import GD_DEFAULTS
 from ._objective import GRADIENTS, Objective, final_loss
 from ._optimizers import Optimizer, make_optimizer
 from ._progress import Progress
-from ._result import DIVERGENCE_FACTOR, FitResult, check_data, first_blowup, start_seed
+from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, first_blowup, start_seed
 
 __all__ = ["fit_gd"]
 
@@ -71,6 +71,7 @@ def fit_gd(
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
+    check_one_member(model)
     epochs = EPOCHS.check(GD_DEFAULTS["epochs"] if epochs is None else epochs)
     restarts = RESTARTS.check(GD_DEFAULTS["restarts"] if restarts is None else restarts)
     SEED.check(seed)
@@ -87,7 +88,7 @@ def fit_gd(
         raise TitanicNNError(f"gradient must be one of {', '.join(GRADIENTS)}, not {gradient!r}")
     if init is not None:
         restarts = 1
-    check_work(model, len(X), n_features, "gd", epochs=epochs, restarts=restarts)
+    check_work(model, len(X), n_features, "gd", epochs=epochs, restarts=restarts, dtype=dtype)
     chosen = resolve_device(device)
     if chosen.type == "cpu":
         rows = len(X) + (0 if valid is None else len(np.asarray(valid[0])))

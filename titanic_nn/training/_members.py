@@ -12,6 +12,7 @@ one member is trained once, and its record is that training's.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 from ..nn import Model
@@ -29,8 +30,8 @@ def fit_members(
     members' joined as the model holds them, and its loss the combined prediction's."""
     started = time.perf_counter()
     results = [trainer(model.member, X, y, seed=int(seed) + j, valid=valid, **options) for j in range(model.k)]
-    if len(results) == 1:  # one member's training is the model's
-        return results[0]
+    if len(results) == 1:  # one member's training is the model's, its parameters as the model holds them
+        return replace(results[0], params=model.join([results[0].params]))
     X, y = check_data(X, y)
     params = model.join([r.params for r in results])
     first = results[0]

@@ -37,7 +37,7 @@ class Optimizer:
 
     def __post_init__(self) -> None:
         for field in fields(self):
-            CONSTRAINTS[field.name].check(getattr(self, field.name))
+            CONSTRAINTS[field.name].check(getattr(self, field.name), field.name)
 
     def settings(self) -> dict[str, float]:
         """Every setting, the learning rate first: the sheet's input cells."""

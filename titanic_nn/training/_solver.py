@@ -14,7 +14,7 @@ from ..nn import Model
 from ._budget import check_work
 from ._objective import Objective, final_loss
 from ._progress import Progress
-from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
+from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, start_seed
 
 __all__ = ["fit_solver"]
 
@@ -53,6 +53,7 @@ def fit_solver(
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
+    check_one_member(model)
     # Each model class carries its tuned defaults (docs/trainers.md): one L-BFGS-B start for a linear
     # model, whose loss has one minimum; TNC from 20 starts for the nets, whose many local minima TNC
     # escapes 5x as often as L-BFGS-B from the same starts.

@@ -26,7 +26,8 @@ def about_lines(
     schema = sheets[0][0].features.schema_
     target = schema.target
     id_column = schema.id_column or ROW_NUMBER_COLUMN
-    coded = sheets[0][0].features.target_.describe_coding()
+    target_rule = sheets[0][0].features.target_
+    coded = target_rule.describe_coding()
     lines = [
         f"titanic-nn: fast.ai lesson 3's models of {target} as live spreadsheet formulas",
         "Every formula cell recomputes the number Python computed (checked by LibreOffice to 1e-9); "
@@ -57,7 +58,7 @@ def about_lines(
         )
     if submission:
         lines.append(
-            f"{SUBMISSION_SHEET}: {id_column} and {target} =IF(pred>0.5,1,0) from the {submission} model; "
+            f"{SUBMISSION_SHEET}: {id_column} and {target} ={target_rule.excel_classify('pred')} from the {submission} model; "
             "save this sheet as CSV for the submission file."
         )
     if has_loss:

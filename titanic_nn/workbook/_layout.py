@@ -114,10 +114,17 @@ class Layout:
     inverse for a gradient (an array expression in the program's orientation, as the block holds it).
     """
 
-    name: str
-
     def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
         raise NotImplementedError
+
+    def title(self, index: int) -> str:
+        """The block's title on the sheet, from the array's position in the program's list."""
+        return f"Weights {index + 1}"
+
+    @property
+    def labels_rows(self) -> bool:
+        """Whether each row of the grid is labelled (its input or unit)."""
+        return True
 
     def grid(self, array: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -138,8 +145,6 @@ class Layout:
 
 class ByUnit(Layout):
     """A weight matrix with one row per unit: what each unit's SUMPRODUCT multiplies (the lesson's nnet sheet)."""
-
-    name = "by_unit"
 
     def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
         return n_out, n_in
@@ -163,8 +168,6 @@ class ByUnit(Layout):
 class Matrix(Layout):
     """The (inputs x units) matrix, as MMULT takes it (the lesson's mmult sheet)."""
 
-    name = "matrix"
-
     def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
         return n_in, n_out
 
@@ -181,7 +184,12 @@ class Matrix(Layout):
 class Bias(Layout):
     """One constant per unit, in one row."""
 
-    name = "bias"
+    def title(self, index: int) -> str:
+        return "Bias"
+
+    @property
+    def labels_rows(self) -> bool:
+        return False
 
     def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
         return 1, n_out

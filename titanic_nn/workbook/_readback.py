@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -138,13 +138,10 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
             # the parameter blocks may sit below the last data row (a sheet of few rows)
             last_row = max([FIRST_ROW + n_train - 1] + [block.bottom for block in blocks])
             rows = read_rows(book, name, last_row, source=path)
-            arrays: list[np.ndarray] = [np.empty(0)] * len(blocks)
-            for block in blocks:
-                grid = [
-                    [_parameter(_cell(rows, r, c), path, name, r, c) for c in range(block.left, block.right + 1)]
-                    for r in range(block.top, block.bottom + 1)
-                ]
-                arrays[block.index] = block.array(np.array(grid, dtype=np.float64))
+            # the blocks in the order the model's arrays list them (place_params sorts them so)
+            arrays = read_blocks(
+                blocks, lambda r, c: _cell(rows, r, c), name, prefix=f"{path}: parameter cell ", fix=PARAMETER_FIX
+            )
             params = model.from_arrays(arrays)
             marked = _valid_marks(rows, loss_col + VALID_OFFSET, n_train, path, name)
             training = _with_marks(dict(training or {}), marked, n_train)
@@ -255,6 +252,9 @@ def _check_cells(
                     what = "not a level" if kinds[column] == "level" else "not a text"
                     raise refuse(column, position, problem.replace("not a number", what), "put a level there")
     if target and schema.target:  # the rule the CSV met, the target's own
+        for position, value in enumerate(frame[schema.target].tolist()):
+            if isinstance(value, bool):  # TRUE is 1 to some engines and not to others: no target to code
+                raise refuse(schema.target, position, f"holds {str(value).upper()}, a boolean", "put the value back")
         column = column_letter(columns[schema.target])
         features.target_.code(
             frame[schema.target], source=f"{path}: sheet {sheet}",
@@ -278,10 +278,6 @@ TRAINING_FIX = (
     "the training sheet needs its cells where they were written (and a spreadsheet's computed values: open and save "
     "it in one first)"
 )
-
-
-def _parameter(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
-    return _cell_number(value, f"{path}: parameter cell {sheet}!{excel.column_letter(col)}{row}", PARAMETER_FIX)
 
 
 def _cell_number(value: Any, where: str, fix: str) -> float:
@@ -365,12 +361,15 @@ def read_settings(layout: TrainingLayout, value: Any) -> Optimizer:
     return make_optimizer(layout.optimizer.name, float(lr), **settings)
 
 
-def read_blocks(blocks: Sequence[ParamBlock], value: Any, sheet: str) -> list[np.ndarray]:
-    """The arrays a region of blocks (laid out as on the model sheet) holds."""
+def read_blocks(
+    blocks: Sequence[ParamBlock], value: Any, sheet: str, *, prefix: str = "", fix: str = TRAINING_FIX
+) -> list[np.ndarray]:
+    """The arrays a region of blocks holds (`value(row, col)` reads a cell), each cell a finite number or a DataError
+    naming it (`prefix` and the sheet's cell) and the fix."""
     arrays = []
     for block in blocks:
         grid = [
-            [_cell_number(value(r, c), f"{sheet}!{excel.column_letter(c)}{r}", TRAINING_FIX) for c in range(block.left, block.right + 1)]
+            [_cell_number(value(r, c), f"{prefix}{sheet}!{excel.column_letter(c)}{r}", fix) for c in range(block.left, block.right + 1)]
             for r in range(block.top, block.bottom + 1)
         ]
         arrays.append(block.array(np.array(grid, dtype=np.float64)))
@@ -379,15 +378,8 @@ def read_blocks(blocks: Sequence[ParamBlock], value: Any, sheet: str) -> list[np
 
 def read_epoch(layout: TrainingLayout, epoch: int, group: str, value: Any) -> list[np.ndarray]:
     """Each parameter array's block of `group` in epoch `epoch`, as the program's arrays."""
-    arrays = []
-    for index in range(len(layout.layouts)):
-        top, left, bottom, right = layout.block(epoch, group, index)
-        grid = np.array(
-            [
-                [_cell_number(value(r, c), f"{layout.name}!{excel.column_letter(c)}{r}", TRAINING_FIX) for c in range(left, right + 1)]
-                for r in range(top, bottom + 1)
-            ],
-            dtype=np.float64,
-        )
-        arrays.append(layout.start[index].array(grid))
-    return arrays
+    blocks = []
+    for index, block in enumerate(layout.start):
+        top, left, _, _ = layout.block(epoch, group, index)
+        blocks.append(replace(block, header_row=top - 1, label_col=left - 1))
+    return read_blocks(blocks, value, layout.name)

@@ -18,7 +18,7 @@ from ..errors import TitanicNNError
 from ..features import TEXT, Features, RenderContext, SheetColumns
 from ..nn import NUMPY, Model, trace
 from ._cells import Cell, Column
-from ._layout import BY_UNIT, DataColumns, ParamBlock, member_blocks, unit_names
+from ._layout import ByUnit, DataColumns, Matrix, ParamBlock, member_blocks, unit_names
 
 __all__ = ["statistic_cells", "feature_columns", "derived_columns", "model_columns", "SheetBackend"]
 
@@ -215,12 +215,7 @@ class SheetUnits:
     # -- the operators ops compute with ------------------------------------------------------------
 
     def __matmul__(self, weight: SheetParam) -> "SheetUnits":
-        units = weight.block.n_out
-        if weight.block.layout is BY_UNIT:  # one SUMPRODUCT per unit and row, as the lesson's nnet sheet
-            row = self.row_range()
-            return SheetUnits(self.sheet, [excel.SUMPRODUCT(row, weight.row(j)) for j in range(units)])
-        # one MMULT array formula over the whole block, as the lesson's mmult sheet
-        return self.sheet.array(excel.MMULT(self.block_range(), weight.range()), units)
+        return PRODUCTS[type(weight.block.layout)](self, weight)
 
     def __add__(self, bias: SheetParam) -> "SheetUnits":
         return SheetUnits(self.sheet, [f"{x}+{bias.cell(0, j)}" for j, x in enumerate(self.refs())])
@@ -237,6 +232,21 @@ class SheetUnits:
         for j, column in enumerate(self.columns):
             column.header = self.sheet.header_prefix + names[j]
             column.values = None if values is None else values[:, j]
+
+
+def _sumproducts(x: SheetUnits, weight: SheetParam) -> SheetUnits:
+    """One SUMPRODUCT per unit and row of the inputs' cells and the unit's row of weights (the lesson's nnet sheet)."""
+    row = x.row_range()
+    return SheetUnits(x.sheet, [excel.SUMPRODUCT(row, weight.row(j)) for j in range(weight.block.n_out)])
+
+
+def _mmult(x: SheetUnits, weight: SheetParam) -> SheetUnits:
+    """One MMULT array formula over the whole block of inputs (the lesson's mmult sheet)."""
+    return x.sheet.array(excel.MMULT(x.block_range(), weight.range()), weight.block.n_out)
+
+
+# How a product with a weight matrix is written, by the matrix's layout: the sheet backend's table of renderings.
+PRODUCTS = {ByUnit: _sumproducts, Matrix: _mmult}
 
 
 class SheetBackend:

@@ -17,7 +17,7 @@ from ..nn import ExcelBackend, Model
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
-    BIAS, FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
+    FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
     member_blocks, place_params,
 )
 from ._render import derived_columns, feature_columns, fill_formulas, model_columns, statistic_cells, statistic_refs
@@ -273,25 +273,27 @@ def model_sheet(
     targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
     marks = excel.area(excel.cell(first, valid_col), excel.cell(last, valid_col))
     train = ~valid
+    # an accuracy reads the target column through the target's coding, which may need an array formula
+    array = coding.array_scores
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
-            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses)),
+            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses), False),
+            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), False),
             ("Train accuracy:", coding.accuracy(pred[train], y[train]),
-             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), among=f"{marks}=0")),
+             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), among=f"{marks}=0"), array),
             ("Valid accuracy:", coding.accuracy(pred[valid], y[valid]),
-             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), among=f"{marks}=1")),
+             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), among=f"{marks}=1"), array),
         ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
         scores = [
-            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses)),
-            ("Train accuracy:", coding.accuracy(pred, y), coding.excel_accuracy(preds, targets, n)),
+            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), False),
+            ("Train accuracy:", coding.accuracy(pred, y), coding.excel_accuracy(preds, targets, n), array),
         ]
     placed = {}
-    for label, value, formula in scores:
+    for label, value, formula, in_array in scores:
         row, col = SCORE_CELLS[label]
-        own = excel.cell(row, loss_col + col) if coding.array_scores and "accuracy" in label else None
+        own = excel.cell(row, loss_col + col) if in_array else None
         sheet.cells += [
             Cell(row, loss_col + col - 1, label, style="label"),
             Cell(row, loss_col + col, value, excel.checked(formula), style="total", array_ref=own),
@@ -309,10 +311,10 @@ def model_sheet(
 def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], prefix: str = "") -> list[Cell]:
     cells = []
     for block in blocks:
-        title = prefix + ("Bias" if block.layout is BIAS else f"Weights {block.index + 1}")
+        title = prefix + block.layout.title(block.index)
         cells.append(Cell(block.header_row, block.label_col, title, style="label"))
         cells += [Cell(block.header_row, block.left + k, name, style="header") for k, name in enumerate(block.col_labels)]
-        if block.layout is not BIAS:
+        if block.layout.labels_rows:
             cells += [Cell(block.top + i, block.label_col, name, style="label") for i, name in enumerate(block.row_labels)]
         grid = block.grid(arrays[block.index])
         for i in range(grid.shape[0]):

@@ -3,8 +3,8 @@
 For a model sheet `nnet` its training sheet `train_nnet` holds, in orange cells, the learning rate and
 the optimiser's settings (`gd_lr`) and the starting parameters (`gd_start`, laid out like the model
 sheet's parameter block); then one block per epoch: that epoch's parameters, its loss, its gradient
-(one array formula per parameter array, rendered from the same ops' `excel_array_backward` and the
-loss's `excel_array_gradient`), the optimiser's new state and the next epoch's parameters. The last
+(one array formula per parameter array: `training.loss_and_grad`, the walk of the program Python's
+gradient takes, run on nn's Excel backend), the optimiser's new state and the next epoch's parameters. The last
 epoch's are `gd_final`, laid out like the model sheet's block, so its values can be pasted there;
 `gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value.
 """
@@ -291,7 +291,8 @@ def start_arrays(fitted: FittedModel, n_features: int) -> list[np.ndarray]:
     seed, best = settings.get("seed", 0), record.get("best_start", 0)
     if not isinstance(seed, int) or not isinstance(best, int) or isinstance(seed, bool) or best < 0:
         seed, best = 0, 0
-    return fitted.model.arrays(fitted.model.init(n_features, seed=start_seed(seed, best)))
+    member = fitted.model.member  # a sheet trains one member: the start its training drew
+    return member.arrays(member.init(n_features, seed=start_seed(seed, best)))
 
 
 def training_sheet(
