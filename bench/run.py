@@ -8,7 +8,8 @@ Sections: (1) fit time and loss per model and method beside scikit-learn; (2) `t
 to end beside a plain scikit-learn script; (3) gradient-descent throughput beside the lesson's loop;
 (4) workbook writing beside a plain openpyxl writer; (5) verify time per engine; (6) `--help` time;
 (7) training-sheet recalculation per engine; (8) what the training sheets add to `titanic-nn fit`;
-(9) cross-validated accuracy of each preset x model beside scikit-learn's (bench/cv.py).
+(9) cross-validated accuracy of each preset x model beside scikit-learn's (bench/cv.py); (10) the time
+the command line takes to refuse a run outside its settings' ranges or far beyond the machine.
 `--busy` runs two processes that each keep a core busy for the whole run, so the targets are
 measured as on a loaded machine too. `bench/fresh_install.py` (not a section: it installs from the
 package registries) proves `titanic-nn fit` runs in a fresh venv without torch.
@@ -179,6 +180,33 @@ def cv_section(repeat: int) -> None:
     )
 
 
+# Runs the command line refuses before any training: a setting outside its range, or work far beyond the machine.
+REFUSED = (
+    ["--seed", "-1"], ["--epochs", str(10**9), "--method", "gd"], ["--restarts", str(10**9)], ["--hidden", "20000"],
+    ["--layers", "16384,16384"],
+)
+
+
+def refusals_section(repeat: int) -> None:
+    import subprocess
+
+    from common import median_seconds
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for options in REFUSED:
+            argv = [*CLI, "fit", "--out", f"{tmp}/out", *options]
+
+            def refused() -> subprocess.CompletedProcess:
+                return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+
+            seconds, done = median_seconds(refused, repeat)
+            said = done.stderr.strip().splitlines()
+            rows.append([" ".join(options), done.returncode, seconds, len(said), said[-1][:90] if said else ""])
+    print_table("(10) Runs refused before any training, one line each (target: under 1 s, start-up included)",
+                ["options of fit", "exit", "seconds", "lines", "the line, cut"], rows)
+
+
 def help_section(repeat: int) -> None:
     seconds = time_command([*CLI, "--help"], repeat)
     print_table("(6) `titanic-nn --help` (target: under 0.5 s)", ["command", "seconds"], [["titanic-nn --help", seconds]])
@@ -193,6 +221,7 @@ SECTIONS = {
     "help": help_section,
     "training": training_section,
     "cv": cv_section,
+    "refusals": refusals_section,
 }
 
 

@@ -392,7 +392,7 @@ def test_verify_exits_1_on_a_mismatch(fit_run, monkeypatch):
     ]
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 @pytest.mark.parametrize("engine", ["libreoffice", "gnumeric", "all"])
 def test_verify_a_small_workbook_in_each_engine(tmp_path, small_titanic, engine):
     made = run([
@@ -610,8 +610,8 @@ BAD_INPUTS = [
     ("valid-frac negative", ["fit", "--valid-frac=-0.2"], 2, "-0.2 is outside [0, 1)"),
     ("refit without validation", ["fit", "--valid-frac", "0", "--refit"], 2, "--refit trains the chosen model again"),
     ("valid-frac not a number", ["fit", "--valid-frac", "half"], 2, "'half' is not a number"),
-    ("epochs 0", ["fit", "--method", "gd", "--epochs", "0"], 2, "argument --epochs: 0 must be 1 or more"),
-    ("negative lr", ["fit", "--method", "gd", "--lr=-1"], 2, "argument --lr: -1 must be above 0"),
+    ("epochs 0", ["fit", "--method", "gd", "--epochs", "0"], 2, "argument --epochs: 0 is outside [1, 1000000]"),
+    ("negative lr", ["fit", "--method", "gd", "--lr=-1"], 2, "argument --lr: -1 is outside (0, 1000000]"),
     ("infinite lr", ["fit", "--method", "gd", "--lr", "inf"], 2, "argument --lr: inf is not a finite number"),
     ("bad layers", ["fit", "--layers", "4,x"], 2, "'4,x' is not a comma-separated list of widths"),
     ("bad device", ["fit", "--method", "gd", "--device", "tpu"], 2, "'tpu' is not a device"),

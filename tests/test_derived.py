@@ -160,6 +160,7 @@ def test_transform_of_other_rows_as_training_is_refused(fitted):
         features.transform(TRAIN.iloc[:4], training=True)
 
 
+@pytest.mark.engines
 def test_the_workbook_computes_every_derived_column_in_both_engines(fitted, tmp_path):
     features, _, _ = fitted
     with warnings.catch_warnings():

@@ -91,7 +91,7 @@ def test_a_plain_model_writes_no_ensemble_setting():
     assert Ensemble(tn.MatMulNet(hidden=3), 2).get_config()["ensemble"] == 2
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_workbook_of_ensembles_verifies_in_both_engines_and_reads_back(titanic, tmp_path):
     train, test = titanic
     fits = [tn.train_model(train, Ensemble(tn.build_model(kind), 3)) for kind in ("linear", "nnet", "mmult")]
@@ -131,10 +131,23 @@ def test_cli_ensemble(tmp_path):
     assert isinstance(saved.model, Ensemble) and saved.model.k == 2
     book = openpyxl.load_workbook(tmp_path / "out" / "titanic.xlsx", read_only=True)
     assert not [name for name in book.sheetnames if name.startswith("train_")]
-    for bad, says in (("0", "0 must be from 1"), ("65", "65 must be from 1"), ("two", "'two' is not a whole number")):
+    for bad, says in (("0", "0 is outside [1, 64]"), ("65", "65 is outside [1, 64]"), ("two", "'two' is not a whole number")):
         done = run(["fit", "--ensemble", bad])
         assert done.code == 2 and f"argument --ensemble: {says}" in done.err
     done = run(["workbook", "--models", tmp_path / "out" / "nnet.json", "--ensemble", "2", "--out", tmp_path / "x.xlsx"])
     assert done.code == 2 and "leave out --ensemble" in done.err
     done = run(["fit", "--help"])
     assert "--ensemble K" in done.out and "AVERAGE of the members'" in " ".join(done.out.split())
+
+
+def test_an_ensemble_of_one_is_its_member_and_trainers_train_one_member(titanic):
+    train, _ = titanic
+    one = tn.train_model(train, Ensemble(tn.TwoReLU(), 1), restarts=2)
+    plain = tn.train_model(train, tn.TwoReLU(), restarts=2)
+    assert isinstance(one.params, list) and len(one.params) == 1
+    np.testing.assert_array_equal(one.params[0], plain.params)
+    X, y = plain.features.fit_transform(train)
+    with pytest.raises(tn.TitanicNNError, match="has 2 members, each trained on its own: train it with tn.train_model"):
+        tn.fit_solver(Ensemble(tn.TwoReLU(), 2), X, y, restarts=1, progress=False)
+    with pytest.raises(tn.TitanicNNError, match="has 3 members"):
+        tn.fit_gd(Ensemble(tn.Linear(), 3), X, y, epochs=2, restarts=1, progress=False)

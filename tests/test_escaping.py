@@ -54,6 +54,7 @@ def test_a_literal_escape_is_written_as_excel_writes_it(text, written):
     assert excel.escape_text(text) == written and excel.unescape_text(written) == text
 
 
+@pytest.mark.engines
 def test_a_level_that_looks_like_an_escape_is_the_same_level_everywhere(tmp_path):
     words = ["_x0041_", "A", "_x0041_", "b", "A", "b"] * 3
     train = _table(words)
@@ -79,6 +80,7 @@ def test_text_a_cell_cannot_hold_is_refused_naming_the_column_and_row(tmp_path, 
     assert not (tmp_path / "words.xlsx").exists()
 
 
+@pytest.mark.engines
 def test_a_carriage_return_survives_the_round_trip(tmp_path):
     ids = ["\r=1+1", "a\r\nb", "tab\there", " padded "]
     train = _table(["a", "b", "a", "b"], ids=ids)
@@ -93,7 +95,7 @@ cell_text = st.text(
 ).filter(lambda t: excel.text_problem(t) is None) | st.from_regex(r"_x[0-9A-Fa-f]{4}_(x[0-9A-Fa-f]{4}_)?", fullmatch=True)
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(words=st.lists(cell_text, min_size=2, max_size=24), ids=st.lists(cell_text, min_size=2, max_size=24, unique=True))
 @example(words=["0", "0\r0"], ids=["0", "00"])  # a level holding a CR, compared in a formula's text literal

@@ -21,6 +21,7 @@ def run(argv: list[str]) -> SimpleNamespace:
     return SimpleNamespace(code=code, out=out.getvalue(), err=err.getvalue())
 
 
+@pytest.mark.engines
 def test_the_kaggle_preset_fits_and_its_workbook_verifies_in_both_engines(tmp_path):
     result = run(["fit", "--preset", "kaggle", "--out", tmp_path, "--restarts", "1", "--sheet-epochs", "0"])
     assert result.code == 0, result.err
@@ -129,6 +130,7 @@ def test_the_derived_ops_on_another_table_by_hand(orders):
     assert list(new["city_rate"]) == pytest.approx([2 / 3, 0, 1 / 4]) and list(new["city_known"]) == [1, 0, 1]
 
 
+@pytest.mark.engines
 def test_the_derived_ops_on_another_table_through_the_schema_file(orders):
     result = run([
         "fit", "--train", orders / "orders.csv", "--test", orders / "new.csv", "--schema", orders / "orders.toml",

@@ -107,7 +107,7 @@ def test_the_lesson_linear_coefficients_give_excels_loss():
     [
         (lambda: tn.Linear(output="softmax"), "output must be"),
         (lambda: tn.Linear(loss="logloss"), "needs output='sigmoid'"),
-        (lambda: tn.MatMulNet(0), "at least 1"),
+        (lambda: tn.MatMulNet(0), "hidden must be a whole number of units from 1 to 16,384"),
         (lambda: tn.MatMulNet(head="max"), "head must be"),
         (lambda: tn.model_from_config({"kind": "forest"}), "unknown model kind"),
     ],

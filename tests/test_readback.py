@@ -35,7 +35,7 @@ def test_read_workbook_gives_back_the_written_models_exactly(titanic, tmp_path):
     np.testing.assert_array_equal(read[2].predict(test), fits[2].predict(test))
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_resaved_by_libreoffice_and_edited_in_a_sheet(titanic, tmp_path):
     train, test = titanic
     fits = lesson_fits(train)

@@ -18,7 +18,7 @@ def python_blocks() -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", README, re.MULTILINE | re.DOTALL)
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_the_python_api_block_runs_verbatim(tmp_path):
     """Extracted from the README itself, run in an empty folder as a user would paste it."""
     blocks = python_blocks()
@@ -87,7 +87,7 @@ def indented_block_after(heading: str) -> list[str]:
     return block
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_the_other_commands_run_as_pasted_after_the_main_job(tmp_path, monkeypatch):
     import io
     import shlex

@@ -28,13 +28,13 @@ def split_book(titanic, tmp_path_factory):
 
 
 def scores_of(sheet) -> dict[str, tuple[str, object]]:
-    """Each score label of rows 1-2 -> (the address of the cell right of it, that cell's content)."""
+    """Each score label of rows 1-2 -> (the address of the cell right of it, that cell's content: a formula's text)."""
     found = {}
     for row in sheet.iter_rows(min_row=1, max_row=2):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.endswith(("loss:", "accuracy:")):
                 right = sheet.cell(row=cell.row, column=cell.column + 1)
-                found[cell.value] = (right.coordinate, right.value)
+                found[cell.value] = (right.coordinate, getattr(right.value, "text", right.value))
     return found
 
 
@@ -76,7 +76,7 @@ def test_solver_minimises_the_training_loss_only(split_book):
         assert scores_of(book[fitted.name])["Train loss:"][0] == cell
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_both_engines_recompute_the_split_scores_and_follows_moved_marks(split_book, tmp_path):
     path, fits = split_book
     report = tn.verify(path, engines="all")
@@ -106,7 +106,7 @@ def test_a_model_trained_on_every_row_keeps_the_lessons_total_loss(titanic, tmp_
     assert set(column_named(sheet, "Valid")[:712]) == {0}
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_a_two_valued_text_target_is_coded_by_the_sheets_formulas(tmp_path):
     """A yes/no target is written as read; its loss and accuracy formulas code it as Python does."""
     rng = np.random.default_rng(5)
@@ -120,7 +120,8 @@ def test_a_two_valued_text_target_is_coded_by_the_sheets_formulas(tmp_path):
     sheet = openpyxl.load_workbook(path)["linear"]
     assert sheet["A4"].value in ("yes", "no")
     loss = column_named(sheet, "Loss")[0]
-    assert 'IF(A4="yes",1,0)' in loss
-    assert '(A4:A63="yes")' in scores_of(sheet)["Train accuracy:"][1]
+    # text compared as text: EXACT, never = (which ignores case in every spreadsheet)
+    assert 'IF(EXACT(A4&"","yes"),1,0)' in loss
+    assert 'EXACT(A4:A63&"","yes")' in scores_of(sheet)["Train accuracy:"][1]
     report = tn.verify(path, engines="all")
     assert report.ok, str(report)

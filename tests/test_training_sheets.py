@@ -16,7 +16,7 @@ from titanic_nn.workbook import read_contents
 
 from workbook_cases import lesson_fits, other_fits, tanh_fits
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.engines
 
 EPOCHS = 40
 
@@ -107,7 +107,7 @@ def test_a_sheet_whose_step_is_wrong_fails(books, tmp_path):
 
 
 def _layouts(path):
-    from titanic_nn.workbook._training import training_layouts
+    from titanic_nn.workbook import training_layouts
 
     contents = read_contents(path)
     return [layout for _, layout in training_layouts(contents.description, contents.fits, len(contents.train))]

@@ -20,7 +20,7 @@ from titanic_nn.workbook import read_contents
 
 from workbook_cases import lesson_fits, loan_case, notebook_fits, other_fits, tanh_fits
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = pytest.mark.engines
 
 WRONG = "12345"
 CASES = ["lesson", "others", "notebook", "tanh", "loans"]

@@ -215,7 +215,7 @@ def test_tanh_is_written_as_TANH(tanh_book):
     assert sheet["Q4"].value.text.startswith("=MMULT($G$4:$P$715,")
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_tanh_workbook_is_recomputed_by_libreoffice_and_read_back(tanh_book, tmp_path):
     path, fits, _, _, _, _ = tanh_book
     (recalculated,) = recalculate([path], tmp_path)
@@ -394,7 +394,7 @@ def test_feature_names_that_would_be_read_in_place_of_another_are_refused(titani
         tn.Features(tn.Schema(continuous=continuous)).fit(train)
 
 
-@pytest.mark.libreoffice
+@pytest.mark.engines
 def test_a_categorical_fill_is_a_level_as_the_sheet_holds_levels(titanic, tmp_path):
     train, test = (frame.copy() for frame in titanic)
     for frame in (train, test):  # Pclass read as text "1", "2", "3", with blanks

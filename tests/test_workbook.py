@@ -240,7 +240,8 @@ def test_deeper_nets_and_sigmoid_outputs_render(titanic, tmp_path):
     sig = book["sig"]
     assert sig["R4"].value == "=1/(1+EXP(-Q4))" and sig["R3"].value == "Preds" and sig["Q3"].value == "Logit"
     siglog = book["siglog"]
-    assert siglog["W4"].value.startswith("=-(A4*LN(MIN(MAX(V4,1e-12),1-1e-12))")
+    # log loss of the probability clipped to [1e-12, 1-1e-12], as Python clips it, in Python's order of operations
+    assert siglog["W4"].value.startswith("=-((A4*LN(IF(V4<1e-12,1e-12,IF(V4>0.999999999999,0.999999999999,V4))))+")
     head = book["head"]
     assert [c.value for c in head[3]][22:24] == ["Head", "Preds"]
     assert head["W4"].value.text.startswith("=MMULT($T$4:$V$715,") and re.fullmatch(r"=W4\+\$[A-Z]+\$\d+", head["X4"].value)
@@ -265,16 +266,8 @@ def test_excel_helpers():
     assert excel.on_sheet("my sheet", "A1") == "'my sheet'!A1" and excel.on_sheet("A1", "B2") == "'A1'!B2"
     assert Dummies.excel_level("D4", 'say "hi"') == 'IF(D4="say ""hi""",1,0)'
 
-    class Placed:  # a renderer whose 20 units sit in A0..A19
-        def units(self):
-            return [f"A{i}" for i in range(20)]
+    from titanic_nn.workbook import SheetBackend, SheetUnits
 
-        def place(self):
-            pass
-
-        def pending(self, formulas):
-            self.formulas = formulas
-
-    sheet = Placed()
-    SumUnits().render(sheet)
-    assert sheet.formulas == ["SUM(A0:A19)"]
+    sheet = SheetBackend(first_col=20, first_row=4, last_row=10)
+    units = SheetUnits(sheet, placed=range(20))  # 20 units in columns A..T
+    assert SumUnits().forward(units, (), sheet).formulas == ["SUM(A{r}:T{r})"]

@@ -45,7 +45,7 @@ _EXPORTS = {
     "model_from_config": ".nn",
     "mse": ".nn",
     "log_loss": ".nn",
-    "accuracy": ".nn",
+    "accuracy": ".features",
     "FitResult": ".training",
     "fit_gd": ".training",
     "fit_solver": ".training",
@@ -79,8 +79,8 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         DataError, FormulaIdWarning, InvalidModelError, MissingDependencyError, OutputPathError, SpreadsheetEngineError,
         SubmissionError, TitanicNNError, TrainingDivergedError, UnseenLevelWarning,
     )
-    from .features import Categorical, Continuous, Features, Schema, notebook_schema, sheet_schema
-    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, accuracy, build_model, log_loss, model_from_config, mse
+    from .features import Categorical, Continuous, Features, Schema, accuracy, notebook_schema, sheet_schema
+    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, build_model, log_loss, model_from_config, mse
     from .training import (
         FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
         train_valid_split,

@@ -7,7 +7,7 @@ import io
 import math
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ import pandas as pd
 from ._plain import shown
 from .errors import DataError
 
-__all__ = ["as_numbers", "check_finite", "check_target", "data_path", "existing_file", "load_titanic", "read_csv"]
+__all__ = ["as_numbers", "check_finite", "data_path", "existing_file", "load_titanic", "read_csv"]
 
 BUNDLED_FILES = ("train.csv", "test.csv", "gender_submission.csv")
 
@@ -161,84 +161,3 @@ def check_finite(values: pd.Series, *, source: str = "the data", shown_as: pd.Se
             "not a finite number; give a finite number or blank that value"
         )
     return values
-
-
-def check_target(
-    values: pd.Series,
-    *,
-    source: str,
-    locate: Callable[[int], str],
-    blank_fix: str = "give every training row a 0 or 1, or remove the row",
-    value_fix: str = "recode it to 0/1",
-    positive: Any = None,
-    positive_option: str = "Schema(positive={value})",
-) -> pd.Series:
-    """A 0/1 target column as float64; a DataError names the first blank or other value.
-
-    `locate(i)` names row position i in the message ("row 4 (PassengerId 4)" or "line 5"). With
-    `positive`, the column must hold exactly two values, one of them `positive` (compared as
-    `level_key`s, so 2, 2.0 and "2" match): it becomes 1 and the other 0. A column of text without
-    `positive` is refused with a message showing `positive_option` filled with one of its values
-    (the command line passes "--positive {value}").
-    """
-    blank_rows = values.isna() | (values.astype(str).str.strip() == "")
-    if blank_rows.any():
-        first = int(blank_rows.to_numpy().argmax())
-        where = locate(first)
-        preposition = "on" if where.startswith("line") else "at"
-        raise DataError(
-            f"{source}: target {values.name} is blank in {int(blank_rows.sum())} row(s), first {preposition} {where}; "
-            f"{blank_fix}"
-        )
-    if positive is not None:
-        return _coded(values, positive, source=source)
-    numbers = pd.to_numeric(values, errors="coerce") if not pd.api.types.is_numeric_dtype(values) else values
-    if numbers.isna().any():
-        first = int(numbers.isna().to_numpy().argmax())
-        levels = _levels(values)
-        example = shown(values.iloc[first])
-        hint = (
-            f"recode it to 0/1, or name the value that counts as 1 with {positive_option.format(value=example)}"
-            if len(levels) == 2
-            else f"it holds {len(levels)} different values ({', '.join(map(shown, levels[:6]))}"
-            f"{' ...' if len(levels) > 6 else ''}); recode it to 0/1 or choose another target"
-        )
-        raise DataError(
-            f"{source}: target {values.name} is the column to predict and must hold 0 or 1, but {locate(first)} holds "
-            f"text {example}; {hint}"
-        )
-    target = numbers.astype("float64")
-    bad = ~target.isin([0, 1]).to_numpy()
-    if bad.any():
-        first = int(bad.argmax())
-        raise DataError(
-            f"{source}: target {values.name} must be 0 or 1, but {locate(first)} holds {shown(target.iloc[first])}; "
-            f"{value_fix}"
-        )
-    return target.astype("float64")
-
-
-def _levels(values: pd.Series) -> list[Any]:
-    from .features import level_key
-
-    return sorted({level_key(v) for v in values.dropna()}, key=lambda k: (isinstance(k, str), k))
-
-
-def _coded(values: pd.Series, positive: Any, *, source: str) -> pd.Series:
-    """1 where the target is `positive`, 0 where it is the one other value; a DataError otherwise."""
-    from .features import level_key
-
-    levels = _levels(values)
-    wanted = level_key(positive)
-    listed = ", ".join(map(shown, levels[:6])) + (" ..." if len(levels) > 6 else "")
-    if wanted not in levels:
-        raise DataError(
-            f"{source}: target {values.name} never holds {shown(wanted)} (it holds {listed}); give one of its values "
-            f"as the one that counts as 1"
-        )
-    if len(levels) != 2:
-        raise DataError(
-            f"{source}: target {values.name} holds {len(levels)} different values ({listed}), but a target coded by "
-            "its positive value needs exactly two; recode it to 0/1 or keep only the rows of two values"
-        )
-    return (values.map(level_key) == wanted).astype("float64")

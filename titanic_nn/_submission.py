@@ -106,8 +106,9 @@ def validate_submission(
         raise SubmissionError(f"{id_column} must be unique, but {listed} appear(s) more than once")
 
 
-def submission_for(fitted: "FittedModel", frame: pd.DataFrame, *, threshold: float = 0.5) -> pd.DataFrame:
-    """The model's submission for the rows of `frame`: its id column (or row numbers 1..n) and 0/1 classes.
+def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's submission for the rows of `frame`: its id column (or row numbers 1..n) and each row's prediction as
+    its target writes it (`Target.submission`: a binary target's 0/1 class).
 
     The columns are the schema's id and target names: exactly `PassengerId,Survived` for the Titanic.
     Without an id column in the schema, the rows are numbered in a `Row` column.
@@ -124,7 +125,7 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame, *, threshold: flo
                 f"(the input has {', '.join(map(str, frame.columns))})"
             )
         ids = frame[id_column]
-    survived = fitted.predict_survived(frame, threshold=threshold)
+    survived = fitted.features.target_.submission(fitted.predict(frame))
     return make_submission(ids, survived, id_column=id_column, target=target, expected_rows=len(frame))
 
 

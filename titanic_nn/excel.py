@@ -16,8 +16,8 @@ from .errors import DataError, TitanicNNError
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
-    "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones",
-    "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
+    "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
+    "ABS", "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
     "MID", "MIN", "MMULT", "OR", "ROW_NUMBERS", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
@@ -39,6 +39,7 @@ def _function(name: str) -> Callable[..., str]:
     return call
 
 
+ABS = _function("ABS")
 AVERAGE = _function("AVERAGE")
 AVERAGEIF = _function("AVERAGEIF")  # Excel 2007's, so no _xlfn. prefix
 COUNTIF = _function("COUNTIF")
@@ -67,7 +68,7 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT, OR,
+        ABS, AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT, OR,
         ROW_NUMBERS, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
@@ -116,6 +117,14 @@ def _closes_at_end(expression: str, opening: int) -> bool:
             if depth == 0:
                 return position == len(expression) - 1
     return False
+
+
+def strip_outer(expression: str) -> str:
+    """`expression` without one pair of parentheses enclosing all of it (a cell's formula or a function's sole
+    argument needs none)."""
+    if expression.startswith("(") and _closes_at_end(expression, 0):
+        return expression[1:-1]
+    return expression
 
 
 def ones(count: int, *, row: bool = False) -> str:
@@ -232,3 +241,152 @@ def text_problem(text: str) -> str | None:
     if len(text) > MAX_CELL_CHARS:
         return f"{len(text):,} characters, more than the {MAX_CELL_CHARS:,} an Excel cell holds"
     return None
+
+
+# -- formulas as values: ops written with numpy's operators render into Excel text ---------------------
+
+
+class Formula:
+    """An Excel expression (text without the "=") standing for an array of `shape`, combined with Python's operators.
+
+    Ops and losses are written once with numpy's operators (`x @ w`, `pred - y`, `out ** 2`, `x > 0`); given
+    Formulas instead of arrays, the same code writes the formula that computes the same values, in the same
+    order. Every +, -, *, / and comparison is parenthesised, so the sheet evaluates exactly the order Python
+    does; a power is not (it binds tighter than all of them) unless it is the base of another power or is
+    negated, where Excel's rules differ from Python's. `backend` (nn's Excel backend) gives what needs the
+    data rows: a sum over them, and broadcasting over units.
+    """
+
+    __array_ufunc__ = None  # numpy's scalars and arrays defer to the reflected operators below
+
+    def __init__(self, text: str, shape: tuple[Any, ...] = (), backend: Any = None, *, power: bool = False) -> None:
+        self.text = text
+        self.shape = tuple(shape)
+        self.backend = backend
+        self.power = power  # the text is a^b (safe inside +, -, *, / and comparisons only)
+
+    def __repr__(self) -> str:
+        return f"Formula({self.text!r}, shape={self.shape!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    # -- building ---------------------------------------------------------------------------------------
+
+    def _like(self, text: str, shape: tuple[Any, ...] | None = None, *, power: bool = False) -> "Formula":
+        return Formula(text, self.shape if shape is None else shape, self.backend, power=power)
+
+    @staticmethod
+    def _literal(value: Any) -> str:
+        if isinstance(value, Formula):
+            return value.text
+        if isinstance(value, (bool, int)) or float(value).is_integer() and abs(float(value)) < 2**53:
+            return str(int(value))
+        return repr(float(value))
+
+    def _binary(self, other: Any, op: str, reflected: bool = False) -> "Formula":
+        left, right = (other, self) if reflected else (self, other)
+        shape = _broadcast(_shape_of(left), _shape_of(right))
+        return self._like(f"({_operand(left)}{op}{_operand(right)})", shape)
+
+    def __add__(self, other: Any) -> "Formula":
+        return self._binary(other, "+")
+
+    def __radd__(self, other: Any) -> "Formula":
+        return self._binary(other, "+", reflected=True)
+
+    def __sub__(self, other: Any) -> "Formula":
+        return self._binary(other, "-")
+
+    def __rsub__(self, other: Any) -> "Formula":
+        return self._binary(other, "-", reflected=True)
+
+    def __mul__(self, other: Any) -> "Formula":
+        return self._binary(other, "*")
+
+    def __rmul__(self, other: Any) -> "Formula":
+        return self._binary(other, "*", reflected=True)
+
+    def __truediv__(self, other: Any) -> "Formula":
+        return self._binary(other, "/")
+
+    def __rtruediv__(self, other: Any) -> "Formula":
+        return self._binary(other, "/", reflected=True)
+
+    def __gt__(self, other: Any) -> "Formula":  # type: ignore[override]
+        return self._binary(other, ">")
+
+    def __lt__(self, other: Any) -> "Formula":  # type: ignore[override]
+        return self._binary(other, "<")
+
+    def __ge__(self, other: Any) -> "Formula":  # type: ignore[override]
+        return self._binary(other, ">=")
+
+    def __le__(self, other: Any) -> "Formula":  # type: ignore[override]
+        return self._binary(other, "<=")
+
+    def __and__(self, other: Any) -> "Formula":
+        return self._binary(other, "*")  # both tests hold: the product of the two 0/1 values
+
+    def __pow__(self, other: Any) -> "Formula":
+        return self._like(f"{_base(self)}^{_base(other)}", power=True)
+
+    def __neg__(self) -> "Formula":
+        return self._like(f"(-{_base(self)})")
+
+    def __abs__(self) -> "Formula":
+        return self._like(ABS(strip_outer(self.text)))
+
+    def __matmul__(self, other: "Formula") -> "Formula":
+        return self._like(MMULT(self.text, other.text), (self.shape[0], other.shape[-1]))
+
+    def __getitem__(self, index: Any) -> "Formula":
+        """A new axis of length 1 (`x[..., None]`, `b[..., None, :]`): the same values, another shape."""
+        index = index if isinstance(index, tuple) else (index,)
+        if index == (Ellipsis, None):
+            return self._like(self.text, (*self.shape, 1))
+        if index == (Ellipsis, None, slice(None)):
+            return self._like(self.text, (*self.shape[:-1], 1, self.shape[-1]))
+        raise TypeError(f"a formula takes only a new axis of length 1, not the index {index!r}")
+
+    def swapaxes(self, first: int, second: int) -> "Formula":
+        return self._like(TRANSPOSE(self.text), (*self.shape[:-2], self.shape[-1], self.shape[-2]))
+
+    def sum(self, axis: int) -> "Formula":
+        """The sum over units (the last axis of a 2-D block: a product with a column of ones), or over the data rows
+        (the backend's, which keeps only the rows that train)."""
+        if self.ndim == 2 and axis in (-1, 1):
+            units = self.shape[-1]
+            if units == 1:
+                return self._like(self.text, self.shape[:-1])
+            return self._like(MMULT(self.text, ones(units)), self.shape[:-1])
+        return self.backend.sum_rows(self, axis)
+
+
+def _shape_of(value: Any) -> tuple[Any, ...]:
+    return value.shape if isinstance(value, Formula) else ()
+
+
+def _broadcast(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    """numpy's broadcast of two shapes, a dimension of 1 taking the other's."""
+    width = max(len(a), len(b))
+    a, b = (1,) * (width - len(a)) + a, (1,) * (width - len(b)) + b
+    return tuple(y if isinstance(x, int) and x == 1 else x for x, y in zip(a, b))
+
+
+def _operand(value: Any) -> str:
+    """An operand of +, -, *, / or a comparison: every such result is parenthesised already, and a power binds tighter."""
+    return Formula._literal(value)
+
+
+def _base(value: Any) -> str:
+    """A base or exponent of ^, or the operand of a minus sign: a power in parentheses (Excel reads a^b^c as (a^b)^c and
+    -a^2 as (-a)^2, Python otherwise), and a negative number too."""
+    text = Formula._literal(value)
+    if isinstance(value, Formula) and value.power or text.startswith("-"):
+        return f"({text})"
+    return text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._commands import results_table
+from ._messages import results_table
 from ._parser import build_parser, main
 from ._plots import plotting_available
 

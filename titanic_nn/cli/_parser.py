@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import signal
 import sys
@@ -14,24 +13,14 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .. import __version__
+from .._constraints import CONSTRAINTS
 from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS, OPTIMIZERS
-from ._commands import (
-    DEFAULT_OUT,
-    LOSS_PLOT_NAME,
-    PROG,
-    SUBMISSION_NAME,
-    WORKBOOK_NAME,
-    one_line,
-    run_fit,
-    run_import,
-    run_predict,
-    run_verify,
-    run_workbook,
-)
+from ._commands import run_fit, run_import, run_predict, run_verify, run_workbook
+from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SUBMISSION_NAME, WORKBOOK_NAME, one_line
 
 __all__ = ["main", "build_parser"]
 
@@ -65,63 +54,24 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {default})"
 
 
-def _fraction(text: str) -> float:
-    value = _float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is outside [0, 1); give a fraction such as 0.2, or 0 for no validation")
-    return value
+def _setting(name: str) -> Any:
+    """An argparse type from the setting's declared constraint: its value, or argparse's one-line error naming the
+    option and the range."""
+    constraint = CONSTRAINTS[name]
+
+    def parse(text: str) -> Any:
+        try:
+            return constraint.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
+    return parse
 
 
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _float(text)
-    if value <= 0.0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0, e.g. 0.1")
-    return value
-
-
-def _whole(text: str, least: int, meaning: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < least:
-        raise argparse.ArgumentTypeError(f"{text} must be {meaning}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    return _whole(text, 1, "1 or more")
-
-
-def _members(text: str) -> int:
-    from ..nn import MAX_MEMBERS
-
-    value = _whole(text, 1, f"from 1 (one model, the default) to {MAX_MEMBERS}")
-    if value > MAX_MEMBERS:
-        raise argparse.ArgumentTypeError(f"{text} must be from 1 (one model, the default) to {MAX_MEMBERS}")
-    return value
-
-
-def _epochs_or_none(text: str) -> int:
-    return _whole(text, 0, "0 (no training sheets) or more")
-
-
-def _widths(text: str) -> list[int]:
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        return [_positive_int(p) for p in parts]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of widths such as 4,4") from None
+def _sheet_epochs(text: str) -> int:
+    """0 (no training sheets) or a training sheet's epochs."""
+    return 0 if text.strip() == "0" else _setting("sheet_epochs")(text)
 
 
 def _columns(text: str) -> list[str]:
@@ -228,25 +178,25 @@ def build_parser() -> ArgumentParser:
         "--method", choices=tuple(METHODS), default="solver",
         help="scipy's Solver-like optimiser, or gradient descent with PyTorch",
     )
-    group.add_argument("--epochs", type=_positive_int, metavar="N", help="gradient-descent epochs (default: the trainer's)")
-    group.add_argument("--lr", type=_positive_float, help="gradient-descent learning rate (default: the trainer's)")
+    group.add_argument("--epochs", type=_setting("epochs"), metavar="N", help="gradient-descent epochs (default: the trainer's)")
+    group.add_argument("--lr", type=_setting("lr"), help="gradient-descent learning rate (default: the trainer's)")
     group.add_argument(
         "--optimizer", choices=tuple(OPTIMIZERS),
         help="gradient descent's update: sgd (the lesson's w -= lr * grad), momentum or adam (default: the trainer's, adam)",
     )
     group.add_argument(
-        "--sheet-epochs", type=_epochs_or_none, metavar="N",
+        "--sheet-epochs", type=_sheet_epochs, metavar="N",
         help="epochs of each model's training sheet, gradient descent written in formulas (0: no training sheets; "
         "default: 300, or none where 300 would take a spreadsheet too long to recalculate)",
     )
-    group.add_argument("--restarts", type=_positive_int, metavar="N", help="random starts per model; the best is kept (default: the trainer's)")
+    group.add_argument("--restarts", type=_setting("restarts"), metavar="N", help="random starts per model; the best is kept (default: the trainer's)")
     group.add_argument(
-        "--ensemble", type=_members, metavar="K",
+        "--ensemble", type=_setting("ensemble"), metavar="K",
         help="make each model an ensemble of K members, trained with seeds seed..seed+K-1, whose predictions are "
         "averaged (in the sheet, Preds is the AVERAGE of the members' Preds columns; no training sheet); default 1",
     )
-    group.add_argument("--hidden", type=_positive_int, metavar="N", help="units of the mmult net (default 2, the lesson's)")
-    group.add_argument("--layers", type=_widths, metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
+    group.add_argument("--hidden", type=_setting("hidden"), metavar="N", help="units of the mmult net (default 2, the lesson's)")
+    group.add_argument("--layers", type=_setting("layers"), metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
     group.add_argument(
         "--activation", choices=tuple(ACTIVATIONS), default="relu",
         help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
@@ -257,9 +207,9 @@ def build_parser() -> ArgumentParser:
         help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
         "(default: sum for --output raw, linear for --output sigmoid, since a sum of ReLUs is never negative)",
     )
-    group.add_argument("--seed", type=int, default=0, help="random seed of the split and the starts")
+    group.add_argument("--seed", type=_setting("seed"), default=0, help="random seed of the split and the starts")
     group.add_argument(
-        "--valid-frac", type=_fraction, default=0.2, metavar="F",
+        "--valid-frac", type=_setting("valid_frac"), default=0.2, metavar="F",
         help="share of training rows held out for validation; 0: none, every row trains and the submission "
         "model is the one of lowest training loss (or --model)",
     )

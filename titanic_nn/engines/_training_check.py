@@ -13,11 +13,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..training._steps import Stepper
-from ..workbook import WorkbookContents
-from ..workbook._training import TrainingLayout, read_blocks, read_epoch, read_settings, training_layouts, training_part
+from ..training import Stepper
+from ..workbook import TrainingLayout, WorkbookContents, read_blocks, read_epoch, read_settings, training_layouts, training_part
 
-__all__ = ["TrainingReport", "check_training"]
+__all__ = ["TrainingReport", "compare_training_sheets", "number_or_nan"]
 
 
 @dataclass
@@ -44,7 +43,7 @@ class TrainingReport:
         return self.mismatches == 0 and self.cells_checked > 0
 
 
-def check_training(contents: WorkbookContents, value_of: Callable[[str], Callable[[int, int], Any]], rtol: float, atol: float) -> list[TrainingReport]:
+def compare_training_sheets(contents: WorkbookContents, value_of: Callable[[str], Callable[[int, int], Any]], rtol: float, atol: float) -> list[TrainingReport]:
     """Every training sheet of `contents`, as an engine's copy holds it (`value_of(sheet)(row, col)`)."""
     n_train = int(contents.description["train_rows"])
     reports = []
@@ -91,7 +90,7 @@ def _check(model: Any, layout: TrainingLayout, X: np.ndarray, y: np.ndarray, val
             compare(f"epoch {number}'s parameters (the step before's)", previous_next, params)
             step = stepper.step(number, params, states)
             top, col = layout.loss_cell(number)
-            compare(f"epoch {number}'s loss", [np.array([step.loss])], [np.array([_float(value(top, col))])])
+            compare(f"epoch {number}'s loss", [np.array([step.loss])], [np.array([number_or_nan(value(top, col))])])
             compare(f"epoch {number}'s gradient", step.grads, read_epoch(layout, number, "grads", value))
             sheet_states = [{} for _ in params]
             for name in optimizer.states:
@@ -121,7 +120,8 @@ def _stray(report: TrainingReport, number: int, python: Sequence[np.ndarray], sh
         report.trajectory_epoch = number
 
 
-def _float(value: Any) -> float:
+def number_or_nan(value: Any) -> float:
+    """A cell's number, or NaN where it holds anything else (text, an error, nothing): counted as a disagreement."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return float("nan")
     return float(value)

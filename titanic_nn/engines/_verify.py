@@ -20,12 +20,10 @@ import numpy as np
 
 from .. import excel
 from ..errors import SpreadsheetEngineError
-from ..workbook import Sheet, WorkbookContents, build_sheets, cell_value, read_contents, written_frame
-from ..workbook._readback import sheet_rows
-from ..workbook._untrusted import open_workbook
+from ..workbook import Sheet, WorkbookContents, build_sheets, cell_value, open_workbook, read_contents, read_rows, written_frame
 from ._engine import Engine
 from ._registry import ENGINES
-from ._training_check import TrainingReport, check_training
+from ._training_check import TrainingReport, compare_training_sheets, number_or_nan
 
 __all__ = [
     "EngineReport", "VerifyReport", "verify", "verify_many", "compare", "recalculate", "choose_engines", "RTOL", "ATOL",
@@ -227,14 +225,14 @@ def compare(contents: WorkbookContents, recalculated: str | os.PathLike, engine:
     with open_workbook(recalculated) as book:
         for sheet in sheets:
             last_row = max([sheet.last_row] + [cell.row for cell in sheet.cells])
-            rows = sheet_rows(book, sheet.name, last_row, source=recalculated) if sheet.name in book.sheetnames else []
+            rows = read_rows(book, sheet.name, last_row, source=recalculated) if sheet.name in book.sheetnames else []
             for where, expected, got in _computed(sheet, rows):
                 _tally(report, where, expected, got)
             if sheet.name not in book.sheetnames and report.first_mismatch is not None:
                 report.first_mismatch = f"{report.first_mismatch} (the engine dropped sheet {sheet.name})"
 
         def value_of(name: str) -> Any:
-            rows = sheet_rows(book, name, source=recalculated) if name in book.sheetnames else []
+            rows = read_rows(book, name, source=recalculated) if name in book.sheetnames else []
 
             def value(row: int, col: int) -> Any:
                 line = rows[row - 1] if row - 1 < len(rows) else ()
@@ -242,7 +240,7 @@ def compare(contents: WorkbookContents, recalculated: str | os.PathLike, engine:
 
             return value
 
-        report.training = check_training(contents, value_of, RTOL, ATOL)
+        report.training = compare_training_sheets(contents, value_of, RTOL, ATOL)
     return report
 
 
@@ -272,7 +270,7 @@ def _computed(sheet: Sheet, rows: list[tuple[Any, ...]]) -> Iterable[tuple[list[
 def _tally(report: EngineReport, where: list[str], expected: list[Any], got: list[Any]) -> None:
     numeric = [not isinstance(e, str) for e in expected]
     exp = np.array([e if n else np.nan for e, n in zip(expected, numeric)], dtype=np.float64)
-    sheet = np.array([_float(g) for g in got], dtype=np.float64)
+    sheet = np.array([number_or_nan(g) for g in got], dtype=np.float64)
     diff = np.abs(sheet - exp)
     close = diff <= ATOL + RTOL * np.abs(exp)
     text_ok = np.array([not n and _same_text(g, e) for e, g, n in zip(expected, got, numeric)], dtype=bool)
@@ -320,9 +318,3 @@ def _lines(text: str) -> str:
     """Text with its line breaks in one form: an engine may give one back as CR, LF or CRLF (LibreOffice
     reads CRLF as LF; Gnumeric writes a CR raw, which XML readers read as LF), the text being the same."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return np.nan
-    return float(value)

@@ -7,15 +7,18 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "Schema": "._schema", "Continuous": "._schema", "Categorical": "._schema", "sheet_schema": "._schema",
-    "notebook_schema": "._schema", "preset_schema": "._schema", "PRESETS": "._schema", "MISSING": "._schema",
+    "Schema": "._schema", "Continuous": "._schema", "Categorical": "._schema", "MISSING": "._schema",
+    "sheet_schema": "._presets", "notebook_schema": "._presets", "preset_schema": "._presets", "PRESETS": "._presets",
+    "kaggle_schema": "._presets",
     "Features": "._features",
     "FeatureProgram": "._program", "compile_schema": "._program",
     "FeatureOp": "._ops", "Rows": "._ops", "RenderContext": "._ops", "Fill": "._ops", "Raw": "._ops", "Log": "._ops",
     "Scale": "._ops", "Dummies": "._ops", "Constant": "._ops", "level_key": "._ops", "GroupFill": "._ops",
-    "text_of": "._ops", "SheetColumns": "._ops", "TEXT": "._ops", "kaggle_schema": "._schema",
+    "text_of": "._ops", "SheetColumns": "._ops", "TEXT": "._ops",
     "DERIVED": "._derived", "Derived": "._derived", "Extract": "._derived", "Levels": "._derived", "Sum": "._derived",
     "Ratio": "._derived", "Count": "._derived", "Join": "._derived", "TargetRate": "._derived",
+    "Target": "._target", "Binary": "._target", "TARGETS": "._target", "target_of": "._target", "THRESHOLD": "._target",
+    "accuracy": "._target", "classify": "._target",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -28,6 +31,6 @@ if TYPE_CHECKING:
         text_of,
     )
     from ._program import FeatureProgram, compile_schema
-    from ._schema import (
-        MISSING, PRESETS, Categorical, Continuous, Schema, kaggle_schema, notebook_schema, preset_schema, sheet_schema,
-    )
+    from ._target import TARGETS, THRESHOLD, Binary, Target, accuracy, classify, target_of
+    from ._presets import PRESETS, kaggle_schema, notebook_schema, preset_schema, sheet_schema
+    from ._schema import MISSING, Categorical, Continuous, Schema

@@ -326,7 +326,7 @@ class Sum(Derived):
         return [total]
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
-        terms = [excel.atom(r) for r in refs] + ([excel.literal(_number(self.add))] if self.add else [])
+        terms = [excel.atom(r) for r in refs] + ([excel.literal(_plain_number(self.add))] if self.add else [])
         return ["+".join(terms)]
 
 
@@ -608,7 +608,7 @@ class TargetRate(Derived):
         if sheet.training:  # the row's own label left out
             count, total = f"({count}-1)", f"({total}-{excel.atom(sheet.target())})"
         blank = excel.EXACT(x, '""')
-        default = excel.literal(_number(self.default))
+        default = excel.literal(_plain_number(self.default))
         rate = excel.IF(blank, default, excel.IF(f"{count}>0", f"{total}/{count}", default))
         known = excel.IF(blank, 0, excel.IF(f"{count}>0", 1, 0))
         return [rate] + ([known] if self.known else [])
@@ -634,7 +634,7 @@ def _as_text(column: str) -> str:
     return f'{column}&""'
 
 
-def _number(value: float) -> int | float:
+def _plain_number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else float(value)
 
 

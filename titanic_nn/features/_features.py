@@ -8,12 +8,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .._data import as_numbers, check_finite, check_target
+from .._data import as_numbers, check_finite
 from .._plain import shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, GroupFill, Rows, Scale
 from ._program import FeatureProgram, compile_schema
-from ._schema import MISSING, Schema, preset_schema
+from ._presets import preset_schema
+from ._schema import MISSING, Schema
+from ._target import target_of
 
 __all__ = ["Features"]
 
@@ -25,7 +27,8 @@ class Features:
     """Turns raw rows into the model's float64 inputs, like the lesson workbook's feature columns.
 
     Settings are stored unchanged; what `fit` learns ends in `_`: `program_` (the schema's feature
-    program, each op holding its statistic), `feature_names_`, `missing_`, `schema_`,
+    program, each op holding its statistic), `target_` (the schema's `Target`: its coding, metrics and
+    submission), `feature_names_`, `missing_`, `schema_`,
     `train_index_` (the index labels of the training rows kept), `n_rows_seen_` (the rows given to
     fit, before any was dropped), `blank_counts_` (blank cells per input column among them, the
     reason for each row missing="drop" dropped) and `n_unlabelled_` (the unlabelled rows given to fit).
@@ -81,18 +84,17 @@ class Features:
         blank = frame[schema.filled_columns].isna()
         blank_counts = {str(c): int(n) for c, n in blank.sum().items() if n}
         n_rows_seen = len(frame)
-        if missing == "drop":
-            keep = ~blank.any(axis=1).to_numpy()
-            if not keep.any():
-                raise DataError(
-                    "training data: every row lacks a value in some input column, so missing='drop' "
-                    "leaves no rows; use missing='mode' to fill them"
-                )
-            frame = frame.loc[keep]
+        keep = _kept(blank, missing)
+        if not keep.any():
+            raise DataError(
+                "training data: every row lacks a value in some input column, so missing='drop' "
+                "leaves no rows; use missing='mode' to fill them"
+            )
+        frame = frame.loc[keep]
         program = compile_schema(schema)
-        rows = self._rows(frame, schema, "training data", training=True)
+        rows = self._as_rows(frame, schema, "training data", training=True)
         if other is not None:
-            rows.unlabelled = self._rows(other, schema, "unlabelled data")
+            rows.unlabelled = self._as_rows(other, schema, "unlabelled data")
         columns = program.run(rows, fit=True)
         self.schema_ = schema
         self.missing_ = missing
@@ -100,6 +102,7 @@ class Features:
         self.n_rows_seen_ = n_rows_seen
         self.blank_counts_ = blank_counts
         self.n_unlabelled_ = 0 if other is None else len(other)
+        self.target_ = target_of(schema)
         self._set_program(program)
         return program.inputs(columns), frame[schema.target].to_numpy(dtype=np.float64)
 
@@ -108,6 +111,13 @@ class Features:
         self.program_ = program
         self.feature_names_ = program.feature_names
         self.n_features_ = len(self.feature_names_)
+
+    def kept_mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which training rows `fit` keeps: with missing="drop", those with a value in every column whose blanks
+        would be filled (a text column's blank is empty text, never dropped); otherwise all. Fitted or not."""
+        schema, missing = self._resolved()
+        frame = self._checked(frame, schema, need_target=False, source="training data")
+        return _kept(frame[schema.filled_columns].isna(), missing)
 
     def training_rows(self, frame: pd.DataFrame, unlabelled: pd.DataFrame | None = None) -> pd.DataFrame:
         """The rows of `frame` these features were fitted on (those `fit` keeps), proven to be those rows.
@@ -157,13 +167,13 @@ class Features:
         """Every column the program makes for `frame` (a `Rows`: the derived columns, the features), as `transform`."""
         self._check_fitted()
         frame = self._checked(frame, self.schema_, need_target=training, source="training data" if training else "data")
-        return self.program_.run(self._rows(frame, self.schema_, "training data" if training else "data", training=training), fit=False)
+        return self.program_.run(self._as_rows(frame, self.schema_, "training data" if training else "data", training=training), fit=False)
 
     def prepared(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The input columns as the sheet holds them: numbers checked, blanks filled from training."""
         self._check_fitted()
         frame = self._checked(frame, self.schema_, need_target=False, source="data")
-        columns = self.program_.prepared(self._rows(frame, self.schema_, "data"))
+        columns = self.program_.prepared(self._as_rows(frame, self.schema_, "data"))
         return pd.DataFrame({name: columns[name] for name in self.schema_.input_columns}, index=frame.index)
 
     def fill_rule(self, column: str) -> str:
@@ -177,7 +187,8 @@ class Features:
         return "nothing (a blank is empty text)"
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
-        """The 0/1 target of `frame` as float64 (every row; a NaN or non-0/1 value is an error)."""
+        """The target of `frame` as the models see it, float64 (every row), coded by `target_` (a value it cannot code
+        is an error)."""
         self._check_fitted()
         return self._checked(frame, self.schema_, need_target=True, source="data")[self.schema_.target].to_numpy(
             dtype=np.float64
@@ -213,14 +224,12 @@ class Features:
                 frame[name] = as_numbers(frame[name], source=source)
             else:
                 check_finite(frame[name], source=source)
-        if need_target:
-            frame[schema.target] = check_target(
-                frame[schema.target], source=source, locate=_locator(frame, schema), positive=schema.positive
-            )
+        if need_target:  # the target as the models see it, coded by its own rule
+            frame[schema.target] = target_of(schema).code(frame[schema.target], source=source, locate=_locator(frame, schema))
         return frame
 
     @staticmethod
-    def _rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
+    def _as_rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
         columns = {name: frame[name] for name in schema.input_columns}
         target = frame[schema.target] if schema.target is not None and schema.target in frame.columns else None
         return Rows(columns, source, _locator(frame, schema), target=target, training=training)
@@ -272,12 +281,18 @@ class Features:
         program.load({key: sections.get(key, {}) for key in LESSON_SECTIONS} | sections)
         feats.schema_ = schema
         feats.missing_ = data["missing"]
+        feats.target_ = target_of(schema)
         feats._set_program(program)
         if feats.feature_names_ != list(data["feature_names"]):
             raise DataError(
                 f"the saved features name {data['feature_names']} but their schema makes {feats.feature_names_}"
             )
         return feats
+
+
+def _kept(blank: pd.DataFrame, missing: str) -> np.ndarray:
+    """The one rule for the rows kept: missing="drop" keeps those with no blank cell."""
+    return ~blank.any(axis=1).to_numpy() if missing == "drop" else np.ones(len(blank), dtype=bool)
 
 
 def _locator(frame: pd.DataFrame, schema: Schema) -> Callable[[int], str]:

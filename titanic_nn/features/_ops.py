@@ -384,9 +384,14 @@ class Log(FeatureOp):
         "ln": (np.log, excel.LN),
     }
 
+    @staticmethod
+    def outside_domain(values: np.ndarray) -> np.ndarray:
+        """Where log(x+1) is not defined: x at or below -1."""
+        return values <= -1.0
+
     def apply(self, rows: Rows) -> list[Any]:
         values = rows[self.column].to_numpy(dtype=np.float64)
-        bad = values <= -1.0
+        bad = self.outside_domain(values)
         if bad.any():
             first = int(bad.argmax())
             raise DataError(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ._ops import TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
-from ._schema import Categorical, Continuous, Schema
+from ._schema import Categorical, Schema
 
 __all__ = ["FeatureProgram", "compile_schema"]
 
@@ -83,10 +83,10 @@ class FeatureProgram:
         for those rows too, as each op is fitted, so that an op counting values over them sees them as
         it sees the training rows.
         """
-        columns = self._rows(rows, rows.columns)
+        columns = self._copy_rows(rows, rows.columns)
         other = None
         if fit and rows.unlabelled is not None:
-            other = self._rows(rows.unlabelled, rows.unlabelled.columns)
+            other = self._copy_rows(rows.unlabelled, rows.unlabelled.columns)
             other.training = False
             columns.unlabelled = other
         for op in self.ops:
@@ -99,7 +99,7 @@ class FeatureProgram:
                     other.columns[name] = _series(values, other)
         return columns
 
-    def _rows(self, rows: Rows, columns: dict) -> Rows:
+    def _copy_rows(self, rows: Rows, columns: dict) -> Rows:
         return Rows(
             dict(columns), rows.source, rows.describe, kinds=dict(self.kinds), target=rows.target, training=rows.training,
             unlabelled=rows.unlabelled,
@@ -112,7 +112,7 @@ class FeatureProgram:
     def prepared(self, rows: Rows) -> Rows:
         """The raw columns as the sheet holds them: after the in-place ops (the fills; the derived columns a fill by
         a group needs are made too), before any feature."""
-        columns = self._rows(rows, rows.columns)
+        columns = self._copy_rows(rows, rows.columns)
         for op in self.ops:
             if op.in_place or op.placed:
                 for name, values in zip(op.outputs, op.apply(columns)):

@@ -1,4 +1,4 @@
-"""Schemas: which columns become which model inputs; the lesson workbook's and the notebook's presets."""
+"""Schemas: which columns become which model inputs, and how (the presets are features/_presets.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = [
-    "Categorical", "Continuous", "Schema", "sheet_schema", "notebook_schema", "kaggle_schema", "preset_schema",
-    "PRESETS", "MISSING",
-]
+__all__ = ["Categorical", "Continuous", "Schema", "MISSING", "LOGS", "SCALES"]
 
 LOGS = ("none", "log10", "ln")
 SCALES = ("none", "max")
@@ -122,12 +119,18 @@ class Schema:
 
         for key in ("target", "id_column", "constant"):
             _check_name(getattr(self, key), key, optional=True)
+        positive = self.positive
+        if positive is not None and (
+            isinstance(positive, bool) or not isinstance(positive, (str, int, float)) or not isinstance(positive, str)
+            and not math.isfinite(positive)
+        ):
+            raise DataError(f"schema: positive is {_shown(positive)}, not a value of the target (text or a finite number)")
         object.__setattr__(self, "continuous", tuple(self.continuous))
         object.__setattr__(self, "categorical", tuple(self.categorical))
         object.__setattr__(self, "derived", tuple(self.derived))
         for entry in self.derived:
             if not isinstance(entry, Derived):
-                raise DataError(f"schema: a derived entry must be a derived op (tn.Extract, tn.Count, ...), not {entry!r}")
+                raise DataError(f"schema: a derived entry must be a derived op (titanic_nn.features.Extract, Count, ...), not {entry!r}")
         made = [name for entry in self.derived for name in entry.outputs]
         repeated = sorted({n for n in made if made.count(n) > 1})
         if repeated:
@@ -358,102 +361,3 @@ def _toml_loads(text: str) -> dict[str, Any]:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     return tomllib.loads(text)
-
-
-def sheet_schema() -> Schema:
-    """The lesson workbook's inputs: SibSp, Parch, Age_N, log_Fare, Pclass_1, Pclass_2, Embark_S, Embark_C, Male, Ones."""
-    return Schema(
-        target="Survived",
-        id_column="PassengerId",
-        continuous=(
-            Continuous("SibSp"),
-            Continuous("Parch"),
-            Continuous("Age", scale="max", name="Age_N"),
-            Continuous("Fare", log="log10", name="log_Fare"),
-        ),
-        categorical=(
-            Categorical("Pclass", levels=(1, 2), names=("Pclass_1", "Pclass_2"), reference=3),
-            Categorical("Embarked", levels=("S", "C"), names=("Embark_S", "Embark_C"), reference="Q"),
-            Categorical("Sex", levels=("male",), names=("Male",), reference="female"),
-        ),
-        constant="Ones",
-    )
-
-
-def notebook_schema() -> Schema:
-    """The lesson notebook's inputs: every column over its max, ln(Fare+1), all n dummies, no constant."""
-    return Schema(
-        target="Survived",
-        id_column="PassengerId",
-        continuous=(
-            Continuous("Age", scale="max", name="Age"),
-            Continuous("SibSp", scale="max", name="SibSp"),
-            Continuous("Parch", scale="max", name="Parch"),
-            Continuous("Fare", log="ln", scale="max", name="LogFare"),
-        ),
-        categorical=(
-            Categorical("Sex", levels=("male", "female"), names=("Sex_male", "Sex_female"), drop_reference=False),
-            Categorical("Pclass", levels=(1, 2, 3), names=("Pclass_1", "Pclass_2", "Pclass_3"), drop_reference=False),
-            Categorical(
-                "Embarked", levels=("C", "Q", "S"), names=("Embarked_C", "Embarked_Q", "Embarked_S"),
-                drop_reference=False,
-            ),
-        ),
-        constant=None,
-    )
-
-
-# Titles of fewer training rows than this are one level, Rare (Kaggle's usual grouping).
-RARE_TITLE_ROWS = 10
-
-
-def kaggle_schema() -> Schema:
-    """Features that reach the top of the Titanic board, all in formulas: the lesson's inputs with Age filled by the
-    median of the passenger's title, plus title, deck, family size, ticket frequency, fare per person and the
-    survival rate of the passenger's woman-or-child group (docs/schema.md says exactly what each counts)."""
-    from ._derived import Count, Extract, Join, Levels, Ratio, Sum, TargetRate
-
-    return Schema(
-        target="Survived",
-        id_column="PassengerId",
-        derived=(
-            Extract("Name", "Title", after=", ", before="."),
-            Levels("Title", "TitleGroup", map={"Mlle": "Miss", "Ms": "Miss", "Mme": "Mrs"}, min_count=RARE_TITLE_ROWS),
-            Extract("Name", "Surname", before=","),
-            Extract("Ticket", "TicketGroup", chars=-1),
-            Extract("Cabin", "Deck", chars=1),
-            Sum(("SibSp", "Parch"), "FamilySize", add=1),
-            Count("Ticket", "TicketFrequency"),
-            Ratio("Fare", "TicketFrequency", "FarePerPerson"),
-            Join(("Surname", "TicketGroup"), "GroupKey", where={"Sex": "female", "TitleGroup": "Master"}),
-            TargetRate("GroupKey", "GroupRate", known="GroupKnown"),
-        ),
-        continuous=(
-            Continuous("GroupRate"),
-            Continuous("GroupKnown"),
-            Continuous("Age", scale="max", name="Age_N", fill="median", fill_by="TitleGroup"),
-            Continuous("FarePerPerson", log="log10", name="log_FarePerPerson"),
-            Continuous("FamilySize", scale="max", name="FamilySize_N"),
-            Continuous("TicketFrequency", scale="max", name="TicketFrequency_N"),
-        ),
-        categorical=(
-            Categorical("Pclass", levels=(1, 2), names=("Pclass_1", "Pclass_2"), reference=3),
-            Categorical("Embarked", levels=("S", "C"), names=("Embark_S", "Embark_C"), reference="Q"),
-            Categorical("Sex", levels=("male",), names=("Male",), reference="female"),
-            Categorical("TitleGroup", prefix="Title"),
-            Categorical("Deck"),
-            Categorical("FamilySize", levels=(1,), names=("IsAlone",)),
-        ),
-        constant="Ones",
-    )
-
-
-PRESETS = {"sheet": (sheet_schema, "drop"), "notebook": (notebook_schema, "mode"), "kaggle": (kaggle_schema, "mode")}
-
-
-def preset_schema(name: str) -> tuple[Schema, str]:
-    """A preset's schema and its way with missing values: "sheet" (drop), "notebook" and "kaggle" (fill)."""
-    if name not in PRESETS:
-        raise DataError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    make, missing = PRESETS[name]
-    return make(), missing

@@ -1,74 +1,206 @@
-"""The two array backends a program runs on: numpy (float64, the sheet's numbers) and torch (training).
+"""The backends a program runs on: numpy (float64, the sheet's numbers), torch (training) and Excel (formulas).
 
-Ops and losses are written once against the few primitives here; where numpy and torch spell a
-primitive differently, each backend gives its own spelling. torch is imported only by `torch_backend()`.
+Ops and losses are written once against numpy's operators and the few primitives here; each backend gives
+its own spelling of each primitive, and `elementwise` applies an activation in its own terms (the op's
+`numpy`, `torch` or `excel`). Excel is a backend like the others: its values are `excel.Formula`s, so
+`trace` and `backprop` over Formulas write a training sheet's formulas from the very code that computes
+Python's numbers. torch is imported only by `torch_backend()`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from .. import excel
 from .._lazy import numpy as np
 
-__all__ = ["Backend", "NUMPY", "torch_backend"]
+__all__ = ["Backend", "NumpyBackend", "TorchBackend", "ExcelBackend", "NUMPY", "torch_backend"]
 
 
-@dataclass(frozen=True)
 class Backend:
-    """A backend's name ("numpy" or "torch") and its spelling of the primitives ops and losses need."""
+    """A backend's `name` ("numpy", "torch" or "excel") and its spelling of the primitives ops and losses need."""
 
     name: str
-    broadcast_to: Callable[[Any, tuple[int, ...]], Any]
-    zeros_like: Callable[[Any], Any]
-    where: Callable[[Any, Any, Any], Any]
-    clip: Callable[[Any, float, float], Any]
-    log: Callable[[Any], Any]
-    # log(1 + exp(v)), exactly (torch's softplus switches to v above a threshold)
-    softplus: Callable[[Any], Any]
-    # the sum of squares over the last axis
-    sum_squares: Callable[[Any], Any]
-    # a - b, written into a
-    subtract_in_place: Callable[[Any, Any], Any]
+
+    def elementwise(self, op: Any, x: Any) -> Any:
+        """An activation applied to each value: the op's own numpy, torch or Excel text."""
+        raise NotImplementedError
+
+    def derivative(self, op: Any, x: Any, out: Any) -> Any:
+        """An activation's derivative, its own code run on this backend's values."""
+        return op.derivative(x, out)
+
+    def broadcast_to(self, v: Any, shape: tuple[Any, ...]) -> Any:
+        raise NotImplementedError
+
+    def zeros_like(self, v: Any) -> Any:
+        raise NotImplementedError
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        raise NotImplementedError
+
+    def log(self, v: Any) -> Any:
+        raise NotImplementedError
+
+    def softplus(self, v: Any) -> Any:
+        """log(1 + exp(v)), exactly (torch's own softplus switches to v above a threshold)."""
+        raise NotImplementedError
+
+    def sum_squares(self, r: Any) -> Any:
+        """The sum of squares over the last axis (the rows)."""
+        raise NotImplementedError
+
+    def subtract_in_place(self, a: Any, b: Any) -> Any:
+        """a - b, written into a where the backend can."""
+        return a - b
+
+    def mask_rows(self, d: Any) -> Any:
+        """d on the rows that train: Python is given only those rows, so it is d itself."""
+        return d
 
 
-def _numpy_where(condition: Any, a: Any, b: Any) -> Any:
-    return np.where(condition, a, b)
+class NumpyBackend(Backend):
+    name = "numpy"
+
+    def elementwise(self, op: Any, x: Any) -> Any:
+        return op.numpy(x)
+
+    def broadcast_to(self, v: Any, shape: tuple[Any, ...]) -> Any:
+        return np.broadcast_to(v, shape)
+
+    def zeros_like(self, v: Any) -> Any:
+        return np.zeros_like(v)
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        return np.where(condition, a, b)
+
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        return np.clip(v, low, high)
+
+    def log(self, v: Any) -> Any:
+        return np.log(v)
+
+    def softplus(self, v: Any) -> Any:
+        return np.logaddexp(0.0, v)
+
+    def sum_squares(self, r: Any) -> Any:
+        return (r * r).sum(-1)
+
+    def subtract_in_place(self, a: Any, b: Any) -> Any:
+        return np.subtract(a, b, out=a)
 
 
-NUMPY = Backend(
-    name="numpy",
-    broadcast_to=lambda v, shape: np.broadcast_to(v, shape),
-    zeros_like=lambda v: np.zeros_like(v),
-    where=_numpy_where,
-    clip=lambda v, low, high: np.clip(v, low, high),
-    log=lambda v: np.log(v),
-    softplus=lambda v: np.logaddexp(0.0, v),
-    sum_squares=lambda r: (r * r).sum(-1),
-    subtract_in_place=lambda a, b: np.subtract(a, b, out=a),
-)
+NUMPY = NumpyBackend()
 
 
-def torch_backend() -> Backend:
-    """The same primitives in torch (imported only when training)."""
-    from .._optional import import_torch
+class TorchBackend(Backend):
+    name = "torch"
 
-    torch = import_torch()
+    def __init__(self, torch: Any) -> None:
+        self.torch = torch
 
-    def sum_squares(r: Any) -> Any:
+    def elementwise(self, op: Any, x: Any) -> Any:
+        return op.torch(x)
+
+    def derivative(self, op: Any, x: Any, out: Any) -> Any:
+        # torch makes a Python number times a boolean tensor (0.99 * (x > 0)) its default dtype, float32; numpy
+        # makes it float64: under x's dtype as the default, a derivative written once keeps x's precision in both
+        previous = self.torch.get_default_dtype()
+        self.torch.set_default_dtype(x.dtype)
+        try:
+            return op.derivative(x, out)
+        finally:
+            self.torch.set_default_dtype(previous)
+
+    def broadcast_to(self, v: Any, shape: tuple[Any, ...]) -> Any:
+        return v.expand(shape)
+
+    def zeros_like(self, v: Any) -> Any:
+        return self.torch.zeros_like(v)
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        return self.torch.where(condition, a, b)
+
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        return v.clamp(low, high)
+
+    def log(self, v: Any) -> Any:
+        return self.torch.log(v)
+
+    def softplus(self, v: Any) -> Any:
+        return self.torch.logaddexp(v, self.torch.zeros((), dtype=v.dtype, device=v.device))
+
+    def sum_squares(self, r: Any) -> Any:
         if r.dim() != 2:
             return (r * r).sum(-1)
         # one batched dot product per start: faster on a CPU than squaring and summing
-        return torch.bmm(r.unsqueeze(1), r.unsqueeze(2)).view(r.shape[0])
+        return self.torch.bmm(r.unsqueeze(1), r.unsqueeze(2)).view(r.shape[0])
 
-    return Backend(
-        name="torch",
-        broadcast_to=lambda v, shape: v.expand(shape),
-        zeros_like=torch.zeros_like,
-        where=lambda condition, a, b: torch.where(condition, a, b),
-        clip=lambda v, low, high: v.clamp(low, high),
-        log=torch.log,
-        softplus=lambda v: torch.logaddexp(v, torch.zeros((), dtype=v.dtype, device=v.device)),
-        sum_squares=sum_squares,
-        subtract_in_place=lambda a, b: a.sub_(b),
-    )
+    def subtract_in_place(self, a: Any, b: Any) -> Any:
+        return a.sub_(b)
+
+
+def torch_backend() -> TorchBackend:
+    """The same primitives in torch (imported only when training)."""
+    from .._optional import import_torch
+
+    return TorchBackend(import_torch())
+
+
+class ExcelBackend(Backend):
+    """Formulas: whole blocks of rows as array expressions (a training sheet), or one row's cells (a model sheet's).
+
+    `ones_row` is a row of ones, one per data row (a sum over the rows of a block is a product with it), and
+    `weights` a 0/1 column keeping the rows that train (None: all of them): what the data rows need.
+    """
+
+    name = "excel"
+
+    def __init__(self, *, ones_row: str | None = None, weights: str | None = None) -> None:
+        self.ones_row = ones_row
+        self.weights = weights
+
+    def formula(self, text: str, shape: tuple[Any, ...] = ()) -> excel.Formula:
+        """A value of this backend: the expression `text` standing for an array of `shape`."""
+        return excel.Formula(text, shape, self)
+
+    def elementwise(self, op: Any, x: Any) -> Any:
+        return x._like(excel.atom(op.excel(excel.atom(x.text))))
+
+    def broadcast_to(self, v: Any, shape: tuple[Any, ...]) -> Any:
+        units = shape[-1]
+        if v.shape[-1] == units:
+            return v._like(v.text, shape)
+        return v._like(excel.MMULT(v.text, excel.ones(units, row=True)), shape)  # a column repeated per unit
+
+    def zeros_like(self, v: Any) -> Any:
+        return v._like(f"(0*{excel.atom(v.text)})")
+
+    def where(self, condition: Any, a: Any, b: Any) -> Any:
+        shape = condition.shape if isinstance(condition, excel.Formula) else a.shape
+        return self.formula(excel.IF(*(excel.strip_outer(excel.Formula._literal(v)) for v in (condition, a, b))), shape)
+
+    def clip(self, v: Any, low: float, high: float) -> Any:
+        return self.where(v < low, low, self.where(v > high, high, v))
+
+    def log(self, v: Any) -> Any:
+        return v._like(excel.LN(excel.strip_outer(v.text)))
+
+    def softplus(self, v: Any) -> Any:
+        return v._like(excel.LN(f"1+{excel.EXP(excel.strip_outer(v.text))}"))
+
+    def sum_rows(self, v: Any, axis: int) -> Any:
+        """The sum over the data rows: a number per unit (axis -2 of a block), or one number (a column's)."""
+        if v.ndim == 2 and axis in (-2, 0):
+            return v._like(excel.MMULT(self.ones_row, v.text), v.shape[-1:])
+        kept = v if self.weights is None else v._like(f"{self.weights}*{excel.atom(v.text)}")
+        return v._like(excel.SUMPRODUCT(excel.strip_outer(kept.text)), ())
+
+    def sum_squares(self, r: Any) -> Any:
+        return self.sum_rows(r ** 2, -1)
+
+    def mask_rows(self, d: Any) -> Any:
+        return d if self.weights is None else d._like(f"({self.weights}*{excel.atom(d.text)})")

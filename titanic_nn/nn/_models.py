@@ -1,22 +1,23 @@
 """The lesson's models, each written once as a program of ops, and the one registry their kinds are looked up in.
 
 `MODELS` maps a kind ("linear", "nnet", "mmult") to its class; the estimator, the command line's
-choices, the about sheet and the shipped workbook all read it. Each class carries its own
-description and solver defaults.
+choices, the about sheet and the shipped workbook all read it (nn/_build.py builds from it). Each class
+carries its own description and solver defaults.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any, ClassVar, Sequence
 
+from .. import excel
+from .._constraints import HIDDEN, LAYERS
 from .._lazy import numpy as np
 from ..errors import TitanicNNError
 from ._losses import LOSSES, Loss
 from ._ops import ACTIVATIONS, Activation, AddBias, MatMul, Op, Sigmoid, SumUnits, evaluate
 
-__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "build_model", "model_from_config", "OUTPUTS"]
+__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "OUTPUTS"]
 
 OUTPUTS = ("raw", "sigmoid")
 
@@ -59,9 +60,54 @@ class Model:
         """What the model's sheet computes, for the about sheet: its kind's description and its settings."""
         return self.description + (", through a sigmoid" if self.output == "sigmoid" else "")
 
+    # -- members: a plain model is one member, itself; an ensemble (nn/_ensemble.py) is k of one model ------------
+    # Every reader and writer loops over `range(model.k)`, each member `model.member` with its part of the
+    # parameters (`split`), and makes the model's prediction from the members' (`combine`).
+
+    @property
+    def member(self) -> "Model":
+        """The model each member is: the model itself."""
+        return self
+
+    @property
+    def k(self) -> int:
+        """How many members: one."""
+        return 1
+
+    def split(self, params: Any) -> list[Any]:
+        """Each member's parameters, in order: a plain model's are its own."""
+        return [params]
+
+    def join(self, members: Sequence[Any]) -> Any:
+        """The inverse of `split`."""
+        return members[0]
+
+    def member_label(self, j: int) -> str:
+        """What member j's columns and blocks are headed with: nothing when the model is its one member, else "m1 "."""
+        return "" if self.k == 1 else f"m{j + 1} "
+
+    @staticmethod
+    def combine(predictions: Sequence[Any]) -> Any:
+        """The model's prediction from its members': the mean (added in order, as the sheet's AVERAGE adds), which for
+        one member is that member's prediction."""
+        if len(predictions) == 1:
+            return predictions[0]
+        total = np.array(predictions[0], dtype=np.float64)
+        for prediction in predictions[1:]:
+            total = total + prediction
+        return total / len(predictions)
+
+    @staticmethod
+    def excel_combine(predictions: Sequence[str]) -> str | None:
+        """`combine` as a formula of the members' prediction cells (None: one member's cell is the prediction)."""
+        return None if len(predictions) == 1 else excel.AVERAGE(*predictions)
+
     @property
     def loss_name(self) -> str:
-        return self.loss or "mse"
+        """`loss`, or the default of the target the models predict (the binary target's: squared error)."""
+        from ..features import Binary  # (pandas: imported when a model computes, not when --help lists the kinds)
+
+        return self.loss or Binary.default_loss
 
     @property
     def loss_op(self) -> Loss:
@@ -117,10 +163,14 @@ class Model:
     # -- computing --------------------------------------------------------------------------------
 
     def predict(self, X: Any, params: Any) -> Any:
-        """Predictions in float64 numpy: the numbers the spreadsheet must reproduce."""
+        """Predictions in float64 numpy: the numbers the spreadsheet must reproduce (the members' combined)."""
+        X = np.asarray(X, dtype=np.float64)
+        return self.combine([self.member.predict_member(X, p) for p in self.split(params)])
+
+    def predict_member(self, X: Any, params: Any) -> Any:
+        """One member's predictions: its program on X, in float64 numpy."""
         from ._backends import NUMPY
 
-        X = np.asarray(X, dtype=np.float64)
         arrays = self.arrays(params)
         expected = self.shapes(X.shape[1])
         if [a.shape for a in arrays] != expected:
@@ -214,9 +264,9 @@ class MatMulNet(Model):
             raise TitanicNNError(f"head must be one of {', '.join(map(repr, self.HEADS))} or None, not {head!r}")
         if activation not in ACTIVATIONS:
             raise TitanicNNError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
-        widths = self.widths
-        if not widths or any(not isinstance(w, (int, np.integer)) or isinstance(w, bool) or w < 1 for w in widths):
-            raise TitanicNNError(f"hidden widths must be whole numbers of at least 1, not {widths!r}")
+        HIDDEN.check(hidden)  # stored and saved even when `layers` gives the widths
+        if layers is not None:
+            LAYERS.check(layers)
         self._check_sigmoid_input()
 
     def summary(self) -> str:
@@ -325,40 +375,3 @@ class TwoReLU(MatMulNet):
 # The lesson's order: its sheets, the CLI's training order and the results table follow it.
 for _cls in (Linear, TwoReLU, MatMulNet):
     register_model(_cls)
-
-
-def _kinds() -> str:
-    return ", ".join(MODELS)
-
-
-def build_model(kind: str, **settings: Any) -> Model:
-    """A model of a registered `kind`, given the settings its class takes; None or settings it lacks are left out.
-
-    So one set of options (hidden, layers, head, activation, output, loss) builds any kind.
-    """
-    if kind not in MODELS:
-        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
-    cls = MODELS[kind]
-    accepted = inspect.signature(cls).parameters
-    return cls(**{k: v for k, v in settings.items() if k in accepted and v is not None})
-
-
-def model_from_config(config: dict[str, Any]) -> Model:
-    """Rebuild a model from `get_config()`."""
-    if not isinstance(config, dict):
-        raise TitanicNNError(f"a model's settings must be a table, not {type(config).__name__}")
-    settings = dict(config)
-    kind = settings.pop("kind", None)
-    members = settings.pop("ensemble", None)  # a setting of any kind (nn/_ensemble.py), not a kind of its own
-    if kind not in MODELS:
-        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
-    try:
-        model = MODELS[kind](**settings)
-    except TypeError as exc:
-        raise TitanicNNError(f"the settings of a {kind} model are damaged ({exc})") from exc
-    if members is None:
-        return model
-    from ._ensemble import Ensemble
-
-    return Ensemble(model, members)
-

@@ -1,68 +1,30 @@
-"""The operations every model is written in: each op's numpy and torch evaluation, its derivative and its Excel text.
+"""The operations every model is written in: each op's forward and its derivative, once, for every backend.
 
 A model is a program: a tuple of these ops applied in turn to the inputs. Every value flowing through
 has units on its last axis, so a leading batch axis (several random starts at once) passes through.
 Each op's `backward` sits beside its `forward` (micrograd style): given the gradient of the loss with
 respect to its output it returns the gradient with respect to its input and to the parameter it uses.
 
-Each op also renders itself into a sheet (tinygrad's renderers, with Excel as the target language):
-`names` gives the column labels of its output units and `render` writes its formulas through the
-renderer's small interface (`SheetWriter` below), so the workbook walks a program without knowing
-which ops exist. `excel_array` and `excel_array_backward` give the same forward and backward steps as
-array expressions over a whole block of rows (a training sheet's gradient is one such formula). A new
-activation is one `Activation` subclass here, registered with `@activation`.
+Both are written with numpy's operators and the backend's few primitives (nn/_backends.py), so the same
+code computes float64 numbers (numpy), trains (torch) and writes formulas (Excel, whose values are
+`excel.Formula`s): the workbook's sheets are `trace` and `backprop` run on the Excel backends, and an op
+names nothing of the sheet. A new activation is one `Activation` subclass here, registered with
+`@activation`: its numpy, torch and Excel text and its derivative; it then trains, writes its model and
+training sheets and verifies with no other code (docs/vocabulary.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from .. import excel
 from .._lazy import numpy as np
 
 __all__ = [
     "Op", "Activation", "MatMul", "AddBias", "SumUnits", "ReLU", "Tanh", "Sigmoid", "ACTIVATIONS", "activation",
-    "SheetWriter", "evaluate", "trace", "backprop",
+    "evaluate", "trace", "backprop",
 ]
-
-# Up to this many units are added with "+" (the lesson's ReLU1+ReLU2); beyond it SUM keeps formulas short.
-PLUS_UNITS = 8
-
-
-class SheetWriter(Protocol):
-    """What an op's `render` may ask of the workbook's renderer (workbook/_render.py implements it).
-
-    `style` is the renderer's choice for matrix products: "sumproduct" (one SUMPRODUCT per unit and
-    row, the lesson's nnet sheet) or "mmult" (one MMULT array formula, the lesson's mmult sheet).
-    """
-
-    style: str
-    names: list[str]  # the labels of the op's output units
-
-    def units(self) -> list[str]:
-        """The op's input units as something a formula can use: cell references, or formulas not yet placed."""
-
-    def place(self) -> None:
-        """Give each input unit not yet placed a column of its own."""
-
-    def row_range(self) -> str:
-        """The input units' cells in the current row, as one range (placing them first)."""
-
-    def block_range(self) -> str:
-        """The input units over every data row, as one range (placing them first)."""
-
-    def param_block(self) -> str:
-        """The op's parameter block, whole."""
-
-    def param_unit(self, j: int) -> str:
-        """What output unit j multiplies by (a row of weights) or adds (its bias cell)."""
-
-    def pending(self, formulas: Sequence[str]) -> None:
-        """The op's output units as per-row formulas, placed when a later op needs them in cells."""
-
-    def array(self, formula: str) -> None:
-        """The op's output as one array formula over all its units and rows."""
 
 
 class Op:
@@ -79,42 +41,14 @@ class Op:
         """(d loss / d x, d loss / d its parameter) from d loss / d out; the first is None when not `need_input`."""
         raise NotImplementedError
 
-    # -- the sheet ----------------------------------------------------------------------------------
-
     def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
-        """The column labels of the output units, from the input units' labels."""
+        """The labels of the output units (the sheet's column headers), from the input units' labels."""
         return list(inputs)
-
-    def param_grid(self, style: str) -> str | None:
-        """How the parameter is laid out on the sheet: "by_unit", "matrix" or "bias" (None: no parameter)."""
-        return None
-
-    def render(self, sheet: SheetWriter) -> None:
-        raise NotImplementedError
-
-    # -- the same step over a whole block of rows, as one array expression --------------------------
-
-    def excel_array(self, x: str, param: str | None, units_in: int, rows: "ArrayRows") -> str:
-        """The op's output for every row at once, from the array expression of its input (rows x units_in)
-        and its parameter's (as the program indexes it: a matrix, or a bias row)."""
-        raise NotImplementedError
-
-    def excel_array_backward(
-        self, x: str, out: str, grad: str, param: str | None, units_in: int, rows: "ArrayRows"
-    ) -> tuple[str, str | None]:
-        """(d loss / d input, d loss / d parameter) as array expressions, from d loss / d output."""
-        raise NotImplementedError
-
-
-class ArrayRows(Protocol):
-    """What array expressions over the data rows may need from the sheet: a row of ones, one per data row."""
-
-    ones_row: str
 
 
 @dataclass(frozen=True)
 class MatMul(Op):
-    """values @ params[weight]: (rows, n_in) @ (n_in, n_out); the sheet's SUMPRODUCT per unit, or one MMULT.
+    """values @ params[weight]: (rows, n_in) @ (n_in, n_out); on the sheet a SUMPRODUCT per unit, or one MMULT.
 
     `label` names the output units on the sheet (Lin1, Lin2, ...; L2Lin1 for a second layer; Head).
     """
@@ -142,22 +76,6 @@ class MatMul(Op):
         n_out = shapes[self.weight][1]
         return [f"{self.label}{j + 1}" for j in range(n_out)] if self.numbered else [self.label] * n_out
 
-    def param_grid(self, style: str) -> str:
-        return "by_unit" if style == "sumproduct" else "matrix"
-
-    def render(self, sheet: SheetWriter) -> None:
-        if sheet.style == "mmult":
-            sheet.array(excel.MMULT(sheet.block_range(), sheet.param_block()))
-        else:
-            row = sheet.row_range()
-            sheet.pending([excel.SUMPRODUCT(row, sheet.param_unit(j)) for j in range(len(sheet.names))])
-
-    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
-        return excel.MMULT(x, param)
-
-    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
-        return excel.MMULT(grad, excel.TRANSPOSE(param)), excel.MMULT(excel.TRANSPOSE(x), grad)
-
 
 @dataclass(frozen=True)
 class AddBias(Op):
@@ -177,18 +95,6 @@ class AddBias(Op):
     ) -> tuple[Any, Any]:
         return grad, grad.sum(-2)
 
-    def param_grid(self, style: str) -> str:
-        return "bias"
-
-    def render(self, sheet: SheetWriter) -> None:
-        sheet.pending([f"{x}+{sheet.param_unit(j)}" for j, x in enumerate(sheet.units())])
-
-    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
-        return f"({x}+{param})"  # a row of biases, added to every row
-
-    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
-        return grad, excel.MMULT(rows.ones_row, grad)  # each unit's gradient summed over the rows
-
 
 @dataclass(frozen=True)
 class SumUnits(Op):
@@ -205,26 +111,9 @@ class SumUnits(Op):
     def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
         return ["Logit"]
 
-    def render(self, sheet: SheetWriter) -> None:
-        units = sheet.units()
-        if len(units) == 1:  # the sum of one unit is the unit: no column of its own
-            sheet.pending(units)
-            return
-        sheet.place()
-        refs = sheet.units()
-        total = "+".join(refs) if len(refs) <= PLUS_UNITS else excel.SUM(excel.area(refs[0], refs[-1]))
-        sheet.pending([total])
-
-    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
-        return x if units_in == 1 else excel.MMULT(x, excel.ones(units_in))
-
-    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
-        # the sum's gradient, the same for each unit
-        return (grad if units_in == 1 else excel.MMULT(grad, excel.ones(units_in, row=True))), None
-
 
 class Activation(Op):
-    """An op applied to each value on its own: its evaluation, derivative and Excel text are all it needs.
+    """An op applied to each value on its own: its numpy, torch and Excel text and its derivative are all it needs.
 
     `label` names its output units (ReLU1 from Lin1). On the sheet its input gets a column of its own
     first, so each formula reads a cell (and the lesson's Lin and ReLU columns both show).
@@ -241,37 +130,25 @@ class Activation(Op):
         raise NotImplementedError
 
     def derivative(self, x: Any, out: Any) -> Any:
-        """d out / d x, elementwise, from the input and the output (either backend)."""
+        """d out / d x, elementwise, from the input and the output, with Python's operators only: the same code
+        runs on numpy and torch arrays and on the Excel backend's formulas."""
         raise NotImplementedError
 
     def excel(self, x: str) -> str:
         """The formula of one output value from its input value's reference (or an array expression)."""
         raise NotImplementedError
 
-    def excel_derivative(self, x: str, out: str) -> str:
-        """d out / d x, elementwise, as an expression of the input and the output (either may be an array)."""
-        raise NotImplementedError
-
     def forward(self, x: Any, params: Sequence[Any], backend: Any) -> Any:
-        return self.numpy(x) if backend.name == "numpy" else self.torch(x)
+        return backend.elementwise(self, x)
 
     def backward(
         self, x: Any, out: Any, grad: Any, params: Sequence[Any], backend: Any, need_input: bool = True
     ) -> tuple[Any, Any]:
-        return grad * self.derivative(x, out), None
+        return grad * backend.derivative(self, x, out), None
 
     def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
         return [name.replace("Lin", self.label) if "Lin" in name else f"{self.label}({name})" for name in inputs]
 
-    def render(self, sheet: SheetWriter) -> None:
-        sheet.place()
-        sheet.pending([self.excel(x) for x in sheet.units()])
-
-    def excel_array(self, x, param, units_in, rows):  # type: ignore[override]
-        return excel.atom(self.excel(excel.atom(x)))
-
-    def excel_array_backward(self, x, out, grad, param, units_in, rows):  # type: ignore[override]
-        return f"({excel.atom(grad)}*{excel.atom(self.excel_derivative(excel.atom(x), excel.atom(out)))})", None
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {}
@@ -303,13 +180,10 @@ class ReLU(Activation):
         return x.relu()
 
     def derivative(self, x: Any, out: Any) -> Any:
-        return out > 0  # 0 at exactly 0, as torch's relu does
+        return x > 0  # 0 at exactly 0, as torch's relu does
 
     def excel(self, x: str) -> str:
         return excel.IF(f"{x}<0", 0, x)
-
-    def excel_derivative(self, x: str, out: str) -> str:
-        return f"({x}>0)"  # as out > 0, written on the (shorter) input
 
 
 @activation("tanh")
@@ -326,13 +200,10 @@ class Tanh(Activation):
         return x.tanh()
 
     def derivative(self, x: Any, out: Any) -> Any:
-        return 1.0 - out * out
+        return 1.0 - out**2
 
     def excel(self, x: str) -> str:
         return excel.TANH(x)
-
-    def excel_derivative(self, x: str, out: str) -> str:
-        return f"(1-{out}^2)"
 
 
 @dataclass(frozen=True)
@@ -354,9 +225,6 @@ class Sigmoid(Activation):
 
     def excel(self, x: str) -> str:
         return f"1/(1+{excel.EXP('-' + x)})"
-
-    def excel_derivative(self, x: str, out: str) -> str:
-        return f"({out}*(1-{out}))"
 
 
 # -- running a program -------------------------------------------------------------------------------

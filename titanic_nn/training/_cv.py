@@ -8,9 +8,10 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from .._constraints import FOLDS, REPEATS, SEED
 from ..errors import TitanicNNError
 from ..features import Features, Schema
-from ..nn import Model, accuracy
+from ..nn import Model
 
 __all__ = ["stratified_folds", "cross_validate", "CVResult"]
 
@@ -22,10 +23,9 @@ def stratified_folds(y: Any, folds: int = 10, repeats: int = 5, seed: int = 0) -
     fold holds each class in about its share of the rows.
     """
     y = np.asarray(y)
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise TitanicNNError(f"folds must be a whole number of at least 2, not {folds!r}")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise TitanicNNError(f"repeats must be a whole number of at least 1, not {repeats!r}")
+    FOLDS.check(folds)
+    REPEATS.check(repeats)
+    SEED.check(seed)
     if len(y) < folds:
         raise TitanicNNError(f"{len(y)} rows cannot be split into {folds} folds")
     for repeat in range(repeats):
@@ -102,5 +102,5 @@ def cross_validate(
         else:
             X, y_train = features.fit_transform(train, unlabelled=others)
             pred = model(X, y_train, features.transform(held))
-        result.accuracies.append(accuracy(pred, features.target(held)))
+        result.accuracies.append(features.target_.accuracy(pred, features.target(held)))
     return result

@@ -89,7 +89,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         from ._train import train_model
 
         features = Features(self.schema, missing=self.missing)
-        frame = _frame(X)
+        frame = _raw_rows(X)
         if y is not None:
             target = features._resolved()[0].target
             frame = frame.copy()
@@ -110,7 +110,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
     def _output(self, X: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "fitted_"):
             raise TitanicNNError("this SheetClassifier is not fitted yet; call fit first")
-        return self.fitted_.predict(_frame(X))
+        return self.fitted_.predict(_raw_rows(X))
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """The model's output per row (a regression value, or a probability for output="sigmoid")."""
@@ -125,7 +125,7 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
 
-def _frame(X: Any) -> pd.DataFrame:
+def _raw_rows(X: Any) -> pd.DataFrame:
     if not isinstance(X, pd.DataFrame):
         raise TitanicNNError(
             f"SheetClassifier takes the raw rows as a pandas DataFrame (e.g. from tn.load_titanic()), "

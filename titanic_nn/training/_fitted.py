@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import TitanicNNError
 from ..features import Features
-from ..nn import Model, classify, model_from_config
+from ..nn import Model
+from ._params import params_to_lists
 
 __all__ = ["FittedModel", "FORMAT", "FORMAT_VERSION"]
 
@@ -61,9 +61,10 @@ class FittedModel:
         """Predictions for raw rows (every row kept; blanks filled from training statistics)."""
         return self.predict_inputs(self.features.transform(frame))
 
-    def predict_survived(self, frame: pd.DataFrame, threshold: float = 0.5) -> np.ndarray:
-        """0/1 integers, the sheet's IF(pred>0.5,1,0)."""
-        return classify(self.predict(frame), threshold)
+    def predict_survived(self, frame: pd.DataFrame) -> np.ndarray:
+        """What the submission writes for each row of `frame`: the target's classes, 0/1 integers, the sheet's
+        IF(pred>0.5,1,0)."""
+        return self.features.target_.submission(self.predict(frame))
 
     # -- persistence ------------------------------------------------------------------------------
 
@@ -86,41 +87,11 @@ class FittedModel:
     def from_dict(cls, data: dict[str, Any]) -> "FittedModel":
         """The inverse of `to_dict`, every entry validated first (`training/_validate.py`): an InvalidModelError
         names the first entry of the wrong type, shape or version, or a number that is not finite."""
-        from ._validate import check_config, check_features, check_model_dict, check_params, check_training
+        from ._validate import check_config, check_features, check_model_dict, check_params, check_record
 
         check_model_dict(data, format_name=FORMAT, format_version=FORMAT_VERSION)
         model = check_config(data["model"], "model")
         features = check_features(data["features"], "features")
         params = check_params(model, data["params"], features.n_features_, "params")
-        training = check_training(data.get("training"), "training")
+        training = check_record(data.get("training"), "training")
         return cls(features, model, params, name=data.get("name", ""), training=training)
-
-
-def params_to_lists(params: Any) -> Any:
-    """Parameters (an array, or a list of arrays) as nested lists of Python floats, exactly."""
-    if isinstance(params, (list, tuple)):
-        return [params_to_lists(p) for p in params]
-    array = np.asarray(params, dtype=np.float64)
-    return array.tolist()
-
-
-def params_from_lists(model: Model, data: Any, n_features: int) -> Any:
-    """The inverse of `params_to_lists`, checked against the shapes the model needs."""
-    from ..nn import Ensemble
-
-    if isinstance(model, Ensemble):  # a list of K members' parameters, each checked as its member's
-        if not isinstance(data, (list, tuple)) or len(data) != model.k:
-            raise TitanicNNError(f"the saved parameters must list {model.k} members' parameters, one per member of the ensemble")
-        return [params_from_lists(model.member, member, n_features) for member in data]
-    try:
-        params = np.asarray(data, dtype=np.float64) if model.single_array else [np.asarray(p, dtype=np.float64) for p in data]
-        arrays = model.arrays(params)
-    except (TypeError, ValueError, TitanicNNError) as exc:
-        raise TitanicNNError(f"the saved parameters do not fit {model!r}: {exc}") from exc
-    expected = model.shapes(n_features)
-    if [a.shape for a in arrays] != expected:
-        raise TitanicNNError(
-            f"the saved parameters have shapes {[a.shape for a in arrays]}, but {model!r} on "
-            f"{n_features} features needs {expected}"
-        )
-    return model.from_arrays(arrays)

@@ -8,18 +8,18 @@ from typing import Any
 
 import numpy as np
 
+from .._constraints import EPOCHS, LR, RESTARTS, SEED, THREADS
 from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
+from ._budget import check_work
 from ._device import choose_threads, resolve_device, resolve_dtype, torch_threads
+from ._methods import GD_DEFAULTS
 from ._objective import GRADIENTS, Objective, final_loss
-from ._optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from ._optimizers import Optimizer, make_optimizer
 from ._progress import Progress
-from ._result import DIVERGENCE_FACTOR, FitResult, check_data, first_blowup, start_seed
+from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, first_blowup, start_seed
 
-__all__ = ["fit_gd", "GD_DEFAULTS", "OPTIMIZERS"]
-
-# Tuned on the bundled data (missing="drop", 712 rows); see docs/trainers.md for the figures.
-GD_DEFAULTS = {"optimizer": "adam", "lr": 0.01, "epochs": 2000, "restarts": 32}
+__all__ = ["fit_gd"]
 
 # How often (in epochs) the losses are checked for NaN and the progress bar is redrawn: each check
 # waits for the device, so checking every epoch would slow a GPU down.
@@ -71,27 +71,24 @@ def fit_gd(
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
-    epochs = GD_DEFAULTS["epochs"] if epochs is None else int(epochs)
-    restarts = GD_DEFAULTS["restarts"] if restarts is None else int(restarts)
+    check_one_member(model)
+    epochs = EPOCHS.check(GD_DEFAULTS["epochs"] if epochs is None else epochs)
+    restarts = RESTARTS.check(GD_DEFAULTS["restarts"] if restarts is None else restarts)
+    SEED.check(seed)
+    if threads is not None:
+        THREADS.check(threads)
     if isinstance(optimizer, Optimizer):
         rule = optimizer
     else:
-        lr = GD_DEFAULTS["lr"] if lr is None else lr
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (lr > 0 and math.isfinite(lr)):
-            raise TitanicNNError(f"the learning rate must be a positive number, not {lr!r}")
+        lr = LR.check(GD_DEFAULTS["lr"] if lr is None else lr)
         name = GD_DEFAULTS["optimizer"] if optimizer is None else optimizer
         rule = make_optimizer(name, float(lr), momentum=momentum, beta1=betas[0], beta2=betas[1], eps=eps)
     lr = rule.lr
     if gradient not in GRADIENTS:
         raise TitanicNNError(f"gradient must be one of {', '.join(GRADIENTS)}, not {gradient!r}")
-    if epochs < 1:
-        raise TitanicNNError(f"epochs must be at least 1, not {epochs}")
-    if restarts < 1:
-        raise TitanicNNError(f"restarts must be at least 1, not {restarts}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise TitanicNNError(f"threads must be a whole number of at least 1, or None to choose, not {threads!r}")
     if init is not None:
         restarts = 1
+    check_work(model, len(X), n_features, "gd", epochs=epochs, restarts=restarts, dtype=dtype)
     chosen = resolve_device(device)
     if chosen.type == "cpu":
         rows = len(X) + (0 if valid is None else len(np.asarray(valid[0])))

@@ -27,13 +27,33 @@ import numpy as np
 from ..errors import TitanicNNError
 from ..nn import NUMPY, MatMul, Model, ReLU, SquaredError, SumUnits, backprop, split_at_logits, torch_backend, trace
 
-__all__ = ["Objective", "autograd_loss_and_grad", "final_loss", "choose_kernel", "GRADIENTS"]
+__all__ = ["Objective", "loss_and_grad", "autograd_loss_and_grad", "final_loss", "choose_kernel", "GRADIENTS"]
 
 GRADIENTS = ("fast", "generic", "autograd")
 
 # The programs the fused kernel computes itself; anything after them runs op by op.
 FUSED_HEADS = ((MatMul(0), ReLU(), SumUnits()), (MatMul(0), SumUnits()))
 LEAST_SQUARES = (MatMul(0), SumUnits())
+
+
+def loss_and_grad(
+    program: Sequence[Any], loss: Any, X: Any, y: Any, arrays: Sequence[Any], backend: Any, *,
+    logits: bool = True, need_grad: bool = True,
+) -> tuple[Any, list[Any] | None]:
+    """The mean loss of `program` on (X, y) and each parameter array's gradient, op by op: the one walk of a program.
+
+    `trace` runs it forward, the loss gives d(loss)/d(prediction), `backprop` runs it back. On numpy and torch
+    these are numbers (the generic kernel); on the Excel backend the formulas of a training sheet. With
+    `logits`, a program ending in a sigmoid under log loss is computed on the logits (softplus(s) - y s),
+    exact where the sigmoid rounds to 0 or 1.
+    """
+    program, on_logits = split_at_logits(tuple(program), loss) if logits else (tuple(program), False)
+    values = trace(program, X, arrays, backend)
+    value_and_grad = loss.value_and_grad_logits if on_logits else loss.value_and_grad
+    value, d, scale = value_and_grad(values[-1], y, backend)
+    if not need_grad:
+        return value, None
+    return value, backprop(program, values, arrays, backend.mask_rows(d) * scale, backend)
 
 
 def final_loss(model: Model, X: np.ndarray, y: np.ndarray, params: Any) -> float:
@@ -99,6 +119,7 @@ class Objective:
         self.kernel = choose_kernel(program, self.loss_op, backend, gradient, model.shapes(np.shape(X)[1]))
         # the program up to what the loss reads, and how the loss reads it
         self.program = program
+        self.logits = gradient == "fast"
         self._loss = self.loss_op.value_and_grad
         if gradient == "fast":
             self.program, on_logits = split_at_logits(program, self.loss_op)
@@ -164,11 +185,9 @@ class Objective:
         return loss, [((2.0 / self.n_rows) * (Gw - self.b))[..., None]]
 
     def _generic(self, arrays: Sequence[Any], need_grad: bool) -> tuple[Any, list[Any] | None]:
-        values = trace(self.program, self.X, arrays, self.ops)
-        loss, d, scale = self._loss(values[-1], self.y, self.ops)
-        if not need_grad:
-            return loss, None
-        return loss, backprop(self.program, values, arrays, d * scale, self.ops)
+        return loss_and_grad(
+            self.model.program(), self.loss_op, self.X, self.y, arrays, self.ops, logits=self.logits, need_grad=need_grad
+        )
 
     def _fused(self, arrays: Sequence[Any], need_grad: bool) -> tuple[Any, list[Any] | None]:
         import torch

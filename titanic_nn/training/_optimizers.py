@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Mapping
 
 from .. import excel
+from .._constraints import CONSTRAINTS
 from ..errors import TitanicNNError
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam", "OPTIMIZERS", "make_optimizer"]
@@ -37,11 +37,7 @@ class Optimizer:
 
     def __post_init__(self) -> None:
         for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise TitanicNNError(f"{self.name}: {field.name} must be a finite number, not {value!r}")
-        if self.lr <= 0:
-            raise TitanicNNError(f"the learning rate must be a positive number, not {self.lr!r}")
+            CONSTRAINTS[field.name].check(getattr(self, field.name), field.name)
 
     def settings(self) -> dict[str, float]:
         """Every setting, the learning rate first: the sheet's input cells."""

@@ -9,9 +9,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._plain import json_ready
-from ..errors import DataError
+from ..errors import DataError, TitanicNNError
 
-__all__ = ["FitResult", "check_data", "start_seed", "first_blowup", "shapes_of", "DIVERGENCE_FACTOR"]
+__all__ = ["FitResult", "check_data", "check_one_member", "start_seed", "first_blowup", "shapes_of", "DIVERGENCE_FACTOR"]
 
 # Training diverged when the kept start ends above this many times the loss it started from.
 DIVERGENCE_FACTOR = 10.0
@@ -95,6 +95,16 @@ def start_seed(seed: int, start: int) -> int:
     Drawn from numpy's SeedSequence of (seed, start), so runs with nearby seeds share no starts.
     """
     return int(np.random.SeedSequence([int(seed), int(start)]).generate_state(1)[0])
+
+
+def check_one_member(model: Any) -> None:
+    """A trainer trains one set of parameters: a model of several members trains member by member (`fit_members`,
+    which `train_model` calls), never as one program over all their arrays."""
+    if model.k != 1:
+        raise TitanicNNError(
+            f"{model!r} has {model.k} members, each trained on its own: train it with tn.train_model, or with "
+            "titanic_nn.training.fit_members(trainer, model, X, y)"
+        )
 
 
 def check_data(X: Any, y: Any, *, source: str = "training data") -> tuple[np.ndarray, np.ndarray]:

@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from .._constraints import MAXITER, RESTARTS, SEED
 from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
+from ._budget import check_work
 from ._objective import Objective, final_loss
 from ._progress import Progress
-from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
+from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, start_seed
 
 __all__ = ["fit_solver"]
 
@@ -51,18 +53,21 @@ def fit_solver(
     started = time.perf_counter()
     X, y = check_data(X, y)
     n_features = X.shape[1]
+    check_one_member(model)
     # Each model class carries its tuned defaults (docs/trainers.md): one L-BFGS-B start for a linear
     # model, whose loss has one minimum; TNC from 20 starts for the nets, whose many local minima TNC
     # escapes 5x as often as L-BFGS-B from the same starts.
     defaults = model.solver_defaults
     method = defaults["method"] if method is None else str(method)
-    restarts = defaults["restarts"] if restarts is None else int(restarts)
-    if restarts < 1:
-        raise TitanicNNError(f"restarts must be at least 1, not {restarts}")
+    restarts = RESTARTS.check(defaults["restarts"] if restarts is None else restarts)
+    SEED.check(seed)
+    if maxiter is not None:
+        MAXITER.check(maxiter)
     if gradient not in ("numpy", "autograd"):
         raise TitanicNNError(f"gradient must be 'numpy' or 'autograd', not {gradient!r}")
     if init is not None:
         restarts = 1
+    check_work(model, len(X), n_features, "solver", method=method, restarts=restarts, maxiter=maxiter)
     settings: dict[str, Any] = {
         "method": method, "restarts": restarts, "seed": int(seed), "gradient": gradient, "polish": bool(polish)
     }

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._constraints import SEED, VALID_FRAC
 from ..errors import TitanicNNError
 from ..features import Features
-from ..nn import Ensemble, Model, accuracy, mse
+from ..nn import Model, mse
+from ._budget import check_work
 from ._fitted import FittedModel
 from ._methods import METHODS
 
@@ -24,10 +26,10 @@ def train_valid_split(n_rows: int, valid_frac: float = 0.2, seed: int = 0) -> tu
     valid_frac=0 holds no row out (every row trains).
     """
     n_rows = int(n_rows)
-    if isinstance(valid_frac, (int, float)) and not isinstance(valid_frac, bool) and valid_frac == 0:
+    VALID_FRAC.check(valid_frac)
+    SEED.check(seed)
+    if valid_frac == 0:
         return np.arange(n_rows), np.arange(0)
-    if not (isinstance(valid_frac, (int, float)) and 0.0 < valid_frac < 1.0):
-        raise TitanicNNError(f"valid_frac must be 0 (no validation) or a fraction between 0 and 1, not {valid_frac!r}")
     n_valid = int(round(n_rows * valid_frac))
     if n_valid < 1 or n_valid > n_rows - 1:
         raise TitanicNNError(
@@ -83,8 +85,8 @@ def train_transformed(
 ) -> FittedModel:
     """`train_model` after its features are fitted: (X, y) are `features.fit_transform`'s, so several models can
     share one fit of the features (the command line's three models do)."""
-    from ._ensemble import fit_ensemble
     from ._gd import fit_gd
+    from ._members import fit_members
     from ._solver import fit_solver
 
     if method not in METHODS:
@@ -94,14 +96,15 @@ def train_transformed(
     else:
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
     valid = (X[valid_idx], y[valid_idx]) if len(valid_idx) else None
+    check_work(model, len(train_idx), X.shape[1], method, **trainer_options)
     trainer = {"solver": fit_solver, "gd": fit_gd}[method]
-    if isinstance(model, Ensemble):  # K seeded trainings of its member (training/_ensemble.py)
-        result = fit_ensemble(trainer, model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
-    else:
-        result = trainer(model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options)
+    # a seeded training of each member (training/_members.py): one for a plain model
+    result = fit_members(
+        trainer, model, X[train_idx], y[train_idx], seed=seed, progress=progress, valid=valid, **trainer_options
+    )
 
     record = result.record()
-    record.update(scores(model, result.params, X, y, valid_idx))
+    record.update(scores(model, result.params, X, y, valid_idx, features.target_))
     # the held-out rows by position among the kept rows: the workbook marks them in its Valid column
     record["split"] = {
         "valid_frac": valid_frac, "seed": int(seed), "n_train": int(len(train_idx)), "n_valid": int(len(valid_idx)),
@@ -113,13 +116,12 @@ def train_transformed(
 def training_signature(model: Model, n_features: int) -> tuple[Any, ...]:
     """What training `model` depends on besides the data and the trainer's settings: its program, its arrays'
     shapes (so its random starts), its output and loss, and its solver defaults. Two models with one
-    signature train to the same parameters (the lesson's nnet and mmult are one program, two layouts). An
-    ensemble's is its size and its member's: its members train as its member would, seed by seed."""
-    if isinstance(model, Ensemble):
-        return ("ensemble", model.k, training_signature(model.member, n_features))
+    signature train to the same parameters (the lesson's nnet and mmult are one program, two layouts). A model's
+    members train as its member would, seed by seed: so its signature is their count and its member's."""
+    member = model.member
     return (
-        model.program(), tuple(model.shapes(n_features)), model.output, model.loss_name,
-        tuple(sorted(model.solver_defaults.items())), type(model).init,
+        model.k, member.program(), tuple(member.shapes(n_features)), member.output, member.loss_name,
+        tuple(sorted(member.solver_defaults.items())), type(member).init,
     )
 
 
@@ -129,8 +131,9 @@ def trained_alike(fitted: FittedModel, model: Model) -> FittedModel:
     return FittedModel(fitted.features, model, params, training=dict(fitted.training))
 
 
-def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: Any) -> dict[str, Any]:
-    """loss_name and the train_/valid_ loss, mse and accuracy of `params` on the rows of X, `valid_idx` held out.
+def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: Any, target: Any) -> dict[str, Any]:
+    """loss_name and the train_/valid_ loss, mse and the `target`'s accuracy of `params` on the rows of X, `valid_idx`
+    held out.
 
     The valid_ scores are None without validation rows; plain JSON values (a NaN never expected, as None).
     """
@@ -145,7 +148,7 @@ def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: A
         record.update({
             f"{side}_loss": float(model.loss_op.mean(pred[rows], y[rows])),
             f"{side}_mse": mse(pred[rows], y[rows]),
-            f"{side}_accuracy": accuracy(pred[rows], y[rows]),
+            f"{side}_accuracy": target.accuracy(pred[rows], y[rows]),
         })
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
 

@@ -13,18 +13,17 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from .._constraints import HIDDEN, MEMBERS, Constraint
 from .._plain import shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 
 __all__ = [
-    "MAX_DEPTH", "MAX_WIDTH", "nesting_problem", "check_depth", "check_model_dict", "check_features", "check_config",
-    "check_params", "check_training", "finite_problem",
+    "MAX_DEPTH", "nesting_problem", "check_depth", "check_model_dict", "check_features", "check_config",
+    "check_params", "check_record", "finite_problem",
 ]
 
 # Nesting a model file or a workbook's metadata may have: titanic-nn writes at most 6 levels.
 MAX_DEPTH = 32
-# Units a layer may have: no sheet holds more columns than Excel's 16,384.
-MAX_WIDTH = 16_384
 MAX_NAME_CHARS = 255
 
 
@@ -71,7 +70,7 @@ def _kind(value: Any) -> str:
     return shown(value)
 
 
-def _table(value: Any, where: str) -> Mapping[str, Any]:
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise InvalidModelError(f"{where} is {_kind(value)}, not a table")
     return value
@@ -122,43 +121,37 @@ def check_model_dict(data: Any, *, format_name: str, format_version: int) -> Non
         raise InvalidModelError(f"this titanic-nn model lacks {', '.join(missing)}")
     if "name" in data:
         _text(data["name"], "name", name=True)
-    check_training(data.get("training"), "training")
+    check_record(data.get("training"), "training")
 
 
 def check_config(config: Any, where: str = "model") -> Any:
     """The model its settings describe (`Model.get_config()`), built only from values of the right types."""
     from ..nn import MODELS, model_from_config
 
-    config = _table(config, where)
+    config = _mapping(config, where)
     kind = config.get("kind")
     if not isinstance(kind, str) or kind not in MODELS:
         raise InvalidModelError(f"{where}.kind is {shown(kind)}, not one of the model kinds ({', '.join(MODELS)})")
     for key, value in config.items():
         if isinstance(value, list):
             for i, width in enumerate(value):
-                _width(width, f"{where}.{key}[{i}]")
+                _within(HIDDEN, width, f"{where}.{key}[{i}]")
         elif value is not None and not isinstance(value, (str, int, float)):
             raise InvalidModelError(f"{where}.{key} is {_kind(value)}, not a setting")
         elif key == "hidden" and value is not None:
-            _width(value, f"{where}.{key}")
+            _within(HIDDEN, value, f"{where}.{key}")
         elif key == "ensemble":
-            _members(value, f"{where}.{key}")
+            _within(MEMBERS, value, f"{where}.{key}")
     try:
         return model_from_config(dict(config))
     except (TitanicNNError, TypeError, ValueError) as exc:
         raise InvalidModelError(f"{where} holds settings no model takes ({_message(exc)})") from exc
 
 
-def _width(value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
-        raise InvalidModelError(f"{where} is {_kind(value)}, not a number of units from 1 to {MAX_WIDTH:,}")
-
-
-def _members(value: Any, where: str) -> None:
-    from ..nn import MAX_MEMBERS
-
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MEMBERS:
-        raise InvalidModelError(f"{where} is {_kind(value)}, not a number of members from 1 to {MAX_MEMBERS}")
+def _within(constraint: Constraint, value: Any, where: str) -> None:
+    # JSON's numbers only: a float 2.0 is no count of units, however whole
+    if not isinstance(value, int) or constraint.problem(value):
+        raise InvalidModelError(f"{where} is {_kind(value)}, not {constraint.describe()}")
 
 
 def _message(exc: BaseException) -> str:
@@ -174,7 +167,7 @@ def check_features(data: Any, where: str = "features") -> Any:
     """Fitted `Features` from their saved dict (`Features.to_dict()`), every statistic checked first."""
     from ..features import MISSING, Features, Schema
 
-    data = _table(data, where)
+    data = _mapping(data, where)
     check_depth(data, where)
     for key in ("schema", "missing", "levels", "references", "divisors", "fill_values", "feature_names"):
         if key not in data:
@@ -182,20 +175,20 @@ def check_features(data: Any, where: str = "features") -> Any:
     if not isinstance(data["missing"], str) or data["missing"] not in MISSING:
         raise InvalidModelError(f"{where}.missing is {shown(data['missing'])}, not one of {', '.join(MISSING)}")
     try:
-        schema = Schema.from_dict(_table(data["schema"], f"{where}.schema"))
+        schema = Schema.from_dict(_mapping(data["schema"], f"{where}.schema"))
     except DataError as exc:
         raise InvalidModelError(f"{where}.schema: {_message(exc)}") from exc
     for section in ("levels", "references"):
-        for column, levels in _table(data[section], f"{where}.{section}").items():
+        for column, levels in _mapping(data[section], f"{where}.{section}").items():
             for i, level in enumerate(_list(levels, f"{where}.{section}.{column}")):
                 _level(level, f"{where}.{section}.{column}[{i}]")
-    for column, divisor in _table(data["divisors"], f"{where}.divisors").items():
+    for column, divisor in _mapping(data["divisors"], f"{where}.divisors").items():
         problem = finite_problem(divisor)
         if problem:
             raise InvalidModelError(f"{where}.divisors.{column} {problem}")
         if divisor == 0:
             raise InvalidModelError(f"{where}.divisors.{column} is 0: a column is divided by its training max, never by 0")
-    for column, value in _table(data["fill_values"], f"{where}.fill_values").items():
+    for column, value in _mapping(data["fill_values"], f"{where}.fill_values").items():
         _level(value, f"{where}.fill_values.{column}")
     for i, name in enumerate(_list(data["feature_names"], f"{where}.feature_names")):
         _text(name, f"{where}.feature_names[{i}]")
@@ -216,7 +209,7 @@ def check_features(data: Any, where: str = "features") -> Any:
 
 def check_params(model: Any, data: Any, n_features: int, where: str = "params") -> Any:
     """The model's parameters from nested lists, each a finite number, in exactly the shapes the model needs."""
-    from ._fitted import params_from_lists
+    from ._params import params_from_lists
 
     check_depth(data, where)
     stack: list[tuple[Any, str]] = [(data, where)]
@@ -249,11 +242,11 @@ def finite_array(values: Iterable[Any], where: str) -> np.ndarray:
 NUMBERS = ("loss", "train_loss", "valid_loss", "train_mse", "valid_mse", "train_accuracy", "valid_accuracy", "seconds")
 
 
-def check_training(data: Any, where: str = "training") -> dict[str, Any]:
+def check_record(data: Any, where: str = "training") -> dict[str, Any]:
     """The training record: a table whose scores are numbers and whose loss history is lists of finite numbers."""
     if data is None:
         return {}
-    data = _table(data, where)
+    data = _mapping(data, where)
     check_depth(data, where)
     method = data.get("method")
     if method is not None and not isinstance(method, str):
@@ -266,7 +259,7 @@ def check_training(data: Any, where: str = "training") -> dict[str, Any]:
                 raise InvalidModelError(f"{where}.{key} {problem}")
     history = data.get("history")
     if history is not None:
-        for split, values in _table(history, f"{where}.history").items():
+        for split, values in _mapping(history, f"{where}.history").items():
             if values is None:
                 continue
             for i, value in enumerate(_list(values, f"{where}.history.{split}")):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .. import excel
 from .._submission import ROW_NUMBER_COLUMN
 from ..training import FittedModel
 from ._layout import FILL_ROW, LOSS_SHEET, MAX_ROW, SUBMISSION_SHEET, TEST_SHEET
@@ -27,7 +26,8 @@ def about_lines(
     schema = sheets[0][0].features.schema_
     target = schema.target
     id_column = schema.id_column or ROW_NUMBER_COLUMN
-    coded = "" if schema.positive is None else f" (1 where {target} is {excel.literal(schema.positive)}, else 0)"
+    target_rule = sheets[0][0].features.target_
+    coded = target_rule.describe_coding()
     lines = [
         f"titanic-nn: fast.ai lesson 3's models of {target} as live spreadsheet formulas",
         "Every formula cell recomputes the number Python computed (checked by LibreOffice to 1e-9); "
@@ -58,7 +58,7 @@ def about_lines(
         )
     if submission:
         lines.append(
-            f"{SUBMISSION_SHEET}: {id_column} and {target} =IF(pred>0.5,1,0) from the {submission} model; "
+            f"{SUBMISSION_SHEET}: {id_column} and {target} ={target_rule.excel_classify('pred')} from the {submission} model; "
             "save this sheet as CSV for the submission file."
         )
     if has_loss:
@@ -94,8 +94,8 @@ def about_lines(
             "place; Solver still works there. `titanic-nn import --from training` reads gd_final back into Python.",
         ]
     for fitted, sheet in sheets:
-        members = getattr(fitted.model, "k", None)
-        if members is not None:
+        members = fitted.model.k
+        if members > 1:
             lines.append(
                 f"{sheet.sheet.name} is an ensemble of {members} members, each trained from its own seed: each member "
                 f"has its own parameter blocks (m1 Weights 1, m2 ...) and columns (m1 ..., m2 ...), and Preds is the "

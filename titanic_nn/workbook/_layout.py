@@ -1,4 +1,5 @@
-"""Where things sit on the workbook's sheets: the fixed rows, the raw and feature columns, the parameter blocks."""
+"""Where things sit on the workbook's sheets: the fixed rows, the raw and feature columns, the parameter blocks and
+how each lays out its array (a layout class each)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from ..features import Features
 from ..nn import Model
 
 __all__ = [
-    "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "RESERVED_SHEETS", "METADATA_SHEET",
-    "DataColumns", "data_columns", "ParamBlock", "place_params", "unit_names",
+    "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "data_rows", "RESERVED_SHEETS", "METADATA_SHEET",
+    "DataColumns", "data_columns", "Layout", "ByUnit", "Matrix", "Bias", "BY_UNIT", "MATRIX", "BIAS", "MATRIX_LAYOUTS",
+    "matrix_layout", "ParamBlock", "place_params", "member_blocks", "unit_names",
 ]
 
 MAX_ROW = 1  # the MAX cells of max-scaled columns, and the total loss
@@ -27,6 +29,11 @@ ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET = (
     "about", "test", "submission", "loss", "_titanic_nn",
 )
 RESERVED_SHEETS = (ABOUT_SHEET, TEST_SHEET, SUBMISSION_SHEET, LOSS_SHEET, METADATA_SHEET)
+
+def data_rows() -> int:
+    """The data rows a sheet holds below its header rows: every limit on the rows a workbook shows is this one."""
+    return excel.MAX_ROWS - (FIRST_ROW - 1)
+
 
 # A model's sheet name: what Excel, LibreOffice and Gnumeric all take unquoted, and a plain file name too.
 _MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,30}")
@@ -99,16 +106,121 @@ def data_columns(features: Features, leading: Sequence[str]) -> DataColumns:
     return DataColumns(raw=raw, inputs=inputs, passthrough=passthrough, derived=derived)
 
 
-@dataclass(frozen=True)
-class ParamBlock:
-    """One parameter array on the sheet: labels in `label_col`, a header row, then the values.
+class Layout:
+    """How a parameter array is laid out on the sheet as a grid of cells, and read as the program's array from it.
 
-    kind "by_unit": a weight matrix with one row per unit (what each SUMPRODUCT multiplies);
-    "matrix": the (inputs x units) matrix MMULT takes; "bias": one constant per unit, in one row.
+    `grid_shape` is the grid's (rows, columns) for an array of (inputs, units); `grid` and `array` convert;
+    `program` is the Excel expression of the program's array from the block's range, and `cells` the
+    inverse for a gradient (an array expression in the program's orientation, as the block holds it).
     """
 
+    def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def title(self, index: int) -> str:
+        """The block's title on the sheet, from the array's position in the program's list."""
+        return f"Weights {index + 1}"
+
+    @property
+    def labels_rows(self) -> bool:
+        """Whether each row of the grid is labelled (its input or unit)."""
+        return True
+
+    def grid(self, array: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def array(self, grid: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def program(self, block: str) -> str:
+        return block
+
+    def cells(self, expression: str) -> str:
+        return expression
+
+    def labels(self, inputs: Sequence[str], units: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The labels of the grid's rows and columns."""
+        raise NotImplementedError
+
+
+class ByUnit(Layout):
+    """A weight matrix with one row per unit: what each unit's SUMPRODUCT multiplies (the lesson's nnet sheet)."""
+
+    def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
+        return n_out, n_in
+
+    def grid(self, array: np.ndarray) -> np.ndarray:
+        return np.asarray(array, dtype=np.float64).T
+
+    def array(self, grid: np.ndarray) -> np.ndarray:
+        return np.asarray(grid, dtype=np.float64).T.copy()
+
+    def program(self, block: str) -> str:
+        return excel.TRANSPOSE(block)
+
+    def cells(self, expression: str) -> str:
+        return excel.TRANSPOSE(expression)
+
+    def labels(self, inputs: Sequence[str], units: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(units), tuple(inputs)
+
+
+class Matrix(Layout):
+    """The (inputs x units) matrix, as MMULT takes it (the lesson's mmult sheet)."""
+
+    def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
+        return n_in, n_out
+
+    def grid(self, array: np.ndarray) -> np.ndarray:
+        return np.asarray(array, dtype=np.float64)
+
+    def array(self, grid: np.ndarray) -> np.ndarray:
+        return np.asarray(grid, dtype=np.float64).copy()
+
+    def labels(self, inputs: Sequence[str], units: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return tuple(inputs), tuple(units)
+
+
+class Bias(Layout):
+    """One constant per unit, in one row."""
+
+    def title(self, index: int) -> str:
+        return "Bias"
+
+    @property
+    def labels_rows(self) -> bool:
+        return False
+
+    def grid_shape(self, n_in: int, n_out: int) -> tuple[int, int]:
+        return 1, n_out
+
+    def grid(self, array: np.ndarray) -> np.ndarray:
+        return np.asarray(array, dtype=np.float64).reshape(1, -1)
+
+    def array(self, grid: np.ndarray) -> np.ndarray:
+        return np.asarray(grid, dtype=np.float64).reshape(-1).copy()
+
+    def labels(self, inputs: Sequence[str], units: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("Bias",), tuple(units)
+
+
+BY_UNIT, MATRIX, BIAS = ByUnit(), Matrix(), Bias()
+
+# How each kind's weight matrices are laid out: the lesson's linear and nnet sheets multiply one row of weights per
+# unit (a SUMPRODUCT per unit and row), its mmult sheet and every other kind one matrix (one MMULT).
+MATRIX_LAYOUTS: dict[str, Layout] = {"linear": BY_UNIT, "nnet": BY_UNIT}
+
+
+def matrix_layout(model: Model) -> Layout:
+    return MATRIX_LAYOUTS.get(model.kind, MATRIX)
+
+
+@dataclass(frozen=True)
+class ParamBlock:
+    """One parameter array on the sheet, laid out by `layout`: labels in `label_col`, a header row, then the values."""
+
     index: int
-    kind: str
+    layout: Layout
     n_in: int
     n_out: int
     label_col: int
@@ -118,9 +230,7 @@ class ParamBlock:
 
     @property
     def grid_shape(self) -> tuple[int, int]:
-        return {"by_unit": (self.n_out, self.n_in), "matrix": (self.n_in, self.n_out), "bias": (1, self.n_out)}[
-            self.kind
-        ]
+        return self.layout.grid_shape(self.n_in, self.n_out)
 
     @property
     def top(self) -> int:
@@ -141,31 +251,20 @@ class ParamBlock:
     def block(self) -> str:
         return excel.area(excel.absolute(self.top, self.left), excel.absolute(self.bottom, self.right))
 
-    def unit(self, j: int) -> str:
-        """What unit j multiplies by (a row of weights) or adds (its bias cell)."""
-        if self.kind == "by_unit":
-            return excel.area(excel.absolute(self.top + j, self.left), excel.absolute(self.top + j, self.right))
-        if self.kind == "bias":
-            return excel.absolute(self.top, self.left + j)
-        raise ValueError("a matrix block is used whole, by MMULT")
+    def row(self, i: int) -> str:
+        """Row i of the grid (a unit's weights, by unit), as a range."""
+        return excel.area(excel.absolute(self.top + i, self.left), excel.absolute(self.top + i, self.right))
+
+    def cell(self, i: int, j: int) -> str:
+        return excel.absolute(self.top + i, self.left + j)
 
     def grid(self, array: np.ndarray) -> np.ndarray:
         """The program's array as the sheet's grid of cells."""
-        array = np.asarray(array, dtype=np.float64)
-        if self.kind == "by_unit":
-            return array.T
-        if self.kind == "bias":
-            return array.reshape(1, -1)
-        return array
+        return self.layout.grid(array)
 
     def array(self, grid: np.ndarray) -> np.ndarray:
         """The inverse of `grid`: cells read from the sheet as the program's array."""
-        grid = np.asarray(grid, dtype=np.float64).reshape(self.grid_shape)
-        if self.kind == "by_unit":
-            return grid.T.copy()
-        if self.kind == "bias":
-            return grid.reshape(-1).copy()
-        return grid.copy()
+        return self.layout.array(np.asarray(grid, dtype=np.float64).reshape(self.grid_shape))
 
 
 def unit_names(model: Model, n_features: int = 1) -> list[list[str]]:
@@ -179,36 +278,32 @@ def unit_names(model: Model, n_features: int = 1) -> list[list[str]]:
     return names
 
 
-def place_params(model: Model, feature_names: Sequence[str], label_col: int, style: str) -> list[ParamBlock]:
-    """The parameter blocks of `model`, one under another from the header row, labels in `label_col`.
-
-    `style` is the renderer's way with matrix products ("sumproduct" or "mmult"), which sets how each
-    weight matrix is laid out (its op's `param_grid`). An ensemble's members' blocks follow one another
-    down the same columns, a blank row between members, numbered as the ensemble's `arrays` are.
-    """
-    from ..nn import Ensemble
-
-    if isinstance(model, Ensemble):
-        per = len(model.member.shapes(len(feature_names)))
-        one = place_params(model.member, feature_names, label_col, style)
-        height = max(b.bottom for b in one) - HEADER_ROW + 2
-        return [
-            replace(b, index=b.index + j * per, header_row=b.header_row + j * height) for j in range(model.k) for b in one
-        ]
-    shapes = model.shapes(len(feature_names))
-    names = unit_names(model, len(feature_names))
+def place_params(model: Model, feature_names: Sequence[str], label_col: int) -> list[ParamBlock]:
+    """The parameter blocks of every member of `model`, one under another from the header row, labels in `label_col`:
+    each member's blocks in its program's order, a blank row between members, numbered as `model.arrays` lists them."""
+    member = model.member
+    shapes = member.shapes(len(feature_names))
+    names = unit_names(member, len(feature_names))
     blocks: list[ParamBlock] = []
-    inputs: list[str] = list(feature_names)
     header_row = HEADER_ROW
-    for position, op in enumerate(model.program()):
-        units = names[position]
-        grid = op.param_grid(style)
-        if grid is not None:
-            shape = shapes[op.param]
-            n_in, n_out = (shape[0], shape[0]) if grid == "bias" else shape
-            rows, cols = {"by_unit": (units, inputs), "matrix": (inputs, units), "bias": (["Bias"], inputs)}[grid]
-            block = ParamBlock(op.param, grid, n_in, n_out, label_col, header_row, tuple(rows), tuple(cols))
-            blocks.append(block)
-            header_row = block.bottom + 2
-        inputs = units
+    for j in range(model.k):
+        inputs: list[str] = list(feature_names)
+        for position, op in enumerate(member.program()):
+            units = names[position]
+            if op.param is not None:
+                shape = shapes[op.param]
+                layout = BIAS if len(shape) == 1 else matrix_layout(model)
+                n_in, n_out = (shape[0], shape[0]) if len(shape) == 1 else shape
+                rows, cols = layout.labels(inputs, units)
+                block = ParamBlock(op.param + j * len(shapes), layout, n_in, n_out, label_col, header_row, rows, cols)
+                blocks.append(block)
+                header_row = block.bottom + 2
+            inputs = units
     return sorted(blocks, key=lambda b: b.index)
+
+
+def member_blocks(model: Model, blocks: Sequence[ParamBlock]) -> list[list[ParamBlock]]:
+    """The blocks split by member, each member's numbered from 0 as its program indexes them."""
+    per = len(blocks) // model.k
+    ordered = sorted(blocks, key=lambda b: b.index)
+    return [[replace(b, index=b.index - j * per) for b in ordered[j * per:(j + 1) * per]] for j in range(model.k)]

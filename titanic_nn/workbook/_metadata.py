@@ -114,8 +114,8 @@ def check_description(description: Any, source: str) -> None:
     The features, model settings and training records are checked by the validator model files share
     (`training/_validate.py`) when the reader builds them.
     """
-    from .. import excel
-    from ..training._validate import nesting_problem
+    from ..training import nesting_problem
+    from ._layout import data_rows
 
     fix = "write the workbook again with titanic-nn"
 
@@ -141,7 +141,7 @@ def check_description(description: Any, source: str) -> None:
     for i, entry in enumerate(description["models"]):
         if not isinstance(entry, dict) or "name" not in entry or "config" not in entry:
             raise refuse(f"has a models[{i}] entry that is not a model with a name and a config")
-    most = excel.MAX_ROWS - 3  # the rows below a sheet's header rows
+    most = data_rows()
     for key in ("train_rows", "test_rows"):
         value = description.get(key)
         if key == "test_rows" and value is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,13 +15,17 @@ from .. import excel
 from .._plain import shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 from ..features import Features
-from ..training import FittedModel
+from ..training import FittedModel, Optimizer, make_optimizer
 from . import _metadata as metadata
-from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, data_columns, model_name_problem
+from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, ParamBlock, data_columns, model_name_problem
 from ._sheets import VALID_OFFSET, model_layout
+from ._training_sheets import TrainingLayout, training_layout
 from ._untrusted import READ_ERRORS, open_workbook
 
-__all__ = ["read_workbook", "WorkbookContents", "read_contents", "sheet_rows"]
+__all__ = [
+    "read_workbook", "WorkbookContents", "read_contents", "read_rows", "training_layouts", "read_settings", "read_blocks",
+    "read_epoch",
+]
 
 
 @dataclass
@@ -58,7 +62,7 @@ def read_workbook(path: str | os.PathLike, *, source: str = "sheets") -> list[Fi
     return read_contents(path, source=source).fits
 
 
-def sheet_rows(book: Any, name: str, last_row: int | None = None, *, source: Any = None) -> list[tuple[Any, ...]]:
+def read_rows(book: Any, name: str, last_row: int | None = None, *, source: Any = None) -> list[tuple[Any, ...]]:
     """A sheet's values, row by row from row 1 (openpyxl read-only), down to `last_row`.
 
     A cell openpyxl cannot read (a number cell holding text such as NaN) is a DataError naming the sheet.
@@ -77,7 +81,7 @@ def sheet_rows(book: Any, name: str, last_row: int | None = None, *, source: Any
 _UNREADABLE_NUMBER = re.compile(r"(?:could not convert string to float|invalid literal for int\(\) with base 10): (.+)$")
 
 
-def _value(rows: list[tuple[Any, ...]], row: int, col: int) -> Any:
+def _cell(rows: list[tuple[Any, ...]], row: int, col: int) -> Any:
     line = rows[row - 1] if row - 1 < len(rows) else ()
     return line[col] if col < len(line) else None
 
@@ -97,7 +101,7 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
     source "training" takes the parameters from the training sheets' gd_final (see read_workbook).
     Each problem is a DataError naming the file and the sheet or cell.
     """
-    from ..training._validate import check_config, check_features, check_training
+    from ..training import check_config, check_features, check_record
 
     if source not in SOURCES:
         raise DataError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
@@ -116,7 +120,7 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
             features = check_features(description["features"], "features")
             checked = [
                 (entry, check_config(entry["config"], f"models[{i}].config"),
-                 check_training(entry.get("training"), f"models[{i}].training"))
+                 check_record(entry.get("training"), f"models[{i}].training"))
                 for i, entry in enumerate(description["models"])
             ]
         except InvalidModelError as exc:
@@ -133,20 +137,17 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
                 raise DataError(f"{path}: the hidden {METADATA_SHEET} sheet's model {name}: {exc}; {fix}") from exc
             # the parameter blocks may sit below the last data row (a sheet of few rows)
             last_row = max([FIRST_ROW + n_train - 1] + [block.bottom for block in blocks])
-            rows = sheet_rows(book, name, last_row, source=path)
-            arrays: list[np.ndarray] = [np.empty(0)] * len(blocks)
-            for block in blocks:
-                grid = [
-                    [_number(_value(rows, r, c), path, name, r, c) for c in range(block.left, block.right + 1)]
-                    for r in range(block.top, block.bottom + 1)
-                ]
-                arrays[block.index] = block.array(np.array(grid, dtype=np.float64))
+            rows = read_rows(book, name, last_row, source=path)
+            # the blocks in the order the model's arrays list them (place_params sorts them so)
+            arrays = read_blocks(
+                blocks, lambda r, c: _cell(rows, r, c), name, prefix=f"{path}: parameter cell ", fix=PARAMETER_FIX
+            )
             params = model.from_arrays(arrays)
             marked = _valid_marks(rows, loss_col + VALID_OFFSET, n_train, path, name)
             training = _with_marks(dict(training or {}), marked, n_train)
             fits.append(FittedModel(features, model, params, name, training))
             if train is None:
-                train = _frame(rows, data.raw, n_train)
+                train = _rows_frame(rows, data.raw, n_train)
                 train_sheet, train_columns = name, data.raw
         test = None
         if description.get("test_rows"):
@@ -155,7 +156,7 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
             id_column = description.get("id_column")
             test_data = data_columns(features, [id_column] if id_column else [])
             n_test = description["test_rows"]
-            test = _frame(sheet_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1, source=path), test_data.raw, n_test)
+            test = _rows_frame(read_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1, source=path), test_data.raw, n_test)
         if source == "training":
             fits = _from_training(book, description, fits, n_train, path)
     counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
@@ -170,8 +171,6 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
 
 def _from_training(book: Any, description: dict[str, Any], fits: list[FittedModel], n_train: int, path: Path) -> list[FittedModel]:
     """The models with the parameters of their training sheets' gd_final."""
-    from ._training import read_blocks, training_layouts
-
     found = {fitted.name: layout for fitted, layout in training_layouts(description, fits, n_train)}
     missing = [fitted.name for fitted in fits if fitted.name not in found]
     if missing:
@@ -181,9 +180,9 @@ def _from_training(book: Any, description: dict[str, Any], fits: list[FittedMode
         layout = found[fitted.name]
         if layout.name not in book.sheetnames:
             raise DataError(f"{path}: the sheet {layout.name} is missing; restore it or write the workbook again")
-        rows = sheet_rows(book, layout.name, max(b.bottom for b in layout.final), source=path)
+        rows = read_rows(book, layout.name, max(b.bottom for b in layout.final), source=path)
         try:
-            arrays = read_blocks(layout.final, lambda r, c: _value(rows, r, c), layout.name)
+            arrays = read_blocks(layout.final, lambda r, c: _cell(rows, r, c), layout.name)
         except TitanicNNError as exc:
             raise DataError(f"{path}: {exc}") from exc
         training = dict(fitted.training) | {"from": f"{layout.name} (gd_final)"}
@@ -230,7 +229,7 @@ def _check_cells(
     """Every raw cell of the kind its column needs: a finite number (or blank) where the features compute with it,
     text or a finite number for a categorical column, 0 or 1 for the target; a DataError names the first cell."""
     from ..excel import column_letter
-    from ..training._validate import finite_problem
+    from ..training import finite_problem
 
     schema = features.schema_
 
@@ -252,18 +251,16 @@ def _check_cells(
                 if problem:
                     what = "not a level" if kinds[column] == "level" else "not a text"
                     raise refuse(column, position, problem.replace("not a number", what), "put a level there")
-    if target and schema.target and schema.positive is not None:
-        from .._data import check_target
-
-        column = column_letter(columns[schema.target])
-        check_target(  # the rule the CSV met: two values, `positive` one of them
-            frame[schema.target], source=f"{path}: sheet {sheet}", locate=lambda i: f"cell {column}{FIRST_ROW + i}",
-            blank_fix="put the value back", positive=schema.positive,
-        )
-    elif target and schema.target:
+    if target and schema.target:  # the rule the CSV met, the target's own
         for position, value in enumerate(frame[schema.target].tolist()):
-            if isinstance(value, bool) or value not in (0, 1):
-                raise refuse(schema.target, position, f"holds {shown(value)}, not 0 or 1", "put 0 or 1 there")
+            if isinstance(value, bool):  # TRUE is 1 to some engines and not to others: no target to code
+                raise refuse(schema.target, position, f"holds {str(value).upper()}, a boolean", "put the value back")
+        column = column_letter(columns[schema.target])
+        features.target_.code(
+            frame[schema.target], source=f"{path}: sheet {sheet}",
+            locate=lambda i: f"cell {sheet}!{column}{FIRST_ROW + i} (column {schema.target})",
+            blank_fix="put the value back", value_fix="put 0 or 1 there",
+        )
 
 
 def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
@@ -275,16 +272,21 @@ def _blanked(frame: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _number(value: Any, path: Path, sheet: str, row: int, col: int) -> float:
-    from ..excel import column_letter
-    from ..training._validate import finite_problem
+# What a cell read as a parameter must be, and the fix each reader names.
+PARAMETER_FIX = "put a number there (parameters must stay where the workbook wrote them)"
+TRAINING_FIX = (
+    "the training sheet needs its cells where they were written (and a spreadsheet's computed values: open and save "
+    "it in one first)"
+)
+
+
+def _cell_number(value: Any, where: str, fix: str) -> float:
+    """A cell that must hold a finite number (a parameter, a training sheet's step), as a float; a DataError names it."""
+    from ..training import finite_problem
 
     problem = finite_problem(value)
     if problem:
-        raise DataError(
-            f"{path}: parameter cell {sheet}!{column_letter(col)}{row} {problem}; put a number there "
-            "(parameters must stay where the workbook wrote them)"
-        )
+        raise DataError(f"{where} {problem}; {fix}")
     return float(value)
 
 
@@ -294,7 +296,7 @@ def _valid_marks(rows: list[tuple[Any, ...]], col: int, n_rows: int, path: Path,
 
     marked = []
     for i in range(n_rows):
-        value = _value(rows, FIRST_ROW + i, col)
+        value = _cell(rows, FIRST_ROW + i, col)
         if value in (None, 0, 1) and not isinstance(value, bool):
             if value == 1:
                 marked.append(i)
@@ -320,11 +322,64 @@ def _with_marks(training: dict[str, Any], marked: list[int], n_rows: int) -> dic
     return training | {"split": split}
 
 
-def _frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:
+def _rows_frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:
     body = rows[FIRST_ROW - 1 : FIRST_ROW - 1 + n_rows]
-    return pd.DataFrame({name: [cell_value(_value([r], 1, col)) for r in body] for name, col in raw.items()})
+    return pd.DataFrame({name: [cell_value(_cell([r], 1, col)) for r in body] for name, col in raw.items()})
 
 
 def cell_value(value: Any) -> Any:
     """A value as openpyxl reads it, with a text cell's "_xHHHH_" escapes read as Excel reads them."""
     return excel.unescape_text(value) if isinstance(value, str) else value
+
+
+# -- the training sheets ----------------------------------------------------------------------------
+
+
+def training_layouts(description: dict[str, Any], fits: Sequence[FittedModel], n_train: int) -> list[tuple[FittedModel, TrainingLayout]]:
+    """The training sheets a workbook's description lists, each with its model and layout (for verify and read-back)."""
+    recorded = description.get("training") or {}
+    by_name = {fitted.name: fitted for fitted in fits}
+    found = []
+    for entry in recorded.get("sheets") or []:
+        fitted = by_name.get(entry.get("model"))
+        if fitted is None:
+            raise DataError(f"the training sheet {entry.get('sheet')!r} names no model of the workbook")
+        settings = dict(entry.get("settings") or {})
+        optimizer = make_optimizer(entry.get("optimizer"), settings.pop("lr", 0.01), **settings)
+        _, blocks, _ = model_layout(fitted.features, fitted.model, n_train)
+        found.append((fitted, training_layout(fitted.name, blocks, optimizer, int(recorded.get("epochs") or 0))))
+    return found
+
+
+def read_settings(layout: TrainingLayout, value: Any) -> Optimizer:
+    """The optimiser as the sheet's input cells hold it now (`value(row, col)` reads a cell)."""
+    settings = {
+        name: _cell_number(value(row, col), f"{layout.name}!{excel.column_letter(col)}{row} ({name})", TRAINING_FIX)
+        for name, (row, col) in layout.settings.items()
+    }
+    lr = settings.pop("lr")
+    return make_optimizer(layout.optimizer.name, float(lr), **settings)
+
+
+def read_blocks(
+    blocks: Sequence[ParamBlock], value: Any, sheet: str, *, prefix: str = "", fix: str = TRAINING_FIX
+) -> list[np.ndarray]:
+    """The arrays a region of blocks holds (`value(row, col)` reads a cell), each cell a finite number or a DataError
+    naming it (`prefix` and the sheet's cell) and the fix."""
+    arrays = []
+    for block in blocks:
+        grid = [
+            [_cell_number(value(r, c), f"{prefix}{sheet}!{excel.column_letter(c)}{r}", fix) for c in range(block.left, block.right + 1)]
+            for r in range(block.top, block.bottom + 1)
+        ]
+        arrays.append(block.array(np.array(grid, dtype=np.float64)))
+    return arrays
+
+
+def read_epoch(layout: TrainingLayout, epoch: int, group: str, value: Any) -> list[np.ndarray]:
+    """Each parameter array's block of `group` in epoch `epoch`, as the program's arrays."""
+    blocks = []
+    for index, block in enumerate(layout.start):
+        top, left, _, _ = layout.block(epoch, group, index)
+        blocks.append(replace(block, header_row=top - 1, label_col=left - 1))
+    return read_blocks(blocks, value, layout.name)

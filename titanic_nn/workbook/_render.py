@@ -1,8 +1,10 @@
 """Renders the feature program and a model's op program to sheet columns: Excel formulas beside Python's float64 values.
 
-The math exists once, as the programs of ops; this walks them, asking each op for its own formulas
-(tinygrad's renderers, with Excel as the target language), so the sheet computes exactly the steps
-Python computes. No op is named here: a new op renders through its own methods.
+The math exists once, as the programs of ops. Features: each feature op writes its own formula. Models:
+the model sheet is `nn.trace` run on a backend of sheet cells (`SheetBackend`), whose values are units
+as per-row formulas, placed in columns of their own where a later step must refer to them; a weight
+matrix is multiplied as its layout lays it out (one SUMPRODUCT per unit and row, or one MMULT over the
+block). No op is named here: a new op renders through the same operators it computes with.
 """
 
 from __future__ import annotations
@@ -14,21 +16,15 @@ import numpy as np
 from .. import excel
 from ..errors import TitanicNNError
 from ..features import TEXT, Features, RenderContext, SheetColumns
-from ..nn import Model
+from ..nn import NUMPY, Model, trace
 from ._cells import Cell, Column
-from ._layout import DataColumns, ParamBlock, unit_names
+from ._layout import ByUnit, DataColumns, Matrix, ParamBlock, member_blocks, unit_names
 
-__all__ = ["matmul_style", "statistic_cells", "feature_columns", "derived_columns", "model_columns", "MATMUL_STYLES"]
+__all__ = ["statistic_cells", "feature_columns", "derived_columns", "model_columns", "SheetBackend"]
 
 R = excel.ROW
-
-# The renderer's choice for each kind's matrix products: the lesson's linear and nnet sheets use one
-# SUMPRODUCT per unit and row, its mmult sheet one MMULT array formula; every other kind uses MMULT.
-MATMUL_STYLES = {"linear": "sumproduct", "nnet": "sumproduct"}
-
-
-def matmul_style(model: Model) -> str:
-    return MATMUL_STYLES.get(model.kind, "mmult")
+# Up to this many units are added with "+" (the lesson's ReLU1+ReLU2); beyond it SUM keeps formulas short.
+PLUS_UNITS = 8
 
 
 # -- features --------------------------------------------------------------------------------------
@@ -165,44 +161,47 @@ def derived_columns(
 # -- models ----------------------------------------------------------------------------------------
 
 
-class _Walk:
-    """The renderer's side of `SheetWriter`: the current units, as sheet columns or as formulas not yet placed."""
+class SheetParam:
+    """A parameter array as its block on the sheet (`sheet` None: this sheet); `b[..., None, :]` is the block itself."""
 
-    def __init__(
-        self, style: str, first_col: int, first_row: int, last_row: int, header_prefix: str, params_sheet: str | None
-    ) -> None:
-        self.style = style
-        self.next_col = first_col
-        self.first_row, self.last_row = first_row, last_row
-        self.header_prefix = header_prefix
-        self.params_sheet = params_sheet
+    def __init__(self, block: ParamBlock, sheet: str | None) -> None:
+        self.block, self.sheet = block, sheet
+
+    def __getitem__(self, index: Any) -> "SheetParam":
+        return self  # a row of biases is already laid out as one row
+
+    def range(self) -> str:
+        return excel.on_sheet(self.sheet, self.block.block())
+
+    def row(self, i: int) -> str:
+        return excel.on_sheet(self.sheet, self.block.row(i))
+
+    def cell(self, i: int, j: int) -> str:
+        return excel.on_sheet(self.sheet, self.block.cell(i, j))
+
+
+class SheetUnits:
+    """A value on the model sheet: one formula per unit, each for every row (with "{r}" for the row), or the
+    columns where those units sit once placed. `columns` are those placed for this value, labelled after the
+    trace."""
+
+    def __init__(self, sheet: "SheetBackend", formulas: Sequence[str] = (), placed: Sequence[int] = ()) -> None:
+        self.sheet = sheet
+        self.formulas = list(formulas)  # not yet in cells
+        self.placed = list(placed)  # the units' columns, once placed
         self.columns: list[Column] = []
-        self.placed: list[int] = []  # the current units' columns, when placed
-        self.pending_formulas: list[str] = []  # the current units' formulas, when not placed yet
-        self.current_names: list[str] = []
-        self.values: np.ndarray | None = None  # the current units' values (rows, units)
-        # set for each op in turn
-        self.names: list[str] = []
-        self.output: np.ndarray | None = None
-        self.block: ParamBlock | None = None
 
-    # -- SheetWriter --------------------------------------------------------------------------------
+    def refs(self) -> list[str]:
+        """Each unit for a formula of the same row: its cell once placed, else its formula."""
+        return [excel.cell(R, c) for c in self.placed] if self.placed else list(self.formulas)
 
-    def units(self) -> list[str]:
-        if self.pending_formulas:
-            return list(self.pending_formulas)
-        return [excel.cell(R, c) for c in self.placed]
-
-    def place(self) -> None:
-        if not self.pending_formulas:
-            return
-        self.placed = []
-        for j, (name, formula) in enumerate(zip(self.current_names, self.pending_formulas)):
-            values = None if self.values is None else self.values[:, j]
-            self.columns.append(Column(self.next_col, self.header_prefix + name, values, formula=formula))
-            self.placed.append(self.next_col)
-            self.next_col += 1
-        self.pending_formulas = []
+    def place(self) -> "SheetUnits":
+        """Give each unit a column of its own (once)."""
+        if not self.placed:
+            for formula in self.formulas:
+                self.columns.append(self.sheet.column(formula=formula))
+            self.placed = [c.col for c in self.columns]
+        return self
 
     def row_range(self) -> str:
         self.place()
@@ -210,32 +209,79 @@ class _Walk:
 
     def block_range(self) -> str:
         self.place()
-        return excel.area(excel.absolute(self.first_row, self.placed[0]), excel.absolute(self.last_row, self.placed[-1]))
+        first, last = self.sheet.first_row, self.sheet.last_row
+        return excel.area(excel.absolute(first, self.placed[0]), excel.absolute(last, self.placed[-1]))
 
-    def param_block(self) -> str:
-        return excel.on_sheet(self.params_sheet, self.block.block())
+    # -- the operators ops compute with ------------------------------------------------------------
 
-    def param_unit(self, j: int) -> str:
-        return excel.on_sheet(self.params_sheet, self.block.unit(j))
+    def __matmul__(self, weight: SheetParam) -> "SheetUnits":
+        return PRODUCTS[type(weight.block.layout)](self, weight)
 
-    def pending(self, formulas: Sequence[str]) -> None:
-        self.pending_formulas = list(formulas)
-        self.current_names, self.values = self.names, self.output
+    def __add__(self, bias: SheetParam) -> "SheetUnits":
+        return SheetUnits(self.sheet, [f"{x}+{bias.cell(0, j)}" for j, x in enumerate(self.refs())])
 
-    def array(self, formula: str) -> None:
-        """One array formula over the whole (rows x units) block; every column keeps its own values."""
-        first, last = self.next_col, self.next_col + len(self.names) - 1
-        target = excel.area(excel.cell(self.first_row, first), excel.cell(self.last_row, last))
-        self.placed = []
-        for j, name in enumerate(self.names):
-            values = None if self.output is None else self.output[:, j]
-            column = Column(self.next_col, self.header_prefix + name, values, in_array=True)
+    def sum(self, axis: int) -> "SheetUnits":
+        if len(self.refs()) == 1:  # the sum of one unit is the unit: no column of its own
+            return self
+        refs = self.place().refs()
+        total = "+".join(refs) if len(refs) <= PLUS_UNITS else excel.SUM(excel.area(refs[0], refs[-1]))
+        return SheetUnits(self.sheet, [total])
+
+    def label(self, names: Sequence[str], values: np.ndarray | None) -> None:
+        """Head the units' columns and give them Python's values (the trace's, as (rows, units))."""
+        for j, column in enumerate(self.columns):
+            column.header = self.sheet.header_prefix + names[j]
+            column.values = None if values is None else values[:, j]
+
+
+def _sumproducts(x: SheetUnits, weight: SheetParam) -> SheetUnits:
+    """One SUMPRODUCT per unit and row of the inputs' cells and the unit's row of weights (the lesson's nnet sheet)."""
+    row = x.row_range()
+    return SheetUnits(x.sheet, [excel.SUMPRODUCT(row, weight.row(j)) for j in range(weight.block.n_out)])
+
+
+def _mmult(x: SheetUnits, weight: SheetParam) -> SheetUnits:
+    """One MMULT array formula over the whole block of inputs (the lesson's mmult sheet)."""
+    return x.sheet.array(excel.MMULT(x.block_range(), weight.range()), weight.block.n_out)
+
+
+# How a product with a weight matrix is written, by the matrix's layout: the sheet backend's table of renderings.
+PRODUCTS = {ByUnit: _sumproducts, Matrix: _mmult}
+
+
+class SheetBackend:
+    """nn's Excel backend for a model sheet's rows: a value is `SheetUnits`, an activation a formula per unit and row
+    (its input placed first, so the lesson's Lin and ReLU columns both show). Columns are taken from `first_col` on."""
+
+    name = "excel"
+
+    def __init__(self, first_col: int, first_row: int, last_row: int, header_prefix: str = "") -> None:
+        self.next_col = first_col
+        self.first_row, self.last_row = first_row, last_row
+        self.header_prefix = header_prefix
+        self.columns: list[Column] = []
+
+    def column(self, **settings: Any) -> Column:
+        column = Column(self.next_col, "", None, **settings)
+        self.columns.append(column)
+        self.next_col += 1
+        return column
+
+    def array(self, formula: str, units: int) -> SheetUnits:
+        """One array formula over the whole (rows x units) block, each column with its own values."""
+        first = self.next_col
+        target = excel.area(excel.cell(self.first_row, first), excel.cell(self.last_row, first + units - 1))
+        value = SheetUnits(self)
+        for j in range(units):
+            column = self.column(in_array=True)
             if j == 0:
                 column.array_formula, column.array_ref = formula, target
-            self.columns.append(column)
-            self.placed.append(self.next_col)
-            self.next_col += 1
-        self.pending_formulas, self.current_names, self.values = [], self.names, self.output
+            value.columns.append(column)
+        value.placed = [c.col for c in value.columns]
+        return value
+
+    def elementwise(self, op: Any, x: SheetUnits) -> SheetUnits:
+        return SheetUnits(self, [op.excel(ref) for ref in x.place().refs()])
 
 
 def model_columns(
@@ -246,77 +292,41 @@ def model_columns(
     first_col: int,
     first_row: int,
     last_row: int,
-    trace: Sequence[np.ndarray] | None,
+    params: Any = None,
+    X: np.ndarray | None = None,
     header_prefix: str = "",
 ) -> list[Column]:
-    """The columns computing `model` row by row, from the input block to the predictions (the last column).
+    """The columns computing `model` row by row, from the input block to the predictions ("Preds", the last column).
 
-    `blocks` are the parameter blocks (on `params_sheet`, or this sheet when None); `trace` is
-    nn.trace's list [inputs, after op 1, ...] giving each column's cached values (None: layout only).
-    The last op's output is the "Preds" column.
+    Each member's program is traced on the sheet's backend from its own parameter blocks (`blocks`, on
+    `params_sheet`, or this sheet when None), its columns headed by its member label ("m1 ", ...); the
+    model's Preds combines the members' (`Model.excel_combine`). `params` and `X` give each column's cached
+    values, Python's trace of the same program (None: the layout only).
     """
-    by_index = {block.index: block for block in blocks}
-    program = model.program()
-    names = unit_names(model, inputs[1] - inputs[0] + 1)
-    names[-1] = ["Preds"] * len(names[-1]) if len(names[-1]) == 1 else names[-1]
-    walk = _Walk(matmul_style(model), first_col, first_row, last_row, header_prefix, params_sheet)
-    walk.placed = list(range(inputs[0], inputs[1] + 1))
-    for position, op in enumerate(program):
-        walk.names = names[position]
-        walk.output = None if trace is None else _units(trace[position + 1])
-        walk.block = None if op.param is None else by_index[op.param]
-        op.render(walk)
-    walk.place()
-    return walk.columns
-
-
-def ensemble_columns(
-    model: Any,
-    blocks: Sequence[ParamBlock],
-    params_sheet: str | None,
-    inputs: tuple[int, int],
-    first_col: int,
-    first_row: int,
-    last_row: int,
-    traces: Sequence[Sequence[np.ndarray]] | None,
-    header_prefix: str = "",
-) -> list[Column]:
-    """An ensemble's columns: each member's columns (headed "m1 ", "m2 ", ...) from its own parameter blocks, then
-    "Preds", the AVERAGE of the members' prediction columns. A plain model's are `model_columns`.
-
-    `blocks` are the ensemble's (`member_blocks` gives each member's); `traces` one nn.trace per member.
-    """
-    from ..nn import Ensemble
-
-    if not isinstance(model, Ensemble):
-        return model_columns(model, blocks, params_sheet, inputs, first_col, first_row, last_row, traces, header_prefix)
-    columns: list[Column] = []
-    preds: list[Column] = []
-    next_col = first_col
-    for j, member_blocks in enumerate(member_blocks_of(model, blocks)):
-        member = model_columns(
-            model.member, member_blocks, params_sheet, inputs, next_col, first_row, last_row,
-            None if traces is None else traces[j], header_prefix=f"{header_prefix}m{j + 1} ",
-        )
-        columns += member
-        preds.append(member[-1])
-        next_col = member[-1].col + 1
-    values = None
-    if traces is not None:
-        # the sum over the members divided by K, as AVERAGE computes it
-        values = np.sum([np.asarray(p.values, dtype=np.float64) for p in preds], axis=0) / model.k
-    formula = excel.AVERAGE(*(excel.cell(R, p.col) for p in preds))
-    columns.append(Column(next_col, header_prefix + "Preds", values, formula=formula))
-    return columns
-
-
-def member_blocks_of(model: Any, blocks: Sequence[ParamBlock]) -> list[list[ParamBlock]]:
-    """An ensemble's parameter blocks split by member, each member's renumbered from 0 as its program indexes them."""
-    from dataclasses import replace
-
-    per = len(blocks) // model.k
-    ordered = sorted(blocks, key=lambda b: b.index)
-    return [[replace(b, index=b.index - j * per) for b in ordered[j * per:(j + 1) * per]] for j in range(model.k)]
+    sheet = SheetBackend(first_col, first_row, last_row, header_prefix)
+    member = model.member
+    names = unit_names(member, inputs[1] - inputs[0] + 1)
+    members = model.split(params) if params is not None else [None] * model.k
+    preds: list[SheetUnits] = []
+    for j, (own_blocks, own_params) in enumerate(zip(member_blocks(model, blocks), members)):
+        sheet.header_prefix = header_prefix + model.member_label(j)
+        source = SheetUnits(sheet, placed=range(inputs[0], inputs[1] + 1))
+        values = trace(member.program(), source, [SheetParam(b, params_sheet) for b in own_blocks], sheet)
+        values[-1].place()
+        numbers = None if own_params is None else trace(member.program(), X, member.arrays(own_params), NUMPY)
+        for position, value in enumerate(values[1:]):
+            labels = ["Preds"] * len(names[position]) if position == len(values) - 2 else names[position]
+            value.label(labels, None if numbers is None else _units(numbers[position + 1]))
+        preds.append(values[-1])
+    refs = [excel.cell(R, p.placed[0]) for p in preds]
+    combined = model.excel_combine(refs)
+    if combined is not None:
+        sheet.header_prefix = header_prefix
+        column = sheet.column(formula=combined)
+        column.header = header_prefix + "Preds"
+        if params is not None:
+            column.values = model.combine([np.asarray(p.columns[-1].values, dtype=np.float64) for p in preds])
+    return sheet.columns
 
 
 def _units(values: Any) -> np.ndarray:

@@ -57,7 +57,7 @@ def _formula(text: str) -> str:
     return _xml(text).replace("\r", "&#13;")
 
 
-def _number(value: Any) -> str | None:
+def _number_text(value: Any) -> str | None:
     """The value's shortest exact text; None for a blank (NaN) or a value no cell can hold (inf)."""
     if isinstance(value, (bool, np.bool_)):
         return "1" if value else "0"
@@ -71,7 +71,7 @@ def _number(value: Any) -> str | None:
 
 
 def _number_texts(block: np.ndarray) -> list[str]:
-    """`_number` of every value of a finite float64 array, without a Python call per whole number.
+    """`_number_text` of every value of a finite float64 array, without a Python call per whole number.
 
     repr gives the shortest text that reads back as the same float64, and only whole numbers end in
     ".0", so a fractional value's repr is used as it is, and whole ones (most feature cells: 0/1
@@ -80,7 +80,7 @@ def _number_texts(block: np.ndarray) -> list[str]:
     integral = np.floor(block) == block
     if not integral.any():
         return list(map(repr, block.tolist()))
-    # -0.0 keeps its sign ("-0") and huge whole numbers their exponent form: both through `_number`
+    # -0.0 keeps its sign ("-0") and huge whole numbers their exponent form: both through `_number_text`
     whole = integral & (np.abs(block) < _WHOLE_LIMIT) & ~((block == 0) & np.signbit(block))
     texts = np.empty(len(block), dtype=object)
     if whole.any():
@@ -96,7 +96,7 @@ def _number_texts(block: np.ndarray) -> list[str]:
         texts[fraction] = list(map(repr, block[fraction].tolist()))
     odd = integral & ~whole
     if odd.any():
-        texts[odd] = [_number(v) for v in block[odd].tolist()]
+        texts[odd] = [_number_text(v) for v in block[odd].tolist()]
     return texts.tolist()
 
 
@@ -111,7 +111,7 @@ def _value_rest(style: str, value: Any) -> str | None:
     if isinstance(value, str):
         space = ' xml:space="preserve"' if value != value.strip() or "\r" in value else ""
         return f'{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
-    text = _number(value)
+    text = _number_text(value)
     return None if text is None else f"{style}><v>{text}</v></c>"
 
 
@@ -125,7 +125,7 @@ def _formula_rest(style: str, formula: str, value: Any, array_ref: str | None = 
     kind = "" if array_ref is None else f' t="array" ref="{array_ref}"'
     if isinstance(value, str):
         return f'{style} t="str"><f{kind}>{formula}</f><v>{_escape(value)}</v></c>'
-    text = None if value is None else _number(value)
+    text = None if value is None else _number_text(value)
     cached = "" if text is None else f"<v>{text}</v>"
     return f"{style}><f{kind}>{formula}</f>{cached}</c>"
 
@@ -274,7 +274,7 @@ def _block_rows(block: Any, styles: dict[str, Any]) -> list[tuple[int, int, str]
     rows, cols = block.values.shape
     style = _style(styles, block.style)
     flat = block.values.reshape(-1)
-    texts = _number_texts(flat) if np.isfinite(flat).all() else [_number(v) for v in flat.tolist()]
+    texts = _number_texts(flat) if np.isfinite(flat).all() else [_number_text(v) for v in flat.tolist()]
     letters = [excel.column_letter(block.left + j) for j in range(cols)]
     ref = f"{letters[0]}{block.top}:{letters[-1]}{block.bottom}" if (rows, cols) != (1, 1) else f"{letters[0]}{block.top}"
     out = []

@@ -12,18 +12,15 @@ from .. import excel
 from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
-from ..features import Features, level_key
-from ..nn import NUMPY, Ensemble, Model, accuracy, classify, excel_accuracy, excel_classify, trace
+from ..features import Features, Target, level_key
+from ..nn import ExcelBackend, Model
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
-    place_params,
+    member_blocks, place_params,
 )
-from ._render import (
-    derived_columns, ensemble_columns, feature_columns, fill_formulas, matmul_style, member_blocks_of, statistic_cells,
-    statistic_refs,
-)
+from ._render import derived_columns, feature_columns, fill_formulas, model_columns, statistic_cells, statistic_refs
 
 __all__ = [
     "ModelSheet", "TestSheet", "written_frame", "case_sensitive_columns", "model_layout", "model_sheet", "test_sheet",
@@ -91,8 +88,10 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
             out[name] = values.where(values.notna(), None)
     if schema.target in leading:
         coded = features.target(frame.reset_index(drop=True))  # checked, and the numbers a 0/1 target holds
-        # a target coded by its positive value is written as read; the sheet's formulas code it
-        out[schema.target] = coded if schema.positive is None else _level_keys(frame[schema.target].reset_index(drop=True))
+        # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
+        values = frame[schema.target].reset_index(drop=True)
+        as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else values.astype(object)
+        out[schema.target] = coded if schema.positive is None else as_read
     out = out[[*leading, *schema.input_columns]]
     _check_text(out, frame, schema.id_column)
     return out, filled
@@ -139,15 +138,6 @@ def case_sensitive_columns(features: Features, frames: Sequence[pd.DataFrame]) -
     return flags
 
 
-def _trace(fitted: FittedModel, X: np.ndarray) -> Any:
-    """[inputs, after op 1, ...]: every value the model's program computes, in float64; one such list per member
-    of an ensemble."""
-    model = fitted.model
-    if isinstance(model, Ensemble):
-        return [trace(model.member.program(), X, model.member.arrays(p), NUMPY) for p in model.split(fitted.params)]
-    return trace(model.program(), X, model.arrays(fitted.params), NUMPY)
-
-
 def _raw_columns(data: DataColumns, frame: pd.DataFrame, filled: pd.DataFrame, fills: dict[str, str]) -> list[Column]:
     columns = []
     for name, col in data.raw.items():
@@ -172,7 +162,7 @@ class WholeColumns:
     n_test: int
     test_sheet: str | None
     target_col: int
-    positive: Any
+    coding: Target
 
     def column(self, name: str, rows: str = "train") -> str | None:
         if rows == "train":
@@ -184,31 +174,23 @@ class WholeColumns:
         col = data.col(name)
         return excel.on_sheet(sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + n - 1, col)))
 
-    def _coded(self, ref: str, *, array: bool) -> str:
-        # a target coded by its positive value is text on the sheet: coded here as the loss's formula codes it
-        if self.positive == 1:
-            return ref
-        test = f"{ref}={excel.literal(self.positive)}"
-        return f"--({test})" if array else excel.IF(test, 1, 0)
-
     def target(self) -> str:
-        return self._coded(excel.cell(R, self.target_col), array=False)
+        return self.coding.excel_code(excel.cell(R, self.target_col))
 
     def targets(self) -> str:
         col = self.target_col
         whole = excel.on_sheet(
             self.train_sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + self.n_train - 1, col))
         )
-        return self._coded(whole, array=True)
+        return self.coding.excel_code(whole, array=True)
 
 
 def whole_columns(features: Features, n_train: int, test: tuple[DataColumns, int] | None, train_sheet: str | None, *, training: bool) -> WholeColumns:
     data = data_columns(features, [features.schema_.target])
-    positive = 1 if features.schema_.positive is None else level_key(features.schema_.positive)
     test_data, n_test = test if test is not None else (None, 0)
     return WholeColumns(
         training, data, n_train, train_sheet, test_data, n_test, None if not training else TEST_SHEET,
-        data.raw[features.schema_.target], positive,
+        data.raw[features.schema_.target], features.target_,
     )
 
 
@@ -226,12 +208,11 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     """A model sheet's data columns, parameter blocks and loss column: all a reader needs to find the parameters."""
     data = data_columns(features, [features.schema_.target])
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
-    style = matmul_style(model)
     # the parameters sit right of the model's columns, so count those first (a layout-only rendering)
-    placeholder = place_params(model, features.feature_names_, 0, style)
-    width = len(ensemble_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last, None))
+    placeholder = place_params(model, features.feature_names_, 0)
+    width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last))
     loss_col = data.next_free + width
-    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET, style), loss_col
+    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET), loss_col
 
 
 def model_sheet(
@@ -268,18 +249,19 @@ def model_sheet(
 
     inputs = (data.first_input, data.last_input)
     _, blocks, loss_col = model_layout(features, model, n)
-    columns = ensemble_columns(model, blocks, None, inputs, data.next_free, first, last, _trace(fitted, X))
+    columns = model_columns(model, blocks, None, inputs, data.next_free, first, last, fitted.params, X)
     sheet.columns += columns
     preds_col = columns[-1].col
     pred = columns[-1].values
 
     target_col = data.raw[target]
-    loss = model.loss_op
-    positive = 1 if features.schema_.positive is None else level_key(features.schema_.positive)
+    loss, coding = model.loss_op, features.target_
     pred_ref, target_ref = excel.cell(R, preds_col), excel.cell(R, target_col)
-    # a target coded by its positive value is text on the sheet: the formulas code it, as Python does
-    coded_ref = target_ref if positive == 1 else excel.IF(f"{target_ref}={excel.literal(positive)}", 1, 0)
-    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=loss.excel(pred_ref, coded_ref)))
+    # the file's value is on the sheet; the formulas code it, as Python does
+    coded_ref = coding.excel_code(target_ref)
+    cell = ExcelBackend()  # one row's cells
+    formula = loss.rows(cell.formula(pred_ref), cell.formula(coded_ref), cell)
+    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=excel.strip_outer(formula.text)))
 
     valid = np.zeros(n, dtype=bool)
     valid[valid_positions(fitted.training, n)] = True
@@ -291,34 +273,35 @@ def model_sheet(
     targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
     marks = excel.area(excel.cell(first, valid_col), excel.cell(last, valid_col))
     train = ~valid
+    # an accuracy reads the target column through the target's coding, which may need an array formula
+    array = coding.array_scores
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
-            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses)),
-            ("Train accuracy:", accuracy(pred[train], y[train]),
-             excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), positive=positive, among=f"{marks}=0")),
-            ("Valid accuracy:", accuracy(pred[valid], y[valid]),
-             excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), positive=positive, among=f"{marks}=1")),
+            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses), False),
+            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), False),
+            ("Train accuracy:", coding.accuracy(pred[train], y[train]),
+             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), among=f"{marks}=0"), array),
+            ("Valid accuracy:", coding.accuracy(pred[valid], y[valid]),
+             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), among=f"{marks}=1"), array),
         ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
         scores = [
-            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses)),
-            ("Train accuracy:", accuracy(pred, y), excel_accuracy(preds, targets, n, positive=positive)),
+            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), False),
+            ("Train accuracy:", coding.accuracy(pred, y), coding.excel_accuracy(preds, targets, n), array),
         ]
     placed = {}
-    for label, value, formula in scores:
+    for label, value, formula, in_array in scores:
         row, col = SCORE_CELLS[label]
+        own = excel.cell(row, loss_col + col) if in_array else None
         sheet.cells += [
             Cell(row, loss_col + col - 1, label, style="label"),
-            Cell(row, loss_col + col, value, excel.checked(formula), style="total"),
+            Cell(row, loss_col + col, value, excel.checked(formula), style="total", array_ref=own),
         ]
         placed[label] = excel.cell(row, loss_col + col)
-    if isinstance(model, Ensemble):  # each member's blocks titled by its member, as its columns are headed
-        for j, (member_blocks, params) in enumerate(zip(member_blocks_of(model, blocks), model.split(fitted.params))):
-            sheet.cells += param_cells(member_blocks, model.member.arrays(params), prefix=f"m{j + 1} ")
-    else:
-        sheet.cells += param_cells(blocks, model.arrays(fitted.params))
+    # each member's blocks titled by its member, as its columns are headed
+    for j, (own, params) in enumerate(zip(member_blocks(model, blocks), model.split(fitted.params))):
+        sheet.cells += param_cells(own, model.member.arrays(params), prefix=model.member_label(j))
     sheet.widths = {loss_col - 1: 14.0, loss_col + 1: 14.0, loss_col + PARAMS_OFFSET: 12.0}
     return ModelSheet(
         sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
@@ -328,10 +311,10 @@ def model_sheet(
 def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], prefix: str = "") -> list[Cell]:
     cells = []
     for block in blocks:
-        title = prefix + ("Bias" if block.kind == "bias" else f"Weights {block.index + 1}")
+        title = prefix + block.layout.title(block.index)
         cells.append(Cell(block.header_row, block.label_col, title, style="label"))
         cells += [Cell(block.header_row, block.left + k, name, style="header") for k, name in enumerate(block.col_labels)]
-        if block.kind != "bias":
+        if block.layout.labels_rows:
             cells += [Cell(block.top + i, block.label_col, name, style="label") for i, name in enumerate(block.row_labels)]
         grid = block.grid(arrays[block.index])
         for i in range(grid.shape[0]):
@@ -374,9 +357,9 @@ def test_sheet(
     next_col = data.next_free
     preds_cols = {}
     for fitted, model_sheet_ in fits:
-        columns = ensemble_columns(
+        columns = model_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
-            next_col, first, last, _trace(fitted, X), header_prefix=f"{fitted.name} ",
+            next_col, first, last, fitted.params, X, header_prefix=f"{fitted.name} ",
         )
         sheet.columns += columns
         preds_cols[fitted.name] = columns[-1].col
@@ -426,9 +409,10 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
         )
     else:
         sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
-    formula = excel_classify(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
+    coding = fitted.features.target_
+    formula = coding.excel_classify(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
     target = fitted.features.schema_.target
-    sheet.columns.append(Column(1, target, classify(pred).astype(np.float64), formula=formula, shift=shift))
+    sheet.columns.append(Column(1, target, coding.submission(pred).astype(np.float64), formula=formula, shift=shift))
     return sheet
 
 

@@ -10,7 +10,7 @@ from .._data import load_titanic
 from ..features import Features
 from ..nn import MODELS
 from ..training import FittedModel
-from ._training import SheetTraining
+from ._training_sheets import SheetTraining
 from ._writer import write_workbook
 
 __all__ = ["SHIPPED_PATH", "default_models", "build_default_workbook"]

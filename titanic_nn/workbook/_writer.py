@@ -9,24 +9,22 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .. import excel
 from .._atomic import atomic_path, write_failed
 from ..errors import DataError, OutputPathError, TitanicNNError
 from ..features import Features
-from ..nn import Ensemble
 from ..training import FittedModel
 from . import _metadata as metadata
 from . import _package as package
 from ._about import HEADINGS, about_lines
 from ._appearance import STYLES, fit_widths, set_up_page, style_computed_columns
-from ._layout import ABOUT_SHEET, FIRST_ROW, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS, model_name_problem
+from ._layout import ABOUT_SHEET, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS, data_rows, model_name_problem
 from ._sheet_xml import write_sheet
 from ._sheets import build_sheets, case_sensitive_columns, written_frame
 from ._solver_model import MAX_VARIABLES, define_solver_names
-from ._training import SheetTraining, sheet_rows, training_sheet
+from ._training_sheets import SheetTraining, training_data, training_sheet
 
 __all__ = ["write_workbook"]
 
@@ -168,7 +166,7 @@ def _checked_models(models: Sequence[FittedModel]) -> list[FittedModel]:
 
 
 def _check_rows(what: str, n_rows: int, max_rows: int | None) -> None:
-    room = excel.MAX_ROWS - (FIRST_ROW - 1)
+    room = data_rows()
     if n_rows > room:
         raise DataError(
             f"{what} data has {n_rows:,} rows but a sheet holds {room:,} below its header rows, and the workbook "
@@ -280,11 +278,9 @@ def _training_sheets(pairs: Sequence[tuple[FittedModel, Any]], frame: pd.DataFra
     X = features.transform(frame, training=True)
     y = features.target(frame)
     parts = []
-    for fitted, model_part in pairs:
-        if isinstance(fitted.model, Ensemble):
-            continue  # K members' descents in one sheet would be K sheets' worth; the about sheet says it is left out
+    for fitted, model_part in ((f, m) for f, m in pairs if training.trains(f.model)):
         name = model_part.sheet.name
-        rows = sheet_rows(fitted, name, model_part.data, len(frame), model_part.valid_col)
+        rows = training_data(fitted, name, model_part.data, len(frame), model_part.valid_col)
         parts.append(training_sheet(fitted, name, model_part.blocks, rows, X, y, training))
     return parts
 

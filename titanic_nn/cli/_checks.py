@@ -8,18 +8,12 @@ empty, and outputs that would overwrite an input.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
-from .._plain import shown
 from ..errors import DataError
+from ._inputs import Job, check_ids
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from ._commands import Job
-
-__all__ = ["check_before_training", "check_ids", "check_outputs", "kept_rows"]
-
+__all__ = ["check_before_training", "check_outputs", "kept_rows"]
 
 def check_before_training(job: "Job", *, valid_frac: float | None, workbook: bool) -> None:
     """Every check on `job`'s data that training would otherwise meet late; `workbook` when one is written."""
@@ -40,10 +34,10 @@ def check_outputs(paths: Iterable[Path], inputs: Sequence[Path]) -> None:
 
 
 def kept_rows(job: "Job") -> int:
-    """How many training rows the features keep: those with every input when blanks are dropped, else all."""
-    if job.missing != "drop":
-        return len(job.train)
-    return int(job.train[job.schema.input_columns].notna().all(axis=1).sum())
+    """How many training rows the features keep, by the features' own rule (`Features.kept_mask`)."""
+    from ..features import Features
+
+    return int(Features(job.schema, missing=job.missing).kept_mask(job.train).sum())
 
 
 def _check_ids(job: "Job") -> None:
@@ -51,35 +45,10 @@ def _check_ids(job: "Job") -> None:
         check_ids(job.test, job.test_path, job.schema.id_column)
 
 
-def check_ids(frame: "pd.DataFrame", path: Path | None, id_column: str | None) -> None:
-    """The rows to predict each have an id, and no id repeats; a DataError names the file, column and lines."""
-    if not id_column or id_column not in frame.columns:
-        return
-    ids = frame[id_column]
-    blank = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
-    if blank.any():
-        line = int(blank.argmax()) + 2
-        raise DataError(
-            f"{path}: column {id_column} is blank on line {line} ({int(blank.sum())} blank in all); "
-            "give every row an id, as the submission needs one per row"
-        )
-    repeated = ids.duplicated(keep=False).to_numpy()
-    if repeated.any():
-        first = int(repeated.argmax())
-        lines = [int(i) + 2 for i in (ids == ids.iloc[first]).to_numpy().nonzero()[0][:3]]
-        others = int(ids[repeated].nunique()) - 1
-        more = f", and {others} other id(s) repeat too" if others else ""
-        raise DataError(
-            f"{path}: column {id_column} repeats {shown(ids.iloc[first])} on lines "
-            f"{', '.join(map(str, lines))}{more}; ids must be unique, since Kaggle scores a submission by id"
-        )
-
-
 def _check_sheet_rows(job: "Job") -> None:
-    from .. import excel
-    from ..workbook._layout import FIRST_ROW
+    from ..workbook import data_rows
 
-    room = excel.MAX_ROWS - (FIRST_ROW - 1)
+    room = data_rows()
     for path, what, count in [(job.train_path, "training rows are kept", kept_rows(job)),
                               (job.test_path, "test rows", None if job.test is None else len(job.test))]:
         if count is not None and count > room:

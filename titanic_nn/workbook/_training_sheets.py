@@ -3,8 +3,8 @@
 For a model sheet `nnet` its training sheet `train_nnet` holds, in orange cells, the learning rate and
 the optimiser's settings (`gd_lr`) and the starting parameters (`gd_start`, laid out like the model
 sheet's parameter block); then one block per epoch: that epoch's parameters, its loss, its gradient
-(one array formula per parameter array, rendered from the same ops' `excel_array_backward` and the
-loss's `excel_array_gradient`), the optimiser's new state and the next epoch's parameters. The last
+(one array formula per parameter array: `training.loss_and_grad`, the walk of the program Python's
+gradient takes, run on nn's Excel backend), the optimiser's new state and the next epoch's parameters. The last
 epoch's are `gd_final`, laid out like the model sheet's block, so its values can be pasted there;
 `gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value.
 """
@@ -17,19 +17,16 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import excel
+from .._constraints import SHEET_EPOCHS
 from ..errors import TitanicNNError
-from ..features import level_key
-from ..nn import split_at_logits
-from ..training import FittedModel
-from ..training._optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from ..training._result import start_seed
-from ..training._steps import Epoch, Stepper
+from ..nn import ExcelBackend
+from ..training import OPTIMIZERS, Epoch, FittedModel, Optimizer, Stepper, loss_and_grad, make_optimizer, start_seed
 from ._cells import Block, Cell, Sheet
 from ._layout import FIRST_ROW, HEADER_ROW, ParamBlock
 
 __all__ = [
-    "SheetTraining", "SheetRows", "TrainingLayout", "training_layout", "training_sheet", "gradient_formulas", "sheet_rows",
-    "training_part", "PREFIX",
+    "SheetTraining", "TrainingData", "TrainingLayout", "training_layout", "training_sheet", "gradient_formulas",
+    "training_data", "training_part", "check_training_sheets", "PREFIX",
 ]
 
 PREFIX = "train_"
@@ -58,10 +55,15 @@ class SheetTraining:
     settings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise TitanicNNError(f"a training sheet needs at least 1 epoch, not {self.epochs!r}")
+        SHEET_EPOCHS.check(self.epochs)
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+
+    @staticmethod
+    def trains(model: Any) -> bool:
+        """Whether a model gets a training sheet: a sheet holds one descent of one set of parameters, so a model of
+        several members (an ensemble) gets none; its members train in Python."""
+        return model.k == 1
 
     def check(self, name: str, n_rows: int, n_params: int) -> None:
         """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
@@ -104,7 +106,7 @@ class TrainingLayout:
     groups: tuple[str, ...]  # "params", "grads", the optimiser's states, "next"
     lefts: dict[tuple[str, int], int]  # (group, array) -> the block's left column
     grids: list[tuple[int, int]]  # each array's grid (rows, columns), as on the model sheet
-    kinds: list[str]  # each array's layout: "by_unit", "matrix" or "bias"
+    layouts: list[Any]  # each array's layout, as on the model sheet
     loss_table: int  # the column of the per-epoch loss table (epoch, loss): gd_loss is the second
 
     EPOCH_COL = 0
@@ -186,7 +188,7 @@ def training_layout(
         name=training_name(model_sheet), model_sheet=model_sheet, optimizer=optimizer, epochs=epochs,
         settings=settings, start=start, final=final, region=(height, width),
         table_row=max(REGION_ROW + height + 1, CHART_ROWS + 2),
-        epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, kinds=[b.kind for b in blocks], loss_table=col + 1,
+        epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, layouts=[b.layout for b in blocks], loss_table=col + 1,
     )
     if layout.last_row() > excel.MAX_ROWS or layout.last_col() >= excel.MAX_COLUMNS:
         raise TitanicNNError(
@@ -200,14 +202,7 @@ def training_layout(
 
 
 @dataclass(frozen=True)
-class _Rows:
-    """The data rows the gradient sums over (nn.ArrayRows): a row of ones, one per row."""
-
-    ones_row: str
-
-
-@dataclass(frozen=True)
-class SheetRows:
+class TrainingData:
     """The model sheet's data a training sheet reads: its input block and target column (absolute,
     sheet-qualified), how many rows they hold, and, when rows are held out for validation, its Valid
     marks: then only the rows marked 0 train, as in Python, and moved marks move them."""
@@ -216,12 +211,10 @@ class SheetRows:
     target: str
     n_rows: int
     marks: str | None = None
-    positive: Any = None  # a text target's positive value: the sheet holds the text, the formulas code it
+    coding: Any = None  # the features' Target: the sheet holds the file's values, the formulas code them
 
     def coded_target(self) -> str:
-        if self.positive is None:
-            return self.target
-        return excel.IF(f"{self.target}={excel.literal(level_key(self.positive))}", 1, 0)
+        return self.target if self.coding is None else self.coding.excel_code(self.target, array=True)
 
     def count(self) -> str:
         return excel.COUNTIF(self.marks, 0) if self.marks else str(self.n_rows)
@@ -230,8 +223,8 @@ class SheetRows:
         return f"({self.marks}=0)" if self.marks else None
 
 
-def sheet_rows(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> SheetRows:
-    """The SheetRows of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
+def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> TrainingData:
+    """The TrainingData of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
     from ..training import valid_positions
 
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
@@ -241,9 +234,9 @@ def sheet_rows(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, va
 
     target_col = data.raw[fitted.features.schema_.target]
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
-    return SheetRows(
+    return TrainingData(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
-        column(valid_col, valid_col) if held_out else None, fitted.features.schema_.positive,
+        column(valid_col, valid_col) if held_out else None, fitted.features.target_,
     )
 
 
@@ -257,52 +250,28 @@ def training_part(fitted: FittedModel, X: np.ndarray, y: np.ndarray) -> tuple[np
 
 
 def gradient_formulas(
-    fitted: FittedModel, layout: TrainingLayout, epoch: int, data: SheetRows
+    fitted: FittedModel, layout: TrainingLayout, epoch: int, data: TrainingData
 ) -> tuple[str, list[str]]:
     """(the loss's formula, each parameter array's gradient in its block's layout) of epoch `epoch`.
 
-    The forward pass is rendered by each op's `excel_array`, the gradient by walking the program back
-    with each op's `excel_array_backward` from the loss's `excel_array_gradient`; a final sigmoid
-    under log loss is computed on the logits, as the trainers do.
+    The program's `loss_and_grad`, the walk Python's gradient takes, run on nn's Excel backend: the model
+    sheet's input block, the target column and each array's block as this epoch holds it, so each value
+    is an array expression over the rows; a final sigmoid under log loss is computed on the logits, as
+    the trainers do.
     """
     model = fitted.model
-    n_features = fitted.features.n_features_
-    shapes = model.shapes(n_features)
-    program, _ = split_at_logits(model.program(), model.loss_op)
-    params = []
-    for index, kind in enumerate(layout.kinds):
-        ref = layout.block_ref(epoch, "params", index)
-        params.append(excel.TRANSPOSE(ref) if kind == "by_unit" else ref)
-    inputs, target = data.inputs, data.coded_target()
-    rows = _Rows(excel.TRANSPOSE(f"{excel.ROW_NUMBERS(data.target)}^0"))
-    values, units = [inputs], [n_features]
-    for op in program:
-        param = None if op.param is None else params[op.param]
-        values.append(op.excel_array(values[-1], param, units[-1], rows))
-        units.append(_units_out(op, units[-1], shapes))
-    pred, n, weights = values[-1], data.count(), data.weights()
-    loss = model.loss_op.excel_array_mean(pred, target, n, weights)
-    grad = model.loss_op.excel_array_gradient(pred, target, n, weights)
-    grads: list[list[str]] = [[] for _ in shapes]
-    for i in range(len(program) - 1, -1, -1):
-        op = program[i]
-        param = None if op.param is None else params[op.param]
-        grad_in, grad_param = op.excel_array_backward(values[i], values[i + 1], grad, param, units[i], rows)
-        if op.param is not None:
-            grads[op.param].append(grad_param)
-        grad = grad_in
-    blocks = []
-    for index, parts in enumerate(grads):
-        total = "+".join(excel.atom(p) for p in parts) if len(parts) > 1 else parts[0]
-        blocks.append(excel.TRANSPOSE(total) if layout.kinds[index] == "by_unit" else total)
-    return loss, blocks
-
-
-def _units_out(op: Any, units_in: int, shapes: Sequence[tuple[int, ...]]) -> int:
-    if op.param is not None and len(shapes[op.param]) == 2:
-        return shapes[op.param][1]
-    names = op.names(["x"] * units_in, shapes)
-    return len(names)
+    shapes = model.shapes(fitted.features.n_features_)
+    backend = ExcelBackend(ones_row=excel.TRANSPOSE(f"{excel.ROW_NUMBERS(data.target)}^0"), weights=data.weights())
+    rows = backend.formula(data.count())
+    X = backend.formula(data.inputs, (rows, shapes[0][0]))
+    y = backend.formula(data.coded_target(), (rows,))
+    params = [
+        backend.formula(block_layout.program(layout.block_ref(epoch, "params", index)), shapes[index])
+        for index, block_layout in enumerate(layout.layouts)
+    ]
+    loss, grads = loss_and_grad(model.program(), model.loss_op, X, y, params, backend)
+    blocks = [block_layout.cells(excel.strip_outer(g.text)) for block_layout, g in zip(layout.layouts, grads)]
+    return excel.strip_outer(loss.text), blocks
 
 
 # -- the sheet -------------------------------------------------------------------------------------
@@ -322,14 +291,15 @@ def start_arrays(fitted: FittedModel, n_features: int) -> list[np.ndarray]:
     seed, best = settings.get("seed", 0), record.get("best_start", 0)
     if not isinstance(seed, int) or not isinstance(best, int) or isinstance(seed, bool) or best < 0:
         seed, best = 0, 0
-    return fitted.model.arrays(fitted.model.init(n_features, seed=start_seed(seed, best)))
+    member = fitted.model.member  # a sheet trains one member: the start its training drew
+    return member.arrays(member.init(n_features, seed=start_seed(seed, best)))
 
 
 def training_sheet(
     fitted: FittedModel,
     model_sheet: str,
     blocks: Sequence[ParamBlock],
-    data: SheetRows,
+    data: TrainingData,
     X: np.ndarray,
     y: np.ndarray,
     training: SheetTraining,
@@ -362,7 +332,7 @@ def training_sheet(
     cells += _region_cells(layout.start, start, "Start: ", values=True)
     cells += _region_cells(layout.final, history[-1].next_params, "Final: ", values=False)
     sheet.blocks += _final_blocks(layout, history[-1])
-    table_cells, table_blocks = _table(fitted, layout, history, data)
+    table_cells, table_blocks = _epoch_table(fitted, layout, history, data)
     cells += table_cells
     sheet.blocks += table_blocks
     sheet.frozen_columns = 2
@@ -375,14 +345,14 @@ def training_sheet(
     return TrainingSheet(sheet, layout, names)
 
 
-def _rows_said(data: SheetRows, n_train: int) -> str:
+def _rows_said(data: TrainingData, n_train: int) -> str:
     if data.marks is None:
         return f"{data.n_rows} rows"
     return f"the {n_train} rows marked Valid 0 of {data.n_rows}"
 
 
 def _checked_layout(
-    fitted: FittedModel, model_sheet: str, blocks: Sequence[ParamBlock], data: SheetRows, training: SheetTraining
+    fitted: FittedModel, model_sheet: str, blocks: Sequence[ParamBlock], data: TrainingData, training: SheetTraining
 ) -> TrainingLayout:
     """The training sheet's layout, or a TitanicNNError when it would be too long to recalculate or its
     formulas longer than Excel takes (never a sheet cut short)."""
@@ -401,15 +371,13 @@ def _checked_layout(
     return layout
 
 
-def check_training(fits: Sequence[FittedModel], n_rows: int, training: SheetTraining) -> None:
+def check_training_sheets(fits: Sequence[FittedModel], n_rows: int, training: SheetTraining) -> None:
     """What `write_workbook(training=...)` would refuse about these models' training sheets, before any writing."""
     from ._sheets import VALID_OFFSET, model_layout
 
-    for fitted in fits:
-        if hasattr(fitted.model, "member"):
-            continue  # an ensemble gets no training sheet (write_workbook leaves it out)
+    for fitted in (f for f in fits if training.trains(f.model)):
         data, blocks, loss_col = model_layout(fitted.features, fitted.model, n_rows)
-        rows = sheet_rows(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
+        rows = training_data(fitted, fitted.name, data, n_rows, loss_col + VALID_OFFSET)
         _checked_layout(fitted, fitted.name, blocks, rows, training)
 
 
@@ -432,8 +400,8 @@ def _final_blocks(layout: TrainingLayout, last: Epoch) -> list[Block]:
     ]
 
 
-def _table(
-    fitted: FittedModel, layout: TrainingLayout, history: Sequence[Epoch], data: SheetRows
+def _epoch_table(
+    fitted: FittedModel, layout: TrainingLayout, history: Sequence[Epoch], data: TrainingData
 ) -> tuple[list[Cell], list[Block]]:
     """The epoch table: headers and epoch numbers as cells, every formula a block (one array formula each)."""
     cells = [
@@ -476,62 +444,3 @@ def _table(
         cells.append(Cell(row, layout.loss_table, float(k)))
         cells.append(Cell(row, layout.loss_table + 1, epoch.loss, excel.absolute(top, layout.LOSS_COL), style="number"))
     return cells, blocks
-
-
-def training_layouts(description: dict[str, Any], fits: Sequence[FittedModel], n_train: int) -> list[tuple[FittedModel, TrainingLayout]]:
-    """The training sheets a workbook's description lists, each with its model and layout (for verify and read-back)."""
-    from ._sheets import model_layout
-
-    recorded = description.get("training") or {}
-    by_name = {fitted.name: fitted for fitted in fits}
-    found = []
-    for entry in recorded.get("sheets") or []:
-        fitted = by_name.get(entry.get("model"))
-        if fitted is None:
-            raise TitanicNNError(f"the training sheet {entry.get('sheet')!r} names no model of the workbook")
-        settings = dict(entry.get("settings") or {})
-        optimizer = make_optimizer(entry.get("optimizer"), settings.pop("lr", 0.01), **settings)
-        _, blocks, _ = model_layout(fitted.features, fitted.model, n_train)
-        found.append((fitted, training_layout(fitted.name, blocks, optimizer, int(recorded.get("epochs") or 0))))
-    return found
-
-
-def read_settings(layout: TrainingLayout, value: Any) -> Optimizer:
-    """The optimiser as the sheet's input cells hold it now (`value(row, col)` reads a cell)."""
-    settings = {name: value(row, col) for name, (row, col) in layout.settings.items()}
-    for name, number in settings.items():
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise TitanicNNError(f"{layout.name}: the cell of {name} holds {number!r}, not a number")
-    lr = settings.pop("lr")
-    return make_optimizer(layout.optimizer.name, float(lr), **settings)
-
-
-def read_blocks(blocks: Sequence[ParamBlock], value: Any, sheet: str) -> list[np.ndarray]:
-    """The arrays a region of blocks (laid out as on the model sheet) holds."""
-    arrays = []
-    for block in blocks:
-        grid = [[_number(value(r, c), sheet, r, c) for c in range(block.left, block.right + 1)] for r in range(block.top, block.bottom + 1)]
-        arrays.append(block.array(np.array(grid, dtype=np.float64)))
-    return arrays
-
-
-def read_epoch(layout: TrainingLayout, epoch: int, group: str, value: Any) -> list[np.ndarray]:
-    """Each parameter array's block of `group` in epoch `epoch`, as the program's arrays."""
-    arrays = []
-    for index, kind in enumerate(layout.kinds):
-        top, left, bottom, right = layout.block(epoch, group, index)
-        grid = np.array(
-            [[_number(value(r, c), layout.name, r, c) for c in range(left, right + 1)] for r in range(top, bottom + 1)],
-            dtype=np.float64,
-        )
-        arrays.append(layout.start[index].array(grid))
-    return arrays
-
-
-def _number(value: Any, sheet: str, row: int, col: int) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TitanicNNError(
-            f"{sheet}!{excel.column_letter(col)}{row} holds {value!r}, not a number; the training sheet needs its "
-            "cells where they were written (and a spreadsheet's computed values: open and save it in one first)"
-        )
-    return float(value)

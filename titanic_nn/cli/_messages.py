@@ -1,0 +1,105 @@
+"""What the command line says: its names, one-line messages, notes, the results table and the submission's line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..training import FittedModel
+
+__all__ = [
+    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "one_line", "note", "results_table",
+    "metric", "formatted", "refit_line", "submission_note", "plot_note",
+]
+
+PROG = "titanic-nn"
+
+
+DEFAULT_OUT = "titanic-nn-out"
+
+
+WORKBOOK_NAME = "titanic.xlsx"
+
+
+SUBMISSION_NAME = "submission.csv"
+
+
+LOSS_PLOT_NAME = "loss.png"
+
+
+def one_line(message: object) -> str:
+    """A message folded onto one line, as every error and warning is printed, numpy's reprs as plain numbers
+    (np.float64(-1.0) as -1.0: a message shows values, never the type numpy held them in)."""
+    return _NUMPY_REPR.sub(r"\1", " ".join(str(message).split())) or "unknown error"
+
+
+_NUMPY_REPR = re.compile(r"\bnp\.(?:float|int|uint|bool|str|complex)_?\d*\(([^()]*)\)")
+
+
+def note(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message)
+
+
+def results_table(fits: Sequence["FittedModel"]) -> str:
+    """The results: model, method, train loss, valid loss, valid accuracy, seconds; one line per model."""
+    header = ("model", "method", "train loss", "valid loss", "valid accuracy", "seconds")
+    rows = [header]
+    for fitted in fits:
+        rows.append(
+            (
+                fitted.name,
+                str(fitted.training.get("method", "")),
+                formatted(metric(fitted, "train_loss"), "{:.5f}"),
+                formatted(metric(fitted, "valid_loss"), "{:.5f}"),
+                formatted(metric(fitted, "valid_accuracy"), "{:.4f}"),
+                formatted(metric(fitted, "seconds"), "{:.2f}"),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])] + [c.rjust(w) for c, w in zip(row[2:], widths[2:])]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def metric(fitted: "FittedModel", key: str) -> float:
+    value = fitted.training.get(key)
+    return float("nan") if value is None else float(value)
+
+
+def formatted(value: float, style: str) -> str:
+    return style.format(value) if math.isfinite(value) else "-"
+
+
+def refit_line(refit: "FittedModel") -> str:
+    return (
+        f"refit: {refit.name} trained again on all {refit.training['split']['n_train']} rows: train loss "
+        f"{formatted(metric(refit, 'train_loss'), '{:.5f}')} (no validation rows; its sheet and JSON hold these "
+        "parameters)"
+    )
+
+
+def submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame", refit: bool = False) -> str:
+    how = f"{why}, then refit on all rows" if refit else why
+    predicted = chosen.features.target_.describe_submission(submission.iloc[:, 1])
+    return (
+        f"submission: {chosen.name} ({how}), {len(submission)} rows, {predicted}"
+    )
+
+
+def plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:
+    """Why loss.png is not drawn, or None when it is."""
+    if args.method == "gd" and not histories:
+        return f"{LOSS_PLOT_NAME}: skipped; an ensemble's members each have their own curve, and none is the ensemble's"
+    if args.method != "gd":
+        return f"{LOSS_PLOT_NAME}: skipped; the solver records no loss per epoch (use --method gd for the curves)"
+    if not available:
+        return f"{LOSS_PLOT_NAME}: skipped; no plotting library is installed (pip install matplotlib to get it)"
+    return None

@@ -1,0 +1,52 @@
+"""Models built from the registry: a kind and one set of options, a saved config, or a model with K members."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .._constraints import MEMBERS
+from ..errors import TitanicNNError
+from ._ensemble import Ensemble
+from ._models import MODELS, Model
+
+__all__ = ["build_model", "model_from_config", "with_members"]
+
+
+def _kinds() -> str:
+    return ", ".join(MODELS)
+
+
+def build_model(kind: str, **settings: Any) -> Model:
+    """A model of a registered `kind`, given the settings its class takes; None or settings it lacks are left out.
+
+    So one set of options (hidden, layers, head, activation, output, loss) builds any kind.
+    """
+    if kind not in MODELS:
+        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
+    cls = MODELS[kind]
+    accepted = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in settings.items() if k in accepted and v is not None})
+
+
+def model_from_config(config: dict[str, Any]) -> Model:
+    """Rebuild a model from `get_config()`."""
+    if not isinstance(config, dict):
+        raise TitanicNNError(f"a model's settings must be a table, not {type(config).__name__}")
+    settings = dict(config)
+    kind = settings.pop("kind", None)
+    members = settings.pop("ensemble", None)  # a setting of any kind (nn/_ensemble.py), not a kind of its own
+    if kind not in MODELS:
+        raise TitanicNNError(f"unknown model kind {kind!r}; the kinds are {_kinds()}")
+    try:
+        model = MODELS[kind](**settings)
+    except TypeError as exc:
+        raise TitanicNNError(f"the settings of a {kind} model are damaged ({exc})") from exc
+    return model if members is None else Ensemble(model, members)
+
+
+def with_members(model: Model, k: int) -> Model:
+    """`model` itself for one member, else an ensemble of `k` members of it (`--ensemble K`)."""
+    MEMBERS.check(k)
+    return model if k == 1 else Ensemble(model, k)
+
