@@ -393,7 +393,7 @@ def test_verify_exits_1_on_a_mismatch(fit_run, monkeypatch):
 
 
 @pytest.mark.engines
-@pytest.mark.parametrize("engine", ["libreoffice", "gnumeric", "all"])
+@pytest.mark.parametrize("engine", ["libreoffice", "gnumeric", "hyperformula", "all"])
 def test_verify_a_small_workbook_in_each_engine(tmp_path, small_titanic, engine):
     made = run([
         "fit", "--train", small_titanic / "train.csv", "--test", small_titanic / "test.csv", "--out", tmp_path, "--quiet",
@@ -406,7 +406,7 @@ def test_verify_a_small_workbook_in_each_engine(tmp_path, small_titanic, engine)
     lines = result.out.splitlines()
     assert all(line.startswith(f"ok: {tmp_path / 'small.xlsx'}: ") for line in lines)
     engines = [line for line in lines if "computed cells agree with Python" in line]
-    assert len(engines) == (2 if engine == "all" else 1)
+    assert len(engines) == (3 if engine == "all" else 1)
     # and each engine checked every step of the three training sheets
     steps = [line for line in lines if "cells of its 300 steps agree with Python's step" in line]
     assert len(steps) == 3 * len(engines) and all("the whole trajectory agrees" in line for line in steps)

@@ -142,5 +142,5 @@ def test_a_missing_engine_says_how_to_install_it(titanic, tmp_path, monkeypatch)
         tn.verify(path)
     with pytest.raises(SpreadsheetEngineError, match=r"Gnumeric \(ssconvert\) is not installed.*install-recommends gnumeric"):
         tn.verify(path, engines="gnumeric")
-    with pytest.raises(SpreadsheetEngineError, match="unknown engine 'excel'; the engines are libreoffice, gnumeric or all"):
+    with pytest.raises(SpreadsheetEngineError, match="unknown engine 'excel'; the engines are libreoffice, gnumeric, hyperformula or all"):
         tn.verify(path, engines="excel")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 from typing import Any, Callable
 
 from .errors import DataError, TitanicNNError
@@ -18,7 +19,7 @@ __all__ = [
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
     "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
     "ABS", "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
-    "MID", "MIN", "MMULT", "OR", "ROW_NUMBERS", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
 MAX_ROWS = 1_048_576
@@ -58,7 +59,6 @@ MIN = _function("MIN")
 MMULT = _function("MMULT")
 OR = _function("OR")
 SUM = _function("SUM")
-ROW_NUMBERS = _function("ROW")  # Excel's ROW (the name ROW is the row placeholder above)
 SQRT = _function("SQRT")
 SUMPRODUCT = _function("SUMPRODUCT")
 TANH = _function("TANH")
@@ -69,7 +69,7 @@ FUNCTIONS = frozenset(
     f.__name__
     for f in (
         ABS, AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT, OR,
-        ROW_NUMBERS, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 
@@ -201,15 +201,29 @@ def on_sheet(sheet: str | None, reference: str) -> str:
     return "'" + sheet.replace("'", "''") + "'!" + reference
 
 
+def number(value: float) -> str:
+    """A number as a formula writes it: its shortest exact digits, positional, never an exponent (Excel writes
+    1E-12, HyperFormula reads only 1e-12, Apache POI only 1E-12: 0.000000000001 is read alike by every one)."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
 def literal(value: Any) -> str:
-    """A number unquoted, anything else as a quoted string with its quotes doubled."""
+    """A number unquoted, anything else as a quoted string with its quotes doubled.
+
+    Text that holds a run like "_x0041_" is written as pieces joined by &, so that no reader takes the run for an
+    escaped character (ECMA-376 reads "_xHHHH_" in formula text as the character HHHH; Gnumeric does, LibreOffice
+    does not): "_x0041_" is written "_"&"x0041_".
+    """
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
-    return '"' + str(value).replace('"', '""') + '"'
+        return number(value)
+    pieces = _ESCAPE_SPLIT.split(str(value))
+    quoted = ['"' + piece.replace('"', '""') + '"' for piece in pieces]
+    return quoted[0] if len(quoted) == 1 else "(" + "&".join(quoted) + ")"
 
 
 # -- text in cells -----------------------------------------------------------------------------------
@@ -218,6 +232,8 @@ def literal(value: Any) -> str:
 # looks like one is written with its leading "_" escaped as "_x005F_", as Excel writes it.
 _ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# between the "_" and the "x" of such a run: where a formula's text literal is cut in two
+_ESCAPE_SPLIT = re.compile(r"(?<=_)(?=x[0-9A-Fa-f]{4}_)")
 # What XML 1.0 can hold: tab, line feed, carriage return, and the characters from U+0020 up, less the
 # surrogates and U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -286,7 +302,7 @@ class Formula:
             return value.text
         if isinstance(value, (bool, int)) or float(value).is_integer() and abs(float(value)) < 2**53:
             return str(int(value))
-        return repr(float(value))
+        return number(value)
 
     def _binary(self, other: Any, op: str, reflected: bool = False) -> "Formula":
         left, right = (other, self) if reflected else (self, other)

@@ -7,11 +7,27 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 from ..errors import SpreadsheetEngineError
 
-__all__ = ["Engine", "run_engine"]
+__all__ = ["Engine", "SheetValues", "run_engine"]
+
+
+class SheetValues:
+    """An engine's recalculated values held in memory (HyperFormula's), read as a recalculated copy is: by sheet name,
+    row by row from row 1, each row a tuple of the cells' values (an error as its text, "#VALUE!")."""
+
+    def __init__(self, sheets: dict[str, list[list[Any]]]) -> None:
+        self.sheets = sheets
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self.sheets)
+
+    def rows(self, name: str, last_row: int | None = None) -> list[tuple[Any, ...]]:
+        rows = self.sheets.get(name, [])
+        return [tuple(row) for row in (rows if last_row is None else rows[:last_row])]
 
 
 class Engine:
@@ -48,6 +64,10 @@ class Engine:
     def available(self) -> bool:
         return any(shutil.which(name) for name in self.binaries)
 
+    def in_all(self) -> bool:
+        """Whether `--engine all` takes (and then requires) this engine."""
+        return True
+
     def recalculate(
         self,
         paths: Sequence[str | os.PathLike],
@@ -59,10 +79,24 @@ class Engine:
         """Recalculate each workbook (forced) and save it as .xlsx in `outdir`; the output paths, in order."""
         raise NotImplementedError
 
+    def values(
+        self,
+        paths: Sequence[str | os.PathLike],
+        outdir: str | os.PathLike,
+        *,
+        binary: str | os.PathLike | None = None,
+        timeout: float | None = None,
+    ) -> list[Path | SheetValues]:
+        """Each workbook's recalculated values as verify reads them: a recalculated copy (`recalculate`), or an
+        engine's values held in memory."""
+        return list(self.recalculate(paths, outdir, binary=binary, timeout=timeout))
 
-def run_engine(engine: Engine, command: Sequence[str], *, timeout: float, home: Path, what: str) -> None:
+
+def run_engine(
+    engine: Engine, command: Sequence[str], *, timeout: float, home: Path, what: str, env: dict[str, str] | None = None
+) -> None:
     """Run an engine's command with its own HOME (no user profile is read or written), or say why it failed."""
-    env = dict(os.environ, HOME=str(home))
+    env = dict(env if env is not None else os.environ, HOME=str(home))
     try:
         # a session of its own: on a timeout or an interrupt the engine and every process it started (soffice
         # starts soffice.bin) are killed together, before their scratch folder is removed

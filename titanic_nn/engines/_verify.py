@@ -12,16 +12,17 @@ import os
 import re
 import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .. import excel
 from ..errors import SpreadsheetEngineError
 from ..workbook import Sheet, WorkbookContents, build_sheets, cell_value, open_workbook, read_contents, read_rows, written_frame
-from ._engine import Engine
+from ._engine import Engine, SheetValues
 from ._registry import ENGINES
 from ._training_check import TrainingReport, compare_training_sheets, number_or_nan
 
@@ -121,8 +122,9 @@ class VerifyReport:
 
 
 def choose_engines(engines: str | Sequence[str] | None = None, binaries: Mapping[str, Any] | None = None) -> list[Engine]:
-    """The engines to verify with: None, every installed one (and any given a binary); "all", every one
-    (each must be installed); or the names given."""
+    """The engines to verify with: None, every installed one (and any given a binary); "all", every one that
+    `all` takes (LibreOffice and Gnumeric always, HyperFormula where Node is present), each then required; or the
+    names given."""
     binaries = {k: v for k, v in (binaries or {}).items() if v is not None}
     if engines is None:
         chosen = [e for e in ENGINES.values() if e.name in binaries or e.available()]
@@ -134,7 +136,10 @@ def choose_engines(engines: str | Sequence[str] | None = None, binaries: Mapping
                 f"`apt-get install -y --no-install-recommends {packages}` (Debian/Ubuntu)"
             )
         return chosen
-    names = list(ENGINES) if engines == "all" else [engines] if isinstance(engines, str) else list(engines)
+    if engines == "all":
+        names = [e.name for e in ENGINES.values() if e.in_all()]
+    else:
+        names = [engines] if isinstance(engines, str) else list(engines)
     unknown = [n for n in names if n not in ENGINES]
     if unknown or not names:
         raise SpreadsheetEngineError(
@@ -188,7 +193,7 @@ def verify_many(
     reports = [VerifyReport(Path(p)) for p in paths]
     with tempfile.TemporaryDirectory(prefix="titanic-nn-verify-") as scratch:
         for engine in chosen:
-            recalculated = engine.recalculate(
+            recalculated = engine.values(
                 paths, Path(scratch) / engine.name, binary=binaries.get(engine.name), timeout=timeout
             )
             for report, content, copy in zip(reports, contents, recalculated):
@@ -212,27 +217,54 @@ def expected_sheets(contents: WorkbookContents) -> list[Sheet]:
     return [m.sheet for m in model_sheets] + others
 
 
-def compare(contents: WorkbookContents, recalculated: str | os.PathLike, engine: str = "libreoffice") -> EngineReport:
-    """Compare the cells of `engine`'s recalculated copy of `contents.path` with Python's values.
+@contextmanager
+def _opened(recalculated: str | os.PathLike | SheetValues) -> Iterator[Any]:
+    """The engine's values by sheet: a recalculated copy read like any workbook (bounded, no DTD, no macros), or the
+    values an engine gave in memory."""
+    if isinstance(recalculated, SheetValues):
+        yield recalculated
+        return
+    with open_workbook(recalculated) as book:
+        yield _Copy(book, recalculated)
+
+
+class _Copy:
+    """A recalculated copy's values by sheet, as SheetValues gives them."""
+
+    def __init__(self, book: Any, path: str | os.PathLike) -> None:
+        self.book, self.path = book, path
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self.book.sheetnames)
+
+    def rows(self, name: str, last_row: int | None = None) -> list[tuple[Any, ...]]:
+        return read_rows(self.book, name, last_row, source=self.path)
+
+
+def compare(
+    contents: WorkbookContents, recalculated: str | os.PathLike | SheetValues, engine: str = "libreoffice"
+) -> EngineReport:
+    """Compare the cells of `engine`'s recalculation of `contents.path` (a recalculated copy, or the values it gave)
+    with Python's values.
 
     A sheet the engine did not write back (it dropped it) counts every one of its computed cells as a
     disagreement: verify compares every sheet the workbook was written with.
     """
     report = EngineReport(engine, contents.path)
     sheets = expected_sheets(contents)
-    # the engine's copy is read like any workbook (bounded, no DTD, no macros), and only down to the last
-    # row a computed cell sits in
-    with open_workbook(recalculated) as book:
+    # read only down to the last row a computed cell sits in
+    with _opened(recalculated) as book:
         for sheet in sheets:
             last_row = max([sheet.last_row] + [cell.row for cell in sheet.cells])
-            rows = read_rows(book, sheet.name, last_row, source=recalculated) if sheet.name in book.sheetnames else []
+            rows = book.rows(sheet.name, last_row) if sheet.name in book.sheetnames else []
             for where, expected, got in _computed(sheet, rows):
                 _tally(report, where, expected, got)
             if sheet.name not in book.sheetnames and report.first_mismatch is not None:
                 report.first_mismatch = f"{report.first_mismatch} (the engine dropped sheet {sheet.name})"
 
         def value_of(name: str) -> Any:
-            rows = read_rows(book, name, source=recalculated) if name in book.sheetnames else []
+            rows = book.rows(name) if name in book.sheetnames else []
 
             def value(row: int, col: int) -> Any:
                 line = rows[row - 1] if row - 1 < len(rows) else ()

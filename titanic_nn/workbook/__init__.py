@@ -10,7 +10,7 @@ _EXPORTS = {
     "write_workbook": "._writer",
     "read_workbook": "._readback", "read_contents": "._readback", "WorkbookContents": "._readback",
     "cell_value": "._readback", "read_rows": "._readback", "training_layouts": "._readback",
-    "read_settings": "._readback", "read_blocks": "._readback", "read_epoch": "._readback",
+    "read_settings": "._readback", "read_blocks": "._readback", "read_epoch": "._readback", "formula_cells": "._readback",
     "open_workbook": "._untrusted",
     "build_sheets": "._sheets", "written_frame": "._sheets", "model_layout": "._sheets",
     "MATRIX_LAYOUTS": "._layout", "data_rows": "._layout", "SheetBackend": "._render", "SheetUnits": "._render",
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from ._layout import MATRIX_LAYOUTS, METADATA_SHEET, data_rows
     from ._render import SheetBackend, SheetUnits
     from ._readback import (
-        WorkbookContents, cell_value, read_blocks, read_contents, read_epoch, read_rows, read_settings, read_workbook,
-        training_layouts,
+        WorkbookContents, cell_value, formula_cells, read_blocks, read_contents, read_epoch, read_rows, read_settings,
+        read_workbook, training_layouts,
     )
     from ._training_sheets import SheetTraining, TrainingLayout, check_training_sheets, training_part
     from ._untrusted import open_workbook

@@ -70,14 +70,17 @@ class Cell:
 class Block:
     """An array formula over a block of cells, from (`top` 1-based, `left` 0-based), each cell caching its value.
 
-    `values` is the block's grid (rows, columns) of float64 values; the top-left cell holds `formula`.
+    `values` is the block's grid (rows, columns) of float64 values; the top-left cell holds `formula`. A block
+    that copies another (`copy_of`: that block's top-left (row, column)) is a plain reference per cell instead,
+    since an array formula that is a bare range is not one every engine evaluates.
     """
 
     top: int
     left: int
     values: np.ndarray
-    formula: str
+    formula: str | None
     style: str | None = None
+    copy_of: tuple[int, int] | None = None
 
     @property
     def bottom(self) -> int:

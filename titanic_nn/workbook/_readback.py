@@ -24,7 +24,7 @@ from ._untrusted import READ_ERRORS, open_workbook
 
 __all__ = [
     "read_workbook", "WorkbookContents", "read_contents", "read_rows", "training_layouts", "read_settings", "read_blocks",
-    "read_epoch",
+    "read_epoch", "formula_cells",
 ]
 
 
@@ -325,6 +325,46 @@ def _with_marks(training: dict[str, Any], marked: list[int], n_rows: int) -> dic
 def _rows_frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:
     body = rows[FIRST_ROW - 1 : FIRST_ROW - 1 + n_rows]
     return pd.DataFrame({name: [cell_value(_cell([r], 1, col)) for r in body] for name, col in raw.items()})
+
+
+def formula_cells(path: str | os.PathLike) -> dict[str, list[list[Any]]]:
+    """Every sheet's cells as a formula engine takes them (all but the hidden description): None, a number, a
+    boolean, "=formula" (an array formula at its anchor, the rest of its range empty for its result to spill
+    into), or "'text" (the apostrophe marks text: a text that starts with "=" is still text)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    sheets: dict[str, list[list[Any]]] = {}
+    with open_workbook(path, formulas=True) as book:
+        for name in book.sheetnames:
+            if name == METADATA_SHEET:
+                continue
+            rows: list[list[Any]] = []
+            spilled: set[tuple[int, int]] = set()
+            for row in book[name].iter_rows():
+                line: list[Any] = []
+                for cell in row:
+                    if not hasattr(cell, "column"):  # an empty cell of a sparse row
+                        line.append(None)
+                        continue
+                    r, c, value = cell.row, cell.column, cell.value
+                    while len(rows) < r - 1:
+                        rows.append([])
+                    line.extend([None] * (c - 1 - len(line)))
+                    if (r, c) in spilled:
+                        line.append(None)
+                    elif hasattr(value, "ref"):  # an array formula's anchor
+                        low_c, low_r, high_c, high_r = range_boundaries(value.ref)
+                        spilled |= {(i, j) for i in range(low_r, high_r + 1) for j in range(low_c, high_c + 1)} - {(r, c)}
+                        line.append(value.text)
+                    elif cell.data_type == "f":
+                        line.append(value)
+                    elif isinstance(value, str):
+                        line.append("'" + cell_value(value))
+                    else:
+                        line.append(value)
+                rows.append(line)
+            sheets[name] = rows
+    return sheets
 
 
 def cell_value(value: Any) -> Any:

@@ -284,7 +284,10 @@ def _block_rows(block: Any, styles: dict[str, Any]) -> list[tuple[int, int, str]
         for j in range(cols):
             text = texts[i * cols + j]
             cached = "" if text is None else f"<v>{text}</v>"  # a value no cell can hold is left to the engine
-            if i == 0 and j == 0:
+            if block.copy_of is not None:  # a reference to the same place of the block copied
+                source = excel.absolute(block.copy_of[0] + i, block.copy_of[1] + j)
+                cells.append(f'<c r="{letters[j]}{row}"{style}><f>{_formula(source)}</f>{cached}</c>')
+            elif i == 0 and j == 0:
                 formula = _formula(block.formula)
                 cells.append(f'<c r="{letters[0]}{row}"{style}><f t="array" ref="{ref}">{formula}</f>{cached}</c>')
             elif cached:

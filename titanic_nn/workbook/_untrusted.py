@@ -197,8 +197,9 @@ def _size(n: int) -> str:
 
 
 @contextmanager
-def open_workbook(path: str | os.PathLike) -> Iterator[Any]:
-    """An openpyxl read-only workbook (values, not formulas) of `path`, checked by `check_archive` first.
+def open_workbook(path: str | os.PathLike, *, formulas: bool = False) -> Iterator[Any]:
+    """An openpyxl read-only workbook of `path` (its cached values; with `formulas`, its formulas and values as
+    written), checked by `check_archive` first.
 
     What the `with` block raises while reading a damaged file (openpyxl reads lazily) comes out as a
     DataError naming the file; the project's own errors pass through.
@@ -216,7 +217,7 @@ def open_workbook(path: str | os.PathLike) -> Iterator[Any]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl's notes on other writers' styles and extensions
-                book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+                book = openpyxl.load_workbook(handle, read_only=True, data_only=not formulas)
         except TitanicNNError:
             raise
         except READ_ERRORS as exc:
