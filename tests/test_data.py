@@ -52,7 +52,7 @@ GOOD_HEADER = "PassengerId,Survived,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n"
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
         ('a,b\n1,"unterminated\n', "not valid CSV"),
         ("PassengerId,Survived,Sex\n1,0,male\n", "missing columns Pclass, Age, SibSp, Parch, Fare, Embarked"),
-        (GOOD_HEADER + "1,0,3,male,22,1,0,7.25,S\n2,1,1,female,old,1,0,71.3,C\n", "column Age must be numeric, but data row 2 \\(line 3\\) holds 'old'"),
+        (GOOD_HEADER + "1,0,3,male,22,1,0,7.25,S\n2,1,1,female,old,1,0,71.3,C\n", "column Age must be numeric, but line 3 holds 'old'"),
     ],
     ids=["missing", "directory", "empty", "blank", "header-only", "ragged-prose", "no-commas", "binary",
          "bad-quoting", "missing-columns", "non-numeric"],

@@ -140,11 +140,11 @@ def submission_csv(frame: pd.DataFrame, *, source: str | Path | None = None) -> 
     """The CSV text of a submission: a header line and one line per row, "\\n" line ends.
 
     Every field that holds a comma, a quote, a CR or an LF is quoted (RFC 4180), so pandas and the csv
-    module read the same rows. A field a spreadsheet would run as a formula (it starts with =, +, -,
-    @, a tab or a CR, and is not a number such as -5) is written with a leading ' and quoted, as
-    OWASP advises against CSV injection, and a `FormulaIdWarning` says so; Kaggle's numeric ids are
-    never touched. Text longer than an Excel cell's 32,767 characters is refused. `source` names the
-    data the ids came from, for the messages.
+    module read the same rows. An id goes out exactly as it came in: Kaggle matches ids as text, so one
+    a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, and is not a number
+    such as -5) is written as it is, quoted, and a `FormulaIdWarning` says not to open the file in a
+    spreadsheet (OWASP's CSV injection). Text longer than an Excel cell's 32,767 characters is refused.
+    `source` names the data the ids came from, for the messages.
     """
     from .errors import FormulaIdWarning
 
@@ -165,7 +165,7 @@ def submission_csv(frame: pd.DataFrame, *, source: str | Path | None = None) -> 
             FormulaIdWarning(
                 f"{origin}{len(guarded)} value(s) start with =, +, -, @, a tab or a carriage return (first {shown(text)} "
                 f"in {where}), which a spreadsheet opening the submission would run as a formula; they are written "
-                "with a leading ' as OWASP advises, and the submission will not match such ids: use plain ids"
+                "exactly as given (Kaggle matches ids as text): upload the file, do not open it in a spreadsheet"
             ),
             stacklevel=2,
         )
@@ -191,7 +191,7 @@ def _field(value: Any, position: int, column: str, guarded: list[tuple[int, str]
     quote = any(c in text for c in NEEDS_QUOTES)
     if text.startswith(FORMULA_START) and not _is_number(text):
         guarded.append((position, text))
-        text, quote = "'" + text, True
+        quote = True
     return '"' + text.replace('"', '""') + '"' if quote else text
 
 
