@@ -17,8 +17,8 @@ from .errors import DataError, TitanicNNError
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
-    "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
-    "ABS", "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
+    "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
+    "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
     "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
@@ -46,6 +46,7 @@ AVERAGEIF = _function("AVERAGEIF")  # Excel 2007's, so no _xlfn. prefix
 COUNTIF = _function("COUNTIF")
 EXACT = _function("EXACT")
 EXP = _function("EXP")
+CHAR = _function("CHAR")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
@@ -68,8 +69,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT, OR,
-        SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        ABS, AVERAGE, AVERAGEIF, CHAR, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT,
+        OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 
@@ -213,7 +214,8 @@ def literal(value: Any) -> str:
 
     Text that holds a run like "_x0041_" is written as pieces joined by &, so that no reader takes the run for an
     escaped character (ECMA-376 reads "_xHHHH_" in formula text as the character HHHH; Gnumeric does, LibreOffice
-    does not): "_x0041_" is written "_"&"x0041_".
+    does not): "_x0041_" is written "_"&"x0041_". A carriage return is written CHAR(13): an XML reader turns a CR
+    in a formula's text into a line feed.
     """
     if isinstance(value, bool):
         return str(int(value))
@@ -221,8 +223,8 @@ def literal(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return number(value)
-    pieces = _ESCAPE_SPLIT.split(str(value))
-    quoted = ['"' + piece.replace('"', '""') + '"' for piece in pieces]
+    pieces = [piece for piece in _LITERAL_SPLIT.split(str(value)) if piece] or [""]
+    quoted = [CHAR(13) if piece == "\r" else '"' + piece.replace('"', '""') + '"' for piece in pieces]
     return quoted[0] if len(quoted) == 1 else "(" + "&".join(quoted) + ")"
 
 
@@ -233,10 +235,17 @@ def literal(value: Any) -> str:
 _ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # between the "_" and the "x" of such a run: where a formula's text literal is cut in two
-_ESCAPE_SPLIT = re.compile(r"(?<=_)(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPE_SPLIT = r"(?<=_)(?=x[0-9A-Fa-f]{4}_)"
+# where a formula's text literal is cut: there, and around each carriage return (kept as a piece of its own)
+_LITERAL_SPLIT = re.compile(rf"{_ESCAPE_SPLIT}|(\r)")
 # What XML 1.0 can hold: tab, line feed, carriage return, and the characters from U+0020 up, less the
 # surrogates and U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape_like(text: str) -> bool:
+    """Whether `text` holds a run like "_x0041_", which readers of a cell's text take for an escaped character."""
+    return "_x" in text and _ESCAPE_LIKE.search(text) is not None
 
 
 def escape_text(text: str) -> str:
@@ -349,6 +358,10 @@ class Formula:
         return self._binary(other, "*")  # both tests hold: the product of the two 0/1 values
 
     def __pow__(self, other: Any) -> "Formula":
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 2:
+            # a square as a product, as numpy and torch compute it (x*x, to the bit): LibreOffice's ^ gives #NUM! where
+            # the result underflows, its * gives 0 as Python does
+            return self._binary(self, "*")
         return self._like(f"{_base(self)}^{_base(other)}", power=True)
 
     def __neg__(self) -> "Formula":
