@@ -8,7 +8,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "verify": "._verify", "verify_many": "._verify", "VerifyReport": "._verify", "EngineReport": "._verify",
-    "compare": "._verify", "expected_sheets": "._verify", "choose_engines": "._verify", "ENGINES": "._registry",
+    "compare": "._verify", "choose_engines": "._verify", "ENGINES": "._registry",
     "RTOL": "._verify", "ATOL": "._verify",
     "Engine": "._engine", "SheetValues": "._engine", "LibreOffice": "._libreoffice", "Gnumeric": "._gnumeric",
     "HyperFormula": "._hyperformula",
@@ -24,6 +24,6 @@ if TYPE_CHECKING:
     from ._libreoffice import LibreOffice
     from ._registry import ENGINES
     from ._verify import (
-        ATOL, RTOL, EngineReport, VerifyReport, choose_engines, compare, expected_sheets, recalculate, verify,
+        ATOL, RTOL, EngineReport, VerifyReport, choose_engines, compare, recalculate, verify,
         verify_many,
     )

@@ -95,8 +95,11 @@ class Engine:
 def run_engine(
     engine: Engine, command: Sequence[str], *, timeout: float, home: Path, what: str, env: dict[str, str] | None = None
 ) -> None:
-    """Run an engine's command with its own HOME (no user profile is read or written), or say why it failed."""
-    env = dict(env if env is not None else os.environ, HOME=str(home))
+    """Run an engine's command with its own HOME and TMPDIR inside `home` (no user profile is read or written, and
+    its temporaries, LibreOffice's lu*.tmp, go where the run removes them), or say why it failed."""
+    temporary = home / "tmp"
+    temporary.mkdir(exist_ok=True)
+    env = dict(env if env is not None else os.environ, HOME=str(home), TMPDIR=str(temporary), TMP=str(temporary), TEMP=str(temporary))
     try:
         # a session of its own: on a timeout or an interrupt the engine and every process it started (soffice
         # starts soffice.bin) are killed together, before their scratch folder is removed

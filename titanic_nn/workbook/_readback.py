@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
-from .._plain import shown
+from .._plain import cut, shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 from ..features import Features
 from ..training import FittedModel, Optimizer, make_optimizer
@@ -129,6 +129,7 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
         fits = []
         train = None
         seen: set[str] = set()
+        read_as_values: list[tuple[str, int, int, str]] = []  # the cells read as numbers: none may be a formula
         for entry, model, training in checked:
             name = _sheet_name(entry["name"], book, path, seen)
             try:
@@ -143,6 +144,11 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
                 blocks, lambda r, c: _cell(rows, r, c), name, prefix=f"{path}: parameter cell ", fix=PARAMETER_FIX
             )
             params = model.from_arrays(arrays)
+            read_as_values += [
+                (name, r, c, "parameter cell")
+                for block in blocks for r in range(block.top, block.bottom + 1) for c in range(block.left, block.right + 1)
+            ]
+            read_as_values += [(name, FIRST_ROW + i, loss_col + VALID_OFFSET, "Valid cell") for i in range(n_train)]
             marked = _valid_marks(rows, loss_col + VALID_OFFSET, n_train, path, name)
             training = _with_marks(dict(training or {}), marked, n_train)
             fits.append(FittedModel(features, model, params, name, training))
@@ -159,6 +165,8 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
             test = _rows_frame(read_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1, source=path), test_data.raw, n_test)
         if source == "training":
             fits = _from_training(book, description, fits, n_train, path)
+        else:
+            _check_no_formulas(path, read_as_values)
     counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
     masks = metadata.filled_masks(description, features.schema_.input_columns, counts)
     train = _blanked(train, masks["train"])
@@ -167,6 +175,27 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
         test = _blanked(test, masks["test"])
         _check_cells(test, test_data.raw, features, path, TEST_SHEET, target=False)
     return WorkbookContents(path, description, fits, train, test)
+
+
+def _check_no_formulas(path: Path, cells: Sequence[tuple[str, int, int, str]]) -> None:
+    """Each cell read as a number holds one, not a formula: a formula's cached value is whatever the spreadsheet last
+    saved, not what the formula now says. A DataError names the first such cell."""
+    from ..excel import column_letter
+
+    by_sheet: dict[str, list[tuple[int, int, str]]] = {}
+    for sheet, row, col, what in cells:
+        by_sheet.setdefault(sheet, []).append((row, col, what))
+    with open_workbook(path, formulas=True) as book:
+        for sheet, wanted in by_sheet.items():
+            rows = read_rows(book, sheet, max(row for row, _, _ in wanted), source=path)
+            for row, col, what in wanted:
+                value = _cell(rows, row, col)
+                text = getattr(value, "text", value)  # an array formula's anchor
+                if hasattr(value, "ref") or (isinstance(text, str) and text.startswith("=")):
+                    raise DataError(
+                        f"{path}: {what} {sheet}!{column_letter(col)}{row} holds the formula {cut(str(text))}, not a "
+                        "number (its cached value is what a spreadsheet last saved); put the number itself there"
+                    )
 
 
 def _from_training(book: Any, description: dict[str, Any], fits: list[FittedModel], n_train: int, path: Path) -> list[FittedModel]:
