@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .. import __version__
+from .._atomic import HELD_SIGNALS, interrupt_now, written_this_run
 from .._constraints import CONSTRAINTS
+from .._entry import interrupted
 from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
@@ -167,6 +169,11 @@ def build_parser() -> ArgumentParser:
     group.add_argument(
         "--positive", metavar="VALUE",
         help="for a target of two values that are not 0/1 (e.g. yes/no): the value that counts as 1",
+    )
+    group.add_argument(
+        "--blank", action="append", metavar="TEXT",
+        help="a text that marks a blank cell, as an empty one does (repeat for several, e.g. --blank NA --blank null); "
+        "by default only an empty cell is blank",
     )
     group.add_argument("--categorical", type=_columns, metavar="A,B", help="columns turned into 0/1 dummies (n-1 per column)")
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
@@ -325,16 +332,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         print(f"{PROG}: error: choose a command, e.g. `{PROG} fit`; see `{PROG} --help`", file=sys.stderr)
         return 2
+    before = len(written_this_run())
     try:
         with _one_line_warnings(), _signals_interrupt():
             return args.handler(args)
     except KeyboardInterrupt as exc:
         if args.debug:
             raise
-        number = getattr(exc, "signal", signal.SIGINT)
-        what = "interrupted" if number == signal.SIGINT else f"stopped by {signal.Signals(number).name}"
-        print(f"{PROG}: {what}; no partial output was left", file=sys.stderr)
-        return 128 + number  # the shell's code for a run ended by that signal: 130 for Ctrl-C, 143 for SIGTERM
+        return interrupted(exc, written_this_run(before))
     except UsageError as exc:
         if args.debug:
             raise
@@ -373,8 +378,9 @@ def _one_line_warnings() -> Iterator[None]:
 
 @contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM handled like Ctrl-C: either signal raises `InterruptSignalError` once, so every `with` and `finally` of the
-    run removes its temporaries; a second signal during that cleanup is ignored, so the cleanup finishes.
+    """SIGTERM and SIGHUP handled like Ctrl-C: each raises `InterruptSignalError` once, so every `with` and `finally`
+    of the run removes its temporaries and stops its engines; a second signal during that cleanup is ignored, so
+    the cleanup finishes.
 
     The previous handlers come back when the command ends (main may run inside another program).
     """
@@ -387,9 +393,10 @@ def _signals_interrupt() -> Iterator[None]:
         if received:
             return
         received.append(number)
-        raise InterruptSignalError(number)
+        if interrupt_now(number):  # else outputs are being renamed into place: raised as the last one is
+            raise InterruptSignalError(number)
 
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous = {number: signal.signal(number, interrupt) for number in HELD_SIGNALS}
     try:
         yield
     finally:
