@@ -188,6 +188,16 @@ VALID = [
     Valid("a target whose positive differs in case", "case",
           {"train.csv": _table(y=_cycle(["yes", "YES", "YES"]))},
           ["fit", "--train", "train.csv", *OWN, "--positive", "yes", "--continuous", "x", "--categorical", "w"]),
+    Valid("levels holding quotes, and one beyond a formula's 255-character literal", "quotes and long text",
+          {"train.csv": _table(w=_cycle(['q"uote', '""', "L" * 300, "b"])),
+           "test.csv": _table(8, w=_cycle(["L" * 300, 'q"uote', "c"], 8))},
+          ["fit", "--train", "train.csv", "--test", "test.csv", *OWN, "--continuous", "x", "--categorical", "w"],
+          warning="titanic-nn: warning: column w: level(s) ['c'] never seen in training; their dummies are all zero "
+                  "(line 4 (id '1002'), line 7 (id '1005'))",
+          check=_levels_as_text),
+    Valid("a target of true and false, as text", "case",
+          {"train.csv": _table(y=_cycle(["true", "false", "false"]))},
+          ["fit", "--train", "train.csv", *OWN, "--positive", "true", "--continuous", "x", "--categorical", "w"]),
     Valid("levels equal to 15 digits", "15 digits",
           {"train.csv": _table(w=_cycle(["1.0", "1.0000000000000002", "2"])),
            "test.csv": _table(9, w=_cycle(["1.0000000000000002", "1.0", "2"], 9))},
@@ -344,6 +354,14 @@ REFUSED = [
              "s.json": _schema(continuous=[{"column": "x"}, {"column": "xc"}], derived=[{"kind": "count", "column": "x", "name": "xc"}])},
             ["fit", "--train", "train.csv", "--schema", "s.json"],
             r"^titanic-nn: error: .*column x holds 0\.30000000000000004 on line 3 .*more than 15 significant digits.*xc reads it as text"),
+    Refused("a target of True, true, FALSE: text, not one boolean", "case",
+            {"train.csv": _table(y=_cycle(["True", "true", "FALSE", "false"]))},
+            ["fit", "--train", "train.csv", *CSV_OPTIONS],
+            r"^titanic-nn: error: train\.csv: target y .*line 2 holds text 'True'; it holds 4 different values"),
+    Refused("a continuous column of TRUE and FALSE", "case",
+            {"train.csv": _table(x=_cycle(["TRUE", "FALSE", "true"]))},
+            ["fit", "--train", "train.csv", *CSV_OPTIONS],
+            r"^titanic-nn: error: train\.csv: column x .*'TRUE'"),
     Refused("an extract from a number of 17 digits", "15 digits",
             {"train.csv": _table(x=_cycle([0.25, 0.1 + 0.2, 0.5])),
              "s.json": _schema(continuous=[{"column": "x"}], categorical=[{"column": "xe"}],
@@ -525,20 +543,29 @@ def _values_for_formulas(column: str) -> Callable[[str], str]:
     return edit
 
 
-def _formula_for_parameter(cell: str) -> Callable[[str], str]:
+def _formula_for_parameter(cell: str, cached: bool = True) -> Callable[[str], str]:
+    """The number in `cell` replaced by the formula =0.5+0, with the number as its cached value (or none, as a
+    program that saves without calculating leaves it)."""
+    value = r"<v>\2</v>" if cached else ""
+
     def edit(xml: str) -> str:
-        return re.sub(rf'<c r="{cell}"([^>]*)><v>([^<]*)</v></c>', rf'<c r="{cell}"\1><f>0.5+0</f><v>\2</v></c>', xml, count=1)
+        return re.sub(rf'<c r="{cell}"([^>]*)><v>([^<]*)</v></c>', rf'<c r="{cell}"\1><f>0.5+0</f>{value}</c>', xml, count=1)
 
     return edit
 
 
 FORMULA_CASES = [
     ("Preds replaced by its values", "linear", "verify", None,
-     r"^titanic-nn: error: book\.xlsx: \d+ cell\(s\) no longer hold the formula titanic-nn wrote, first linear!"),
+     r"^titanic-nn: error: book\.xlsx: \d+ cell\(s\) no longer hold what titanic-nn wrote \(a formula, or a value\), first linear!"),
     ("a feature column replaced by its values", "nnet", "verify", None,
-     r"^titanic-nn: error: book\.xlsx: \d+ cell\(s\) no longer hold the formula titanic-nn wrote, first nnet!"),
+     r"^titanic-nn: error: book\.xlsx: \d+ cell\(s\) no longer hold what titanic-nn wrote \(a formula, or a value\), first nnet!"),
     ("a training step replaced by its values", "train_linear", "verify", None,
-     r"^titanic-nn: error: book\.xlsx: \d+ cell\(s\) no longer hold the formula titanic-nn wrote, first train_linear!"),
+     r"^titanic-nn: error: book\.xlsx: \d+ cell\(s\) no longer hold what titanic-nn wrote \(a formula, or a value\), first train_linear!"),
+    ("a value cell given a formula", "linear", "verify", None,
+     r"^titanic-nn: error: book\.xlsx: 1 cell\(s\) no longer hold what titanic-nn wrote \(a formula, or a value\), first "
+     r"linear!\$?[A-Z]+\d+: Python writes no formula there, the workbook =0\.5\+0; "),
+    ("a parameter formula saved without its value", "linear", "import", None,
+     r"^titanic-nn: error: book\.xlsx: cell linear!\$?[A-Z]+\d+ holds the formula =0\.5\+0 with no value saved for it "),
     ("a parameter cell holding a formula", "linear", "import", None,
      r"^titanic-nn: error: book\.xlsx: parameter cell linear!\$?[A-Z]+\d+ holds the formula =0\.5\+0, not a number"),
 ]
@@ -556,8 +583,10 @@ def _preds_letter(book: Path, sheet: str, header: str) -> str:
 def test_formulas_replaced_are_found(small_book, tmp_path, monkeypatch, name, sheet, command, _, message):
     work = tmp_path / "work"
     work.mkdir()
-    if command == "import":
-        edit = _formula_for_parameter(_first_parameter(small_book, sheet))
+    if name == "a value cell given a formula":  # a raw number of the data
+        edit = _formula_for_parameter(f"{_preds_letter(small_book, sheet, 'x')}4")
+    elif command == "import":
+        edit = _formula_for_parameter(_first_parameter(small_book, sheet), cached="without its value" not in name)
     elif sheet == "train_linear":
         edit = lambda xml: re.sub(r'<f t="array" ref="([A-Z]+\d+:[A-Z]+\d+)">[^<]*</f>', "", xml, count=1)
     else:

@@ -307,8 +307,8 @@ def _cases() -> list[Case]:
     # item 5: formula-looking ids are guarded, every field that needs it quoted, and the ids come back
     # unchanged through the workbook and import
     cases.append(Case("fit formula ids", ["fit", "--train", SMALL_TRAIN, "--test", "test_ids.csv", "--out", "out", *FAST],
-                      0, "test_ids.csv: 6 value(s) start with =, +, -, @, a tab or a carriage return (first '=1+1' in "
-                      "data row 1), which a spreadsheet opening the submission would run as a formula", out="out",
+                      0, "test_ids.csv: 6 value(s) start with =, +, -, @, a tab or a carriage return (first '=1+1' on "
+                      "line 2), which a spreadsheet opening the submission would run as a formula", out="out",
                       book="out", expect=_ids_guarded_and_round_trip))
     cases.append(Case("predict formula ids", ["predict", MODEL, "--input", "test_ids.csv", "--out", "out/s.csv"], 0,
                       "test_ids.csv: 6 value(s) start with", out="out", expect=_predicted_ids_guarded))
@@ -317,7 +317,7 @@ def _cases() -> list[Case]:
                                                    "out", *FAST], 1, "test_long_id.csv: column PassengerId, line 4, "
                       "holds 40,000 characters, more than the 32,767 an Excel cell holds", out="out", patch=_no_training))
     cases.append(Case("predict 40,000-character id", ["predict", MODEL, "--input", "test_long_id.csv", "--out",
-                                                       "out/s.csv"], 1, "test_long_id.csv: column PassengerId, data row 3, "
+                                                       "out/s.csv"], 1, "test_long_id.csv: column PassengerId, line 4, "
                       "holds 40,000 characters, more than the 32,767 a spreadsheet cell holds", out="out"))
     # item 13: rejected before any training starts
     cases.append(Case("fit repeated test ids", ["fit", "--train", SMALL_TRAIN, "--test", "test_repeated_ids.csv", "--out",

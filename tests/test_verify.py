@@ -147,3 +147,18 @@ def test_a_missing_engine_says_how_to_install_it(titanic, tmp_path, monkeypatch)
         tn.verify(path, engines="gnumeric")
     with pytest.raises(SpreadsheetEngineError, match="unknown engine 'excel'; the engines are libreoffice, gnumeric, hyperformula or all"):
         tn.verify(path, engines="excel")
+
+
+def test_an_engine_failure_names_the_engine_s_own_reason(titanic, tmp_path):
+    """An engine that fails says why in its first line naming an error, not in the end of its stack trace."""
+    train, _ = titanic
+    path = tn.write_workbook(tmp_path / "one.xlsx", lesson_fits(train)[:1], train)
+    fake = tmp_path / "ssconvert"
+    fake.write_text("#!/bin/sh\necho 'some warning' >&2\necho 'TypeError: the engine s own reason' >&2\n"
+                    "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \"    at frame$i (/a/long/path/to/a/module.js:1:1)\" >&2; done\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(SpreadsheetEngineError) as caught:
+        tn.verify(path, engines="gnumeric", ssconvert=str(fake))
+    message = str(caught.value)
+    assert message.endswith("(exit status 1): TypeError: the engine s own reason"), message

@@ -264,7 +264,7 @@ def test_excel_helpers():
     assert [excel.column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     assert excel.column_index("AH") == 33
     assert excel.on_sheet("my sheet", "A1") == "'my sheet'!A1" and excel.on_sheet("A1", "B2") == "'A1'!B2"
-    assert Dummies.excel_level("D4", 'say "hi"') == 'IF(EXACT(D4,"say ""hi"""),1,0)'
+    assert Dummies.excel_level("D4", 'say "hi"') == 'IF(EXACT(D4,("say "&CHAR(34)&"hi"&CHAR(34))),1,0)'
 
     from titanic_nn.workbook import SheetBackend, SheetUnits
 

@@ -201,9 +201,13 @@ def _parse(path: Path, text: str, *, text_columns: set[str] | None = None, blank
         names = pd.read_csv(io.StringIO(text), nrows=0, **options).columns
         # low_memory=False: the whole file typed at once, so a column is never typed chunk by chunk (pandas'
         # DtypeWarning) and a value's type does not depend on where in the file it sits
-        frame = pd.read_csv(
-            io.StringIO(text), low_memory=False, dtype={c: str for c in names if c in (text_columns or ())}, **options
-        )
+        as_text = {c for c in names if c in (text_columns or ())}
+        frame = pd.read_csv(io.StringIO(text), low_memory=False, dtype={c: str for c in as_text}, **options)
+        # pandas reads True/TRUE/true (and False...) as one boolean, whatever the case: such a column is the
+        # file's text, read again as such
+        boolean = {c for c in frame.columns if c not in as_text and _holds_booleans(frame[c])}
+        if boolean:
+            frame = pd.read_csv(io.StringIO(text), low_memory=False, dtype={c: str for c in as_text | boolean}, **options)
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: is not valid CSV ({_short(exc)}); check the quoting and field counts") from exc
     except csv.Error as exc:  # pragma: no cover - pandas wraps most of these
@@ -214,6 +218,12 @@ def _parse(path: Path, text: str, *, text_columns: set[str] | None = None, blank
     if len(unnamed) == len(frame.columns):
         raise DataError(f"{path}: does not look like CSV: its header names no columns")
     return frame
+
+
+def _holds_booleans(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    return column.dtype == object and bool(column.map(lambda v: isinstance(v, (bool, np.bool_))).any())
 
 
 def _short(exc: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Any, Sequence
@@ -45,8 +46,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         from .cli import main
 
-        return main(argv)
+        code = main(argv)
     except KeyboardInterrupt as exc:
         from ._atomic import written_this_run
 
-        return interrupted(exc, written_this_run())
+        code = interrupted(exc, written_this_run())
+    if code in {128 + number for number in HANDLED_SIGNALS}:
+        # Stopped by a signal, with its outputs settled and its line printed: end now. A thread the run started (the
+        # progress bar's, torch's workers) may still be running, and the interpreter's shutdown around a live
+        # native thread can abort ("Fatal Python error ... finalizing"), which would replace the signal's exit code.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    return code

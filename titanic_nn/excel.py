@@ -2,7 +2,7 @@
 
 Ops render their formulas with these pieces (formula text without the leading "="); `{r}` in a formula
 stands for the row number of the cell it sits in (filled in per row when the sheet is written). Every
-function here works in Excel 2007 and later with no `_xlfn.` prefix, and in LibreOffice and Gnumeric.
+function here works in Excel 2007 and later with no `_xlfn.` prefix, and in LibreOffice, Gnumeric and HyperFormula.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .errors import DataError, TitanicNNError
 
 __all__ = [
-    "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
+    "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "MAX_LITERAL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
     "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
     "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
@@ -26,6 +26,7 @@ MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 MAX_FORMULA_CHARS = 8_192
 MAX_CELL_CHARS = 32_767
+MAX_LITERAL_CHARS = 255  # a text constant in a formula, in Excel
 ROW = "{r}"  # placeholder for the row number in a per-row formula template
 
 
@@ -143,7 +144,7 @@ def checked(formula: str) -> str:
     if unknown:
         raise TitanicNNError(
             f"the formula {formula[:80]} calls {', '.join(sorted(unknown))}, not among the functions a workbook may "
-            "call (excel.FUNCTIONS); add it there only if Excel, LibreOffice and Gnumeric all have it unprefixed"
+            "call (excel.FUNCTIONS); add it there only if Excel, LibreOffice, Gnumeric and HyperFormula all have it unprefixed"
         )
     return formula
 
@@ -215,7 +216,8 @@ def literal(value: Any) -> str:
     Text that holds a run like "_x0041_" is written as pieces joined by &, so that no reader takes the run for an
     escaped character (ECMA-376 reads "_xHHHH_" in formula text as the character HHHH; Gnumeric does, LibreOffice
     does not): "_x0041_" is written "_"&"x0041_". A carriage return is written CHAR(13): an XML reader turns a CR
-    in a formula's text into a line feed.
+    in a formula's text into a line feed. A double quote is written CHAR(34) (HyperFormula 3.5 does not read the doubled
+    quote), and a long text in pieces of at most MAX_LITERAL_CHARS (Excel's limit on a text constant in a formula).
     """
     if isinstance(value, bool):
         return str(int(value))
@@ -224,7 +226,14 @@ def literal(value: Any) -> str:
     if isinstance(value, float):
         return number(value)
     pieces = [piece for piece in _LITERAL_SPLIT.split(str(value)) if piece] or [""]
-    quoted = [CHAR(13) if piece == "\r" else '"' + piece.replace('"', '""') + '"' for piece in pieces]
+    quoted = []
+    for piece in pieces:
+        if piece in _CHARACTERS_BY_CODE:
+            quoted.append(CHAR(_CHARACTERS_BY_CODE[piece]))
+            continue
+        # code points, each at most 2 UTF-16 units, so a piece stays within Excel's 255 units
+        size = MAX_LITERAL_CHARS // 2
+        quoted += ['"' + piece[i:i + size] + '"' for i in range(0, max(len(piece), 1), size)]
     return quoted[0] if len(quoted) == 1 else "(" + "&".join(quoted) + ")"
 
 
@@ -237,7 +246,9 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # between the "_" and the "x" of such a run: where a formula's text literal is cut in two
 _ESCAPE_SPLIT = r"(?<=_)(?=x[0-9A-Fa-f]{4}_)"
 # where a formula's text literal is cut: there, and around each carriage return (kept as a piece of its own)
-_LITERAL_SPLIT = re.compile(rf"{_ESCAPE_SPLIT}|(\r)")
+_LITERAL_SPLIT = re.compile(rf"{_ESCAPE_SPLIT}|(\r|\")")
+# the characters a formula's literal writes as CHAR(code)
+_CHARACTERS_BY_CODE = {"\r": 13, '"': 34}
 # What XML 1.0 can hold: tab, line feed, carriage return, and the characters from U+0020 up, less the
 # surrogates and U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

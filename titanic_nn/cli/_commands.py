@@ -80,8 +80,11 @@ def run_predict(args: argparse.Namespace) -> int:
     from .._data import data_path
     from .._submission import submission_for, write_submission
 
-    fitted = load_model_file(args.model_file)
+    from .._atomic import check_output_path
+
     input_path = args.input if args.input is not None else data_path("test.csv")
+    check_output_path(args.out, [args.model_file, input_path])  # before any reading or predicting
+    fitted = load_model_file(args.model_file)
     frame = read_input(input_path, "--input", fitted.features.schema_, with_target=False, with_id=True)
     check_ids(frame, input_path, fitted.features.schema_.id_column)
     submission = submission_for(fitted, frame)
@@ -147,7 +150,7 @@ def run_verify(args: argparse.Namespace) -> int:
         return 0
     if formulas is not None and not formulas.ok:
         print(
-            f"{PROG}: error: {args.book}: {formulas.mismatches} cell(s) no longer hold the formula titanic-nn wrote, first "
+            f"{PROG}: error: {args.book}: {formulas.mismatches} cell(s) no longer hold what titanic-nn wrote (a formula, or a value), first "
             f"{formulas.first}; an engine's values there prove nothing: write the workbook again",
             file=sys.stderr,
         )

@@ -130,7 +130,7 @@ examples:
 VERIFY_EXAMPLES = f"""\
 examples:
   {PROG} verify titanic-nn-out/{WORKBOOK_NAME}                  # every installed engine
-  {PROG} verify --engine all workbooks/titanic.xlsx             # LibreOffice and Gnumeric, both required
+  {PROG} verify --engine all workbooks/titanic.xlsx             # LibreOffice, Gnumeric and HyperFormula (with Node), each required
   {PROG} verify --engine gnumeric titanic-nn-out/{WORKBOOK_NAME}
 exit status: 0 when every engine's recalculation equals Python's numbers, 1 on a mismatch or error.
 """
@@ -281,9 +281,10 @@ def build_parser() -> ArgumentParser:
 
     verify = commands.add_parser(
         "verify", parents=[common], formatter_class=HelpFormatter,
-        help="recalculate a workbook in LibreOffice and Gnumeric and compare it with Python",
-        description="Recalculate BOOK.xlsx in each spreadsheet engine (forced) and compare every computed cell with "
-        "Python's numbers (rtol 1e-9, atol 1e-12).",
+        help="check a workbook's formulas, recalculate it in LibreOffice, Gnumeric and HyperFormula and compare it with Python",
+        description="Check that every formula of BOOK.xlsx is still the one titanic-nn wrote, then recalculate it in "
+        "each spreadsheet engine (forced) and compare every computed cell with Python's numbers (within 1e-9 of the "
+        "value, or of the terms summed into it, plus 1e-12).",
         epilog=VERIFY_EXAMPLES,
     )
     verify.add_argument("book", type=Path, metavar="BOOK.xlsx", help="a workbook written by fit or workbook")

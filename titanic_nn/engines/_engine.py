@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
+from .._plain import cut
 from ..errors import SpreadsheetEngineError
 
 __all__ = ["Engine", "SheetValues", "run_engine"]
@@ -121,10 +123,22 @@ def run_engine(
         raise
     result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if result.returncode != 0:
-        detail = " ".join((result.stderr or result.stdout or "").split())[-300:]
+        detail = _error_detail(result.stderr or result.stdout or "")
         raise SpreadsheetEngineError(
             f"{engine.label} failed to recalculate {what} (exit status {result.returncode}): {detail or 'no output'}"
         )
+
+
+def _error_detail(output: str) -> str:
+    """The engine's own words on why it failed, in at most 300 characters: its first line naming an error (Node puts
+    "Error: ..." above its stack), else the end of what it printed."""
+    lines = output.splitlines()
+    named = next((line.strip() for line in lines if re.match(r"\s*[A-Za-z]*Error\b.*:", line)), None) or next(
+        (line.strip() for line in lines if re.search(r"\berror\b", line, re.IGNORECASE)), None
+    )
+    if named:
+        return cut(named, 300)
+    return " ".join(output.split())[-300:]
 
 
 def _kill(process: subprocess.Popen) -> None:

@@ -188,9 +188,9 @@ def verify(
 ) -> VerifyReport:
     """Recalculate `path` in each engine (forced) and compare every computed cell with Python's value.
 
-    engines: None (every installed engine: LibreOffice and/or Gnumeric), "all" (both, each required),
-    or a name or list of names ("libreoffice", "gnumeric"). `soffice`/`ssconvert` name the programs.
-    """
+    engines: None (every installed engine), "all" (LibreOffice, Gnumeric, and HyperFormula where Node is present,
+    each then required), or a name or list of names ("libreoffice", "gnumeric", "hyperformula"). `soffice` and
+    `ssconvert` name the programs. The workbook's formulas are checked first (`report.formulas`)."""
     return verify_many([path], engines=engines, soffice=soffice, ssconvert=ssconvert, timeout=timeout)[0]
 
 

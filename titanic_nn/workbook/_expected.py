@@ -114,20 +114,31 @@ def check_formulas(contents: WorkbookContents, sheets: list[Sheet] | None = None
     formula is a mismatch; an engine's rewriting of the same formula (case, spaces, number spelling, _xlfn.) is not."""
     if sheets is None:
         sheets = expected_sheets(contents) + expected_training_sheets(contents)
+    from .. import excel
+
     found = formula_cells(contents.path)
     report = FormulaCheck()
+
+    def mismatch(sheet: Sheet, row: int, col: int, python: str, got: Any) -> None:
+        report.mismatches += 1
+        if report.first is None:
+            shown = "an empty cell" if got is None else cut(str(got)) if isinstance(got, str) else repr(got)
+            report.first = f"{sheet.name}!{excel.column_letter(col)}{row}: Python {python}, the workbook {shown}"
+
     for sheet in sheets:
         rows = found.get(sheet.name, [])
+        written: set[tuple[int, int]] = set()
         for row, col, expected in sheet_formulas(sheet):
+            written.add((row, col))
             line = rows[row - 1] if row - 1 < len(rows) else []
             got = line[col] if col < len(line) else None
             report.checked += 1
             if isinstance(got, str) and got.startswith("=") and (got[1:] == expected or formula_key(got) == formula_key(expected)):
                 continue
-            report.mismatches += 1
-            if report.first is None:
-                from .. import excel
-
-                shown = "an empty cell" if got is None else cut(str(got)) if isinstance(got, str) else repr(got)
-                report.first = f"{sheet.name}!{excel.column_letter(col)}{row}: Python ={cut(expected)}, the workbook {shown}"
+            mismatch(sheet, row, col, f"={cut(expected)}", got)
+        # and no formula where Python writes a value: a formula there would be recomputed, not checked
+        for r, line in enumerate(rows, start=1):
+            for c, got in enumerate(line):
+                if isinstance(got, str) and got.startswith("=") and (r, c) not in written:
+                    mismatch(sheet, r, c, "writes no formula there", got)
     return report

@@ -101,13 +101,54 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
     source "training" takes the parameters from the training sheets' gd_final (see read_workbook).
     Each problem is a DataError naming the file and the sheet or cell.
     """
-    from ..training import check_config, check_features, check_record
-
     if source not in SOURCES:
         raise DataError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such workbook; check the path")
+    try:
+        return _read_contents(path, source)
+    except DataError as exc:
+        # the cell an error names may hold a formula a program saved without calculating (openpyxl, a script): its
+        # missing value is the cause, whatever the check that met it says
+        formula = _uncomputed_formula(path, str(exc))
+        if formula is None:
+            raise
+        raise DataError(
+            f"{path}: cell {formula[0]} holds the formula {cut(formula[1])} with no value saved for it (the program "
+            "that saved the workbook did not calculate it); open and save it in a spreadsheet, then read it again"
+        ) from exc
+
+
+_NAMED_CELL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)!\$?([A-Z]{1,3})\$?([0-9]+)\b")
+
+
+def _uncomputed_formula(path: Path, message: str) -> tuple[str, str] | None:
+    """The cell `message` names ("linear!C13", its formula) when it holds a formula but no cached value."""
+    from ..excel import column_index, column_letter
+
+    named = _NAMED_CELL.search(message)
+    if named is None:
+        return None
+    sheet, col, row = named.group(1), column_index(named.group(2)), int(named.group(3))
+    try:
+        cells = formula_cells(path).get(sheet)
+        if cells is None:
+            return None
+        formula = _cell(cells, row, col)
+        if not (isinstance(formula, str) and formula.startswith("=")):
+            return None
+        with open_workbook(path) as book:
+            if _cell(read_rows(book, sheet, row, source=path), row, col) is not None:
+                return None
+    except DataError:
+        return None
+    return f"{sheet}!{column_letter(col)}{row}", formula
+
+
+def _read_contents(path: Path, source: str) -> WorkbookContents:
+    from ..training import check_config, check_features, check_record
+
     fix = "write the workbook again with titanic-nn"
     with open_workbook(path) as book:
         if METADATA_SHEET not in book.sheetnames:

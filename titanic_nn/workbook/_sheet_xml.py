@@ -286,8 +286,16 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
 
 def sheet_formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
     """(row 1-based, column 0-based, formula without "=") of every cell `write_sheet` writes as a formula: what a
-    workbook must still hold there for its cached values to be the formulas' (verify reads them back)."""
+    workbook must still hold there for its cached values to be the formulas' (verify reads them back). Text that
+    looks like an escape is written as a formula too (`_value_rest`), so its cells are here."""
+
+    def text_formula(value: Any) -> str | None:
+        return excel.literal(value) if isinstance(value, str) and excel.escape_like(value) else None
+
     for column in sheet.columns:
+        header = text_formula(column.header)
+        if header is not None:
+            yield sheet.first_row - 1, column.col, header
         for index in range(sheet.n_rows):
             row = sheet.first_row + index
             marked = column.highlight is not None and bool(column.highlight[index])
@@ -297,9 +305,15 @@ def sheet_formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
                 yield row, column.col, column.formula.replace(excel.ROW, str(row + column.shift))
             elif column.array_formula is not None and index == 0:
                 yield row, column.col, column.array_formula
+            elif column.array_formula is None and column.values is not None:
+                text = text_formula(column.values[index])
+                if text is not None:
+                    yield row, column.col, text
     for single in sheet.cells:
         if single.formula is not None:
             yield single.row, single.col, single.formula
+        elif (text := text_formula(single.value)) is not None:
+            yield single.row, single.col, text
     for block in sheet.blocks:
         rows, cols = block.values.shape
         if block.copy_of is not None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
-from .._data import row_place
+from .._data import LINES, row_place
 from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
@@ -94,6 +94,9 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
         as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
         out[schema.target] = coded if schema.positive is None else as_read
     out = out[[*leading, *schema.input_columns]]
+    index = frame.index
+    if LINES in frame.attrs and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        out.attrs[LINES] = frame.attrs[LINES]  # row i is the file's row i: messages about it name its line
     _check_text(out, frame, schema.id_column)
     return out, filled
 
