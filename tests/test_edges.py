@@ -362,6 +362,16 @@ REFUSED = [
             {"train.csv": _table(x=_cycle(["TRUE", "FALSE", "true"]))},
             ["fit", "--train", "train.csv", *CSV_OPTIONS],
             r"^titanic-nn: error: train\.csv: column x .*'TRUE'"),
+    Refused("the id column as an input", "errors name their place", {"train.csv": _table(), "test.csv": _table(5)},
+            ["fit", "--train", "train.csv", "--test", "test.csv", *OWN, "--continuous", "x", "--categorical", "w,id"],
+            r"^titanic-nn: error: schema uses the id column id as an input too; "),
+    Refused("a header naming a column twice", "errors name their place", {"train.csv": _table().replace("id,y,x,w", "id,y,x,x", 1)},
+            ["fit", "--train", "train.csv", *CSV_OPTIONS],
+            r"^titanic-nn: error: train\.csv: the header names column 'x' 2 times \(fields 3, 4\)"),
+    Refused("a row with a field too many", "errors name their place",
+            {"train.csv": _table().replace("\n1002,", "\n1002,9,", 1)},
+            ["fit", "--train", "train.csv", *CSV_OPTIONS],
+            r"^titanic-nn: error: train\.csv: is not valid CSV \(.*line 4, saw 5"),
     Refused("an extract from a number of 17 digits", "15 digits",
             {"train.csv": _table(x=_cycle([0.25, 0.1 + 0.2, 0.5])),
              "s.json": _schema(continuous=[{"column": "x"}], categorical=[{"column": "xe"}],
@@ -418,8 +428,8 @@ REFUSED = [
             setup=lambda work: (shutil.copy(_MODEL, work / "model.json"), _link("s.csv", "real.csv")(work))),
     Refused("a level too long for a formula", "errors name their place",
             {"train.csv": _table(w=_cycle(["a", "b" * 8_200]))}, ["fit", "--train", "train.csv", *CSV_OPTIONS],
-            r"^titanic-nn: error: sheet linear, column w_b+\.\.\. \(\d+ characters\) \([A-Z]+\): a formula of \d+ characters "
-            r"exceeds Excel's limit"),
+            r"^titanic-nn: error: training data: column w holds a level of 8,200 characters on line 3 \(id '1001'\), too long "
+            r"for a formula to compare with"),  # before any training
     Refused("a reference that is Infinity", "errors name their place",
             {"train.csv": _table(), "s.json": '{"target": "y", "id_column": "id", "categorical": [{"column": "w", '
                                               '"reference": Infinity}]}'},
@@ -564,6 +574,8 @@ FORMULA_CASES = [
     ("a value cell given a formula", "linear", "verify", None,
      r"^titanic-nn: error: book\.xlsx: 1 cell\(s\) no longer hold what titanic-nn wrote \(a formula, or a value\), first "
      r"linear!\$?[A-Z]+\d+: Python writes no formula there, the workbook =0\.5\+0; "),
+    ("a data cell holding a formula", "linear", "import", None,
+     r"^titanic-nn: error: book\.xlsx: data cell \(column x\) linear!B4 holds the formula =0\.5\+0, not a value"),
     ("a parameter formula saved without its value", "linear", "import", None,
      r"^titanic-nn: error: book\.xlsx: cell linear!\$?[A-Z]+\d+ holds the formula =0\.5\+0 with no value saved for it "),
     ("a parameter cell holding a formula", "linear", "import", None,
@@ -583,7 +595,9 @@ def _preds_letter(book: Path, sheet: str, header: str) -> str:
 def test_formulas_replaced_are_found(small_book, tmp_path, monkeypatch, name, sheet, command, _, message):
     work = tmp_path / "work"
     work.mkdir()
-    if name == "a value cell given a formula":  # a raw number of the data
+    if name == "a value cell given a formula":  # x's training fill, a number verify does not read back
+        edit = _formula_for_parameter(f"{_preds_letter(small_book, sheet, 'x')}2")
+    elif name == "a data cell holding a formula":  # a raw number of the data, read back by import
         edit = _formula_for_parameter(f"{_preds_letter(small_book, sheet, 'x')}4")
     elif command == "import":
         edit = _formula_for_parameter(_first_parameter(small_book, sheet), cached="without its value" not in name)

@@ -199,6 +199,14 @@ def _parse(path: Path, text: str, *, text_columns: set[str] | None = None, blank
     options = dict(skipinitialspace=False, keep_default_na=False, na_values=blanks or [""])
     try:
         names = pd.read_csv(io.StringIO(text), nrows=0, **options).columns
+        header_names = next(csv.reader(io.StringIO(text)), [])
+        repeated = sorted({n for n in header_names if header_names.count(n) > 1})
+        if repeated:
+            positions = [i + 1 for i, n in enumerate(header_names) if n == repeated[0]]
+            raise DataError(
+                f"{path}: the header names column {shown(repeated[0])} {len(positions)} times (fields "
+                f"{', '.join(map(str, positions))}); give each column its own name"
+            )
         # low_memory=False: the whole file typed at once, so a column is never typed chunk by chunk (pandas'
         # DtypeWarning) and a value's type does not depend on where in the file it sits
         as_text = {c for c in names if c in (text_columns or ())}
@@ -227,7 +235,7 @@ def _holds_booleans(column: pd.Series) -> bool:
 
 
 def _short(exc: Exception) -> str:
-    return cut(str(exc).strip().splitlines()[-1].rstrip("."))
+    return cut(str(exc).strip().splitlines()[-1].rstrip("."), 200)  # room for the parser's "in line 7, saw 5"
 
 
 def _check_columns(path: Path, frame: pd.DataFrame, required: Iterable[str]) -> None:

@@ -535,9 +535,24 @@ class Dummies(FeatureOp):
             listed = set(self.levels)
             named = set() if self.reference is None else {self._key(self.reference)}
             self.references = tuple(_sorted_levels(named | (set(seen) - listed)))
-            return
-        self.levels = tuple(seen[1:] if self.drop_reference else seen)
-        self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
+        else:
+            self.levels = tuple(seen[1:] if self.drop_reference else seen)
+            self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
+        self._check_formula_lengths(rows)
+
+    def _check_formula_lengths(self, rows: Rows) -> None:
+        """Each level's dummy formula fits Excel's 8,192 characters, or a DataError names the level's first row: found
+        now, before any training, not when the workbook is written."""
+        for level in self.levels:
+            formula = self.excel_level(excel.absolute(excel.MAX_ROWS - 1, excel.MAX_COLUMNS - 1), level)
+            if len(formula) + 1 > excel.MAX_FORMULA_CHARS:
+                keys = rows[self.column].map(self._key)
+                first = int((keys == level).to_numpy().argmax())
+                raise DataError(
+                    f"{rows.source}: column {self.column} holds a level of {len(level):,} characters on "
+                    f"{rows.describe(first)}, too long for a formula to compare with (Excel's formulas stop at "
+                    f"{excel.MAX_FORMULA_CHARS:,} characters); shorten it, or leave the column out"
+                )
 
     def apply(self, rows: Rows) -> list[Any]:
         keys = rows[self.column].map(self._key)

@@ -157,6 +157,13 @@ class Schema:
             raise DataError(f"schema uses column {', '.join(duplicated)} more than once")
         if self.target is not None and self.target in self.input_columns:
             raise DataError(f"schema uses the target {self.target} as an input too")
+        if self.id_column is not None and self.id_column == self.target:
+            raise DataError(f"schema names {self.target} both the target and the id column; give the id column another column")
+        if self.id_column is not None and self.id_column in self.input_columns:
+            raise DataError(
+                f"schema uses the id column {self.id_column} as an input too; an id goes out as it came in and is "
+                "never a feature: take it off the inputs, or name another id column"
+            )
         if not self.continuous and not self.categorical and self.constant is None:
             raise DataError("schema has no input columns")
 

@@ -170,7 +170,7 @@ def _read_contents(path: Path, source: str) -> WorkbookContents:
         fits = []
         train = None
         seen: set[str] = set()
-        read_as_values: list[tuple[str, int, int, str]] = []  # the cells read as numbers: none may be a formula
+        read_as_values: list[tuple[Any, ...]] = []  # the cells read as values: none may be a formula
         for entry, model, training in checked:
             name = _sheet_name(entry["name"], book, path, seen)
             try:
@@ -206,10 +206,13 @@ def _read_contents(path: Path, source: str) -> WorkbookContents:
             test = _rows_frame(read_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1, source=path), test_data.raw, n_test)
         if source == "training":
             fits = _from_training(book, description, fits, n_train, path)
-        else:
-            _check_no_formulas(path, read_as_values)
+            read_as_values = []  # the model sheets' parameters are not read
     counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
     masks = metadata.filled_masks(description, features.schema_.input_columns, counts)
+    read_as_values += _raw_cells(train_sheet, train_columns, train, masks["train"])
+    if test is not None:
+        read_as_values += _raw_cells(TEST_SHEET, test_data.raw, test, masks["test"])
+    _check_no_formulas(path, read_as_values)
     train = _blanked(train, masks["train"])
     _check_cells(train, train_columns, features, path, train_sheet, target=True)
     if test is not None:
@@ -218,25 +221,40 @@ def _read_contents(path: Path, source: str) -> WorkbookContents:
     return WorkbookContents(path, description, fits, train, test)
 
 
-def _check_no_formulas(path: Path, cells: Sequence[tuple[str, int, int, str]]) -> None:
-    """Each cell read as a number holds one, not a formula: a formula's cached value is whatever the spreadsheet last
-    saved, not what the formula now says. A DataError names the first such cell."""
+def _raw_cells(sheet: str, raw: dict[str, int], frame: pd.DataFrame, filled: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The data cells of `sheet` (its raw columns, the target and id among them) as `_check_no_formulas` takes them,
+    each with the formula titanic-nn itself writes there: a text like "_x0041_" goes in as a formula of its pieces. A
+    filled cell holds its fill's formula: not a value read back, so not here."""
+    from .. import excel
+
+    cells = []
+    for name, col in raw.items():
+        skipped = filled[name].to_numpy() if name in filled.columns else np.zeros(len(frame), dtype=bool)
+        for i, value in enumerate(frame[name].tolist()):
+            if skipped[i]:
+                continue
+            own = "=" + excel.literal(value) if isinstance(value, str) and excel.escape_like(value) else None
+            cells.append((sheet, FIRST_ROW + i, col, f"data cell (column {name})", own))
+    return cells
+
+
+def _check_no_formulas(path: Path, cells: Sequence[tuple[Any, ...]]) -> None:
+    """Each cell read as a value holds one, not a formula (but the one titanic-nn writes there, where a cell names it
+    as its fifth item): a formula's cached value is whatever the spreadsheet last saved, not what the formula now
+    says. A DataError names the first such cell."""
     from ..excel import column_letter
 
-    by_sheet: dict[str, list[tuple[int, int, str]]] = {}
-    for sheet, row, col, what in cells:
-        by_sheet.setdefault(sheet, []).append((row, col, what))
-    with open_workbook(path, formulas=True) as book:
-        for sheet, wanted in by_sheet.items():
-            rows = read_rows(book, sheet, max(row for row, _, _ in wanted), source=path)
-            for row, col, what in wanted:
-                value = _cell(rows, row, col)
-                text = getattr(value, "text", value)  # an array formula's anchor
-                if hasattr(value, "ref") or (isinstance(text, str) and text.startswith("=")):
-                    raise DataError(
-                        f"{path}: {what} {sheet}!{column_letter(col)}{row} holds the formula {cut(str(text))}, not a "
-                        "number (its cached value is what a spreadsheet last saved); put the number itself there"
-                    )
+    if not cells:
+        return
+    found = formula_cells(path)  # formulas as "=...", text as "'..." (a text may start with "=")
+    for sheet, row, col, what, *own in cells:
+        text = _cell(found.get(sheet, []), row, col)
+        if isinstance(text, str) and text.startswith("=") and text != (own[0] if own else None):
+            kind = "a number" if what in ("parameter cell", "Valid cell") else "a value"
+            raise DataError(
+                f"{path}: {what} {sheet}!{column_letter(col)}{row} holds the formula {cut(str(text))}, not {kind} "
+                f"(its cached value is what a spreadsheet last saved); put the {kind[2:]} itself there"
+            )
 
 
 def _from_training(book: Any, description: dict[str, Any], fits: list[FittedModel], n_train: int, path: Path) -> list[FittedModel]:
