@@ -47,7 +47,7 @@ GOOD_HEADER = "PassengerId,Survived,Pclass,Sex,Age,SibSp,Parch,Fare,Embarked\n"
         ("", "the file is empty"),
         ("   \n\n", "the file is empty"),
         (GOOD_HEADER, "header but no data rows"),
-        ("This is a letter, not a table.\nDear reader;\nit goes on\n", "not valid CSV|missing column"),
+        ("This is a letter, not a table.\nDear reader;\nit goes on\n", "not valid CSV|missing column|line 2 has 1 field"),
         ("just some prose without separators\nand a second line\n", "does not look like CSV"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
         ('a,b\n1,"unterminated\n', "not valid CSV"),

@@ -64,6 +64,7 @@ def read_csv(
     if not decoded.strip():
         raise DataError(f"{path}: the file is empty; a CSV needs a header line and at least one data row")
     frame = _parse(path, decoded, text_columns=set(text), blanks=list(blanks))
+    _check_field_counts(path, decoded, len(frame.columns))
     frame.attrs[LINES] = SourceLines(_lines(decoded, len(frame)))
     _check_columns(path, frame, required)
     for column in numeric:
@@ -232,6 +233,34 @@ def _holds_booleans(column: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(column):
         return True
     return column.dtype == object and bool(column.map(lambda v: isinstance(v, (bool, np.bool_))).any())
+
+
+def _check_field_counts(path: Path, text: str, fields: int) -> None:
+    """Every record has the header's number of fields: pandas refuses a record with more, but reads one with fewer as
+    blanks, which would change its values without a word. A DataError names the first such line."""
+    if '"' not in text:  # one record a line: count the separators
+        for number, line in enumerate(text.split("\n"), start=1):
+            line = line.rstrip("\r")
+            if number > 1 and line and line.count(",") != fields - 1:
+                raise _field_count_error(path, number, line.count(",") + 1, fields)
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        next(reader)
+        last = reader.line_num
+        for record in reader:
+            if record and len(record) != fields:
+                raise _field_count_error(path, last + 1, len(record), fields)
+            last = reader.line_num
+    except (csv.Error, StopIteration):  # pandas read it: its own errors were said
+        return
+
+
+def _field_count_error(path: Path, line: int, found: int, fields: int) -> DataError:
+    return DataError(
+        f"{path}: line {line} has {found} field(s), but the header names {fields}; give every row one field per column "
+        "(an empty field for a blank)"
+    )
 
 
 def _short(exc: Exception) -> str:
