@@ -1,5 +1,5 @@
 """Shared fixtures: the bundled data and the lesson's default features; and the rule that only tests marked `engines`
-start a spreadsheet engine."""
+start a spreadsheet engine (LibreOffice, Gnumeric, or Node for HyperFormula)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import titanic_nn as tn
 
 # Every program a spreadsheet engine is started by (titanic_nn.engines.ENGINES' binaries).
-ENGINE_PROGRAMS = ("soffice", "libreoffice", "ssconvert")
+ENGINE_PROGRAMS = ("soffice", "libreoffice", "ssconvert", "node", "nodejs")
 UNMARKED = 97  # the exit status of a stand-in engine: a test started an engine without the marker
 
 

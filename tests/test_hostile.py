@@ -31,6 +31,7 @@ import crafted
 import titanic_nn as tn
 from test_cli import BAD_INPUTS, ROOT, make_bad_inputs, run, run_subprocess, snapshot
 from titanic_nn._atomic import TEMP_PREFIX
+from titanic_nn.engines import Engine
 
 SMALL_TRAIN, SMALL_TEST = "small_train.csv", "small_test.csv"
 SMALL = ["--train", SMALL_TRAIN, "--test", SMALL_TEST]
@@ -141,9 +142,10 @@ HOSTILE_IDS = [
     "=1+1", "@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://example.com/?q=1","click")', "+cmd", "-5",
     "\r=1+1", "a\rb", "a,b", 'say "hi"', "\ttab",
 ]
+# as the submission writes them: exactly as given (Kaggle matches ids as text), quoted where a spreadsheet would run one
 GUARDED = [
-    "\"'=1+1\"", "\"'@SUM(1+1)*cmd|' /C calc'!A0\"", '"\'=HYPERLINK(""http://example.com/?q=1"",""click"")"', "\"'+cmd\"",
-    "-5", "\"'\r=1+1\"", '"a\rb"', '"a,b"', '"say ""hi"""', "\"'\ttab\"",
+    '"=1+1"', "\"@SUM(1+1)*cmd|' /C calc'!A0\"", '"=HYPERLINK(""http://example.com/?q=1"",""click"")"', '"+cmd"',
+    "-5", '"\r=1+1"', '"a\rb"', '"a,b"', '"say ""hi"""', '"\ttab"',
 ]
 
 PARAM_CELL = re.compile(rb'(<c r="V4"[^>]*><v>)[^<]*(</v>)')  # linear's first weight, at any row count
@@ -188,7 +190,7 @@ def _workbook_variants(folder: Path) -> dict[str, str]:
     crafted.with_sheet(book, folder / "w_xxe.xlsx", "nnet", lambda b: crafted.with_dtd(b, crafted.DTD_XXE, "xxe"))
     messages["w_xxe"] = "(sheet nnet) carries a document type declaration"
     crafted.with_sheet(book, folder / "w_not_well_formed.xlsx", "mmult", lambda b: b[: len(b) // 2])
-    messages["w_not_well_formed"] = "(sheet mmult) is not well-formed XML (no element found"
+    messages["w_not_well_formed"] = "(sheet mmult) is not well-formed XML ("
     crafted.with_part(book, folder / "w_macros.xlsx", "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 a VBA project")
     messages["w_macros"] = "holds macro-enabled content (xl/vbaProject.bin)"
     # an .xlsm renamed: its content types say macro-enabled, even with no VBA part
@@ -278,11 +280,11 @@ def _cases() -> list[Case]:
     for name, what in [("test_age_inf", "--test"), ("test_fare_inf", "--test")]:
         column = "Age" if "age" in name else "Fare"
         cases.append(Case(f"fit {name}", ["fit", "--train", SMALL_TRAIN, what, f"{name}.csv", "--out", "out", *FAST], 1,
-                          f"{name}.csv: column {column} holds inf in data row 3 (line 4), not a finite number", out="out"))
+                          f"{name}.csv: column {column} holds inf on line 4, not a finite number", out="out"))
     cases.append(Case("predict test_age_inf", ["predict", MODEL, "--input", "test_age_inf.csv", "--out", "out/s.csv"], 1,
-                      "test_age_inf.csv: column Age holds inf in data row 3 (line 4)", out="out"))
+                      "test_age_inf.csv: column Age holds inf on line 4", out="out"))
     cases.append(Case("fit train_age_inf", ["fit", "--train", "train_age_inf.csv", "--test", SMALL_TEST, "--out", "out", *FAST],
-                      1, "train_age_inf.csv: column Age holds inf in data row 3 (line 4)", out="out"))
+                      1, "train_age_inf.csv: column Age holds inf on line 4", out="out"))
     # item 3: valid, and the workbook verifies and imports
     for n in (3, 5, 9):
         cases.append(Case(f"fit {n} kept rows", ["fit", "--train", f"train_{n}.csv", "--test", SMALL_TEST, "--out", "out",
@@ -297,14 +299,16 @@ def _cases() -> list[Case]:
     for name, message in SCHEMA_MESSAGES.items():
         cases.append(Case(f"fit --schema {name}", ["fit", "--train", SMALL_TRAIN, "--schema", name, "--out", "out", *FAST], 1,
                           f"{name}: {message}" if "UTF-8" in message or "nested" in message else message, out="out"))
-    # item 1: every writer stays inside its output folder, even through a link planted there
-    cases.append(Case("fit over a planted link", ["fit", *SMALL, "--out", "out", *FAST], 0, out="out", book="out",
-                      prepare=_plant_link, expect=_link_replaced))
+    # item 1: every writer stays inside its output folder: a link planted there is refused as an output, and
+    # neither it nor what it points at is touched
+    cases.append(Case("fit over a planted link", ["fit", *SMALL, "--out", "out", *FAST], 1,
+                      "out/nnet.json: is a symbolic link, not a regular file; an output is written only to a regular "
+                      "file or a new path", out="out", prepare=_plant_link, expect=_link_kept))
     # item 5: formula-looking ids are guarded, every field that needs it quoted, and the ids come back
     # unchanged through the workbook and import
     cases.append(Case("fit formula ids", ["fit", "--train", SMALL_TRAIN, "--test", "test_ids.csv", "--out", "out", *FAST],
-                      0, "test_ids.csv: 6 value(s) start with =, +, -, @, a tab or a carriage return (first '=1+1' in "
-                      "data row 1), which a spreadsheet opening the submission would run as a formula", out="out",
+                      0, "test_ids.csv: 6 value(s) start with =, +, -, @, a tab or a carriage return (first '=1+1' on "
+                      "line 2), which a spreadsheet opening the submission would run as a formula", out="out",
                       book="out", expect=_ids_guarded_and_round_trip))
     cases.append(Case("predict formula ids", ["predict", MODEL, "--input", "test_ids.csv", "--out", "out/s.csv"], 0,
                       "test_ids.csv: 6 value(s) start with", out="out", expect=_predicted_ids_guarded))
@@ -313,17 +317,17 @@ def _cases() -> list[Case]:
                                                    "out", *FAST], 1, "test_long_id.csv: column PassengerId, line 4, "
                       "holds 40,000 characters, more than the 32,767 an Excel cell holds", out="out", patch=_no_training))
     cases.append(Case("predict 40,000-character id", ["predict", MODEL, "--input", "test_long_id.csv", "--out",
-                                                       "out/s.csv"], 1, "test_long_id.csv: column PassengerId, data row 3, "
+                                                       "out/s.csv"], 1, "test_long_id.csv: column PassengerId, line 4, "
                       "holds 40,000 characters, more than the 32,767 a spreadsheet cell holds", out="out"))
     # item 13: rejected before any training starts
     cases.append(Case("fit repeated test ids", ["fit", "--train", SMALL_TRAIN, "--test", "test_repeated_ids.csv", "--out",
-                                                 "out", *FAST], 1, "test_repeated_ids.csv: column PassengerId repeats 895 "
+                                                 "out", *FAST], 1, "test_repeated_ids.csv: column PassengerId repeats '895' "
                       "on lines 5, 9", out="out", patch=_no_training))
     cases.append(Case("fit blank test id", ["fit", "--train", SMALL_TRAIN, "--test", "test_blank_id.csv", "--out", "out",
                                              *FAST], 1, "test_blank_id.csv: column PassengerId is blank on line 6", out="out",
                       patch=_no_training))
     cases.append(Case("predict repeated ids", ["predict", MODEL, "--input", "test_repeated_ids.csv", "--out", "out/s.csv"],
-                      1, "test_repeated_ids.csv: column PassengerId repeats 895", out="out"))
+                      1, "test_repeated_ids.csv: column PassengerId repeats '895'", out="out"))
     cases.append(Case("fit more rows than a sheet", ["fit", *SMALL, "--out", "out", *FAST], 1,
                       "small_train.csv: 60 training rows are kept, but a sheet holds 47 below its header rows", out="out",
                       patch=_small_sheets))
@@ -396,10 +400,11 @@ def _plant_link(folder: Path) -> None:
     (folder / "out" / "nnet.json").symlink_to(folder / "victim.json")
 
 
-def _link_replaced(folder: Path, out: Path) -> None:
+def _link_kept(folder: Path, out: Path) -> None:
     assert (folder / "victim.json").read_text() == "the victim's own text\n"
-    assert not (out / "nnet.json").is_symlink()
-    assert tn.load_model(out / "nnet.json").name == "nnet"
+    assert (out / "nnet.json").is_symlink() and (out / "nnet.json").resolve() == (folder / "victim.json").resolve()
+    assert sorted(p.name for p in out.iterdir()) == ["nnet.json"]  # nothing else was written
+    (out / "nnet.json").unlink()
     (folder / "victim.json").unlink()
 
 
@@ -413,8 +418,7 @@ def _ids_guarded_and_round_trip(folder: Path, out: Path) -> None:
     with open(out / "submission.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert len(rows) == 1 + len(HOSTILE_IDS) == len(pd.read_csv(out / "submission.csv")) + 1  # both readers agree
-    assert [row[0] for row in rows[1:]] == [i if i == "-5" or not i.startswith(("=", "+", "-", "@", "\t", "\r")) else "'" + i
-                                            for i in HOSTILE_IDS]
+    assert [row[0] for row in rows[1:]] == HOSTILE_IDS  # exactly as they came in
     (book,) = out.glob("*.xlsx")
     assert read_contents(book).test["PassengerId"].tolist() == HOSTILE_IDS  # the workbook holds them unchanged
     imported = run(["import", book, "--out", folder / "imported", "--quiet"])
@@ -495,9 +499,9 @@ def test_hostile_input(hostile, monkeypatch, tmp_path, case):
             (book,) = (hostile / case.book).glob("*.xlsx")
             report = tn.verify(book, engines="all")
             assert report.ok, str(report)
-        if case.code == 0 and case.expect:
+        if case.expect:
             case.expect(hostile, out)
-        elif case.code:
+        if case.code:
             assert out is None or not out.exists() or not any(out.iterdir())
     finally:
         if out is not None:
@@ -542,13 +546,13 @@ def _start_big_fit(big: Path, cwd: Path) -> tuple[subprocess.Popen, Path]:
 def _wait_for(process: subprocess.Popen, cwd: Path, point: str, limit: float = 120) -> None:
     """Until the run reaches `point`: "training" (the second model trains), "sheets" (XlsxWriter's row files
     are being written) or "zip" (the workbook's archive is being deflated)."""
-    out = cwd / "out"
     started = time.monotonic()
     while time.monotonic() - started < limit:
         assert process.poll() is None, "the run ended before the signal"
         if point == "training" and "training nnet" in (cwd.parent / f"{cwd.name}.stdout").read_text():
             return
-        files = [p for p in _temporaries(out) if p.is_file()]
+        # out/ is made only once the outputs are complete: until then they are staged in its parent, cwd
+        files = [p for p in _temporaries(cwd) if p.is_file()]
         books = [p for p in files if p.suffix == ".xlsx"]
         try:
             size = sum(p.stat().st_size for p in files)
@@ -562,11 +566,11 @@ def _wait_for(process: subprocess.Popen, cwd: Path, point: str, limit: float = 1
     raise AssertionError(f"the run did not reach {point} within {limit} s")
 
 
-@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
 @pytest.mark.parametrize("point", ["training", "sheets", "zip"])
 def test_a_signal_leaves_nothing(big_train, tmp_path, number, point):
-    """SIGTERM is handled like Ctrl-C at every point of a 200,000-row run: no output, no folder it created,
-    no temporary in the output folder or in $TMPDIR, and the shell's code for the signal."""
+    """SIGTERM and SIGHUP are handled like Ctrl-C at every point of a 200,000-row run: no output, no folder made,
+    no temporary beside the output folder or in $TMPDIR, and the shell's code for the signal."""
     cwd = tmp_path / "run"
     cwd.mkdir()
     process, scratch = _start_big_fit(big_train, cwd)
@@ -577,8 +581,8 @@ def test_a_signal_leaves_nothing(big_train, tmp_path, number, point):
     finally:
         process.kill()
     stderr = (tmp_path / "run.stderr").read_text()
-    what = "interrupted" if number == signal.SIGINT else "stopped by SIGTERM"
-    assert stderr.splitlines()[-1] == f"titanic-nn: {what}; no partial output was left"
+    what = "interrupted" if number == signal.SIGINT else f"stopped by {signal.Signals(number).name}"
+    assert stderr.splitlines()[-1] == f"titanic-nn: {what}; no output was written and no temporary file was left"
     assert "Traceback" not in stderr
     # 130 or 143 from main; or killed by SIGINT itself, which CPython does at exit when the interrupt
     # landed in code that torch's import runs through exec (see test_cli's test_ctrl_c_leaves_no_output)
@@ -599,15 +603,15 @@ def test_a_killed_run_is_swept_by_the_next(big_train, tmp_path, hostile):
         process.wait(timeout=60)
     finally:
         process.kill()
-    left = [p for p in (cwd / "out").iterdir() if p.name.startswith(TEMP_PREFIX)]
-    assert left and sum(p.stat().st_size for p in _temporaries(cwd / "out") if p.is_file()) > 4_000_000
-    alive = cwd / "out" / f"{TEMP_PREFIX}{os.getppid()}-0123456789ab"  # a running process's: kept
+    left = [p for p in cwd.iterdir() if p.name.startswith(TEMP_PREFIX)]  # staged beside out/, not yet made
+    assert left and sum(p.stat().st_size for p in _temporaries(cwd) if p.is_file()) > 4_000_000
+    alive = cwd / f"{TEMP_PREFIX}{os.getppid()}-0123456789ab"  # a running process's: kept
     alive.mkdir()
-    done = run_subprocess(["fit", "--train", hostile / SMALL_TRAIN, "--test", hostile / SMALL_TEST, "--out", "out", *FAST],
+    done = run_subprocess(["fit", "--train", hostile / SMALL_TRAIN, "--test", hostile / SMALL_TEST, "--out", ".", *FAST],
                           cwd)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (cwd / "out").iterdir() if p.name.startswith(".")) == [alive.name]
-    assert {p.name for p in (cwd / "out").iterdir()} >= {"submission.csv", "linear.json", "nnet.json", "mmult.json"}
+    assert sorted(p.name for p in cwd.iterdir() if p.name.startswith(".")) == [alive.name]
+    assert {p.name for p in cwd.iterdir()} >= {"submission.csv", "linear.json", "nnet.json", "mmult.json"}
     assert list(scratch.iterdir()) == []
 
 
@@ -630,7 +634,7 @@ def _small_disk_command(folder: Path, kilobytes: int, argv: list[str]) -> list[s
 
 @pytest.mark.parametrize("command, kilobytes, written", [
     ("fit", 16, "small_train.xlsx"),  # the disk fills while the workbook is written
-    ("import", 4, "nnet.json"),  # ... while a model's JSON is written
+    ("import", 4, "linear.json"),  # ... while a model's JSON is written (the first: each file takes a 4 KiB page)
 ])
 def test_a_full_disk_names_the_file(hostile, tmp_path, command, kilobytes, written):
     disk = tmp_path / "disk"
@@ -659,7 +663,7 @@ def test_verify_counts_a_sheet_an_engine_emptied_or_dropped(hostile, tmp_path):
     """LibreOffice loads a sheet that carries a DTD as an empty sheet; verify counts each of its computed
     cells as disagreeing (and titanic-nn refuses such a workbook before any engine sees it)."""
     from titanic_nn.engines import compare, recalculate
-    from titanic_nn.engines._verify import expected_sheets
+    from titanic_nn.workbook import expected_sheets
     from titanic_nn.workbook import read_contents
 
     contents = read_contents(hostile / BOOK)
@@ -693,10 +697,11 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-class _Copying:
+class _Copying(Engine):
     """An engine that writes back the workbook it was given: verify then compares the damaged file itself."""
 
     name = label = "copying"
+    binaries = ("sh",)
 
     def recalculate(self, paths, outdir, *, binary=None, timeout=None):
         Path(outdir).mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ def test_the_kaggle_preset_fits_and_its_workbook_verifies_in_both_engines(tmp_pa
     assert len(submission) == 418 and set(submission["Survived"]) == {0, 1}
     checked = run(["verify", "--engine", "all", tmp_path / "titanic.xlsx"])
     assert checked.code == 0, checked.out + checked.err
-    assert checked.out.count("agree with Python") == 2  # LibreOffice and Gnumeric
+    assert checked.out.count("agree with Python") == 3  # LibreOffice, Gnumeric and HyperFormula
     assert "LibreOffice" in checked.out and "Gnumeric" in checked.out
     # the saved models write the workbook again: their features are refitted on train.csv and test.csv
     again = run(["workbook", "--models", tmp_path / "linear.json", "--out", tmp_path / "again.xlsx", "--sheet-epochs", "0"])
@@ -139,4 +139,4 @@ def test_the_derived_ops_on_another_table_through_the_schema_file(orders):
     assert result.code == 0, result.err
     report = tn.verify(orders / "o" / "orders.xlsx", engines="all")
     assert report.ok, report
-    assert [e.engine for e in report.engines] == ["libreoffice", "gnumeric"]
+    assert [e.engine for e in report.engines] == ["libreoffice", "gnumeric", "hyperformula"]

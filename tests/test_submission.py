@@ -11,7 +11,7 @@ import pytest
 
 import titanic_nn as tn
 from titanic_nn import make_submission, submission_for, validate_submission, write_submission
-from titanic_nn._atomic import AtomicFiles, atomic_path, ensure_directory, write_text_atomic  # internals under test
+from titanic_nn._atomic import AtomicFiles, atomic_path, check_output_directory, write_text_atomic  # internals under test
 from titanic_nn._submission import submission_csv
 from titanic_nn.errors import OutputPathError, SubmissionError
 
@@ -172,11 +172,15 @@ def test_unwritable_output_paths(tmp_path, make_target, message):
     assert [p.name for p in tmp_path.iterdir()] == ["file.txt"]
 
 
-def test_ensure_directory(tmp_path):
-    assert ensure_directory(tmp_path / "a" / "b").is_dir()
-    assert list((tmp_path / "a" / "b").iterdir()) == []  # the probe file is gone
+def test_an_output_directory_is_checked_and_made_only_with_its_outputs(tmp_path):
+    assert check_output_directory(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []  # not made, and the probe file is gone
+    with AtomicFiles(create_folders=True) as batch:
+        batch.write_text(tmp_path / "a" / "b" / "x.txt", "x")
+        assert not (tmp_path / "a").exists()  # staged in the nearest folder that exists
+    assert (tmp_path / "a" / "b" / "x.txt").read_text() == "x"
     (tmp_path / "f").write_text("x")
     with pytest.raises(OutputPathError, match="is a file, not a directory"):
-        ensure_directory(tmp_path / "f")
-    with pytest.raises(OutputPathError, match="cannot write there"):
-        ensure_directory(tmp_path / "f" / "sub")
+        check_output_directory(tmp_path / "f")
+    with pytest.raises(OutputPathError, match="is not a directory"):
+        check_output_directory(tmp_path / "f" / "sub")

@@ -290,7 +290,7 @@ def test_each_statistic_is_held_by_its_op_and_written_in_a_cell(titanic, tmp_pat
     book = openpyxl.load_workbook(tn.write_workbook(tmp_path / "s.xlsx", fits, train, test))
     sheet = book["linear"]
     assert (sheet["D1"].value, sheet["E1"].value) == ("Max:", "=MAX(E4:E715)")
-    assert [sheet.cell(2, c).value for c in range(1, 9)] == ["Fill:", "S", 3, "male", 24, 13, 0, 0]
+    assert [sheet.cell(2, c).value for c in range(1, 9)] == ["Fill:", "S", "3", "male", 24, 13, 0, 0]
     # a blank test Age refers to the fill value's cell, so a changed fill value flows through
     blank_row = int(np.flatnonzero(test["Age"].isna().to_numpy())[0]) + 4
     assert book["test"][f"E{blank_row}"].value == "=linear!E$2"
@@ -405,7 +405,7 @@ def test_a_categorical_fill_is_a_level_as_the_sheet_holds_levels(titanic, tmp_pa
     X, _ = features.fit_transform(train)
     fitted = tn.FittedModel(features, tn.Linear(), np.linspace(-1, 1, X.shape[1]), "linear")
     path = tn.write_workbook(tmp_path / "text_levels.xlsx", [fitted], train, test)
-    assert openpyxl.load_workbook(path)["linear"]["C2"].value == 3  # the number 3, as the cells hold the level
+    assert openpyxl.load_workbook(path)["linear"]["C2"].value == "3"  # the text "3", as the cells hold the level
     assert tn.verify(path, engines="all").ok
 
 

@@ -55,15 +55,15 @@ def test_model_sheet_has_the_lesson_layout_as_live_formulas(lesson_book):
     assert sheet["E1"].value == "=MAX(E4:E715)"
     assert sheet["I4"].value == "=E4/E$1"
     assert sheet["J4"].value == "=LOG10(F4+1)"
-    assert sheet["K4"].value == "=IF(C4=1,1,0)"
-    assert sheet["M4"].value == '=IF(B4="S",1,0)'
-    assert sheet["O4"].value == '=IF(D4="male",1,0)'
+    assert sheet["K4"].value == '=IF(EXACT(C4,"1"),1,0)'
+    assert sheet["M4"].value == '=IF(EXACT(B4,"S"),1,0)'
+    assert sheet["O4"].value == '=IF(EXACT(D4,"male"),1,0)'
     assert sheet["P4"].value == 1
     assert sheet["Q3"].value == "Preds"
     assert re.fullmatch(r"=SUMPRODUCT\(\$G4:\$P4,\$[A-Z]+\$4:\$[A-Z]+\$4\)", sheet["Q4"].value)
-    assert sheet["R4"].value == "=(Q4-A4)^2"
+    assert sheet["R4"].value == "=(Q4-A4)*(Q4-A4)"
     assert sheet["R1"].value == "=AVERAGE(R4:R715)"
-    assert sheet["R715"].value == "=(Q715-A715)^2" and sheet["A716"].value is None
+    assert sheet["R715"].value == "=(Q715-A715)*(Q715-A715)" and sheet["A716"].value is None
 
 
 def test_nnet_and_mmult_render_relu_and_one_array_formula(lesson_book):
@@ -238,10 +238,10 @@ def test_deeper_nets_and_sigmoid_outputs_render(titanic, tmp_path):
     assert headers[16:25] == ["Lin1", "Lin2", "Lin3", "ReLU1", "ReLU2", "ReLU3", "L2Lin1", "L2Lin2", "L2ReLU1"]
     assert deep["Q4"].value.ref == "Q4:S715" and deep["W4"].value.text.startswith("=MMULT($T$4:$V$715,")
     sig = book["sig"]
-    assert sig["R4"].value == "=1/(1+EXP(-Q4))" and sig["R3"].value == "Preds" and sig["Q3"].value == "Logit"
+    assert sig["R4"].value == "=1/(1+EXP(-IF(Q4<-700,-700,Q4)))" and sig["R3"].value == "Preds" and sig["Q3"].value == "Logit"
     siglog = book["siglog"]
     # log loss of the probability clipped to [1e-12, 1-1e-12], as Python clips it, in Python's order of operations
-    assert siglog["W4"].value.startswith("=-((A4*LN(IF(V4<1e-12,1e-12,IF(V4>0.999999999999,0.999999999999,V4))))+")
+    assert siglog["W4"].value.startswith("=-((A4*LN(IF(V4<0.000000000001,0.000000000001,IF(V4>0.999999999999,0.999999999999,V4))))+")
     head = book["head"]
     assert [c.value for c in head[3]][22:24] == ["Head", "Preds"]
     assert head["W4"].value.text.startswith("=MMULT($T$4:$V$715,") and re.fullmatch(r"=W4\+\$[A-Z]+\$\d+", head["X4"].value)
@@ -264,7 +264,7 @@ def test_excel_helpers():
     assert [excel.column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     assert excel.column_index("AH") == 33
     assert excel.on_sheet("my sheet", "A1") == "'my sheet'!A1" and excel.on_sheet("A1", "B2") == "'A1'!B2"
-    assert Dummies.excel_level("D4", 'say "hi"') == 'IF(D4="say ""hi""",1,0)'
+    assert Dummies.excel_level("D4", 'say "hi"') == 'IF(EXACT(D4,("say "&CHAR(34)&"hi"&CHAR(34))),1,0)'
 
     from titanic_nn.workbook import SheetBackend, SheetUnits
 

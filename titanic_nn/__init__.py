@@ -26,6 +26,7 @@ _EXPORTS = {
     "UnseenLevelWarning": ".errors",
     "InvalidModelError": ".errors",
     "FormulaIdWarning": ".errors",
+    "EncodingGuessWarning": ".errors",
     "data_path": "._data",
     "load_titanic": "._data",
     "read_csv": "._data",
@@ -76,7 +77,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from ._submission import make_submission, submission_for, validate_submission, write_submission
     from .engines import VerifyReport, verify
     from .errors import (
-        DataError, FormulaIdWarning, InvalidModelError, MissingDependencyError, OutputPathError, SpreadsheetEngineError,
+        DataError, EncodingGuessWarning, FormulaIdWarning, InvalidModelError, MissingDependencyError, OutputPathError, SpreadsheetEngineError,
         SubmissionError, TitanicNNError, TrainingDivergedError, UnseenLevelWarning,
     )
     from .features import Categorical, Continuous, Features, Schema, accuracy, notebook_schema, sheet_schema

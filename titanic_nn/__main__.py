@@ -1,5 +1,5 @@
 """`python -m titanic_nn`: the same as the `titanic-nn` command."""
 
-from .cli import main
+from ._entry import run
 
-raise SystemExit(main())
+raise SystemExit(run())

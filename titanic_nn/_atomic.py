@@ -1,9 +1,11 @@
 """Atomic output files: written in a temporary folder beside the target, then renamed over it, never over an input.
 
-Every temporary of a run lives in the output's own folder, in a folder named `.titanic-nn-tmp-<pid>-...`
-(so a writer's own scratch files, XlsxWriter's parts, go there too, never to $TMPDIR). An error or an
-interrupt removes them; a run killed outright (SIGKILL, a power cut) leaves them, and the next run
-that writes into that folder sweeps those whose process is gone.
+An output is a regular file or a new path: never a directory, a device, a FIFO, a socket or a link. Every
+temporary of a run lives in the output's own folder (or, for a folder still to be made, the nearest one that
+exists), in a folder named `.titanic-nn-tmp-<pid>-...` holding our mark (so a writer's own scratch files,
+XlsxWriter's parts, go there too, never to $TMPDIR). An error or an interrupt removes them, and the folders an
+output needs are made only when it is renamed into place; a run killed outright (SIGKILL, a power cut) leaves
+them, and the next run that writes into that folder sweeps those marked as ours whose process is gone.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import errno
 import os
 import secrets
 import shutil
+import signal
+import stat
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from .errors import OutputPathError
+from .errors import InterruptSignalError, OutputPathError
 
 __all__ = [
     "TEMP_PREFIX",
@@ -26,7 +30,10 @@ __all__ = [
     "write_failed",
     "atomic_path",
     "check_output_path",
-    "ensure_directory",
+    "check_output_directory",
+    "written_this_run",
+    "HELD_SIGNALS",
+    "interrupt_now",
     "write_bytes_atomic",
     "write_text_atomic",
 ]
@@ -35,34 +42,77 @@ PathLike = str | os.PathLike
 
 # Every temporary of ours starts so, then the writing process's id and a dash: what a sweep recognises.
 TEMP_PREFIX = ".titanic-nn-tmp-"
+# The file inside each temporary folder that marks it as ours; a sweep removes no folder without it.
+MARK = ".titanic-nn-owner"
+# The outputs renamed into place by this process (for a message that tells what an interrupted run left).
+_COMMITTED: list[Path] = []
 
 
-def check_output_path(path: PathLike, inputs: Iterable[PathLike] = ()) -> Path:
-    """The output path, checked: not a directory, not one of `inputs`, and in a directory that exists."""
+def written_this_run(since: int = 0) -> list[Path]:
+    """The outputs renamed into place by this process, from position `since` of the record on."""
+    return list(_COMMITTED[since:])
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path` itself or the nearest folder above it that exists."""
+    probe = path
+    while not os.path.lexists(probe) and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def _kind_problem(path: Path) -> str | None:
+    """Why `path` cannot be replaced by an output (None when it does not exist or is a regular file)."""
+    from ._files import kind_of
+
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # a new path (its folder checked next)
+        return None
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    return f"is {kind_of(mode)}, not a regular file"
+
+
+def check_output_path(path: PathLike, inputs: Iterable[PathLike] = (), *, create_folders: bool = False) -> Path:
+    """The output path, checked: a regular file or a new path (not a directory, device, FIFO, socket or link), not one
+    of `inputs`, in a directory that exists (with `create_folders`, one that can be made when the output is)."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise OutputPathError(f"{path}: is a directory; give the path of a file to write")
+    problem = _kind_problem(path)
+    if problem:
+        raise OutputPathError(f"{path}: {problem}; an output is written only to a regular file or a new path")
     for source in inputs:
         if source is not None and _same_file(path, Path(source)):
             raise OutputPathError(
                 f"{path}: is an input of this run and would be overwritten; write the output somewhere else"
             )
     parent = path.parent
-    if not parent.is_dir():
-        what = "is not a directory" if parent.exists() else "does not exist"
-        raise OutputPathError(f"{path}: cannot be written because {parent} {what}; create it or choose another path")
+    if parent.is_dir():
+        return path
+    existing = _nearest_existing(parent)
+    if not create_folders or not existing.is_dir():
+        blocked = existing if existing.exists() and not existing.is_dir() else parent
+        what = "is not a directory" if blocked.exists() else "does not exist"
+        raise OutputPathError(f"{path}: cannot be written because {blocked} {what}; create it or choose another path")
     return path
 
 
-def ensure_directory(path: PathLike) -> Path:
-    """Create the output directory `path` (and its parents) and prove a file can be created in it."""
+def check_output_directory(path: PathLike) -> Path:
+    """The output directory `path`, checked but not made: a directory, or a path whose folders can be made once
+    the outputs are written (a file can be created in the nearest folder that exists)."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
+    if os.path.lexists(path) and not path.is_dir():
         raise OutputPathError(f"{path}: is a file, not a directory; give a directory for the outputs")
+    existing = _nearest_existing(path)
+    if not existing.is_dir():
+        raise OutputPathError(f"{path}: cannot be made because {existing} is not a directory; choose another output directory")
     try:
-        path.mkdir(parents=True, exist_ok=True)
         # Creating a file is the only reliable test: permission bits lie for root and on network mounts.
-        probe = path / _temporary_name()
+        probe = existing / _temporary_name()
         try:
             os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         finally:
@@ -86,7 +136,7 @@ def _temporary_name() -> str:
 
 
 def make_scratch(folder: PathLike, register: list[Path]) -> Path:
-    """A new private folder of ours inside `folder`, appended to `register` before it exists.
+    """A new private folder of ours inside `folder`, marked as ours, appended to `register` before it exists.
 
     Registered first, so an interrupt at any moment leaves nothing the caller's cleanup does not know
     of. Stale temporaries of runs that are gone are swept from `folder` first.
@@ -96,14 +146,20 @@ def make_scratch(folder: PathLike, register: list[Path]) -> Path:
     scratch = folder / _temporary_name()
     register.append(scratch)
     scratch.mkdir(mode=0o700)
+    (scratch / MARK).write_text(_mark_text(scratch.name), encoding="utf-8")
     return scratch
 
 
+def _mark_text(name: str) -> str:
+    return f"titanic-nn temporary folder {name}\n"
+
+
 def _temporary_beside(path: Path, register: list[Path]) -> Path:
-    # In the target's own folder, so os.replace is a rename on one filesystem; under the target's own
-    # name, for writers that read the type from the suffix.
+    # In the target's own folder (or the nearest one that exists, when the target's is still to be made), so
+    # os.replace is a rename on one filesystem; under the target's own name, for writers that read the type
+    # from the suffix.
     try:
-        scratch = make_scratch(path.parent, register)
+        scratch = make_scratch(_nearest_existing(path.parent), register)
     except OSError as exc:
         raise write_failed(path, exc) from exc
     return scratch / path.name
@@ -112,8 +168,9 @@ def _temporary_beside(path: Path, register: list[Path]) -> Path:
 def sweep_stale(folder: PathLike) -> list[Path]:
     """Remove the temporaries a run of ours that is gone left in `folder`; returns what was removed.
 
-    A temporary's name carries its process id: one of a process still running (this one included) is
-    left alone, so runs writing into one folder at once do not disturb each other.
+    Only a folder (not a link, not a file) named as ours, holding our mark, of a process that is gone: a
+    temporary of a process still running (this one included) is left alone, so runs writing into one folder
+    at once do not disturb each other, and nothing a user named like ours is touched.
     """
     removed = []
     try:
@@ -124,11 +181,25 @@ def sweep_stale(folder: PathLike) -> list[Path]:
         if not entry.name.startswith(TEMP_PREFIX):
             continue
         pid_text = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if not pid_text.isdigit() or _running(int(pid_text)):
+        if not pid_text.isdigit() or _running(int(pid_text)) or not _marked(entry):
             continue
         _remove(entry)
         removed.append(entry)
     return removed
+
+
+def _marked(entry: Path) -> bool:
+    """Whether `entry` is a real folder holding our mark for its own name."""
+    try:
+        if not stat.S_ISDIR(os.lstat(entry).st_mode):
+            return False
+        mark = entry / MARK
+        status = os.lstat(mark)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > 200:
+            return False
+        return mark.read_text(encoding="utf-8") == _mark_text(entry.name)
+    except (OSError, UnicodeError):
+        return False
 
 
 def _running(pid: int) -> bool:
@@ -207,13 +278,14 @@ class AtomicFiles:
     (a full disk) comes out as an OutputPathError naming the output folder and the fix.
     """
 
-    def __init__(self, inputs: Iterable[PathLike] = ()) -> None:
+    def __init__(self, inputs: Iterable[PathLike] = (), *, create_folders: bool = False) -> None:
         self.inputs = [Path(p) for p in inputs if p is not None]
+        self.create_folders = create_folders
         self.staged: list[tuple[Path, Path]] = []
         self.scratch: list[Path] = []
 
     def stage(self, final: PathLike) -> Path:
-        final = check_output_path(final, self.inputs)
+        final = check_output_path(final, self.inputs, create_folders=self.create_folders)
         if any(final == target for target, _ in self.staged):
             raise OutputPathError(f"{final}: is written twice in one run")
         temporary = _temporary_beside(final, self.scratch)
@@ -230,21 +302,35 @@ class AtomicFiles:
         return temporary
 
     def commit(self) -> list[Path]:
-        """Rename every staged file over its target; returns the targets."""
+        """Rename every staged file over its target, making the folders they need; returns the targets.
+
+        The renames run with SIGINT, SIGTERM and SIGHUP held back, so a signal lands before the first or after the
+        last: all the outputs are in place, or none (and `written_this_run` says which).
+        """
         mode = 0o666 & ~_umask()
         for final, temporary in self.staged:
             if not temporary.exists():
                 raise OutputPathError(f"{final}: nothing was written to its temporary file {temporary}")
+            problem = _kind_problem(final)  # what was checked at the start may have been swapped since
+            if problem:
+                raise OutputPathError(f"{final}: {problem}; an output is written only to a regular file or a new path")
             try:
                 # A writer may have replaced the temporary with a private file of its own (mkstemp's 0600).
                 os.chmod(temporary, mode)
                 _fsync_file(temporary)
             except OSError as exc:
                 raise write_failed(final, exc) from exc
-        for final, temporary in self.staged:
-            os.replace(temporary, final)
-        for directory in {final.parent for final, _ in self.staged}:
-            _fsync_directory(directory)
+        with _signals_held():
+            for final, temporary in self.staged:
+                try:
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(temporary, final)
+                except OSError as exc:
+                    raise write_failed(final, exc) from exc
+                if not any(part.startswith(TEMP_PREFIX) for part in final.parts):  # a writer's own step inside ours
+                    _COMMITTED.append(final)
+            for directory in {final.parent for final, _ in self.staged}:
+                _fsync_directory(directory)
         written = [final for final, _ in self.staged]
         self.staged = []
         return written
@@ -279,16 +365,50 @@ class AtomicFiles:
             raise write_failed(folders[0], value) from value
 
 
+# The signals a run cleans up after (the command line turns each into an interrupt), held back during the renames.
+HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+# While outputs are renamed into place: how deep the hold is, and the first signal that arrived meanwhile.
+_HOLD: dict[str, Any] = {"depth": 0, "pending": None}
+
+
+def interrupt_now(number: int) -> bool:
+    """For a signal handler: True to act on signal `number` now; False while outputs are being renamed into place,
+    when the signal is kept and acted on as the renames end (a process-wide signal reaches whichever thread it
+    likes, so a thread's signal mask cannot hold it back: the hold is kept here)."""
+    if _HOLD["depth"]:
+        if _HOLD["pending"] is None:
+            _HOLD["pending"] = number
+        return False
+    return True
+
+
 @contextmanager
-def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[Path]:
-    """A temporary path to write instead of `path`; renamed over `path` when the block succeeds."""
-    with AtomicFiles(inputs) as batch:
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back for the block (a handler asks `interrupt_now`); one that arrived meanwhile
+    is raised as the block ends, as an InterruptSignalError."""
+    _HOLD["depth"] += 1
+    try:
+        yield
+    finally:
+        _HOLD["depth"] -= 1
+        number, _HOLD["pending"] = (_HOLD["pending"], None) if _HOLD["depth"] == 0 else (None, _HOLD["pending"])
+        if number is not None:
+            raise InterruptSignalError(number)
+
+
+@contextmanager
+def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = (), create_folders: bool = False) -> Iterator[Path]:
+    """A temporary path to write instead of `path`; renamed over `path` (its folders made, with `create_folders`)
+    when the block succeeds."""
+    with AtomicFiles(inputs, create_folders=create_folders) as batch:
         yield batch.stage(path)
 
 
-def write_bytes_atomic(path: PathLike, data: bytes, *, inputs: Iterable[PathLike] = ()) -> Path:
+def write_bytes_atomic(
+    path: PathLike, data: bytes, *, inputs: Iterable[PathLike] = (), create_folders: bool = False
+) -> Path:
     """Write `data` to `path` atomically; returns the path. A failure to write (a full disk) names `path`."""
-    with atomic_path(path, inputs=inputs) as temporary:
+    with atomic_path(path, inputs=inputs, create_folders=create_folders) as temporary:
         try:
             temporary.write_bytes(data)
         except OSError as exc:
@@ -297,7 +417,7 @@ def write_bytes_atomic(path: PathLike, data: bytes, *, inputs: Iterable[PathLike
 
 
 def write_text_atomic(
-    path: PathLike, text: str, *, inputs: Iterable[PathLike] = (), encoding: str = "utf-8"
+    path: PathLike, text: str, *, inputs: Iterable[PathLike] = (), encoding: str = "utf-8", create_folders: bool = False
 ) -> Path:
     """Write `text` to `path` atomically (newlines written as given); returns the path."""
-    return write_bytes_atomic(path, text.encode(encoding), inputs=inputs)
+    return write_bytes_atomic(path, text.encode(encoding), inputs=inputs, create_folders=create_folders)

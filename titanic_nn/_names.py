@@ -8,7 +8,7 @@ from pathlib import Path
 from ._plain import shown
 from .errors import DataError
 
-__all__ = ["name_problem", "output_in"]
+__all__ = ["name_problem", "output_in", "safe_name"]
 
 # A file name's length in bytes that every common filesystem accepts.
 MAX_NAME_BYTES = 255
@@ -59,3 +59,16 @@ def output_in(folder: str | os.PathLike, name: str, *, what: str = "an output", 
     if Path(os.path.realpath(path.parent)) != Path(os.path.realpath(folder)):  # pragma: no cover
         raise DataError(f"{path}: is not inside {folder}; choose another output folder")
     return path
+
+
+def safe_name(stem: str, suffix: str) -> str:
+    """A plain file name made from `stem` (a training file's name) and `suffix`: each separator, colon or control
+    character becomes "_", a leading dot is dropped, and the whole is cut to fit; "workbook" when nothing is left.
+    `name_problem` finds nothing in what it returns."""
+    separators = {"/", "\\", os.sep, os.altsep or "/", ":"}
+    cleaned = "".join("_" if c in separators or ord(c) < 32 or ord(c) == 127 else c for c in stem).lstrip(".")
+    budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    while len(cleaned.encode("utf-8", "surrogatepass")) > budget:
+        cleaned = cleaned[:-1]
+    name = (cleaned or "workbook") + suffix
+    return name if name_problem(name) is None else "workbook" + suffix

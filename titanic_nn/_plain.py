@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["python_scalar", "json_ready", "shown", "cut"]
+__all__ = ["python_scalar", "json_ready", "shown", "cut", "names_cut"]
 
 # A value in a message is cut to this many characters, so one line stays one readable line.
 SHOWN_CHARS = 60
@@ -42,7 +42,7 @@ _LEFT_OUT = object()
 def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
     """A value as a message shows it: 2 for 2.0, -18.7 not np.float64(-18.7), 'text' quoted, long text cut."""
     value = python_scalar(value)
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         value = int(value)
     return cut(repr(value) if isinstance(value, str) else str(value), limit)
 
@@ -52,3 +52,17 @@ def cut(text: str, limit: int = SHOWN_CHARS) -> str:
     if len(text) > limit:
         text = f"{text[: limit - 12]}... ({len(text)} characters)"
     return text
+
+
+# A list of names in a message: the first few, then how many more, so 10,000 missing columns stay one short line.
+SHOWN_NAMES = 8
+
+
+def names_cut(names: Any, noun: str | None = None, limit: int = SHOWN_NAMES) -> str:
+    """Names as a message lists them: "Age, Fare", "a, b, c, d, e and 9,995 more"; with `noun`, "column Age" or
+    "columns Age, Fare" before them. Each name is cut short too."""
+    names = [cut(str(name)) for name in names]
+    listed = ", ".join(names[:limit]) + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+    if noun is None:
+        return listed
+    return f"{noun}{'s' if len(names) != 1 else ''} {listed}"

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._atomic import write_text_atomic
+from ._data import LINES, row_place
 from ._plain import shown
 from .excel import MAX_CELL_CHARS
 from .errors import DataError, SubmissionError
@@ -126,7 +127,11 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
             )
         ids = frame[id_column]
     survived = fitted.features.target_.submission(fitted.predict(frame))
-    return make_submission(ids, survived, id_column=id_column, target=target, expected_rows=len(frame))
+    submission = make_submission(ids, survived, id_column=id_column, target=target, expected_rows=len(frame))
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and LINES in frame.attrs:
+        submission.attrs[LINES] = frame.attrs[LINES]  # row i is the input's row i: its line in the file, for messages
+    return submission
 
 
 # A field starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets (OWASP's
@@ -140,11 +145,11 @@ def submission_csv(frame: pd.DataFrame, *, source: str | Path | None = None) -> 
     """The CSV text of a submission: a header line and one line per row, "\\n" line ends.
 
     Every field that holds a comma, a quote, a CR or an LF is quoted (RFC 4180), so pandas and the csv
-    module read the same rows. A field a spreadsheet would run as a formula (it starts with =, +, -,
-    @, a tab or a CR, and is not a number such as -5) is written with a leading ' and quoted, as
-    OWASP advises against CSV injection, and a `FormulaIdWarning` says so; Kaggle's numeric ids are
-    never touched. Text longer than an Excel cell's 32,767 characters is refused. `source` names the
-    data the ids came from, for the messages.
+    module read the same rows. An id goes out exactly as it came in: Kaggle matches ids as text, so one
+    a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, and is not a number
+    such as -5) is written as it is, quoted, and a `FormulaIdWarning` says not to open the file in a
+    spreadsheet (OWASP's CSV injection). Text longer than an Excel cell's 32,767 characters is refused.
+    `source` names the data the ids came from, for the messages.
     """
     from .errors import FormulaIdWarning
 
@@ -152,27 +157,27 @@ def submission_csv(frame: pd.DataFrame, *, source: str | Path | None = None) -> 
     guarded: list[tuple[int, str]] = []
     origin = f"{source}: " if source is not None else ""
     try:
-        lines = [",".join(_field(name, -1, name, guarded) for name in columns)]
+        lines = [",".join(_field(name, -1, name, guarded, frame) for name in columns)]
         values = [frame[c].tolist() for c in frame.columns]
         for position, row in enumerate(zip(*values)):
-            lines.append(",".join(_field(value, position, column, guarded) for value, column in zip(row, columns)))
+            lines.append(",".join(_field(value, position, column, guarded, frame) for value, column in zip(row, columns)))
     except SubmissionError as exc:
         raise SubmissionError(f"{origin}{exc}") from exc
     if guarded:
         position, text = guarded[0]
-        where = "the header" if position < 0 else f"data row {position + 1}"
+        where = "in the header" if position < 0 else f"on {row_place(frame, position)}"
         warnings.warn(
             FormulaIdWarning(
                 f"{origin}{len(guarded)} value(s) start with =, +, -, @, a tab or a carriage return (first {shown(text)} "
-                f"in {where}), which a spreadsheet opening the submission would run as a formula; they are written "
-                "with a leading ' as OWASP advises, and the submission will not match such ids: use plain ids"
+                f"{where}), which a spreadsheet opening the submission would run as a formula; they are written "
+                "exactly as given (Kaggle matches ids as text): upload the file, do not open it in a spreadsheet"
             ),
             stacklevel=2,
         )
     return "\n".join(lines) + "\n"
 
 
-def _field(value: Any, position: int, column: str, guarded: list[tuple[int, str]]) -> str:
+def _field(value: Any, position: int, column: str, guarded: list[tuple[int, str]], frame: pd.DataFrame) -> str:
     """One CSV field: a number as Python writes it, text guarded against formulas and quoted where it must be."""
     if isinstance(value, (bool, np.bool_)):
         return str(int(value))
@@ -183,7 +188,7 @@ def _field(value: Any, position: int, column: str, guarded: list[tuple[int, str]
         return str(int(number)) if number.is_integer() else repr(number)
     text = str(value)
     if len(text) > MAX_CELL_CHARS:
-        where = "its name" if position < 0 else f"data row {position + 1}"
+        where = "its name" if position < 0 else row_place(frame, position)
         raise SubmissionError(
             f"column {column}, {where}, holds {len(text):,} characters, more than the {MAX_CELL_CHARS:,} a spreadsheet "
             "cell holds; shorten that value"
@@ -191,7 +196,7 @@ def _field(value: Any, position: int, column: str, guarded: list[tuple[int, str]
     quote = any(c in text for c in NEEDS_QUOTES)
     if text.startswith(FORMULA_START) and not _is_number(text):
         guarded.append((position, text))
-        text, quote = "'" + text, True
+        quote = True
     return '"' + text.replace('"', '""') + '"' if quote else text
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "InvalidModelError",
     "UnseenLevelWarning",
     "FormulaIdWarning",
+    "EncodingGuessWarning",
     "InterruptSignalError",
 ]
 
@@ -60,7 +61,11 @@ class UnseenLevelWarning(UserWarning):
 
 
 class FormulaIdWarning(UserWarning):
-    """A submission id a spreadsheet would run as a formula (=, +, -, @, tab, CR first): written with a leading '."""
+    """A submission id a spreadsheet would run as a formula (=, +, -, @, tab, CR first): written exactly as given."""
+
+
+class EncodingGuessWarning(UserWarning):
+    """A CSV that is not UTF-8 and holds no UTF-8 at all, read as Windows-1252 (the one other encoding taken)."""
 
 
 class InterruptSignalError(KeyboardInterrupt):

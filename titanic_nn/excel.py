@@ -2,29 +2,31 @@
 
 Ops render their formulas with these pieces (formula text without the leading "="); `{r}` in a formula
 stands for the row number of the cell it sits in (filled in per row when the sheet is written). Every
-function here works in Excel 2007 and later with no `_xlfn.` prefix, and in LibreOffice and Gnumeric.
+function here works in Excel 2007 and later with no `_xlfn.` prefix, and in LibreOffice, Gnumeric and HyperFormula.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 from typing import Any, Callable
 
 from .errors import DataError, TitanicNNError
 
 __all__ = [
-    "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "ROW", "FUNCTIONS",
+    "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "MAX_LITERAL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
-    "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
-    "ABS", "AVERAGE", "AVERAGEIF", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
-    "MID", "MIN", "MMULT", "OR", "ROW_NUMBERS", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
+    "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
+    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 MAX_FORMULA_CHARS = 8_192
 MAX_CELL_CHARS = 32_767
+MAX_LITERAL_CHARS = 255  # a text constant in a formula, in Excel
 ROW = "{r}"  # placeholder for the row number in a per-row formula template
 
 
@@ -45,6 +47,7 @@ AVERAGEIF = _function("AVERAGEIF")  # Excel 2007's, so no _xlfn. prefix
 COUNTIF = _function("COUNTIF")
 EXACT = _function("EXACT")
 EXP = _function("EXP")
+CHAR = _function("CHAR")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
@@ -58,7 +61,6 @@ MIN = _function("MIN")
 MMULT = _function("MMULT")
 OR = _function("OR")
 SUM = _function("SUM")
-ROW_NUMBERS = _function("ROW")  # Excel's ROW (the name ROW is the row placeholder above)
 SQRT = _function("SQRT")
 SUMPRODUCT = _function("SUMPRODUCT")
 TANH = _function("TANH")
@@ -68,8 +70,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT, OR,
-        ROW_NUMBERS, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        ABS, AVERAGE, AVERAGEIF, CHAR, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT,
+        OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 
@@ -142,7 +144,7 @@ def checked(formula: str) -> str:
     if unknown:
         raise TitanicNNError(
             f"the formula {formula[:80]} calls {', '.join(sorted(unknown))}, not among the functions a workbook may "
-            "call (excel.FUNCTIONS); add it there only if Excel, LibreOffice and Gnumeric all have it unprefixed"
+            "call (excel.FUNCTIONS); add it there only if Excel, LibreOffice, Gnumeric and HyperFormula all have it unprefixed"
         )
     return formula
 
@@ -201,15 +203,38 @@ def on_sheet(sheet: str | None, reference: str) -> str:
     return "'" + sheet.replace("'", "''") + "'!" + reference
 
 
+def number(value: float) -> str:
+    """A number as a formula writes it: its shortest exact digits, positional, never an exponent (Excel writes
+    1E-12, HyperFormula reads only 1e-12, Apache POI only 1E-12: 0.000000000001 is read alike by every one)."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
 def literal(value: Any) -> str:
-    """A number unquoted, anything else as a quoted string with its quotes doubled."""
+    """A number unquoted, anything else as a quoted string with its quotes doubled.
+
+    Text that holds a run like "_x0041_" is written as pieces joined by &, so that no reader takes the run for an
+    escaped character (ECMA-376 reads "_xHHHH_" in formula text as the character HHHH; Gnumeric does, LibreOffice
+    does not): "_x0041_" is written "_"&"x0041_". A carriage return is written CHAR(13): an XML reader turns a CR
+    in a formula's text into a line feed. A double quote is written CHAR(34) (HyperFormula 3.5 does not read the doubled
+    quote), and a long text in pieces of at most MAX_LITERAL_CHARS (Excel's limit on a text constant in a formula).
+    """
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
-    return '"' + str(value).replace('"', '""') + '"'
+        return number(value)
+    pieces = [piece for piece in _LITERAL_SPLIT.split(str(value)) if piece] or [""]
+    quoted = []
+    for piece in pieces:
+        if piece in _CHARACTERS_BY_CODE:
+            quoted.append(CHAR(_CHARACTERS_BY_CODE[piece]))
+            continue
+        # code points, each at most 2 UTF-16 units, so a piece stays within Excel's 255 units
+        size = MAX_LITERAL_CHARS // 2
+        quoted += ['"' + piece[i:i + size] + '"' for i in range(0, max(len(piece), 1), size)]
+    return quoted[0] if len(quoted) == 1 else "(" + "&".join(quoted) + ")"
 
 
 # -- text in cells -----------------------------------------------------------------------------------
@@ -218,9 +243,20 @@ def literal(value: Any) -> str:
 # looks like one is written with its leading "_" escaped as "_x005F_", as Excel writes it.
 _ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# between the "_" and the "x" of such a run: where a formula's text literal is cut in two
+_ESCAPE_SPLIT = r"(?<=_)(?=x[0-9A-Fa-f]{4}_)"
+# where a formula's text literal is cut: there, and around each carriage return (kept as a piece of its own)
+_LITERAL_SPLIT = re.compile(rf"{_ESCAPE_SPLIT}|(\r|\")")
+# the characters a formula's literal writes as CHAR(code)
+_CHARACTERS_BY_CODE = {"\r": 13, '"': 34}
 # What XML 1.0 can hold: tab, line feed, carriage return, and the characters from U+0020 up, less the
 # surrogates and U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape_like(text: str) -> bool:
+    """Whether `text` holds a run like "_x0041_", which readers of a cell's text take for an escaped character."""
+    return "_x" in text and _ESCAPE_LIKE.search(text) is not None
 
 
 def escape_text(text: str) -> str:
@@ -286,7 +322,7 @@ class Formula:
             return value.text
         if isinstance(value, (bool, int)) or float(value).is_integer() and abs(float(value)) < 2**53:
             return str(int(value))
-        return repr(float(value))
+        return number(value)
 
     def _binary(self, other: Any, op: str, reflected: bool = False) -> "Formula":
         left, right = (other, self) if reflected else (self, other)
@@ -333,6 +369,10 @@ class Formula:
         return self._binary(other, "*")  # both tests hold: the product of the two 0/1 values
 
     def __pow__(self, other: Any) -> "Formula":
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 2:
+            # a square as a product, as numpy and torch compute it (x*x, to the bit): LibreOffice's ^ gives #NUM! where
+            # the result underflows, its * gives 0 as Python does
+            return self._binary(self, "*")
         return self._like(f"{_base(self)}^{_base(other)}", power=True)
 
     def __neg__(self) -> "Formula":

@@ -30,7 +30,7 @@ def check_outputs(paths: Iterable[Path], inputs: Sequence[Path]) -> None:
     from .._atomic import check_output_path
 
     for path in paths:
-        check_output_path(path, inputs)
+        check_output_path(path, inputs, create_folders=True)
 
 
 def kept_rows(job: "Job") -> int:
@@ -62,7 +62,8 @@ def _check_cell_text(job: "Job") -> None:
     """Text the workbook would refuse (a character XML cannot hold, more than a cell's 32,767 characters)."""
     import pandas as pd
 
-    from .. import excel
+    from .._data import line_of
+    from ..workbook import sheet_text_problem
 
     columns = [c for c in [job.schema.target, job.schema.id_column, *job.schema.input_columns] if c]
     for path, frame in [(job.train_path, job.train), (job.test_path, job.test)]:
@@ -73,11 +74,11 @@ def _check_cell_text(job: "Job") -> None:
             if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
                 continue  # numbers: no text to check (pandas 3 types text as str, earlier as object)
             for position, value in enumerate(values.tolist()):
-                problem = excel.text_problem(value) if isinstance(value, str) else None
+                problem = sheet_text_problem(value) if isinstance(value, str) else None
                 if problem:
                     raise DataError(
-                        f"{path}: column {column}, line {position + 2}, holds {problem}; shorten or remove that "
-                        "value (a workbook cell cannot hold it)"
+                        f"{path}: column {column}, {line_of(frame, position)}, holds {problem}; change that value (a "
+                        "workbook cell cannot hold it as every engine reads it)"
                     )
 
 

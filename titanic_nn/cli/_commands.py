@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .._names import output_in
 from ..errors import DataError, UsageError
@@ -19,26 +17,12 @@ from ._training import check_training_options, models_from_options, train_all
 
 __all__ = ["run_fit", "run_predict", "run_workbook", "run_verify", "run_import"]
 
-@contextmanager
-def _output_directory(path: Path) -> Iterator[Path]:
-    """Create `path` for the outputs; on failure remove what was created here, so an error leaves nothing."""
-    from .._atomic import ensure_directory
+def _output_directory(path: Path) -> Path:
+    """`path` checked as the outputs' directory; it is made only when the outputs are renamed into it, so a run that
+    fails or is interrupted leaves no folder behind."""
+    from .._atomic import check_output_directory
 
-    created = []
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        created.append(probe)
-        probe = probe.parent
-    ensure_directory(path)
-    try:
-        yield path
-    except BaseException:
-        for directory in created:  # innermost first
-            try:
-                directory.rmdir()
-            except OSError:
-                break
-        raise
+    return check_output_directory(path)
 
 
 def run_fit(args: argparse.Namespace) -> int:
@@ -53,28 +37,29 @@ def run_fit(args: argparse.Namespace) -> int:
     models = models_from_options(args)
     job = job_from_options(args)
     check_before_training(job, valid_frac=args.valid_frac, workbook=True)
-    with _output_directory(args.out) as out:
-        names = [job.workbook_name, LOSS_PLOT_NAME, *(f"{kind}.json" for kind in models)]
-        check_outputs([output_in(out, name) for name in names + [SUBMISSION_NAME] * (job.test is not None)], job.inputs)
-        fits = train_all(args, job)
-        print(results_table(fits))
-        chosen, why, training, training_note = choose_and_plan(args, job, fits)
-        with AtomicFiles(job.inputs) as batch:
-            submission = None
-            if job.test is not None:
-                submission = submission_for(chosen, job.test)
-                batch.write_text(output_in(out, SUBMISSION_NAME), submission_csv(submission, source=job.test_path))
-            tn.write_workbook(
-                batch.stage(output_in(out, job.workbook_name)), fits, job.train, job.test,
-                submission=chosen.name if job.test is not None else None, training=training,
-            )
-            for fitted in fits:
-                tn.save_model(fitted, batch.stage(output_in(out, f"{fitted.name}.json", what="a model")))
-            histories = {f.name: f.training.get("history") for f in fits if f.training.get("history")}
-            skipped = plot_note(args, histories, plotting_available())
-            if skipped is None:
-                plot_losses(histories, batch.stage(output_in(out, LOSS_PLOT_NAME)))
-            written = [final for final, _ in batch.staged]
+    out = _output_directory(args.out)
+    names = [job.workbook_name, LOSS_PLOT_NAME, *(f"{kind}.json" for kind in models)]
+    check_outputs([output_in(out, name) for name in names + [SUBMISSION_NAME] * (job.test is not None)], job.inputs)
+    fits = train_all(args, job)
+    print(results_table(fits))
+    chosen, why, training, training_note = choose_and_plan(args, job, fits)
+    with AtomicFiles(job.inputs, create_folders=True) as batch:
+        submission = None
+        if job.test is not None:
+            submission = submission_for(chosen, job.test)
+            batch.write_text(output_in(out, SUBMISSION_NAME), submission_csv(submission, source=job.test_path))
+        tn.write_workbook(
+            batch.stage(output_in(out, job.workbook_name)), fits, job.train, job.test,
+            submission=chosen.name if job.test is not None else None, training=training,
+        )
+        for fitted in fits:
+            tn.save_model(fitted, batch.stage(output_in(out, f"{fitted.name}.json", what="a model")))
+        histories = {f.name: f.training.get("history") for f in fits if f.training.get("history")}
+        skipped = plot_note(args, histories, plotting_available())
+        if skipped is None:
+            staged = batch.stage(output_in(out, LOSS_PLOT_NAME))
+            plot_losses(histories, staged, config_dir=staged.parent / "matplotlib")
+        written = [final for final, _ in batch.staged]
     if submission is not None:
         note(args, submission_note(chosen, why, submission, args.refit))
     else:
@@ -83,6 +68,8 @@ def run_fit(args: argparse.Namespace) -> int:
         note(args, skipped)
     if training_note:
         note(args, training_note)
+    if job.renamed:
+        note(args, job.renamed)
     for path in written:
         note(args, f"wrote {path}")
     note(args, f"done in {time.perf_counter() - started:.1f} s")
@@ -93,8 +80,11 @@ def run_predict(args: argparse.Namespace) -> int:
     from .._data import data_path
     from .._submission import submission_for, write_submission
 
-    fitted = load_model_file(args.model_file)
+    from .._atomic import check_output_path
+
     input_path = args.input if args.input is not None else data_path("test.csv")
+    check_output_path(args.out, [args.model_file, input_path])  # before any reading or predicting
+    fitted = load_model_file(args.model_file)
     frame = read_input(input_path, "--input", fitted.features.schema_, with_target=False, with_id=True)
     check_ids(frame, input_path, fitted.features.schema_.id_column)
     submission = submission_for(fitted, frame)
@@ -109,7 +99,7 @@ def run_predict(args: argparse.Namespace) -> int:
 def run_workbook(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
-    from .._atomic import atomic_path, ensure_directory
+    from .._atomic import atomic_path
 
     if args.models:
         fits, job = saved_models(args)
@@ -119,28 +109,21 @@ def run_workbook(args: argparse.Namespace) -> int:
         fits = None
     out = args.out if args.out is not None else Path(DEFAULT_OUT) / job.workbook_name
     check_before_training(job, valid_frac=args.valid_frac if fits is None else None, workbook=True)
-    created_parent = not out.parent.exists()
-    ensure_directory(out.parent)
-    try:
-        check_outputs([out], job.inputs)
-        if fits is None:
-            fits = train_all(args, job)
-            print(results_table(fits))
-        chosen, why, training, training_note = choose_and_plan(args, job, fits)
-        with atomic_path(out, inputs=job.inputs) as temporary:
-            tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None,
-                              training=training)
-    except BaseException:
-        if created_parent:
-            try:
-                out.parent.rmdir()
-            except OSError:
-                pass
-        raise
+    _output_directory(out.parent)
+    check_outputs([out], job.inputs)
+    if fits is None:
+        fits = train_all(args, job)
+        print(results_table(fits))
+    chosen, why, training, training_note = choose_and_plan(args, job, fits)
+    with atomic_path(out, inputs=job.inputs, create_folders=True) as temporary:
+        tn.write_workbook(temporary, fits, job.train, job.test, submission=chosen.name if job.test is not None else None,
+                          training=training)
     if job.test is not None:
         note(args, f"submission sheet: {chosen.name} ({why}{', then refit on all rows' if args.refit else ''})")
     if training_note:
         note(args, training_note)
+    if job.renamed and args.out is None:
+        note(args, job.renamed)
     note(args, f"wrote {out}")
     return 0
 
@@ -150,6 +133,9 @@ def run_verify(args: argparse.Namespace) -> int:
 
     check_workbook_file(args.book)
     report = tn.verify(args.book, engines=args.engine)
+    formulas = report.formulas
+    if formulas is not None:
+        print(("ok: " if formulas.ok else "") + f"{args.book}: {formulas}")
     for engine in report.engines:
         if engine.mismatches == 0 and engine.cells_checked:
             print(
@@ -162,6 +148,13 @@ def run_verify(args: argparse.Namespace) -> int:
             print(("ok: " if training.ok else "") + f"{args.book}: {line}")
     if report.ok:
         return 0
+    if formulas is not None and not formulas.ok:
+        print(
+            f"{PROG}: error: {args.book}: {formulas.mismatches} cell(s) no longer hold what titanic-nn wrote (a formula, or a value), first "
+            f"{formulas.first}; an engine's values there prove nothing: write the workbook again",
+            file=sys.stderr,
+        )
+        return 1
     failed = next(e for e in report.engines if not e.ok)
     count = failed.mismatches + sum(t.mismatches for t in failed.training)
     first = failed.first_mismatch or next(t.first_mismatch for t in failed.training if not t.ok)
@@ -197,14 +190,14 @@ def run_import(args: argparse.Namespace) -> int:
     else:
         raise UsageError(f"{args.book} holds no test rows; give the CSV to predict with --test")
     submission = submission_for(chosen, test)
-    with _output_directory(args.out) as out:
-        with AtomicFiles(inputs) as batch:
-            for fitted in fits:
-                # a name read from the workbook: output_in proves it a plain file name inside --out
-                path = output_in(out, f"{fitted.name}.json", what="a model", source=str(args.book))
-                tn.save_model(fitted, batch.stage(path))
-            batch.write_text(output_in(out, SUBMISSION_NAME), submission_csv(submission, source=args.test or args.book))
-            written = [final for final, _ in batch.staged]
+    out = _output_directory(args.out)
+    with AtomicFiles(inputs, create_folders=True) as batch:
+        for fitted in fits:
+            # a name read from the workbook: output_in proves it a plain file name inside --out
+            path = output_in(out, f"{fitted.name}.json", what="a model", source=str(args.book))
+            tn.save_model(fitted, batch.stage(path))
+        batch.write_text(output_in(out, SUBMISSION_NAME), submission_csv(submission, source=args.test or args.book))
+        written = [final for final, _ in batch.staged]
     measured = "" if why == "--model" else "; scored with the parameters and Valid marks the sheets hold now"
     note(args, submission_note(chosen, why + measured, submission))
     for path in written:

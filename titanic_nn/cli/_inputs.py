@@ -40,15 +40,25 @@ class Job:
 
     @property
     def workbook_name(self) -> str:
-        """titanic.xlsx for the bundled data; otherwise named after the training CSV (loans.csv: loans.xlsx)."""
-        return WORKBOOK_NAME if self.bundled else f"{self.train_path.stem}.xlsx"
+        """titanic.xlsx for the bundled data; otherwise named after the training CSV (loans.csv: loans.xlsx), made a
+        plain file name (.hidden.csv: hidden.xlsx, a:b.csv: a_b.xlsx)."""
+        from .._names import safe_name
+
+        return WORKBOOK_NAME if self.bundled else safe_name(self.train_path.stem, ".xlsx")
+
+    @property
+    def renamed(self) -> str | None:
+        """A note when the workbook's name is not the training file's own (a character a file name cannot hold)."""
+        if self.bundled or self.workbook_name == f"{self.train_path.stem}.xlsx":
+            return None
+        return f"the workbook is named {self.workbook_name}, made from the training file's name {self.train_path.name}"
 
 
 # The options that describe the data's columns (a saved model carries them all in its schema).
 COLUMN_FLAGS = ("categorical", "continuous", "log")
 
 
-SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", *COLUMN_FLAGS)
+SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "blank", *COLUMN_FLAGS)
 
 
 def flag(name: str) -> str:
@@ -93,6 +103,11 @@ def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool]:
             changes["id_column"] = args.id_column
     if args.positive is not None:
         changes["positive"] = args.positive
+    if args.blank:
+        empty = [text for text in args.blank if not text]
+        if empty:
+            raise UsageError("--blank: an empty cell is blank already; give a text that marks a blank, e.g. --blank NA")
+        changes["blank"] = [*schema.blank, *args.blank]
     if changes:
         schema = Schema.from_dict(schema.to_dict() | changes)
         titanic = titanic and schema.target == "Survived"
@@ -115,7 +130,7 @@ def _check_one_use_per_column(args: argparse.Namespace) -> None:
 
 
 def check_input_file(path: Path, what: str) -> None:
-    from .._data import existing_file
+    from .._files import existing_file
 
     existing_file(path, what=f"a file (given as {what})", hint=f"check the path given as {what}")
 
@@ -128,12 +143,13 @@ def read_input(
     `preset`: the schema is the Titanic preset's, not one the user described (so a missing column says how
     to describe one's own).
     """
-    from .._data import read_csv
+    from .._data import line_of, read_csv
+    from .._plain import names_cut
     from ..features import target_of
 
     check_input_file(path, what)
-    frame = read_csv(path)
-    columns = ", ".join(map(str, frame.columns))
+    frame = read_csv(path, text=schema.text_columns, blanks=schema.blank_markers)
+    columns = names_cut(frame.columns)
     if with_target and schema.target and schema.target not in frame.columns:
         raise DataError(
             f"{path}: has no column {schema.target}, the target to predict; name the 0/1 column with --target "
@@ -142,7 +158,6 @@ def read_input(
     required = list(schema.input_columns) + ([schema.id_column] if with_id and schema.id_column else [])
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        plural = "columns" if len(missing) > 1 else "column"
         # most of the preset's inputs absent: this is another table, so say how to describe its columns
         foreign = preset and len([c for c in missing if c in schema.input_columns]) >= len(schema.input_columns) / 2
         hint = (
@@ -151,7 +166,7 @@ def read_input(
             if foreign
             else ""
         )
-        raise DataError(f"{path}: missing {plural} {', '.join(missing)}; the file has {columns}{hint}")
+        raise DataError(f"{path}: missing {names_cut(missing, 'column')}; the file has {columns}{hint}")
     for name in schema.numeric_columns:
         frame[name] = _numbers(frame[name], path)
     for spec in schema.continuous:
@@ -159,7 +174,7 @@ def read_input(
             _check_log_domain(frame[spec.column], path, schema)
     if with_target and schema.target:
         target_of(schema).code(
-            frame[schema.target], source=str(path), locate=lambda i: f"line {i + 2}",
+            frame[schema.target], source=str(path), locate=lambda i: line_of(frame, i),
             value_fix="recode it to 0/1 or choose another --target", positive_option="--positive {value}",
         )
     if with_id and schema.id_column:
@@ -174,15 +189,16 @@ def _numbers(values: "pd.Series", path: Path) -> "pd.Series":
 
 
 def _check_log_domain(values: "pd.Series", path: Path, schema: "Schema") -> None:
-    """log(x+1) needs x above -1 (the Log op's own rule): name the first value that is not, with its line in the file."""
+    """log(x+1)'s domain (the Log op's own rule): name the first value outside it, with its line in the file."""
+    from .._data import line_of
     from ..features import Log
 
     bad = Log.outside_domain(values.to_numpy(dtype=float))
     if bad.any():
         first = int(bad.argmax())
         raise DataError(
-            f"{path}: column {values.name} holds {shown(values.iloc[first])} on line {first + 2}, but it is taken as "
-            f"log(x+1), which needs values above -1; fix that value, or take {values.name} off --log (it is then "
+            f"{path}: column {values.name} holds {shown(values.iloc[first])} on {line_of(values, first)}, but it is taken as "
+            f"log(x+1), which needs {Log.DOMAIN}; fix that value, or take {values.name} off --log (it is then "
             "divided by its max with --continuous)"
         )
 
@@ -290,24 +306,27 @@ def saved_models(args: argparse.Namespace) -> tuple[list["FittedModel"], Job]:
 
 
 def check_ids(frame: "pd.DataFrame", path: Path | None, id_column: str | None) -> None:
-    """The rows to predict each have an id, and no id repeats; a DataError names the file, column and lines."""
+    """The rows to predict each have an id, and no id repeats; a DataError names the file, column and lines.
+
+    An id is text, compared as text: `001` and `1` are two ids, and ` 5` is not `5`."""
+    from .._data import line_of, lines_of
+
     if not id_column or id_column not in frame.columns:
         return
     ids = frame[id_column]
-    blank = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
+    blank = ids.isna().to_numpy()
     if blank.any():
-        line = int(blank.argmax()) + 2
         raise DataError(
-            f"{path}: column {id_column} is blank on line {line} ({int(blank.sum())} blank in all); "
-            "give every row an id, as the submission needs one per row"
+            f"{path}: column {id_column} is blank on {line_of(frame, int(blank.argmax()))} ({int(blank.sum())} blank "
+            "in all); give every row an id, as the submission needs one per row"
         )
     repeated = ids.duplicated(keep=False).to_numpy()
     if repeated.any():
         first = int(repeated.argmax())
-        lines = [int(i) + 2 for i in (ids == ids.iloc[first]).to_numpy().nonzero()[0][:3]]
+        places = lines_of(frame, (ids == ids.iloc[first]).to_numpy().nonzero()[0][:3])
         others = int(ids[repeated].nunique()) - 1
         more = f", and {others} other id(s) repeat too" if others else ""
         raise DataError(
-            f"{path}: column {id_column} repeats {shown(ids.iloc[first])} on lines "
-            f"{', '.join(map(str, lines))}{more}; ids must be unique, since Kaggle scores a submission by id"
+            f"{path}: column {id_column} repeats {shown(ids.iloc[first])} on {places}{more}; ids must be "
+            "unique, since Kaggle scores a submission by id"
         )

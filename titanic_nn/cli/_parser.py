@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .. import __version__
+from .._atomic import HELD_SIGNALS, interrupt_now, written_this_run
 from .._constraints import CONSTRAINTS
+from .._entry import interrupted
 from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MISSING, PRESETS
@@ -128,7 +130,7 @@ examples:
 VERIFY_EXAMPLES = f"""\
 examples:
   {PROG} verify titanic-nn-out/{WORKBOOK_NAME}                  # every installed engine
-  {PROG} verify --engine all workbooks/titanic.xlsx             # LibreOffice and Gnumeric, both required
+  {PROG} verify --engine all workbooks/titanic.xlsx             # LibreOffice, Gnumeric and HyperFormula (with Node), each required
   {PROG} verify --engine gnumeric titanic-nn-out/{WORKBOOK_NAME}
 exit status: 0 when every engine's recalculation equals Python's numbers, 1 on a mismatch or error.
 """
@@ -167,6 +169,11 @@ def build_parser() -> ArgumentParser:
     group.add_argument(
         "--positive", metavar="VALUE",
         help="for a target of two values that are not 0/1 (e.g. yes/no): the value that counts as 1",
+    )
+    group.add_argument(
+        "--blank", action="append", metavar="TEXT",
+        help="a text that marks a blank cell, as an empty one does (repeat for several, e.g. --blank NA --blank null); "
+        "by default only an empty cell is blank",
     )
     group.add_argument("--categorical", type=_columns, metavar="A,B", help="columns turned into 0/1 dummies (n-1 per column)")
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
@@ -274,9 +281,10 @@ def build_parser() -> ArgumentParser:
 
     verify = commands.add_parser(
         "verify", parents=[common], formatter_class=HelpFormatter,
-        help="recalculate a workbook in LibreOffice and Gnumeric and compare it with Python",
-        description="Recalculate BOOK.xlsx in each spreadsheet engine (forced) and compare every computed cell with "
-        "Python's numbers (rtol 1e-9, atol 1e-12).",
+        help="check a workbook's formulas, recalculate it in LibreOffice, Gnumeric and HyperFormula and compare it with Python",
+        description="Check that every formula of BOOK.xlsx is still the one titanic-nn wrote, then recalculate it in "
+        "each spreadsheet engine (forced) and compare every computed cell with Python's numbers (within 1e-9 of the "
+        "value, or of the terms summed into it, plus 1e-12).",
         epilog=VERIFY_EXAMPLES,
     )
     verify.add_argument("book", type=Path, metavar="BOOK.xlsx", help="a workbook written by fit or workbook")
@@ -325,16 +333,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         print(f"{PROG}: error: choose a command, e.g. `{PROG} fit`; see `{PROG} --help`", file=sys.stderr)
         return 2
+    before = len(written_this_run())
     try:
         with _one_line_warnings(), _signals_interrupt():
             return args.handler(args)
     except KeyboardInterrupt as exc:
         if args.debug:
             raise
-        number = getattr(exc, "signal", signal.SIGINT)
-        what = "interrupted" if number == signal.SIGINT else f"stopped by {signal.Signals(number).name}"
-        print(f"{PROG}: {what}; no partial output was left", file=sys.stderr)
-        return 128 + number  # the shell's code for a run ended by that signal: 130 for Ctrl-C, 143 for SIGTERM
+        return interrupted(exc, written_this_run(before))
     except UsageError as exc:
         if args.debug:
             raise
@@ -373,8 +379,9 @@ def _one_line_warnings() -> Iterator[None]:
 
 @contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM handled like Ctrl-C: either signal raises `InterruptSignalError` once, so every `with` and `finally` of the
-    run removes its temporaries; a second signal during that cleanup is ignored, so the cleanup finishes.
+    """SIGTERM and SIGHUP handled like Ctrl-C: each raises `InterruptSignalError` once, so every `with` and `finally`
+    of the run removes its temporaries and stops its engines; a second signal during that cleanup is ignored, so
+    the cleanup finishes.
 
     The previous handlers come back when the command ends (main may run inside another program).
     """
@@ -387,9 +394,10 @@ def _signals_interrupt() -> Iterator[None]:
         if received:
             return
         received.append(number)
-        raise InterruptSignalError(number)
+        if interrupt_now(number):  # else outputs are being renamed into place: raised as the last one is
+            raise InterruptSignalError(number)
 
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous = {number: signal.signal(number, interrupt) for number in HELD_SIGNALS}
     try:
         yield
     finally:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 __all__ = ["plotting_available", "plot_losses", "loss_figure"]
 
@@ -16,16 +19,21 @@ def plotting_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def plot_losses(histories: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path) -> bool:
+def plot_losses(
+    histories: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path, *, config_dir: str | Path | None = None
+) -> bool:
     """Draw each model's train (solid) and valid (dashed) loss per epoch into a PNG at `path`.
 
     `histories` maps a model name to {"train": [...], "valid": [...]}. Returns False, writing
-    nothing, when matplotlib is missing or there is no history to draw.
+    nothing, when matplotlib is missing or there is no history to draw. `config_dir`: where matplotlib,
+    imported here for the first time, keeps its font cache and config (a run's private folder, so nothing
+    is written under $HOME), unless MPLCONFIGDIR names a place already.
     """
     curves = {name: h for name, h in histories.items() if h and len(h.get("train") or ()) > 0}
     if not curves or not plotting_available():
         return False
-    import matplotlib.pyplot as plt
+    with _matplotlib_home(config_dir):
+        import matplotlib.pyplot as plt
 
     figure = loss_figure(curves)
     try:
@@ -34,6 +42,23 @@ def plot_losses(histories: Mapping[str, Mapping[str, Sequence[float]]], path: st
     finally:
         plt.close(figure)
     return True
+
+
+@contextmanager
+def _matplotlib_home(config_dir: str | Path | None) -> Iterator[None]:
+    """MPLCONFIGDIR set to `config_dir` while matplotlib is first imported (it fixes its folders then)."""
+    if config_dir is None or "matplotlib" in sys.modules or "MPLCONFIGDIR" in os.environ:
+        yield
+        return
+    Path(config_dir).mkdir(mode=0o700, exist_ok=True)
+    os.environ["MPLCONFIGDIR"] = str(config_dir)
+    try:
+        import matplotlib  # noqa: F401  (its folders are read as it is imported)
+        import matplotlib.font_manager  # noqa: F401
+
+        yield
+    finally:
+        os.environ.pop("MPLCONFIGDIR", None)
 
 
 def loss_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]):

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
+from .._plain import cut
 from ..errors import SpreadsheetEngineError
 
-__all__ = ["Engine", "run_engine"]
+__all__ = ["Engine", "SheetValues", "run_engine"]
+
+
+class SheetValues:
+    """An engine's recalculated values held in memory (HyperFormula's), read as a recalculated copy is: by sheet name,
+    row by row from row 1, each row a tuple of the cells' values (an error as its text, "#VALUE!")."""
+
+    def __init__(self, sheets: dict[str, list[list[Any]]]) -> None:
+        self.sheets = sheets
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self.sheets)
+
+    def rows(self, name: str, last_row: int | None = None) -> list[tuple[Any, ...]]:
+        rows = self.sheets.get(name, [])
+        return [tuple(row) for row in (rows if last_row is None else rows[:last_row])]
 
 
 class Engine:
@@ -48,6 +66,10 @@ class Engine:
     def available(self) -> bool:
         return any(shutil.which(name) for name in self.binaries)
 
+    def in_all(self) -> bool:
+        """Whether `--engine all` takes (and then requires) this engine."""
+        return True
+
     def recalculate(
         self,
         paths: Sequence[str | os.PathLike],
@@ -59,10 +81,27 @@ class Engine:
         """Recalculate each workbook (forced) and save it as .xlsx in `outdir`; the output paths, in order."""
         raise NotImplementedError
 
+    def values(
+        self,
+        paths: Sequence[str | os.PathLike],
+        outdir: str | os.PathLike,
+        *,
+        binary: str | os.PathLike | None = None,
+        timeout: float | None = None,
+    ) -> list[Path | SheetValues]:
+        """Each workbook's recalculated values as verify reads them: a recalculated copy (`recalculate`), or an
+        engine's values held in memory."""
+        return list(self.recalculate(paths, outdir, binary=binary, timeout=timeout))
 
-def run_engine(engine: Engine, command: Sequence[str], *, timeout: float, home: Path, what: str) -> None:
-    """Run an engine's command with its own HOME (no user profile is read or written), or say why it failed."""
-    env = dict(os.environ, HOME=str(home))
+
+def run_engine(
+    engine: Engine, command: Sequence[str], *, timeout: float, home: Path, what: str, env: dict[str, str] | None = None
+) -> None:
+    """Run an engine's command with its own HOME and TMPDIR inside `home` (no user profile is read or written, and
+    its temporaries, LibreOffice's lu*.tmp, go where the run removes them), or say why it failed."""
+    temporary = home / "tmp"
+    temporary.mkdir(exist_ok=True)
+    env = dict(env if env is not None else os.environ, HOME=str(home), TMPDIR=str(temporary), TMP=str(temporary), TEMP=str(temporary))
     try:
         # a session of its own: on a timeout or an interrupt the engine and every process it started (soffice
         # starts soffice.bin) are killed together, before their scratch folder is removed
@@ -84,10 +123,22 @@ def run_engine(engine: Engine, command: Sequence[str], *, timeout: float, home: 
         raise
     result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if result.returncode != 0:
-        detail = " ".join((result.stderr or result.stdout or "").split())[-300:]
+        detail = _error_detail(result.stderr or result.stdout or "")
         raise SpreadsheetEngineError(
             f"{engine.label} failed to recalculate {what} (exit status {result.returncode}): {detail or 'no output'}"
         )
+
+
+def _error_detail(output: str) -> str:
+    """The engine's own words on why it failed, in at most 300 characters: its first line naming an error (Node puts
+    "Error: ..." above its stack), else the end of what it printed."""
+    lines = output.splitlines()
+    named = next((line.strip() for line in lines if re.match(r"\s*[A-Za-z]*Error\b.*:", line)), None) or next(
+        (line.strip() for line in lines if re.search(r"\berror\b", line, re.IGNORECASE)), None
+    )
+    if named:
+        return cut(named, 300)
+    return " ".join(output.split())[-300:]
 
 
 def _kill(process: subprocess.Popen) -> None:

@@ -11,9 +11,10 @@ _EXPORTS = {
     "sheet_schema": "._presets", "notebook_schema": "._presets", "preset_schema": "._presets", "PRESETS": "._presets",
     "kaggle_schema": "._presets",
     "Features": "._features",
+    "blanks_marked": "._features",
     "FeatureProgram": "._program", "compile_schema": "._program",
     "FeatureOp": "._ops", "Rows": "._ops", "RenderContext": "._ops", "Fill": "._ops", "Raw": "._ops", "Log": "._ops",
-    "Scale": "._ops", "Dummies": "._ops", "Constant": "._ops", "level_key": "._ops", "GroupFill": "._ops",
+    "Scale": "._ops", "Dummies": "._ops", "Constant": "._ops", "NUMBER": "._ops", "GroupFill": "._ops",
     "text_of": "._ops", "SheetColumns": "._ops", "TEXT": "._ops",
     "DERIVED": "._derived", "Derived": "._derived", "Extract": "._derived", "Levels": "._derived", "Sum": "._derived",
     "Ratio": "._derived", "Count": "._derived", "Join": "._derived", "TargetRate": "._derived",
@@ -25,9 +26,9 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from ._derived import DERIVED, Count, Derived, Extract, Join, Levels, Ratio, Sum, TargetRate
-    from ._features import Features
+    from ._features import Features, blanks_marked
     from ._ops import (
-        TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, RenderContext, Rows, Scale, SheetColumns, level_key,
+        NUMBER, TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, RenderContext, Rows, Scale, SheetColumns,
         text_of,
     )
     from ._program import FeatureProgram, compile_schema

@@ -28,15 +28,18 @@ import pandas as pd
 from .. import excel
 from .._plain import shown
 from ..errors import DataError
-from ._ops import MAX_NESTED_IFS, TEXT, FeatureOp, RenderContext, Rows, excel_equals, key_of, level_key, text_of
+from ._ops import (
+    MAX_NESTED_IFS, NUMBER, TEXT, FeatureOp, RenderContext, Rows, excel_equals, refuse_equal_to_15_digits_only,
+    number_text_problem, text_of,
+)
 
 __all__ = [
     "DERIVED", "derived", "Derived", "Extract", "Levels", "Sum", "Ratio", "Count", "Join", "TargetRate",
-    "NUMBER", "ANY",
+    "ANY",
 ]
 
-# What a derived op reads each input as: a number (blanks filled first), text, or either (compared as it is).
-NUMBER, ANY = "number", "any"
+# What a derived op reads each input as: a number (blanks filled first, NUMBER), text, or either (compared as it is).
+ANY = "any"
 # Excel's MID takes a length; a cell holds at most this many characters, so this means "to the end".
 TO_THE_END = excel.MAX_CELL_CHARS
 
@@ -63,6 +66,13 @@ class Derived(FeatureOp):
 
     placed: ClassVar[bool] = True
     registered_name: ClassVar[str] = ""
+    # each input column's kind, TEXT or NUMBER, as the program compiled from a schema reads it (`read_as`)
+    input_kinds: Mapping[str, str] = {}
+
+    def read_as(self, kinds: Mapping[str, str]) -> "Derived":
+        """Say how the program holds each input (TEXT or NUMBER): the sheet compares as Python does."""
+        self.input_kinds = {name: kinds.get(name, NUMBER) for name in self.inputs}
+        return self
 
     @property
     def reads(self) -> list[tuple[str, str]]:
@@ -99,13 +109,21 @@ class Derived(FeatureOp):
             raise DataError(f"schema: derived column of kind {cls.registered_name!r}: {exc}") from exc
 
     def texts(self, rows: Rows, name: str) -> pd.Series:
-        """Column `name` as exact text, blanks as "" (a level or number as a spreadsheet shows it)."""
+        """Column `name` as exact text, blanks as "". A number's text is the one the sheet makes of it (A4&""), so a
+        number whose text a spreadsheet writes otherwise (more than 15 digits, an exponent) is refused, naming it."""
         values = rows[name]
         if rows.kinds.get(name) == TEXT and values.map(type).eq(str).all():
             return values
-        if rows.kinds.get(name) == TEXT:  # a number in a text column (a zip code) as the sheet's text functions see it
-            return values.map(text_of)
-        return values.map(lambda v: text_of(level_key(v)) if v is not None and v == v else "")
+        numbers = values.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
+        for value in pd.unique(values[numbers.to_numpy(dtype=bool)]):  # each distinct number once
+            problem = number_text_problem(value)
+            if problem:
+                position = int((values == value).to_numpy().argmax())
+                raise DataError(
+                    f"{rows.source}: column {name} holds {shown(value)} on {rows.describe(position)}, {problem}, and "
+                    f"{self.outputs[0]} reads it as text; round the column or read it as text (categorical)"
+                )
+        return values.map(text_of)
 
 
 def _plain_setting(value: Any) -> Any:
@@ -225,7 +243,7 @@ class Levels(Derived):
         _check_name("levels", self.name)
         if not isinstance(self.map, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in self.map.items()):
             raise DataError(f"schema: derived column {self.name}: map must be a table of text levels to text levels")
-        self.map = dict(self.map)
+        self.map = dict(sorted(self.map.items()))  # in the order a saved schema (sorted keys) reads back
         if self.min_count is not None and (isinstance(self.min_count, bool) or not isinstance(self.min_count, int) or self.min_count < 1):
             raise DataError(f"schema: derived column {self.name}: min_count must be a whole number of at least 1, not {self.min_count!r}")
         if not isinstance(self.other, str):
@@ -489,7 +507,7 @@ class Join(Derived):
             if not values or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
                 raise DataError(f"schema: derived column {self.name}: where {column} must be a value or a list of values")
             conditions[str(column)] = tuple(values)
-        self.where = conditions
+        self.where = dict(sorted(conditions.items()))  # in the order a saved schema (sorted keys) reads back
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -503,13 +521,36 @@ class Join(Derived):
     def reads(self) -> list[tuple[str, str]]:
         return [(c, TEXT) for c in self.columns] + [(c, ANY) for c in self.where if c not in self.columns]
 
+    def _wanted(self, column: str) -> list[Any]:
+        """The keys `where` lists for `column`: texts in a text column, numbers in a number column."""
+        kind = self.input_kinds.get(column, TEXT)
+        if kind == TEXT:
+            return [text_of(v) for v in self.where[column]]
+        wanted = []
+        for value in self.where[column]:
+            try:
+                wanted.append(float(value))
+            except ValueError:
+                raise DataError(
+                    f"schema: derived column {self.name}: where {column} = {shown(value)}, but {column} holds numbers; "
+                    "give a number"
+                ) from None
+        return wanted
+
     def _members(self, rows: Rows) -> np.ndarray:
         member = np.zeros(len(rows), dtype=bool)
-        for column, values in self.where.items():
-            kind = rows.kinds.get(column)
-            keys = rows[column].map(lambda v: key_of(v, kind))
-            wanted = {key_of(v, kind) for v in values}
-            member |= keys.isin(wanted).to_numpy()
+        for column in self.where:
+            wanted = self._wanted(column)
+            if self.input_kinds.get(column, TEXT) == TEXT:
+                member |= self.texts(rows, column).isin(wanted).to_numpy()
+                continue
+            numbers = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=np.float64)
+            for value in wanted:
+                refuse_equal_to_15_digits_only(
+                    numbers, value, holder=f"{rows.source}: column {column}", locate=rows.describe,
+                    against=f"{self.name}'s where value ", fix="round the column",
+                )
+                member |= numbers == value
         return member
 
     def apply(self, rows: Rows) -> list[Any]:
@@ -530,7 +571,7 @@ class Join(Derived):
         if not self.where:
             return [joined]
         ref = dict(zip(self.inputs, refs))
-        tests = [excel_equals(ref[column], level_key(v) if not isinstance(v, str) else v) for column, values in self.where.items() for v in values]
+        tests = [excel_equals(ref[column], key) for column in self.where for key in self._wanted(column)]
         test = tests[0] if len(tests) == 1 else excel.OR(*tests)
         return [excel.IF(test, joined, '""')]
 

@@ -8,8 +8,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .._data import as_numbers, check_finite
-from .._plain import shown
+from .._data import as_numbers, row_place
+from .._plain import names_cut, shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, GroupFill, Rows, Scale
 from ._program import FeatureProgram, compile_schema
@@ -17,7 +17,7 @@ from ._presets import preset_schema
 from ._schema import MISSING, Schema
 from ._target import target_of
 
-__all__ = ["Features"]
+__all__ = ["Features", "blanks_marked"]
 
 # The statistics' sections every saved Features holds; other ops add theirs (counts, group rates, ...).
 LESSON_SECTIONS = ("levels", "references", "divisors", "fill_values")
@@ -214,16 +214,14 @@ class Features:
         required = schema.input_columns + ([schema.target] if need_target else [])
         missing = [c for c in required if c not in frame.columns]
         if missing:
-            raise DataError(f"{source}: missing column {', '.join(missing)}")
+            raise DataError(f"{source}: missing {names_cut(missing, 'column')}")
         if len(frame) == 0:
             raise DataError(f"{source}: has no rows")
-        frame = frame.copy()
+        frame = blanks_marked(frame, schema)
         numeric = schema.numeric_columns
         for name in schema.input_columns:
-            if name in numeric:
+            if name in numeric:  # the others are text (a level is its text), compared as text
                 frame[name] = as_numbers(frame[name], source=source)
-            else:
-                check_finite(frame[name], source=source)
         if need_target:  # the target as the models see it, coded by its own rule
             frame[schema.target] = target_of(schema).code(frame[schema.target], source=source, locate=_locator(frame, schema))
         return frame
@@ -290,22 +288,29 @@ class Features:
         return feats
 
 
+def blanks_marked(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """A copy of `frame` with the schema's blank markers blank: read so from a file, and so in a DataFrame."""
+    frame = frame.copy()
+    if not schema.blank:
+        return frame
+    for name in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[name]):
+            frame[name] = frame[name].mask(frame[name].isin(schema.blank))
+    return frame
+
+
 def _kept(blank: pd.DataFrame, missing: str) -> np.ndarray:
     """The one rule for the rows kept: missing="drop" keeps those with no blank cell."""
     return ~blank.any(axis=1).to_numpy() if missing == "drop" else np.ones(len(blank), dtype=bool)
 
 
 def _locator(frame: pd.DataFrame, schema: Schema) -> Callable[[int], str]:
-    """Names row position i of `frame`, with its id when the schema has one: "row 3 (PassengerId 3)".
-
-    A frame whose index is not 0, 1, 2, ... (rows dropped or reordered) names the row by its index
-    label instead, "row with index 7", since its position would point at another row of the file.
-    """
+    """Names row position i of `frame`, with its id when the schema has one: "line 5 (PassengerId 3)" for rows read
+    from a file (`row_place`), "row 3 (PassengerId 3)" or "row with index 7" for a DataFrame."""
     ids = frame[schema.id_column] if schema.id_column and schema.id_column in frame.columns else None
-    positional = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
 
     def locate(position: int) -> str:
-        where = f"row {position + 1}" if positional else f"row with index {shown(frame.index[position])}"
+        where = row_place(frame, position)
         return where if ids is None else f"{where} ({schema.id_column} {shown(ids.iloc[position])})"
 
     return locate

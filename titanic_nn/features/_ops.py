@@ -23,40 +23,25 @@ from ..errors import DataError, UnseenLevelWarning
 
 __all__ = [
     "Rows", "FeatureOp", "Fill", "GroupFill", "Raw", "Log", "Scale", "Dummies", "Constant", "RenderContext", "SheetColumns",
-    "level_key", "mode", "text_of", "key_of", "excel_equals", "FILLS", "TEXT", "MAX_NESTED_IFS",
+    "mode", "text_of", "key_of", "excel_equals", "number_text_problem", "equal_to_15_digits_only", "refuse_equal_to_15_digits_only", "FILLS", "TEXT", "NUMBER", "MAX_NESTED_IFS",
 ]
 
-# A column's kind, where it is not a number or a level: TEXT columns hold exact text (a blank is ""), as
-# the derived columns that extract, map or join text make them and as the raw columns only they read.
+# A column's kind, where it is not a number: TEXT columns hold exact text (a blank is ""), as the derived columns
+# that extract, map or join text make them, the raw columns only they read, and every categorical column: text
+# is compared as text, with EXACT on the sheet (Excel's = ignores case, and LibreOffice's = on numbers 15 digits).
 TEXT = "text"
+# A column of numbers: compared as numbers, computed with.
+NUMBER = "number"
 # How a blank is filled: the training mode (the lesson's) or median of the non-blank values.
 FILLS = ("mode", "median")
 # Excel nests at most 64 functions; a lookup written as nested IFs stays well under that.
 MAX_NESTED_IFS = 60
 
 
-def level_key(value: Any) -> Any:
-    """One key for a level however the CSV typed it: 1, 1.0 and "1" are the same Pclass."""
-    if isinstance(value, (bool, np.bool_)):
-        return int(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        number = float(value)
-        return int(number) if number.is_integer() else number
-    text = str(value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if math.isfinite(number):
-        return int(number) if number.is_integer() else number
-    return text
-
-
 def text_of(value: Any) -> str:
-    """A value as text, as a spreadsheet shows it in a text function: "" for a blank, 3 for 3.0, 7.25 for 7.25.
-
-    (Excel's text of a number has up to 15 significant digits; repr's shortest text is the same for the
-    numbers a CSV holds.)
+    """A value as the sheet holds it in a text column: the file's text as it is; a number (from a DataFrame) as its
+    shortest text, "" for a blank, 3 for 3.0, 7.25 for 7.25, 0.30000000000000004 in full. The sheet writes that
+    text, so every engine reads exactly the text Python compares (never a number a spreadsheet shows at 15 digits).
     """
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
@@ -70,15 +55,54 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
+def number_text_problem(value: Any) -> str | None:
+    """Why a spreadsheet's text of the number `value` (`A4&""`) may differ from Python's `text_of` (None when every
+    engine writes the same text): more than 15 significant digits, which it rounds, or a size it writes with an
+    exponent, which each engine spells its own way."""
+    number = float(value)
+    if number == 0 or not math.isfinite(number):
+        return None
+    if not 1e-4 <= abs(number) < 1e15:
+        return "a number a spreadsheet writes as text with an exponent, each engine its own way"
+    digits = repr(abs(number)).split("e")[0].replace(".", "").strip("0")
+    if len(digits) > 15:
+        return "a number of more than 15 significant digits, which a spreadsheet's text of it rounds"
+    return None
+
+
+def equal_to_15_digits_only(numbers: Any, wanted: float) -> np.ndarray:
+    """True where a number differs from `wanted` only beyond 15 significant digits: LibreOffice's `=` takes the two
+    as equal (it compares to about 15 digits), Python and the other engines as different."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        near = np.abs(numbers - wanted) <= 1e-14 * np.maximum(np.abs(numbers), abs(wanted))
+    return near & (numbers != wanted)
+
+
+def refuse_equal_to_15_digits_only(
+    numbers: Any, wanted: float, *, holder: str, locate: Callable[[int], str], against: str, fix: str
+) -> None:
+    """A DataError naming the first of `numbers` that differs from `wanted` only beyond 15 significant digits (which
+    LibreOffice's `=` takes as equal): "{holder} holds X on {locate(i)}, equal to {against} Y in 15 ...; {fix}"."""
+    numbers = np.asarray(numbers, dtype=np.float64)
+    near = equal_to_15_digits_only(numbers, wanted)
+    if near.any():
+        first = int(near.argmax())
+        raise DataError(
+            f"{holder} holds {shown(numbers[first])} on {locate(first)}, equal to {against}{shown(wanted)} in 15 "
+            f"significant digits but not exactly, which spreadsheets take as equal; {fix}"
+        )
+
+
 def key_of(value: Any, kind: str | None) -> Any:
-    """The key a column's value is compared by: its exact text in a TEXT column, else its `level_key`."""
-    return text_of(value) if kind == TEXT else level_key(value)
+    """The key a column's value is compared by: its exact text in a TEXT column, else the number it is."""
+    return text_of(value) if kind == TEXT else float(value)
 
 
-def excel_equals(x: str, key: Any, *, exact: bool = True) -> str:
-    """Excel's test that cell `x` holds `key`: `x=3` for a number, EXACT for text (Excel's = ignores case)."""
+def excel_equals(x: str, key: Any) -> str:
+    """Excel's test that cell `x` holds `key`: EXACT for text (Excel's = ignores case), `x=3` for a number."""
     if isinstance(key, str):
-        return excel.EXACT(x, excel.literal(key)) if exact else f"{x}={excel.literal(key)}"
+        return excel.EXACT(x, excel.literal(key))
     return f"{x}={excel.literal(key)}"
 
 
@@ -136,12 +160,10 @@ class SheetColumns(Protocol):
 
 @dataclass
 class RenderContext:
-    """What an op's Excel text may refer to: its statistic's cell, the columns whose levels must match case,
-    the sheet's whole columns (`sheet`), and the cells of a table statistic (`table`: key -> reference,
-    with the key None for the value of every other key)."""
+    """What an op's Excel text may refer to: its statistic's cell, the sheet's whole columns (`sheet`), and the
+    cells of a table statistic (`table`: key -> reference, with the key None for the value of every other key)."""
 
     statistic: str | None = None
-    exact: Mapping[str, bool] = field(default_factory=dict)
     sheet: SheetColumns | None = None
     table: Mapping[Any, str] | None = None
 
@@ -224,8 +246,8 @@ class Fill(FeatureOp):
     """A blank cell takes the column's training mode (`how="median"`: its median; `fallback` when every training
     value is blank).
 
-    A categorical column's fill is a level: its cell holds the level as the sheet holds levels
-    (`level_key`), and a column blank in every training row, with no fallback, is refused.
+    A categorical column's fill is a level: its cell holds the level's text, as the sheet holds levels, and a
+    column blank in every training row, with no fallback, is refused.
     """
 
     column: str
@@ -242,7 +264,9 @@ class Fill(FeatureOp):
             values = rows[self.column].dropna()
             self.value = float(np.median(values.to_numpy(dtype=np.float64))) if len(values) else self.fallback
         else:
-            self.value = mode(rows[self.column], fallback=self.fallback)
+            values = rows[self.column]
+            # a level is its text: counted, and a tie broken, as text
+            self.value = mode(values.dropna().map(text_of) if self.categorical else values, fallback=self.fallback)
         if self.value is None:
             raise DataError(
                 f"{rows.source}: column {self.column} is blank in every row, so it has no level to fill a blank "
@@ -259,13 +283,14 @@ class Fill(FeatureOp):
         return [context.statistic]  # a filled cell is a reference to the fill value's cell
 
     def statistic(self) -> Any:
-        return level_key(self.value) if self.categorical else self.value
+        return self.value
 
     def state(self) -> dict[str, Any]:
         return {"fill_values": plain(self.value)}
 
     def load(self, state: Mapping[str, Any]) -> None:
-        self.value = state["fill_values"]
+        value = state["fill_values"]
+        self.value = text_of(value) if self.categorical and value is not None else value
 
 
 @dataclass
@@ -310,6 +335,8 @@ class GroupFill(FeatureOp):
         self.fallback = self._summary(values)
         if self.fallback is None:
             raise DataError(f"{rows.source}: column {self.column} is blank in every row, so it has no {self.how} to fill a blank with")
+        if self.by_kind != TEXT:
+            self._check_near(keys.dropna().unique(), keys, rows)
         found = {}
         for key, group in values.groupby(keys.to_numpy(), sort=False):
             summary = self._summary(group)
@@ -329,9 +356,20 @@ class GroupFill(FeatureOp):
         if not blank.any():
             return [values]
         keys = rows[self.by][blank].map(lambda v: key_of(v, self.by_kind))
+        if self.by_kind != TEXT:
+            self._check_near([*self.values, *keys.dropna().unique()], rows[self.by].map(lambda v: key_of(v, self.by_kind)), rows)
         filled = values.astype(np.float64).to_numpy(copy=True)
         filled[blank] = [self.values.get(k, self.fallback) for k in keys]
         return [pd.Series(filled, index=values.index, name=values.name)]
+
+    def _check_near(self, keys: Sequence[float], column: pd.Series, rows: Rows) -> None:
+        """Two groups whose numbers agree in 15 significant digits are one group to LibreOffice's `=`: refused."""
+        ordered = np.sort(np.asarray(list(keys), dtype=np.float64))
+        for smaller, larger in zip(ordered[:-1], ordered[1:]):
+            refuse_equal_to_15_digits_only(
+                [larger], smaller, holder=f"{rows.source}: column {self.by}", against="its value ", fix=f"round {self.by}",
+                locate=lambda _: rows.describe(int((column == larger).to_numpy().argmax())),
+            )
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
         # a filled cell: its group's cell in the table, found by nested IFs
@@ -384,10 +422,15 @@ class Log(FeatureOp):
         "ln": (np.log, excel.LN),
     }
 
-    @staticmethod
-    def outside_domain(values: np.ndarray) -> np.ndarray:
-        """Where log(x+1) is not defined: x at or below -1."""
-        return values <= -1.0
+    # x+1 is taken as 0 by LibreOffice once it nears 0 against the 1 (it rounds such a difference to 0), so the log's
+    # domain is x+1 of at least this, in every engine
+    SMALLEST_SUM: ClassVar[float] = 1e-12
+    DOMAIN: ClassVar[str] = "values of at least -1+1e-12 (x+1 nearer 0 is 0 to LibreOffice)"
+
+    @classmethod
+    def outside_domain(cls, values: np.ndarray) -> np.ndarray:
+        """Where log(x+1) is not the same number in every engine: x+1 below 1e-12."""
+        return values + 1.0 < cls.SMALLEST_SUM
 
     def apply(self, rows: Rows) -> list[Any]:
         values = rows[self.column].to_numpy(dtype=np.float64)
@@ -395,8 +438,8 @@ class Log(FeatureOp):
         if bad.any():
             first = int(bad.argmax())
             raise DataError(
-                f"{rows.source}: column {self.column} holds {shown(values[first])} at {rows.describe(first)}; "
-                "log(x+1) needs values above -1"
+                f"{rows.source}: column {self.column} holds {shown(values[first])} on {rows.describe(first)}; "
+                f"log(x+1) needs {self.DOMAIN}"
             )
         return [self.FUNCTIONS[self.base][0](values + 1.0)]
 
@@ -463,7 +506,6 @@ class Dummies(FeatureOp):
     drop_reference: bool = True
     levels: tuple[Any, ...] = ()
     references: tuple[Any, ...] = ()
-    text: bool = False  # a TEXT column: its levels are its exact texts
     prefix: str | None = None  # the dummies' names are <prefix>_<level> (default: the column's name)
 
     STATE: ClassVar[tuple[str, ...]] = ("levels", "references")
@@ -471,11 +513,13 @@ class Dummies(FeatureOp):
 
     def __post_init__(self) -> None:
         if self.given_levels is not None:
-            self.levels = tuple(self.given_levels)
+            self.levels = tuple(self._key(level) for level in self.given_levels)
             self.references = () if self.reference is None else (self._key(self.reference),)
 
-    def _key(self, value: Any) -> Any:
-        return key_of(value, TEXT if self.text else None)
+    @staticmethod
+    def _key(value: Any) -> str:
+        """A level is its text: a CSV's text as it is, a number given in a schema or a DataFrame as its text."""
+        return text_of(value)
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -484,20 +528,35 @@ class Dummies(FeatureOp):
         return tuple(f"{self.prefix or self.column}_{level}" for level in self.levels)
 
     def fit(self, rows: Rows) -> None:
-        values = rows[self.column] if self.text else rows[self.column].dropna()
+        values = rows[self.column].dropna()
         seen = _sorted_levels({self._key(v) for v in values})
         if self.given_levels is not None:
             # the levels not listed are the reference: all zeros, as the named reference is
-            listed = {self._key(level) for level in self.levels}
+            listed = set(self.levels)
             named = set() if self.reference is None else {self._key(self.reference)}
             self.references = tuple(_sorted_levels(named | (set(seen) - listed)))
-            return
-        self.levels = tuple(seen[1:] if self.drop_reference else seen)
-        self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
+        else:
+            self.levels = tuple(seen[1:] if self.drop_reference else seen)
+            self.references = tuple(_sorted_levels(set(seen) - set(self.levels)))
+        self._check_formula_lengths(rows)
+
+    def _check_formula_lengths(self, rows: Rows) -> None:
+        """Each level's dummy formula fits Excel's 8,192 characters, or a DataError names the level's first row: found
+        now, before any training, not when the workbook is written."""
+        for level in self.levels:
+            formula = self.excel_level(excel.absolute(excel.MAX_ROWS - 1, excel.MAX_COLUMNS - 1), level)
+            if len(formula) + 1 > excel.MAX_FORMULA_CHARS:
+                keys = rows[self.column].map(self._key)
+                first = int((keys == level).to_numpy().argmax())
+                raise DataError(
+                    f"{rows.source}: column {self.column} holds a level of {len(level):,} characters on "
+                    f"{rows.describe(first)}, too long for a formula to compare with (Excel's formulas stop at "
+                    f"{excel.MAX_FORMULA_CHARS:,} characters); shorten it, or leave the column out"
+                )
 
     def apply(self, rows: Rows) -> list[Any]:
         keys = rows[self.column].map(self._key)
-        known = {self._key(level) for level in self.levels} | set(self.references)
+        known = set(self.levels) | set(self.references)
         unseen = ~keys.isin(known).to_numpy()
         if unseen.any():
             # every value cut short: a level or an id may be thousands of characters
@@ -515,21 +574,19 @@ class Dummies(FeatureOp):
         return [(keys == self._key(level)).to_numpy(dtype=np.float64) for level in self.levels]
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
-        exact = self.text or context.exact.get(self.column, False)
-        return [self.excel_level(refs[0], self._key(level), exact=exact) for level in self.levels]
+        return [self.excel_level(refs[0], self._key(level)) for level in self.levels]
 
     @staticmethod
-    def excel_level(x: str, level: Any, *, exact: bool = False) -> str:
-        """1 where the cell holds the level, else 0; EXACT when case must count (Excel's = ignores it)."""
-        test = excel.EXACT(x, excel.literal(level)) if exact else f"{x}={excel.literal(level)}"
-        return excel.IF(test, 1, 0)
+    def excel_level(x: str, level: str) -> str:
+        """1 where the cell holds the level's text exactly, else 0 (Excel's = would ignore case)."""
+        return excel.IF(excel.EXACT(x, excel.literal(level)), 1, 0)
 
     def state(self) -> dict[str, Any]:
         return {"levels": [plain(v) for v in self.levels], "references": [plain(v) for v in self.references]}
 
     def load(self, state: Mapping[str, Any]) -> None:
-        self.levels = tuple(state["levels"])
-        self.references = tuple(state["references"])
+        self.levels = tuple(self._key(level) for level in state["levels"])
+        self.references = tuple(self._key(level) for level in state["references"])
 
 
 @dataclass
@@ -557,6 +614,14 @@ class Constant(FeatureOp):
         return [None]  # the value 1 in every row, as in the lesson
 
 
-def _sorted_levels(levels: set[Any]) -> list[Any]:
-    """Numbers first, then text, each in order."""
-    return sorted(levels, key=lambda k: (isinstance(k, str), k))
+def _sorted_levels(levels: set[str]) -> list[str]:
+    """Levels that read as numbers first, in numeric order (2 before 10), then the others in text order."""
+
+    def order(level: str) -> tuple[int, float, str]:
+        try:
+            number = float(level)
+        except ValueError:
+            return (1, 0.0, level)
+        return (0, number, level) if math.isfinite(number) else (1, 0.0, level)
+
+    return sorted(levels, key=order)

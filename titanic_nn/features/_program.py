@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._ops import TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
+from ._ops import NUMBER, TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
 from ._schema import Categorical, Schema
 
 __all__ = ["FeatureProgram", "compile_schema"]
@@ -157,7 +157,8 @@ def compile_schema(schema: Schema) -> FeatureProgram:
     """
     made = set(schema.derived_columns)
     kinds = schema.column_kinds()
-    text = {name for name, kind in kinds.items() if kind == TEXT}
+    # every column that is not a number is text, compared as text: categorical levels too
+    text = {name for name, kind in kinds.items() if kind != NUMBER}
     text |= {name for entry in schema.derived if entry.output_kind == TEXT for name in entry.outputs}
     by_group = {spec.column: spec for spec in schema.continuous if spec.fill_by is not None and spec.column not in made}
     ops: list[FeatureOp] = []
@@ -194,7 +195,7 @@ def compile_schema(schema: Schema) -> FeatureProgram:
                     f"schema: derived column {entry.outputs[0]} reads {name} before its blanks are filled by "
                     f"{by_group[name].fill_by}; move it after the derived column {by_group[name].fill_by}"
                 )
-        op = entry.fresh()
+        op = entry.fresh().read_as({name: TEXT if name in text else NUMBER for name in entry.inputs})
         ops.append(op)
         available |= set(op.outputs)
         ops += group_fills(available)
@@ -218,7 +219,7 @@ def compile_schema(schema: Schema) -> FeatureProgram:
     for spec in schema.categorical:
         dummies = Dummies(
             spec.column, given_levels=spec.levels, names=spec.names, reference=spec.reference,
-            drop_reference=spec.drop_reference, text=spec.column in text, prefix=spec.prefix,
+            drop_reference=spec.drop_reference, prefix=spec.prefix,
         )
         ops.append(dummies)
         feature_ops.append(dummies)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .._files import MAX_TEXT_BYTES, read_regular
 from ..errors import DataError
 
 __all__ = ["Categorical", "Continuous", "Schema", "MISSING", "LOGS", "SCALES"]
@@ -86,9 +87,9 @@ class Categorical:
             if self.levels is None or len(self.names) != len(self.levels):
                 raise DataError(f"column {self.column}: give one dummy name per listed level")
         if self.reference is not None and self.levels is not None:
-            from ._ops import level_key
+            from ._ops import text_of
 
-            if level_key(self.reference) in {level_key(level) for level in self.levels}:
+            if text_of(self.reference) in {text_of(level) for level in self.levels}:
                 raise DataError(
                     f"column {self.column}: the reference {self.reference!r} is also a listed level; the reference "
                     "gets no dummy column, so leave it out of levels"
@@ -103,7 +104,8 @@ class Schema:
     levels, sum, ratio, count, join, target_rate), each in a sheet column of its own; a continuous
     or categorical entry may name a derived column as its column. `positive` codes a target of two
     values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the other 0 (None: the target holds 0
-    and 1 already).
+    and 1 already). `blank` lists the texts that mark a blank cell besides an empty one (e.g. "NA"); by default
+    only an empty cell is blank, and `NA`, `None` or `null` are text like any other.
     """
 
     target: str | None = "Survived"
@@ -113,9 +115,14 @@ class Schema:
     constant: str | None = "Ones"
     positive: Any = None
     derived: tuple[Any, ...] = ()
+    blank: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from ._derived import Derived
+
+        if not isinstance(self.blank, (list, tuple)) or not all(isinstance(m, str) and m for m in self.blank):
+            raise DataError(f"schema: blank is {_shown(self.blank)}; give a list of the texts that mark a blank cell")
+        object.__setattr__(self, "blank", tuple(dict.fromkeys(self.blank)))
 
         for key in ("target", "id_column", "constant"):
             _check_name(getattr(self, key), key, optional=True)
@@ -150,6 +157,13 @@ class Schema:
             raise DataError(f"schema uses column {', '.join(duplicated)} more than once")
         if self.target is not None and self.target in self.input_columns:
             raise DataError(f"schema uses the target {self.target} as an input too")
+        if self.id_column is not None and self.id_column == self.target:
+            raise DataError(f"schema names {self.target} both the target and the id column; give the id column another column")
+        if self.id_column is not None and self.id_column in self.input_columns:
+            raise DataError(
+                f"schema uses the id column {self.id_column} as an input too; an id goes out as it came in and is "
+                "never a feature: take it off the inputs, or name another id column"
+            )
         if not self.continuous and not self.categorical and self.constant is None:
             raise DataError("schema has no input columns")
 
@@ -176,8 +190,7 @@ class Schema:
     def column_kinds(self) -> dict[str, str]:
         """Each raw column's kind: "number" (continuous, or read as a number by a derived column), "level"
         (categorical) or "text" (read only as text, by derived columns; never filled: a blank is "")."""
-        from ._derived import NUMBER
-        from ._ops import TEXT
+        from ._ops import NUMBER, TEXT
 
         made = set(self.derived_columns)
         kinds = {name: TEXT for name in self.input_columns}
@@ -206,6 +219,21 @@ class Schema:
         return [name for name, kind in self.column_kinds().items() if kind == "number"]
 
     @property
+    def text_columns(self) -> list[str]:
+        """The columns read as the file's text, exactly: the id, every raw input that is not a number (levels are
+        text), and a target whose positive value is text."""
+        names = [self.id_column] if self.id_column else []
+        names += [name for name, kind in self.column_kinds().items() if kind != "number"]
+        if self.target is not None and isinstance(self.positive, str):
+            names.append(self.target)
+        return list(dict.fromkeys(names))
+
+    @property
+    def blank_markers(self) -> tuple[str, ...]:
+        """What a reader takes for a blank cell: the empty text, then the schema's `blank` markers."""
+        return ("", *self.blank)
+
+    @property
     def filled_columns(self) -> list[str]:
         """The raw columns whose blanks are filled (or whose rows missing="drop" drops): all but the text ones."""
         return [name for name, kind in self.column_kinds().items() if kind != "text"]
@@ -220,11 +248,13 @@ class Schema:
         }
         if self.derived:
             out["derived"] = [entry.settings() for entry in self.derived]
+        if self.blank:
+            out["blank"] = list(self.blank)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Schema":
-        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived"}
+        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived", "blank"}
         if not isinstance(data, dict):
             raise DataError("schema: a schema must be a table of keys")
         unknown = sorted(set(data) - known)
@@ -240,15 +270,14 @@ class Schema:
             constant=data.get("constant", "Ones"),
             positive=data.get("positive"),
             derived=tuple(_derived_entry(entry) for entry in data.get("derived", ())),
+            blank=data.get("blank", ()),
         )
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Schema":
         """Read a schema from a .toml or .json file laid out like `to_dict()`."""
         path = Path(path)
-        if not path.is_file():
-            raise DataError(f"{path}: no such schema file")
-        raw = path.read_bytes()
+        raw = read_regular(path, what="a schema file (.toml or .json)", limit=MAX_TEXT_BYTES, hint="check the schema's path")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -349,8 +378,11 @@ def _check_levels(spec: "Categorical") -> None:
     for name in spec.names or ():
         _check_name(name, f"column {spec.column}: a dummy name")
     reference = spec.reference
-    if reference is not None and (isinstance(reference, bool) or not isinstance(reference, (str, int, float))):
-        raise DataError(f"column {spec.column}: the reference {_shown(reference)} is not text or a number")
+    if reference is not None and (
+        isinstance(reference, bool) or not isinstance(reference, (str, int, float))
+        or not isinstance(reference, str) and not math.isfinite(reference)
+    ):
+        raise DataError(f"column {spec.column}: the reference {_shown(reference)} is not a level (text or a finite number)")
     if not isinstance(spec.drop_reference, bool):
         raise DataError(f"column {spec.column}: drop_reference is {_shown(spec.drop_reference)}, not true or false")
 

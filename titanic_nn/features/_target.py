@@ -18,7 +18,7 @@ import pandas as pd
 from .. import excel
 from .._plain import shown
 from ..errors import DataError
-from ._ops import text_of
+from ._ops import number_text_problem, refuse_equal_to_15_digits_only, text_of
 
 __all__ = ["Target", "Binary", "TARGETS", "THRESHOLD", "target_of", "accuracy", "classify"]
 
@@ -86,7 +86,7 @@ class Binary(Target):
     # -- coding ----------------------------------------------------------------------------------------
 
     def _blank(self, values: pd.Series, source: str, locate: Callable[[int], str], fix: str) -> None:
-        blank = values.isna() | (values.astype(str).str.strip() == "")
+        blank = values.isna()  # only an empty cell (or a blank marker, read as one) is blank
         if blank.any():
             first = int(blank.to_numpy().argmax())
             where = locate(first)
@@ -96,12 +96,28 @@ class Binary(Target):
                 f"{fix or 'give every training row a 0 or 1, or remove the row'}"
             )
 
-    def is_positive(self, values: pd.Series) -> np.ndarray:
-        """True where a value is `positive`: its text exactly, or, for a positive given as a number, the same number."""
+    def is_positive(self, values: pd.Series, *, source: str = "the data", locate: Callable[[int], str] = str) -> np.ndarray:
+        """True where a value is `positive`: its text exactly, or, for a positive given as a number, the same number.
+
+        A value the sheet would compare otherwise is refused, naming it: a number whose text a spreadsheet writes
+        otherwise than Python, or one equal to a numeric positive in 15 significant digits but not exactly."""
+        numbers = values.map(lambda v: _as_float(v) if not isinstance(v, str) else None)
         if isinstance(self.positive, str):
+            for position, number in enumerate(numbers.tolist()):
+                problem = None if number is None or number != number else number_text_problem(number)
+                if problem:
+                    raise DataError(
+                        f"{source}: target {values.name} holds {shown(number)} on {locate(position)}, {problem}, "
+                        f"and is compared as text with {shown(self.positive)}; read the target as text or round it"
+                    )
             return values.map(lambda v: text_of(v) == self.positive).to_numpy(dtype=bool)
         wanted = float(self.positive)
-        return values.map(lambda v: not isinstance(v, str) and _as_float(v) == wanted).to_numpy(dtype=bool)
+        floats = numbers.astype("float64").to_numpy()
+        refuse_equal_to_15_digits_only(
+            floats, wanted, holder=f"{source}: target {values.name}", locate=locate, against="the positive value ",
+            fix="round the target",
+        )
+        return (floats == wanted) & values.map(lambda v: not isinstance(v, str)).to_numpy(dtype=bool)
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
@@ -109,7 +125,7 @@ class Binary(Target):
     ) -> np.ndarray:
         self._blank(values, source, locate, blank_fix)
         if self.positive is not None:
-            return self._coded(values, source)
+            return self._coded(values, source, locate)
         # a 0/1 target holds numbers (True and False count as 1 and 0); text, even "1", is text, and the sheet's
         # (Survived=1) would not count it: it is coded with `positive`, or recoded
         text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
@@ -138,11 +154,11 @@ class Binary(Target):
             )
         return target.to_numpy(dtype=np.float64)
 
-    def _coded(self, values: pd.Series, source: str) -> np.ndarray:
+    def _coded(self, values: pd.Series, source: str, locate: Callable[[int], str]) -> np.ndarray:
         """1 where the target is `positive`, 0 where it is the one other value; a DataError otherwise."""
         levels = _distinct(values)
         listed = ", ".join(map(shown, levels[:6])) + (" ..." if len(levels) > 6 else "")
-        positive = self.is_positive(values)
+        positive = self.is_positive(values, source=source, locate=locate)
         if not positive.any():
             raise DataError(
                 f"{source}: target {values.name} never holds {shown(self.positive)} (it holds {listed}); give one of its "

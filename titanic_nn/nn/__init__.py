@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "Backend": "._backends", "NUMPY": "._backends", "torch_backend": "._backends", "ExcelBackend": "._backends",
+    "Backend": "._backends", "NUMPY": "._backends", "MAGNITUDE": "._backends", "torch_backend": "._backends", "ExcelBackend": "._backends",
     "Op": "._ops", "Activation": "._ops", "MatMul": "._ops", "AddBias": "._ops", "SumUnits": "._ops",
     "ReLU": "._ops", "Tanh": "._ops", "Sigmoid": "._ops", "ACTIVATIONS": "._ops", "activation": "._ops",
     "evaluate": "._ops", "trace": "._ops", "backprop": "._ops",
@@ -23,7 +23,7 @@ __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from ._backends import NUMPY, Backend, ExcelBackend, torch_backend
+    from ._backends import MAGNITUDE, NUMPY, Backend, ExcelBackend, torch_backend
     from ._build import build_model, model_from_config, with_members
     from ._ensemble import MAX_MEMBERS, Ensemble
     from ._losses import LOSSES, LogLoss, Loss, SquaredError, register_loss, split_at_logits

@@ -14,7 +14,7 @@ from typing import Any
 from .. import excel
 from .._lazy import numpy as np
 
-__all__ = ["Backend", "NumpyBackend", "TorchBackend", "ExcelBackend", "NUMPY", "torch_backend"]
+__all__ = ["Backend", "NumpyBackend", "TorchBackend", "ExcelBackend", "NUMPY", "MAGNITUDE", "torch_backend"]
 
 
 class Backend:
@@ -94,6 +94,22 @@ class NumpyBackend(Backend):
 
 
 NUMPY = NumpyBackend()
+
+
+class MagnitudeBackend(NumpyBackend):
+    """The size of the terms behind each value, for the tolerance a recomputation is held to: a program run on |X|
+    and |params| sums |x||w| where Python sums x w, and an activation passes its input's size on unchanged (its
+    slope is at most 1: ReLU, tanh, the sigmoid), so a rounding error of the sum reaches the output no larger.
+    Two nearly equal terms that cancel leave a small value but a large magnitude, and an engine that sums them in
+    another order differs by about the magnitude times 1e-16."""
+
+    name = "magnitude"
+
+    def elementwise(self, op: Any, x: Any) -> Any:
+        return x
+
+
+MAGNITUDE = MagnitudeBackend()
 
 
 class TorchBackend(Backend):

@@ -208,23 +208,29 @@ class Tanh(Activation):
 
 @dataclass(frozen=True)
 class Sigmoid(Activation):
-    """1/(1+exp(-x)), written so in the sheet; the sigmoid output of any model."""
+    """1/(1+exp(-x)) with x held at -700 and above, written so in the sheet; the sigmoid output of any model.
+
+    exp(700) is about 1e304, inside every engine's range; past it LibreOffice gives #NUM! where numpy gives inf,
+    so every backend computes 1/(1+exp(-max(x, -700))) and all agree (below -700 the sigmoid is 1e-304, as good
+    as its 0).
+    """
 
     label: ClassVar[str] = "Sigmoid"
     nonnegative: ClassVar[bool] = True
+    FLOOR: ClassVar[float] = -700.0
 
     def numpy(self, x: Any) -> Any:
-        with np.errstate(over="ignore"):
-            return 1.0 / (1.0 + np.exp(-x))
+        return 1.0 / (1.0 + np.exp(-np.maximum(x, self.FLOOR)))
 
     def torch(self, x: Any) -> Any:
-        return x.sigmoid()
+        return x.clamp(min=self.FLOOR).sigmoid()  # torch's sigmoid is 1/(1+exp(-x)) to the last bit in float64
 
     def derivative(self, x: Any, out: Any) -> Any:
         return out * (1.0 - out)
 
     def excel(self, x: str) -> str:
-        return f"1/(1+{excel.EXP('-' + x)})"
+        floored = excel.IF(f"{x}<{excel.number(self.FLOOR)}", excel.number(self.FLOOR), x)
+        return f"1/(1+{excel.EXP('-' + floored)})"
 
 
 # -- running a program -------------------------------------------------------------------------------

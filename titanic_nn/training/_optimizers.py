@@ -101,12 +101,18 @@ class Adam(Optimizer):
     name: ClassVar[str] = "adam"
     states: ClassVar[tuple[str, ...]] = ("m", "v")
     LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:", "beta1": "Beta1:", "beta2": "Beta2:", "eps": "Epsilon:"}
+    # v's corrected mean below this counts as 0 before its square root, in Python as in the sheet: LibreOffice's SQRT
+    # of a denormal is #VALUE! (its root, 1e-150 at most, is nothing beside eps)
+    SMALLEST: ClassVar[float] = 1e-300
+    SMALLEST_TEXT: ClassVar[str] = "10^-300"
 
     def step(self, param: Any, grad: Any, state: Mapping[str, Any], t: int) -> tuple[Any, dict[str, Any]]:
         m = state["m"] * self.beta1 + (1.0 - self.beta1) * grad
         v = state["v"] * self.beta2 + (1.0 - self.beta2) * (grad * grad)
         correction1, correction2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
-        return param - (self.lr / correction1) * (m / (_sqrt(v / correction2) + self.eps)), {"m": m, "v": v}
+        corrected = v / correction2
+        corrected = corrected * (corrected >= self.SMALLEST)  # as the sheet: a denormal's root is #VALUE! in LibreOffice
+        return param - (self.lr / correction1) * (m / (_sqrt(corrected) + self.eps)), {"m": m, "v": v}
 
     def excel_states(self, grad, state, cells):  # type: ignore[override]
         b1, b2 = cells["beta1"], cells["beta2"]
@@ -114,7 +120,8 @@ class Adam(Optimizer):
 
     def excel_param(self, param, grad, new, t, cells):  # type: ignore[override]
         b1, b2, eps, lr = cells["beta1"], cells["beta2"], cells["eps"], cells["lr"]
-        root = excel.SQRT(f"{new['v']}/(1-{b2}^{t})")
+        corrected = f"{new['v']}/(1-{b2}^{t})"
+        root = excel.SQRT(excel.IF(f"{corrected}<{self.SMALLEST_TEXT}", 0, corrected))
         return f"{param}-({lr}/(1-{b1}^{t}))*({new['m']}/({root}+{eps}))"
 
 

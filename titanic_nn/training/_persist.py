@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import write_text_atomic
-from .._data import existing_file
+from .._files import MAX_TEXT_BYTES, read_regular
 from ..errors import DataError, TitanicNNError
 from ._fitted import FittedModel
 
@@ -39,13 +39,11 @@ def load_model(path: str | os.PathLike[str]) -> FittedModel:
     The file is validated completely before use (`training/_validate.py`): its types, shapes,
     finiteness and version.
     """
-    path = existing_file(
-        path, what="a saved model's .json file", hint="check the path (save one with save_model or `titanic-nn fit`)"
+    path = Path(path)
+    raw = read_regular(
+        path, what="a saved model's .json file", limit=MAX_TEXT_BYTES,
+        hint="check the path (save one with save_model or `titanic-nn fit`)",
     )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TitanicNNError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from exc
     data = parse_json(raw, str(path), what="a saved titanic-nn model")
     try:
         return FittedModel.from_dict(data)

@@ -30,7 +30,7 @@ def about_lines(
     coded = target_rule.describe_coding()
     lines = [
         f"titanic-nn: fast.ai lesson 3's models of {target} as live spreadsheet formulas",
-        "Every formula cell recomputes the number Python computed (checked by LibreOffice to 1e-9); "
+        "Every formula cell recomputes the number Python computed (checked by LibreOffice, Gnumeric and HyperFormula to 1e-9); "
         "the cached values are Python's, so viewers that do not calculate show them too.",
         "",
         HEADINGS[0],

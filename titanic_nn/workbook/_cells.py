@@ -23,7 +23,8 @@ class Column:
     its own values. `highlight` marks the rows whose value was filled in rather than read; with
     `fill_formula` (a reference to the fill value's cell) those cells are that formula, caching their
     value. `shift` is added to the row number before it fills "{r}" (the submission sheet's row 2 reads
-    the test sheet's row 4).
+    the test sheet's row 4). `scale` gives, per row, the size of the terms each value sums (|x| times |w| for a
+    model's units): verify holds a cell to a tolerance relative to it, as cancellation can leave a small value.
     """
 
     col: int
@@ -38,6 +39,7 @@ class Column:
     fill_formula: str | None = None
     shift: int = 0
     array_cells: bool = False  # each cell's formula a one-cell array formula (it reads whole columns)
+    scale: Any = None  # the size of the terms summed into each value (None: the value's own), for verify's tolerance
 
     @property
     def computed(self) -> bool:
@@ -70,14 +72,17 @@ class Cell:
 class Block:
     """An array formula over a block of cells, from (`top` 1-based, `left` 0-based), each cell caching its value.
 
-    `values` is the block's grid (rows, columns) of float64 values; the top-left cell holds `formula`.
+    `values` is the block's grid (rows, columns) of float64 values; the top-left cell holds `formula`. A block
+    that copies another (`copy_of`: that block's top-left (row, column)) is a plain reference per cell instead,
+    since an array formula that is a bare range is not one every engine evaluates.
     """
 
     top: int
     left: int
     values: np.ndarray
-    formula: str
+    formula: str | None
     style: str | None = None
+    copy_of: tuple[int, int] | None = None
 
     @property
     def bottom(self) -> int:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
-from .._plain import shown
+from .._plain import cut, shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 from ..features import Features
 from ..training import FittedModel, Optimizer, make_optimizer
@@ -24,7 +24,7 @@ from ._untrusted import READ_ERRORS, open_workbook
 
 __all__ = [
     "read_workbook", "WorkbookContents", "read_contents", "read_rows", "training_layouts", "read_settings", "read_blocks",
-    "read_epoch",
+    "read_epoch", "formula_cells",
 ]
 
 
@@ -101,13 +101,54 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
     source "training" takes the parameters from the training sheets' gd_final (see read_workbook).
     Each problem is a DataError naming the file and the sheet or cell.
     """
-    from ..training import check_config, check_features, check_record
-
     if source not in SOURCES:
         raise DataError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such workbook; check the path")
+    try:
+        return _read_contents(path, source)
+    except DataError as exc:
+        # the cell an error names may hold a formula a program saved without calculating (openpyxl, a script): its
+        # missing value is the cause, whatever the check that met it says
+        formula = _uncomputed_formula(path, str(exc))
+        if formula is None:
+            raise
+        raise DataError(
+            f"{path}: cell {formula[0]} holds the formula {cut(formula[1])} with no value saved for it (the program "
+            "that saved the workbook did not calculate it); open and save it in a spreadsheet, then read it again"
+        ) from exc
+
+
+_NAMED_CELL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)!\$?([A-Z]{1,3})\$?([0-9]+)\b")
+
+
+def _uncomputed_formula(path: Path, message: str) -> tuple[str, str] | None:
+    """The cell `message` names ("linear!C13", its formula) when it holds a formula but no cached value."""
+    from ..excel import column_index, column_letter
+
+    named = _NAMED_CELL.search(message)
+    if named is None:
+        return None
+    sheet, col, row = named.group(1), column_index(named.group(2)), int(named.group(3))
+    try:
+        cells = formula_cells(path).get(sheet)
+        if cells is None:
+            return None
+        formula = _cell(cells, row, col)
+        if not (isinstance(formula, str) and formula.startswith("=")):
+            return None
+        with open_workbook(path) as book:
+            if _cell(read_rows(book, sheet, row, source=path), row, col) is not None:
+                return None
+    except DataError:
+        return None
+    return f"{sheet}!{column_letter(col)}{row}", formula
+
+
+def _read_contents(path: Path, source: str) -> WorkbookContents:
+    from ..training import check_config, check_features, check_record
+
     fix = "write the workbook again with titanic-nn"
     with open_workbook(path) as book:
         if METADATA_SHEET not in book.sheetnames:
@@ -129,6 +170,7 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
         fits = []
         train = None
         seen: set[str] = set()
+        read_as_values: list[tuple[Any, ...]] = []  # the cells read as values: none may be a formula
         for entry, model, training in checked:
             name = _sheet_name(entry["name"], book, path, seen)
             try:
@@ -143,6 +185,11 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
                 blocks, lambda r, c: _cell(rows, r, c), name, prefix=f"{path}: parameter cell ", fix=PARAMETER_FIX
             )
             params = model.from_arrays(arrays)
+            read_as_values += [
+                (name, r, c, "parameter cell")
+                for block in blocks for r in range(block.top, block.bottom + 1) for c in range(block.left, block.right + 1)
+            ]
+            read_as_values += [(name, FIRST_ROW + i, loss_col + VALID_OFFSET, "Valid cell") for i in range(n_train)]
             marked = _valid_marks(rows, loss_col + VALID_OFFSET, n_train, path, name)
             training = _with_marks(dict(training or {}), marked, n_train)
             fits.append(FittedModel(features, model, params, name, training))
@@ -159,14 +206,55 @@ def read_contents(path: str | os.PathLike, *, source: str = "sheets") -> Workboo
             test = _rows_frame(read_rows(book, TEST_SHEET, FIRST_ROW + n_test - 1, source=path), test_data.raw, n_test)
         if source == "training":
             fits = _from_training(book, description, fits, n_train, path)
+            read_as_values = []  # the model sheets' parameters are not read
     counts = {"train": n_train} | ({"test": len(test)} if test is not None else {})
     masks = metadata.filled_masks(description, features.schema_.input_columns, counts)
+    read_as_values += _raw_cells(train_sheet, train_columns, train, masks["train"])
+    if test is not None:
+        read_as_values += _raw_cells(TEST_SHEET, test_data.raw, test, masks["test"])
+    _check_no_formulas(path, read_as_values)
     train = _blanked(train, masks["train"])
     _check_cells(train, train_columns, features, path, train_sheet, target=True)
     if test is not None:
         test = _blanked(test, masks["test"])
         _check_cells(test, test_data.raw, features, path, TEST_SHEET, target=False)
     return WorkbookContents(path, description, fits, train, test)
+
+
+def _raw_cells(sheet: str, raw: dict[str, int], frame: pd.DataFrame, filled: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The data cells of `sheet` (its raw columns, the target and id among them) as `_check_no_formulas` takes them,
+    each with the formula titanic-nn itself writes there: a text like "_x0041_" goes in as a formula of its pieces. A
+    filled cell holds its fill's formula: not a value read back, so not here."""
+    from .. import excel
+
+    cells = []
+    for name, col in raw.items():
+        skipped = filled[name].to_numpy() if name in filled.columns else np.zeros(len(frame), dtype=bool)
+        for i, value in enumerate(frame[name].tolist()):
+            if skipped[i]:
+                continue
+            own = "=" + excel.literal(value) if isinstance(value, str) and excel.escape_like(value) else None
+            cells.append((sheet, FIRST_ROW + i, col, f"data cell (column {name})", own))
+    return cells
+
+
+def _check_no_formulas(path: Path, cells: Sequence[tuple[Any, ...]]) -> None:
+    """Each cell read as a value holds one, not a formula (but the one titanic-nn writes there, where a cell names it
+    as its fifth item): a formula's cached value is whatever the spreadsheet last saved, not what the formula now
+    says. A DataError names the first such cell."""
+    from ..excel import column_letter
+
+    if not cells:
+        return
+    found = formula_cells(path)  # formulas as "=...", text as "'..." (a text may start with "=")
+    for sheet, row, col, what, *own in cells:
+        text = _cell(found.get(sheet, []), row, col)
+        if isinstance(text, str) and text.startswith("=") and text != (own[0] if own else None):
+            kind = "a number" if what in ("parameter cell", "Valid cell") else "a value"
+            raise DataError(
+                f"{path}: {what} {sheet}!{column_letter(col)}{row} holds the formula {cut(str(text))}, not {kind} "
+                f"(its cached value is what a spreadsheet last saved); put the {kind[2:]} itself there"
+            )
 
 
 def _from_training(book: Any, description: dict[str, Any], fits: list[FittedModel], n_train: int, path: Path) -> list[FittedModel]:
@@ -325,6 +413,46 @@ def _with_marks(training: dict[str, Any], marked: list[int], n_rows: int) -> dic
 def _rows_frame(rows: list[tuple[Any, ...]], raw: dict[str, int], n_rows: int) -> pd.DataFrame:
     body = rows[FIRST_ROW - 1 : FIRST_ROW - 1 + n_rows]
     return pd.DataFrame({name: [cell_value(_cell([r], 1, col)) for r in body] for name, col in raw.items()})
+
+
+def formula_cells(path: str | os.PathLike) -> dict[str, list[list[Any]]]:
+    """Every sheet's cells as a formula engine takes them (all but the hidden description): None, a number, a
+    boolean, "=formula" (an array formula at its anchor, the rest of its range empty for its result to spill
+    into), or "'text" (the apostrophe marks text: a text that starts with "=" is still text)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    sheets: dict[str, list[list[Any]]] = {}
+    with open_workbook(path, formulas=True) as book:
+        for name in book.sheetnames:
+            if name == METADATA_SHEET:
+                continue
+            rows: list[list[Any]] = []
+            spilled: set[tuple[int, int]] = set()
+            for row in book[name].iter_rows():
+                line: list[Any] = []
+                for cell in row:
+                    if not hasattr(cell, "column"):  # an empty cell of a sparse row
+                        line.append(None)
+                        continue
+                    r, c, value = cell.row, cell.column, cell.value
+                    while len(rows) < r - 1:
+                        rows.append([])
+                    line.extend([None] * (c - 1 - len(line)))
+                    if (r, c) in spilled:
+                        line.append(None)
+                    elif hasattr(value, "ref"):  # an array formula's anchor
+                        low_c, low_r, high_c, high_r = range_boundaries(value.ref)
+                        spilled |= {(i, j) for i in range(low_r, high_r + 1) for j in range(low_c, high_c + 1)} - {(r, c)}
+                        line.append(value.text)
+                    elif cell.data_type == "f":
+                        line.append(value)
+                    elif isinstance(value, str):
+                        line.append("'" + cell_value(value))
+                    else:
+                        line.append(value)
+                rows.append(line)
+            sheets[name] = rows
+    return sheets
 
 
 def cell_value(value: Any) -> Any:

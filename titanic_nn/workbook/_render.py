@@ -16,7 +16,7 @@ import numpy as np
 from .. import excel
 from ..errors import TitanicNNError
 from ..features import TEXT, Features, RenderContext, SheetColumns
-from ..nn import NUMPY, Model, trace
+from ..nn import MAGNITUDE, NUMPY, Model, trace
 from ._cells import Cell, Column
 from ._layout import ByUnit, DataColumns, Matrix, ParamBlock, member_blocks, unit_names
 
@@ -120,7 +120,6 @@ def feature_columns(
     data: DataColumns,
     X: np.ndarray | None,
     statistics: dict[int, str],
-    exact: dict[str, bool],
     header_prefix: str = "",
 ) -> list[Column]:
     """The feature formula columns (after the raw passthrough inputs), in feature order."""
@@ -130,7 +129,7 @@ def feature_columns(
         return excel.cell(R, data.col(column))
 
     def context(op: Any) -> RenderContext:
-        return RenderContext(statistic=statistics.get(id(op)), exact=exact)
+        return RenderContext(statistic=statistics.get(id(op)))
 
     columns = []
     for position in range(data.passthrough, len(names)):
@@ -143,14 +142,12 @@ def feature_columns(
     return columns
 
 
-def derived_columns(
-    features: Features, data: DataColumns, columns: Any, sheet: SheetColumns, exact: dict[str, bool]
-) -> list[Column]:
+def derived_columns(features: Features, data: DataColumns, columns: Any, sheet: SheetColumns) -> list[Column]:
     """The derived columns, each in a column of its own, its op's formula beside `columns` (Python's values)."""
     out = []
     for op in features.program_.placed_ops:
         refs = [excel.cell(R, data.col(name)) for name in op.inputs]
-        formulas = op.excel(refs, RenderContext(exact=exact, sheet=sheet))
+        formulas = op.excel(refs, RenderContext(sheet=sheet))
         for name, formula in zip(op.outputs, formulas):
             values = columns[name]
             values = values.tolist() if op.output_kind == TEXT else np.asarray(values, dtype=np.float64)
@@ -227,11 +224,13 @@ class SheetUnits:
         total = "+".join(refs) if len(refs) <= PLUS_UNITS else excel.SUM(excel.area(refs[0], refs[-1]))
         return SheetUnits(self.sheet, [total])
 
-    def label(self, names: Sequence[str], values: np.ndarray | None) -> None:
-        """Head the units' columns and give them Python's values (the trace's, as (rows, units))."""
+    def label(self, names: Sequence[str], values: np.ndarray | None, scales: np.ndarray | None = None) -> None:
+        """Head the units' columns and give them Python's values (the trace's, as (rows, units)) and the size of the
+        terms behind each (the magnitude trace's)."""
         for j, column in enumerate(self.columns):
             column.header = self.sheet.header_prefix + names[j]
             column.values = None if values is None else values[:, j]
+            column.scale = None if scales is None else scales[:, j]
 
 
 def _sumproducts(x: SheetUnits, weight: SheetParam) -> SheetUnits:
@@ -313,10 +312,13 @@ def model_columns(
         source = SheetUnits(sheet, placed=range(inputs[0], inputs[1] + 1))
         values = trace(member.program(), source, [SheetParam(b, params_sheet) for b in own_blocks], sheet)
         values[-1].place()
-        numbers = None if own_params is None else trace(member.program(), X, member.arrays(own_params), NUMPY)
+        numbers = scales = None
+        if own_params is not None:
+            numbers = trace(member.program(), X, member.arrays(own_params), NUMPY)
+            scales = trace(member.program(), np.abs(X), [np.abs(a) for a in member.arrays(own_params)], MAGNITUDE)
         for position, value in enumerate(values[1:]):
             labels = ["Preds"] * len(names[position]) if position == len(values) - 2 else names[position]
-            value.label(labels, None if numbers is None else _units(numbers[position + 1]))
+            value.label(labels, *((None, None) if numbers is None else (_units(numbers[position + 1]), _units(scales[position + 1]))))
         preds.append(values[-1])
     refs = [excel.cell(R, p.placed[0]) for p in preds]
     combined = model.excel_combine(refs)
@@ -326,6 +328,7 @@ def model_columns(
         column.header = header_prefix + "Preds"
         if params is not None:
             column.values = model.combine([np.asarray(p.columns[-1].values, dtype=np.float64) for p in preds])
+            column.scale = model.combine([np.asarray(p.columns[-1].scale, dtype=np.float64) for p in preds])
     return sheet.columns
 
 

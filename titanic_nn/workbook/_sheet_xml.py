@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from .. import excel
+from .._plain import cut
+from ..errors import TitanicNNError
 from ._cells import Column, Sheet
 
-__all__ = ["write_sheet", "CHUNK_ROWS"]
+__all__ = ["write_sheet", "sheet_formulas", "CHUNK_ROWS"]
 
 CHUNK_ROWS = 4096  # rows rendered at once: bounds memory whatever the sheet's length
 
@@ -46,14 +48,19 @@ def _escape(text: str) -> str:
     return _xml(excel.escape_text(text)).replace("\r", "&#13;")
 
 
-def _formula(text: str) -> str:
-    """A formula's XML, the formula checked first (its length, the functions it calls).
+def _formula(text: str, where: str = "") -> str:
+    """A formula's XML, the formula checked first (its length, the functions it calls); a refusal names `where`
+    ("sheet linear, column Preds (R)") and shows the formula as its first row holds it.
 
     Formula text is not escaped the way a cell's text is (Excel and XlsxWriter agree), but a CR in a
     text literal (a level such as "a\\rb" compared in a dummy's IF) is kept as a reference, as in a cell's
     text: raw, XML parsers read it as LF and the literal would no longer equal the cell.
     """
-    excel.checked(text.replace(excel.ROW, str(excel.MAX_ROWS)))  # a per-row template at its longest
+    try:
+        excel.checked(text.replace(excel.ROW, str(excel.MAX_ROWS)))  # a per-row template at its longest
+    except TitanicNNError as exc:
+        shown = str(exc).replace(str(excel.MAX_ROWS), "4")
+        raise type(exc)(f"{where}: {shown}" if where else shown) from None
     return _xml(text).replace("\r", "&#13;")
 
 
@@ -109,6 +116,12 @@ def _value_rest(style: str, value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
+        if excel.escape_like(value):
+            # Excel and LibreOffice read "_x0041_" in a cell's text as "A" unless written "_x005F_x0041_", which
+            # Gnumeric reads as it stands: the text is a formula of pieces no reader unescapes (as in a formula's
+            # literal), caching the text as Excel writes it
+            cached = _escape(value)
+            return f'{style} t="str"><f>{_xml(excel.literal(value))}</f><v xml:space="preserve">{cached}</v></c>'
         space = ' xml:space="preserve"' if value != value.strip() or "\r" in value else ""
         return f'{style} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
     text = _number_text(value)
@@ -137,14 +150,16 @@ def _formula_cell(ref: str, style: str, formula: str, value: Any, array_ref: str
 class _ColumnXml:
     """One column's cells: its letter, styles and formula prepared once for the whole sheet."""
 
-    def __init__(self, column: Column, styles: dict[str, Any]) -> None:
+    def __init__(self, column: Column, styles: dict[str, Any], sheet_name: str = "") -> None:
         self.column = column
         self.letter = excel.column_letter(column.col)
         self.plain = _style(styles, column.style)
         self.marked = _style(styles, "filled")
-        self.parts = None if column.formula is None else _formula(column.formula).split(excel.ROW)
+        where = f"sheet {sheet_name}, column {cut(str(column.header))} ({self.letter})"
+        self.parts = None if column.formula is None else _formula(column.formula, where).split(excel.ROW)
         # a filled raw cell refers to its fill value's cell
-        self.fill = None if column.fill_formula is None else _formula(column.fill_formula)
+        self.fill = None if column.fill_formula is None else _formula(column.fill_formula, where)
+        self.array = None if column.array_formula is None else _formula(column.array_formula, where)
 
     def cell(self, row: int, index: int) -> str:
         """The XML of the cell in `row` (1-based), the column's value `index`; "" for a blank value cell."""
@@ -161,7 +176,7 @@ class _ColumnXml:
             own = ref if column.array_cells else None
             return _formula_cell(ref, style, str(row + column.shift).join(self.parts), value, own)
         if column.array_formula is not None and index == 0:
-            return _formula_cell(ref, style, _formula(column.array_formula), value, column.array_ref)
+            return _formula_cell(ref, style, self.array, value, column.array_ref)
         return _value_cell(ref, style, value)
 
     def fragment(self, rows: range, offset: int, slot: int) -> tuple[str, list[list[str]]]:
@@ -234,7 +249,7 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
         ref = f"{excel.column_letter(single.col)}{single.row}"
         style = _style(styles, single.style)
         xml = (
-            _formula_cell(ref, style, _formula(single.formula), single.value, single.array_ref)
+            _formula_cell(ref, style, _formula(single.formula, f"sheet {sheet.name}, cell {ref}"), single.value, single.array_ref)
             if single.formula is not None
             else _value_cell(ref, style, single.value)
         )
@@ -244,7 +259,7 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
         for row, col, xml in _block_rows(block, styles):
             loose[row].append((col, xml))
 
-    columns = [_ColumnXml(c, styles) for c in sorted(sheet.columns, key=lambda c: c.col)]
+    columns = [_ColumnXml(c, styles, sheet.name) for c in sorted(sheet.columns, key=lambda c: c.col)]
     used_cols = [c.column.col for c in columns] + [col for cells in loose.values() for col, _ in cells]
     used_cols += [block.right for block in sheet.blocks]
     last_row = max([sheet.last_row if columns and sheet.n_rows else 0, *loose])
@@ -269,6 +284,46 @@ def write_sheet(worksheet: Any, sheet: Sheet, styles: dict[str, Any]) -> None:
             out.write(_row(row, loose[row]))
 
 
+def sheet_formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
+    """(row 1-based, column 0-based, formula without "=") of every cell `write_sheet` writes as a formula: what a
+    workbook must still hold there for its cached values to be the formulas' (verify reads them back). Text that
+    looks like an escape is written as a formula too (`_value_rest`), so its cells are here."""
+
+    def text_formula(value: Any) -> str | None:
+        return excel.literal(value) if isinstance(value, str) and excel.escape_like(value) else None
+
+    for column in sheet.columns:
+        header = text_formula(column.header)
+        if header is not None:
+            yield sheet.first_row - 1, column.col, header
+        for index in range(sheet.n_rows):
+            row = sheet.first_row + index
+            marked = column.highlight is not None and bool(column.highlight[index])
+            if marked and column.fill_formula is not None:
+                yield row, column.col, column.fill_formula.replace(excel.ROW, str(row + column.shift))
+            elif column.formula is not None:
+                yield row, column.col, column.formula.replace(excel.ROW, str(row + column.shift))
+            elif column.array_formula is not None and index == 0:
+                yield row, column.col, column.array_formula
+            elif column.array_formula is None and column.values is not None:
+                text = text_formula(column.values[index])
+                if text is not None:
+                    yield row, column.col, text
+    for single in sheet.cells:
+        if single.formula is not None:
+            yield single.row, single.col, single.formula
+        elif (text := text_formula(single.value)) is not None:
+            yield single.row, single.col, text
+    for block in sheet.blocks:
+        rows, cols = block.values.shape
+        if block.copy_of is not None:
+            for i in range(rows):
+                for j in range(cols):
+                    yield block.top + i, block.left + j, excel.absolute(block.copy_of[0] + i, block.copy_of[1] + j)
+        elif block.formula is not None:
+            yield block.top, block.left, block.formula
+
+
 def _block_rows(block: Any, styles: dict[str, Any]) -> list[tuple[int, int, str]]:
     """(row, first column, XML) of each row of an array formula's block: its anchor holds the formula."""
     rows, cols = block.values.shape
@@ -284,7 +339,10 @@ def _block_rows(block: Any, styles: dict[str, Any]) -> list[tuple[int, int, str]
         for j in range(cols):
             text = texts[i * cols + j]
             cached = "" if text is None else f"<v>{text}</v>"  # a value no cell can hold is left to the engine
-            if i == 0 and j == 0:
+            if block.copy_of is not None:  # a reference to the same place of the block copied
+                source = excel.absolute(block.copy_of[0] + i, block.copy_of[1] + j)
+                cells.append(f'<c r="{letters[j]}{row}"{style}><f>{_formula(source)}</f>{cached}</c>')
+            elif i == 0 and j == 0:
                 formula = _formula(block.formula)
                 cells.append(f'<c r="{letters[0]}{row}"{style}><f t="array" ref="{ref}">{formula}</f>{cached}</c>')
             elif cached:

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from .. import excel
+from .._data import LINES, row_place
 from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
-from ..features import Features, Target, level_key
+from ..features import Features, Target, blanks_marked, text_of
 from ..nn import ExcelBackend, Model
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
@@ -23,8 +24,8 @@ from ._layout import (
 from ._render import derived_columns, feature_columns, fill_formulas, model_columns, statistic_cells, statistic_refs
 
 __all__ = [
-    "ModelSheet", "TestSheet", "written_frame", "case_sensitive_columns", "model_layout", "model_sheet", "test_sheet",
-    "submission_sheet", "build_sheets", "STATISTIC_ROWS",
+    "ModelSheet", "TestSheet", "written_frame", "model_layout", "model_sheet", "test_sheet",
+    "submission_sheet", "build_sheets", "STATISTIC_ROWS", "sheet_text_problem",
 ]
 
 R = excel.ROW
@@ -67,32 +68,35 @@ class ModelSheet:
 
 
 def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The values the sheet holds (blanks filled from training, levels as `level_key`) and where it filled them."""
+    """The values the sheet holds and where it filled them: numbers as numbers (blanks filled from training), every
+    other column as its text (categorical levels, text the derived columns read, a coded target's labels), the
+    leading columns (the id, a 0/1 target) as they are."""
     schema = features.schema_
+    frame = blanks_marked(frame, schema)
     filled = features.missing_mask(frame).reset_index(drop=True)
     prepared = features.prepared(frame).reset_index(drop=True)
     out = pd.DataFrame(index=range(len(frame)))
-    for name in leading:
-        values = frame[name].reset_index(drop=True)
-        numbers = pd.to_numeric(values, errors="coerce")
-        out[name] = numbers if numbers.notna().sum() == values.notna().sum() else values
+    for name in leading:  # an id goes out exactly as it came in: text as text, a number as a number
+        out[name] = frame[name].reset_index(drop=True)
     # the raw columns, as read (a derived column has a column of its own, not here)
     kinds = schema.column_kinds()
     for name in schema.input_columns:
         if kinds[name] == "number":
             out[name] = prepared[name].astype(np.float64)
         elif kinds[name] == "level":
-            out[name] = _level_keys(prepared[name])
-        else:  # text the derived columns read, as it is (a blank stays blank)
-            values = frame[name].reset_index(drop=True).astype(object)
-            out[name] = values.where(values.notna(), None)
+            out[name] = _texts(prepared[name])
+        else:  # text the derived columns read, as text (a blank stays blank)
+            out[name] = _texts(frame[name].reset_index(drop=True))
     if schema.target in leading:
         coded = features.target(frame.reset_index(drop=True))  # checked, and the numbers a 0/1 target holds
         # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
         values = frame[schema.target].reset_index(drop=True)
-        as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else values.astype(object)
+        as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
         out[schema.target] = coded if schema.positive is None else as_read
     out = out[[*leading, *schema.input_columns]]
+    index = frame.index
+    if LINES in frame.attrs and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        out.attrs[LINES] = frame.attrs[LINES]  # row i is the file's row i: messages about it name its line
     _check_text(out, frame, schema.id_column)
     return out, filled
 
@@ -107,35 +111,42 @@ def _check_text(out: pd.DataFrame, frame: pd.DataFrame, id_column: str | None) -
         if values.dtype != object:
             continue
         for position, value in enumerate(values.tolist()):
-            problem = excel.text_problem(value) if isinstance(value, str) else None
+            problem = sheet_text_problem(value) if isinstance(value, str) else None
             if problem:
-                where = f"row {position + 1}"
+                where = row_place(frame, position)
                 if id_column and id_column in frame.columns and id_column != name:
                     where += f" ({id_column} {shown(frame[id_column].iloc[position])})"
                 raise DataError(f"column {name}, {where}, holds {problem}; remove it from the data")
 
 
-def _level_keys(column: pd.Series) -> pd.Series:
-    """`level_key` of every value, computed once per distinct value (a column repeats a few levels)."""
+def sheet_text_problem(text: str) -> str | None:
+    """Why a cell cannot hold `text` as every engine reads it (None when it can): what no cell holds, a CR LF line
+    break (LibreOffice keeps only the LF, and formulas read the cell), or an escape-like run too long for the
+    formula it is then written as."""
+    problem = excel.text_problem(text)
+    if problem:
+        return problem
+    if "\r\n" in text:
+        return "a CR LF line break, which LibreOffice reads as LF alone (a lone CR or LF is kept as it is)"
+    if "\x7f" in text:
+        return "the control character DEL (U+007F), which Gnumeric drops from the text it writes back"
+    if excel.escape_like(text) and len(excel.literal(text)) + 1 > excel.MAX_FORMULA_CHARS:
+        return (
+            f"{len(text):,} characters with a run like _x0041_, which the sheet writes as a formula, longer than "
+            f"the {excel.MAX_FORMULA_CHARS:,} a formula holds"
+        )
+    return None
+
+
+def _texts(column: pd.Series) -> pd.Series:
+    """`text_of` every value (a blank stays blank), computed once per distinct value (a column repeats a few levels)."""
     codes, uniques = pd.factorize(column)
     if (codes < 0).any():  # a blank left: map value by value
-        return column.map(level_key).astype(object)
-    # values equal for factorize (1, 1.0, True) have equal level keys, so one key per group is exact
-    keys = np.empty(len(uniques), dtype=object)
-    keys[:] = [level_key(v) for v in uniques]
-    return pd.Series(keys[codes], index=column.index, dtype=object)
-
-
-def case_sensitive_columns(features: Features, frames: Sequence[pd.DataFrame]) -> dict[str, bool]:
-    """Categorical columns holding a value equal to a level but for case: their IFs must use EXACT."""
-    flags = {}
-    for spec in features.schema_.categorical:
-        if spec.column not in features.schema_.input_columns:
-            continue  # a derived column's levels are exact texts, always compared with EXACT
-        levels = {str(lv).lower(): lv for lv in features.levels_[spec.column] if isinstance(level_key(lv), str)}
-        seen = {v for frame in frames for v in frame[spec.column] if isinstance(v, str)}
-        flags[spec.column] = any(v.lower() in levels and v != levels[v.lower()] for v in seen)
-    return flags
+        return column.map(lambda v: None if v is None or v != v else text_of(v)).astype(object)
+    # values factorize takes as one (1 and 1.0) have one text, since a number's text is its shortest one
+    texts = np.empty(len(uniques), dtype=object)
+    texts[:] = [text_of(v) for v in uniques]
+    return pd.Series(texts[codes], index=column.index, dtype=object)
 
 
 def _raw_columns(data: DataColumns, frame: pd.DataFrame, filled: pd.DataFrame, fills: dict[str, str]) -> list[Column]:
@@ -219,7 +230,6 @@ def model_sheet(
     fitted: FittedModel,
     frame: pd.DataFrame,
     filled: pd.DataFrame,
-    exact: dict[str, bool],
     X: np.ndarray | None = None,
     test: tuple[DataColumns, int] | None = None,
     columns: Any = None,
@@ -244,8 +254,8 @@ def model_sheet(
     sheet.frozen_columns = len(data.raw)
     sheet.cells += _statistics(features, data, first, last)
     whole = whole_columns(features, n, test, None, training=True)
-    sheet.columns += derived_columns(features, data, columns, whole, exact)
-    sheet.columns += feature_columns(features, data, X, statistics, exact)
+    sheet.columns += derived_columns(features, data, columns, whole)
+    sheet.columns += feature_columns(features, data, X, statistics)
 
     inputs = (data.first_input, data.last_input)
     _, blocks, loss_col = model_layout(features, model, n)
@@ -336,7 +346,6 @@ def test_sheet(
     frame: pd.DataFrame,
     filled: pd.DataFrame,
     id_column: str | None,
-    exact: dict[str, bool],
     note: str,
 ) -> TestSheet:
     """The test rows with the training sheet's feature formulas (its Max and Fill cells) and each model's columns."""
@@ -352,8 +361,8 @@ def test_sheet(
     sheet = Sheet(TEST_SHEET, FIRST_ROW, n, columns=_raw_columns(data, frame, filled, fill_formulas(features, statistics, data)))
     sheet.frozen_columns = len(data.raw)
     whole = whole_columns(features, first_sheet.sheet.n_rows, (data, n), train_name, training=False)
-    sheet.columns += derived_columns(features, data, computed, whole, exact)
-    sheet.columns += feature_columns(features, data, X, statistics, exact)
+    sheet.columns += derived_columns(features, data, computed, whole)
+    sheet.columns += feature_columns(features, data, X, statistics)
     next_col = data.next_free
     preds_cols = {}
     for fitted, model_sheet_ in fits:
@@ -433,10 +442,8 @@ def build_sheets(
     *,
     id_column: str | None = None,
     submission: FittedModel | None = None,
-    exact: dict[str, bool] | None = None,
 ) -> tuple[list[ModelSheet], list[Sheet]]:
     """Every data sheet: the model sheets, then (with test rows) the test and submission sheets."""
-    exact = exact or {}
     features = fits[0].features
     # the models share one fitted Features: transform the training rows once, not once per model (each row's
     # own label left out of any rate of the target)
@@ -446,10 +453,38 @@ def build_sheets(
     if test_frame is not None:
         test = (data_columns(features, [id_column] if id_column else []), len(test_frame))
     check_counted(features, columns, None if test_frame is None else features.columns(test_frame))
-    model_sheets = [model_sheet(fit, train_frame, train_filled, exact, X, test, columns) for fit in fits]
+    model_sheets = [model_sheet(fit, train_frame, train_filled, X, test, columns) for fit in fits]
     others: list[Sheet] = []
     if test_frame is not None:
         note = filled_note(fits[0].features, test_frame, test_filled, model_sheets[0].sheet.name)
-        test_part = test_sheet(list(zip(fits, model_sheets)), test_frame, test_filled, id_column, exact, note)
+        test_part = test_sheet(list(zip(fits, model_sheets)), test_frame, test_filled, id_column, note)
         others = [test_part.sheet, submission_sheet(test_part, submission or fits[0])]
+    for sheet in [m.sheet for m in model_sheets] + others:
+        _check_finite_cells(sheet)
     return model_sheets, others
+
+
+def _check_finite_cells(sheet: Sheet) -> None:
+    """Every number Python computes for a formula is finite: an overflow is inf in Python and #NUM! in a sheet, so a
+    workbook holding one could prove nothing. A DataError names the sheet, the column and the row."""
+    for column in sheet.columns:
+        if not column.computed or column.values is None:
+            continue
+        values = column.values
+        if not isinstance(values, np.ndarray) or values.dtype.kind != "f":
+            values = np.array([v if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0 for v in values])
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = int(bad.argmax())
+            raise DataError(
+                f"sheet {sheet.name}, column {column.header} ({excel.column_letter(column.col)}), row "
+                f"{sheet.first_row + first}: Python computes {values[first]!r}, which a spreadsheet holds as an error; "
+                "scale the inputs (divide by the max) or train the model again"
+            )
+    for cell in sheet.cells:
+        value = cell.value
+        if cell.computed and isinstance(value, float) and not np.isfinite(value):
+            raise DataError(
+                f"sheet {sheet.name}, cell {excel.column_letter(cell.col)}{cell.row}: Python computes {value!r}, which a "
+                "spreadsheet holds as an error; scale the inputs (divide by the max) or train the model again"
+            )

@@ -203,24 +203,29 @@ def training_layout(
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The model sheet's data a training sheet reads: its input block and target column (absolute,
-    sheet-qualified), how many rows they hold, and, when rows are held out for validation, its Valid
-    marks: then only the rows marked 0 train, as in Python, and moved marks move them."""
+    """The model sheet's data a training sheet reads: its input block, target column and Valid column (absolute,
+    sheet-qualified) and how many rows they hold. When rows are held out for validation (`held_out`) only the
+    rows marked 0 train, as in Python, and moved marks move them."""
 
     inputs: str
     target: str
     n_rows: int
-    marks: str | None = None
+    marks: str
+    held_out: bool = False
     coding: Any = None  # the features' Target: the sheet holds the file's values, the formulas code them
+
+    def ones_row(self) -> str:
+        """A row of ones, one per data row: the Valid marks (always numbers) times 0, plus 1."""
+        return excel.TRANSPOSE(f"0*{self.marks}+1")
 
     def coded_target(self) -> str:
         return self.target if self.coding is None else self.coding.excel_code(self.target, array=True)
 
     def count(self) -> str:
-        return excel.COUNTIF(self.marks, 0) if self.marks else str(self.n_rows)
+        return excel.COUNTIF(self.marks, 0) if self.held_out else str(self.n_rows)
 
     def weights(self) -> str | None:
-        return f"({self.marks}=0)" if self.marks else None
+        return f"({self.marks}=0)" if self.held_out else None
 
 
 def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> TrainingData:
@@ -236,7 +241,7 @@ def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int,
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
     return TrainingData(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
-        column(valid_col, valid_col) if held_out else None, fitted.features.target_,
+        column(valid_col, valid_col), held_out, fitted.features.target_,
     )
 
 
@@ -261,7 +266,7 @@ def gradient_formulas(
     """
     model = fitted.model
     shapes = model.shapes(fitted.features.n_features_)
-    backend = ExcelBackend(ones_row=excel.TRANSPOSE(f"{excel.ROW_NUMBERS(data.target)}^0"), weights=data.weights())
+    backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights())
     rows = backend.formula(data.count())
     X = backend.formula(data.inputs, (rows, shapes[0][0]))
     y = backend.formula(data.coded_target(), (rows,))
@@ -346,7 +351,7 @@ def training_sheet(
 
 
 def _rows_said(data: TrainingData, n_train: int) -> str:
-    if data.marks is None:
+    if not data.held_out:
         return f"{data.n_rows} rows"
     return f"the {n_train} rows marked Valid 0 of {data.n_rows}"
 
@@ -395,7 +400,8 @@ def _region_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], ti
 def _final_blocks(layout: TrainingLayout, last: Epoch) -> list[Block]:
     """gd_final's numbers: the last epoch's next parameters, laid out as on the model sheet."""
     return [
-        Block(block.top, block.left, block.grid(last.next_params[index]), layout.block_ref(layout.epochs, "next", index), "total")
+        Block(block.top, block.left, block.grid(last.next_params[index]), None, "total",
+              copy_of=layout.block(layout.epochs, "next", index)[:2])
         for index, block in enumerate(layout.final)
     ]
 
@@ -428,8 +434,8 @@ def _epoch_table(
         for index, block in enumerate(layout.start):
             grid = block.grid
             # epoch 1 starts from gd_start; every other epoch from the one before's next parameters
-            source = block.block() if k == 1 else layout.block_ref(k - 1, "next", index)
-            blocks.append(Block(top, layout.lefts[("params", index)], grid(epoch.params[index]), source, "number"))
+            source = (block.top, block.left) if k == 1 else layout.block(k - 1, "next", index)[:2]
+            blocks.append(Block(top, layout.lefts[("params", index)], grid(epoch.params[index]), None, "number", copy_of=source))
             blocks.append(Block(top, layout.lefts[("grads", index)], grid(epoch.grads[index]), grad_formulas[index], "number"))
             grad_ref = layout.block_ref(k, "grads", index)
             old = {name: ("0" if k == 1 else layout.block_ref(k - 1, name, index)) for name in optimizer.states}

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 from xml.parsers import expat
 
+from .._files import open_regular, size_text
 from ..errors import DataError, TitanicNNError
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
 MAX_PARTS = 10_000  # a workbook titanic-nn writes has about 20
 MAX_PART_BYTES = 4 << 30  # 4 GiB expanded, as Apache POI allows a part (a full-height sheet is ~1 GB)
 MAX_TOTAL_BYTES = 16 << 30  # every part together
+MAX_FILE_BYTES = 16 << 30  # the .xlsx file itself
 # Expanded over compressed size: XML sheets shrink 5 to 20 times; a part above this ratio is a zip
 # bomb (Apache POI refuses the same ratio). Parts expanding to under RATIO_FROM bytes are exempt.
 MAX_RATIO = 100
@@ -73,11 +75,11 @@ def check_archive(handle: IO[bytes], path: str | os.PathLike) -> None:
             raise _refuse(path, f"holds {len(parts):,} parts, more than the {MAX_PARTS:,} a workbook may have; {fix}")
         total = 0
         for part in parts:
-            _check_size(path, part, fix)
+            _checksize_text(path, part, fix)
             total += part.file_size
             if total > MAX_TOTAL_BYTES:
                 raise _refuse(
-                    path, f"expands to more than {_size(MAX_TOTAL_BYTES)} in all, more than a workbook may; {fix}"
+                    path, f"expands to more than {size_text(MAX_TOTAL_BYTES)} in all, more than a workbook may; {fix}"
                 )
             lowered = part.filename.lower()
             if any(marker in lowered for marker in MACRO_PARTS):
@@ -101,16 +103,16 @@ def check_archive(handle: IO[bytes], path: str | os.PathLike) -> None:
             )
 
 
-def _check_size(path: Path, part: zipfile.ZipInfo, fix: str) -> None:
+def _checksize_text(path: Path, part: zipfile.ZipInfo, fix: str) -> None:
     if part.file_size > MAX_PART_BYTES:
         raise _refuse(
-            path, f"part {part.filename} expands to {_size(part.file_size)}, more than the {_size(MAX_PART_BYTES)} a "
+            path, f"part {part.filename} expands to {size_text(part.file_size)}, more than the {size_text(MAX_PART_BYTES)} a "
             f"part may; {fix}",
         )
     if part.file_size >= RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
         raise _refuse(
             path, f"part {part.filename} expands {part.file_size / max(part.compress_size, 1):,.0f} times "
-            f"({_size(part.compress_size)} to {_size(part.file_size)}), more than the {MAX_RATIO} times a workbook's "
+            f"({size_text(part.compress_size)} to {size_text(part.file_size)}), more than the {MAX_RATIO} times a workbook's "
             f"parts do: it looks like a zip bomb; {fix}",
         )
 
@@ -189,16 +191,12 @@ def _said(exc: BaseException) -> str:
     return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
 
 
-def _size(n: int) -> str:
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift:
-            return f"{n / (1 << shift):.1f} {unit}"
-    return f"{n} bytes"
 
 
 @contextmanager
-def open_workbook(path: str | os.PathLike) -> Iterator[Any]:
-    """An openpyxl read-only workbook (values, not formulas) of `path`, checked by `check_archive` first.
+def open_workbook(path: str | os.PathLike, *, formulas: bool = False) -> Iterator[Any]:
+    """An openpyxl read-only workbook of `path` (its cached values; with `formulas`, its formulas and values as
+    written), checked by `check_archive` first.
 
     What the `with` block raises while reading a damaged file (openpyxl reads lazily) comes out as a
     DataError naming the file; the project's own errors pass through.
@@ -206,17 +204,14 @@ def open_workbook(path: str | os.PathLike) -> Iterator[Any]:
     import openpyxl
 
     path = Path(path)
-    try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from exc
+    handle = open_regular(path, what="an .xlsx workbook", limit=MAX_FILE_BYTES)
     with handle:
         check_archive(handle, path)
         handle.seek(0)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl's notes on other writers' styles and extensions
-                book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+                book = openpyxl.load_workbook(handle, read_only=True, data_only=not formulas)
         except TitanicNNError:
             raise
         except READ_ERRORS as exc:

@@ -22,7 +22,7 @@ from ._about import HEADINGS, about_lines
 from ._appearance import STYLES, fit_widths, set_up_page, style_computed_columns
 from ._layout import ABOUT_SHEET, LOSS_SHEET, METADATA_SHEET, RESERVED_SHEETS, data_rows, model_name_problem
 from ._sheet_xml import write_sheet
-from ._sheets import build_sheets, case_sensitive_columns, written_frame
+from ._sheets import build_sheets, written_frame
 from ._solver_model import MAX_VARIABLES, define_solver_names
 from ._training_sheets import SheetTraining, training_data, training_sheet
 
@@ -65,10 +65,9 @@ def write_workbook(
         id_column = schema.id_column if schema.id_column and schema.id_column in test.columns else None
         test_frame, test_filled = written_frame(features, test, [id_column] if id_column else [])
     chosen = _chosen(fits, submission) if test is not None else None
-    exact = case_sensitive_columns(features, [f for f in (train_frame, test_frame) if f is not None])
 
     model_sheets, others = build_sheets(
-        fits, train_frame, train_filled, test_frame, test_filled, id_column=id_column, submission=chosen, exact=exact
+        fits, train_frame, train_filled, test_frame, test_filled, id_column=id_column, submission=chosen
     )
     pairs = list(zip(fits, model_sheets))
     trainings = [] if training is None else _training_sheets(pairs, train_frame, training)
