@@ -192,7 +192,7 @@ VALID = [
           {"train.csv": _table(w=_cycle(['q"uote', '""', "L" * 300, "b"])),
            "test.csv": _table(8, w=_cycle(["L" * 300, 'q"uote', "c"], 8))},
           ["fit", "--train", "train.csv", "--test", "test.csv", *OWN, "--continuous", "x", "--categorical", "w"],
-          warning="titanic-nn: warning: column w: level(s) ['c'] never seen in training; their dummies are all zero "
+          warning="titanic-nn: warning: test.csv: column w: level(s) ['c'] never seen in training; their dummies are all zero "
                   "(line 4 (id '1002'), line 7 (id '1005'))",
           check=_levels_as_text),
     Valid("a target of true and false, as text", "case",
@@ -432,7 +432,7 @@ REFUSED = [
             setup=lambda work: (shutil.copy(_MODEL, work / "model.json"), _link("s.csv", "real.csv")(work))),
     Refused("a level too long for a formula", "errors name their place",
             {"train.csv": _table(w=_cycle(["a", "b" * 8_200]))}, ["fit", "--train", "train.csv", *CSV_OPTIONS],
-            r"^titanic-nn: error: training data: column w holds a level of 8,200 characters on line 3 \(id '1001'\), too long "
+            r"^titanic-nn: error: train\.csv: column w holds a level of 8,200 characters on line 3 \(id '1001'\), too long "
             r"for a formula to compare with"),  # before any training
     Refused("a reference that is Infinity", "errors name their place",
             {"train.csv": _table(), "s.json": '{"target": "y", "id_column": "id", "categorical": [{"column": "w", '

@@ -65,7 +65,7 @@ def read_csv(
         raise DataError(f"{path}: the file is empty; a CSV needs a header line and at least one data row")
     frame = _parse(path, decoded, text_columns=set(text), blanks=list(blanks))
     _check_field_counts(path, decoded, len(frame.columns))
-    frame.attrs[LINES] = SourceLines(_lines(decoded, len(frame)))
+    frame.attrs[LINES] = SourceLines(_lines(decoded, len(frame)), str(path))
     _check_columns(path, frame, required)
     for column in numeric:
         if column in frame.columns:
@@ -82,8 +82,9 @@ class SourceLines:
     a frame's every operation deep-copies its attrs).
     """
 
-    def __init__(self, lines: np.ndarray | None) -> None:
+    def __init__(self, lines: np.ndarray | None, path: str | None = None) -> None:
         self.lines = lines
+        self.path = path  # the file, as the user named it, for messages
 
     def __deepcopy__(self, memo: dict) -> "SourceLines":
         return self
@@ -95,6 +96,12 @@ class SourceLines:
 
 
 LINES = "titanic_nn.lines"
+
+
+def source_of(frame: pd.DataFrame | pd.Series) -> str | None:
+    """The file `frame` was read from by `read_csv`, as the user named it; None for a frame made otherwise."""
+    lines = frame.attrs.get(LINES)
+    return lines.path if isinstance(lines, SourceLines) else None
 
 
 def row_place(frame: pd.DataFrame | pd.Series, position: int) -> str:

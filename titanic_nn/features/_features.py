@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .._data import as_numbers, row_place
+from .._data import as_numbers, row_place, source_of
 from .._plain import names_cut, shown
 from ..errors import DataError, UnseenLevelWarning
 from ._ops import Dummies, Fill, GroupFill, Rows, Scale
@@ -230,7 +230,8 @@ class Features:
     def _as_rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
         columns = {name: frame[name] for name in schema.input_columns}
         target = frame[schema.target] if schema.target is not None and schema.target in frame.columns else None
-        return Rows(columns, source, _locator(frame, schema), target=target, training=training)
+        # a frame read from a file is named by the file ("train.csv: column w ..."), another by what it is
+        return Rows(columns, source_of(frame) or source, _locator(frame, schema), target=target, training=training)
 
     # -- the program's statistics by column --------------------------------------------------------
 

@@ -544,6 +544,8 @@ class Dummies(FeatureOp):
         """Each level's dummy formula fits Excel's 8,192 characters, or a DataError names the level's first row: found
         now, before any training, not when the workbook is written."""
         for level in self.levels:
+            if len(level) > excel.MAX_CELL_CHARS:
+                continue  # no cell holds it: refused as the cell's text, naming its row, whatever a formula could do
             formula = self.excel_level(excel.absolute(excel.MAX_ROWS - 1, excel.MAX_COLUMNS - 1), level)
             if len(formula) + 1 > excel.MAX_FORMULA_CHARS:
                 keys = rows[self.column].map(self._key)
@@ -566,7 +568,7 @@ class Dummies(FeatureOp):
             named = ", ".join(map(shown, levels[: self.SHOWN_UNSEEN])) + (" ..." if len(levels) > self.SHOWN_UNSEEN else "")
             warnings.warn(
                 UnseenLevelWarning(
-                    f"column {self.column}: level(s) [{named}] never seen in "
+                    f"{rows.source}: column {self.column}: level(s) [{named}] never seen in "
                     f"training; their dummies are all zero ({', '.join(where)}{more})"
                 ),
                 stacklevel=4,
