@@ -693,7 +693,7 @@ def _computed_counts(sheet) -> list[int]:
 
 # -- random damage: nothing but the project's own errors (Must show) -----------------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
@@ -761,6 +761,7 @@ _VALUE = re.compile(rb"(<(v|t)(?: [^>]*)?>)([^<]*)(</\2>)")
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(part=st.integers(min_value=0), cell=st.integers(min_value=0), text=st.text(max_size=40))
+@example(part=3362, cell=8_796_778_629, text="")  # a level emptied: verify warned of it, a second line
 def test_random_values_in_a_workbook(hostile, monkeypatch, tmp_path_factory, part, cell, text):
     """One cell's value or text (a parameter, a raw value, a piece of the hidden sheet's JSON) replaced by random
     text, the XML kept well-formed: what reaches openpyxl's cell parsing and the reader's checks."""
