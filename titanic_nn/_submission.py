@@ -40,12 +40,14 @@ def make_submission(
     id_column: str = "PassengerId",
     target: str = "Survived",
     expected_rows: int | None = None,
+    rule: Any = None,
 ) -> pd.DataFrame:
     """The submission table `id_column,target` in input order, validated.
 
-    `survived` must already be classes: integers (or booleans) 0/1. Floats are refused even when they
-    are 0.0 and 1.0, because Kaggle scores a file of "0.0"/"1.0" as all wrong; threshold predictions
-    first (e.g. `FittedModel.predict_survived`).
+    By default (`rule` None) `survived` must already be classes: integers (or booleans) 0/1. Floats are refused
+    even when they are 0.0 and 1.0, because Kaggle scores a file of "0.0"/"1.0" as all wrong; threshold
+    predictions first (e.g. `FittedModel.predict_target`). `rule` is the features' Target, whose own values
+    (a labelled target's two values, a regression target's numbers) it checks instead.
     """
     ids = pd.Series(np.asarray(ids) if not isinstance(ids, pd.Series) else ids.to_numpy()).reset_index(drop=True)
     survived = survived.to_numpy() if isinstance(survived, pd.Series) else np.asarray(survived)
@@ -56,8 +58,9 @@ def make_submission(
     if survived.dtype == np.bool_:
         survived = survived.astype(np.int64)
     frame = pd.DataFrame({id_column: _plain_ids(ids, id_column), target: survived})
-    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows)
-    frame[target] = frame[target].astype(np.int64)
+    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows, rule=rule)
+    if pd.api.types.is_integer_dtype(frame[target]):
+        frame[target] = frame[target].astype(np.int64)
     return frame
 
 
@@ -75,8 +78,10 @@ def validate_submission(
     id_column: str = "PassengerId",
     target: str = "Survived",
     expected_rows: int | None = None,
+    rule: Any = None,
 ) -> None:
-    """Raise SubmissionError unless `frame` is exactly `id_column,target`, integer 0/1, unique ids, the right row count."""
+    """Raise SubmissionError unless `frame` is exactly `id_column,target`, unique ids, the right row count, and its
+    target column what `rule` (a Target) writes: by default integer 0/1."""
     columns = [str(c) for c in frame.columns]
     if columns != [id_column, target]:
         raise SubmissionError(f"a submission has exactly the columns {id_column},{target}; this one has {','.join(columns)}")
@@ -86,16 +91,12 @@ def validate_submission(
         raise SubmissionError(
             f"the submission has {len(frame)} rows but the input has {expected_rows}; it needs one row per input row"
         )
+    from .features import binary_values_problem
+
     values = frame[target]
-    if not (pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values)):
-        raise SubmissionError(
-            f"{target} must be integers 0 or 1, not {values.dtype} values (Kaggle scores 0.0/1.0 as wrong); "
-            "threshold the predictions into integer classes first"
-        )
-    bad = ~values.isin([0, 1]).to_numpy()
-    if bad.any():
-        first = int(bad.argmax())
-        raise SubmissionError(f"{target} must be 0 or 1, but row {first + 1} holds {shown(values.iloc[first])}")
+    problem = binary_values_problem(values) if rule is None else rule.submission_problem(values)
+    if problem:
+        raise SubmissionError(f"{target} {problem}")
     ids = frame[id_column]
     if ids.isna().any():
         first = int(ids.isna().to_numpy().argmax())
@@ -109,7 +110,8 @@ def validate_submission(
 
 def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
     """The model's submission for the rows of `frame`: its id column (or row numbers 1..n) and each row's prediction as
-    its target writes it (`Target.submission`: a binary target's 0/1 class).
+    its target writes it (`Target.submission`: a binary target's 0/1 class or its own two values, a regression
+    target's number).
 
     The columns are the schema's id and target names: exactly `PassengerId,Survived` for the Titanic.
     Without an id column in the schema, the rows are numbered in a `Row` column.
@@ -126,8 +128,9 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
                 f"(the input has {', '.join(map(str, frame.columns))})"
             )
         ids = frame[id_column]
-    survived = fitted.features.target_.submission(fitted.predict(frame))
-    submission = make_submission(ids, survived, id_column=id_column, target=target, expected_rows=len(frame))
+    rule = fitted.features.target_
+    written = rule.submission(fitted.predict(frame))
+    submission = make_submission(ids, written, id_column=id_column, target=target, expected_rows=len(frame), rule=rule)
     index = frame.index
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and LINES in frame.attrs:
         submission.attrs[LINES] = frame.attrs[LINES]  # row i is the input's row i: its line in the file, for messages
@@ -215,8 +218,10 @@ def write_submission(
     inputs: Iterable[str | Path] = (),
     expected_rows: int | None = None,
     source: str | Path | None = None,
+    rule: Any = None,
 ) -> Path:
-    """Validate `frame` (two columns: id, target) and write it to `path` atomically; never over one of `inputs`.
+    """Validate `frame` (two columns: id, target; the target's values as `rule`, a Target, writes them, by default
+    0/1) and write it to `path` atomically; never over one of `inputs`.
 
     `source` names the data the ids came from, for `submission_csv`'s messages."""
     if frame.shape[1] != 2:
@@ -225,5 +230,5 @@ def write_submission(
             f"{','.join(map(str, frame.columns))}"
         )
     id_column, target = (str(c) for c in frame.columns)
-    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows)
+    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows, rule=rule)
     return write_text_atomic(path, submission_csv(frame, source=source), inputs=inputs)

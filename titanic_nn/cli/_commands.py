@@ -89,7 +89,8 @@ def run_predict(args: argparse.Namespace) -> int:
     check_ids(frame, input_path, fitted.features.schema_.id_column)
     submission = submission_for(fitted, frame)
     write_submission(
-        submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path
+        submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path,
+        rule=fitted.features.target_,
     )
     predicted = fitted.features.target_.describe_submission(submission.iloc[:, 1])
     note(args, f"wrote {args.out}: {len(submission)} rows, {predicted} ({fitted.name})")

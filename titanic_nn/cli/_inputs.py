@@ -58,7 +58,7 @@ class Job:
 COLUMN_FLAGS = ("categorical", "continuous", "log")
 
 
-SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "blank", *COLUMN_FLAGS)
+SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "task", "blank", *COLUMN_FLAGS)
 
 
 def flag(name: str) -> str:
@@ -103,6 +103,8 @@ def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool]:
             changes["id_column"] = args.id_column
     if args.positive is not None:
         changes["positive"] = args.positive
+    if getattr(args, "task", None) is not None:
+        changes["task"] = args.task
     if args.blank:
         empty = [text for text in args.blank if not text]
         if empty:
@@ -173,9 +175,10 @@ def read_input(
         if spec.log != "none" and spec.column in frame.columns:  # (a derived column's log is checked as it is made)
             _check_log_domain(frame[spec.column], path, schema)
     if with_target and schema.target:
-        target_of(schema).code(
+        target_of(schema, frame[schema.target]).code(
             frame[schema.target], source=str(path), locate=lambda i: line_of(frame, i),
-            value_fix="recode it to 0/1 or choose another --target", positive_option="--positive {value}",
+            value_fix="recode it to 0/1, predict its numbers with --task regression, or choose another --target",
+            positive_option="--positive {value}",
         )
     if with_id and schema.id_column:
         check_ids(frame, path, schema.id_column)

@@ -47,8 +47,12 @@ def note(args: argparse.Namespace, message: str) -> None:
 
 
 def results_table(fits: Sequence["FittedModel"]) -> str:
-    """The results: model, method, train loss, valid loss, valid accuracy, seconds; one line per model."""
-    header = ("model", "method", "train loss", "valid loss", "valid accuracy", "seconds")
+    """The results: model, method, train loss, valid loss, the target's validation scores (accuracy; or RMSE, MAE and
+    R²), seconds; one line per model."""
+    from ..features import SCORE_LABELS
+
+    metrics = fits[0].features.target_.metrics if fits else ("accuracy",)
+    header = ("model", "method", "train loss", "valid loss", *(f"valid {SCORE_LABELS[key]}" for key in metrics), "seconds")
     rows = [header]
     for fitted in fits:
         rows.append(
@@ -57,7 +61,7 @@ def results_table(fits: Sequence["FittedModel"]) -> str:
                 str(fitted.training.get("method", "")),
                 formatted(metric(fitted, "train_loss"), "{:.5f}"),
                 formatted(metric(fitted, "valid_loss"), "{:.5f}"),
-                formatted(metric(fitted, "valid_accuracy"), "{:.4f}"),
+                *(formatted(metric(fitted, f"valid_{key}"), "{:.4f}" if key == "accuracy" else "{:.5g}") for key in metrics),
                 formatted(metric(fitted, "seconds"), "{:.2f}"),
             )
         )

@@ -18,7 +18,7 @@ from .._constraints import CONSTRAINTS
 from .._entry import interrupted
 from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
-from ..features import MISSING, PRESETS
+from ..features import MISSING, PRESETS, TARGETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS, OPTIMIZERS
 from ._commands import run_fit, run_import, run_predict, run_verify, run_workbook
@@ -164,7 +164,12 @@ def build_parser() -> ArgumentParser:
         help="rows with a blank input: drop them, or fill with the training mode (default: the preset's, drop for sheet)",
     )
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
-    group.add_argument("--target", metavar="NAME", help="the 0/1 column to predict (your own CSV)")
+    group.add_argument("--target", metavar="NAME", help="the column to predict (your own CSV): 0/1, two values with --positive, or numbers")
+    group.add_argument(
+        "--task", choices=tuple(TARGETS),
+        help="what the target is: binary (0/1, or two values) or regression (numbers); by default inferred from the "
+        "training rows, regression for numbers of more than two values",
+    )
     group.add_argument("--id-column", metavar="NAME", help="the row id column written to the submission (your own CSV)")
     group.add_argument(
         "--positive", metavar="VALUE",

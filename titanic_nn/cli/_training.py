@@ -174,7 +174,8 @@ def refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen:
     data = chosen.features.fit_transform(job.train, unlabelled=unlabelled(job))  # the statistics it was trained with
     refit = train_one(args, chosen.name, chosen.model, chosen.features, data, 0.0, trainer_options(args))
     refit.training["refit_of"] = {
-        key: chosen.training.get(key) for key in ("train_loss", "valid_loss", "valid_accuracy", "split")
+        key: chosen.training.get(key)
+        for key in ("train_loss", "valid_loss", *(f"valid_{m}" for m in chosen.features.target_.metrics), "split")
     }
     fits[fits.index(chosen)] = refit
     return refit

@@ -19,7 +19,8 @@ _EXPORTS = {
     "DERIVED": "._derived", "Derived": "._derived", "Extract": "._derived", "Levels": "._derived", "Sum": "._derived",
     "Ratio": "._derived", "Count": "._derived", "Join": "._derived", "TargetRate": "._derived",
     "Target": "._target", "Binary": "._target", "TARGETS": "._target", "target_of": "._target", "THRESHOLD": "._target",
-    "accuracy": "._target", "classify": "._target",
+    "accuracy": "._target", "classify": "._target", "Regression": "._target", "target_kind": "._target",
+    "SCORE_LABELS": "._target", "binary_values_problem": "._target",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
         text_of,
     )
     from ._program import FeatureProgram, compile_schema
-    from ._target import TARGETS, THRESHOLD, Binary, Target, accuracy, classify, target_of
+    from ._target import (
+        SCORE_LABELS, TARGETS, THRESHOLD, Binary, Regression, Target, accuracy, binary_values_problem, classify,
+        target_kind, target_of,
+    )
     from ._presets import PRESETS, kaggle_schema, notebook_schema, preset_schema, sheet_schema
     from ._schema import MISSING, Categorical, Continuous, Schema

@@ -104,7 +104,8 @@ class Schema:
     levels, sum, ratio, count, join, target_rate), each in a sheet column of its own; a continuous
     or categorical entry may name a derived column as its column. `positive` codes a target of two
     values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the other 0 (None: the target holds 0
-    and 1 already). `blank` lists the texts that mark a blank cell besides an empty one (e.g. "NA"); by default
+    and 1 already). `task` says what kind of target it is ("binary", "regression": `features.TARGETS`); None infers
+    it from the training rows (numbers of more than two values are a regression target). `blank` lists the texts that mark a blank cell besides an empty one (e.g. "NA"); by default
     only an empty cell is blank, and `NA`, `None` or `null` are text like any other.
     """
 
@@ -116,6 +117,7 @@ class Schema:
     positive: Any = None
     derived: tuple[Any, ...] = ()
     blank: tuple[str, ...] = ()
+    task: str | None = None
 
     def __post_init__(self) -> None:
         from ._derived import Derived
@@ -132,6 +134,12 @@ class Schema:
             and not math.isfinite(positive)
         ):
             raise DataError(f"schema: positive is {_shown(positive)}, not a value of the target (text or a finite number)")
+        from ._target import TARGETS
+
+        if self.task is not None and (not isinstance(self.task, str) or self.task not in TARGETS):
+            raise DataError(f"schema: task is {_shown(self.task)}; give one of {', '.join(TARGETS)} (or leave it out to infer it)")
+        if self.task is not None and self.task != "binary" and positive is not None:
+            raise DataError(f"schema: positive names the value coded 1 of a binary target, but task is {self.task}; leave positive out")
         object.__setattr__(self, "continuous", tuple(self.continuous))
         object.__setattr__(self, "categorical", tuple(self.categorical))
         object.__setattr__(self, "derived", tuple(self.derived))
@@ -250,11 +258,13 @@ class Schema:
             out["derived"] = [entry.settings() for entry in self.derived]
         if self.blank:
             out["blank"] = list(self.blank)
+        if self.task is not None:
+            out["task"] = self.task
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Schema":
-        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived", "blank"}
+        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived", "blank", "task"}
         if not isinstance(data, dict):
             raise DataError("schema: a schema must be a table of keys")
         unknown = sorted(set(data) - known)
@@ -271,6 +281,7 @@ class Schema:
             positive=data.get("positive"),
             derived=tuple(_derived_entry(entry) for entry in data.get("derived", ())),
             blank=data.get("blank", ()),
+            task=data.get("task"),
         )
 
     @classmethod

@@ -1,7 +1,9 @@
 """The target: what the column to predict holds, how its values are coded for the models, in pandas and as Excel text,
 its default loss, its metrics and how a prediction is written to the submission. One object, asked by every reader.
 
-A binary target (the Titanic's Survived) holds 0 and 1, or two values of which `positive` is the one coded 1.
+A binary target (the Titanic's Survived) holds 0 and 1, or two values of which `positive` is the one coded 1; a
+regression target holds numbers, which the models predict divided by a scale learned from the training rows.
+`TARGETS` is the registry of kinds; `target_kind` says which a schema's target is (its `task`, else inferred).
 Values are compared as what they are: text as text, exactly (`EXACT`, never Excel's `=`, which ignores case),
 numbers as numbers. A `positive` given as text ("yes", or "1" from the command line) is compared with each
 value's text (a number's text as a spreadsheet shows it, `text_of`); one given as a number, with numbers.
@@ -9,18 +11,20 @@ value's text (a number's text as a spreadsheet shows it, `text_of`); one given a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar
 
-import numpy as np
-import pandas as pd
-
 from .. import excel
+from .._lazy import numpy as np
+from .._lazy import pandas as pd
 from .._plain import shown
 from ..errors import DataError
-from ._ops import number_text_problem, refuse_equal_to_15_digits_only, text_of
 
-__all__ = ["Target", "Binary", "TARGETS", "THRESHOLD", "target_of", "accuracy", "classify"]
+__all__ = [
+    "Target", "Binary", "Regression", "TARGETS", "THRESHOLD", "SCORE_LABELS", "target_of", "target_kind", "accuracy",
+    "classify", "binary_values_problem",
+]
 
 # A prediction above this is the class 1, as the sheet's IF(pred>0.5,1,0).
 THRESHOLD = 0.5
@@ -40,28 +44,41 @@ def accuracy(pred: Any, y: Any, threshold: float = THRESHOLD) -> float:
     return float(np.mean((pred > threshold).astype(np.float64) == y))
 
 
+# What each score is called where a person reads it (the results table, the sheet's labels).
+SCORE_LABELS = {"accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
+# The scores where a larger value is better (the others are errors: smaller is better).
+HIGHER_IS_BETTER = frozenset({"accuracy", "r2"})
+
+
 @dataclass(frozen=True)
 class Target:
-    """The column to predict (`column`), of its kind; subclasses say how it is coded and scored."""
+    """The column to predict (`column`), of its kind; subclasses say how it is coded, scored and submitted.
+
+    What a Target learns from the training rows (`fitted`) is a field of the dataclass left None until then: a
+    regression target's scale, a labelled binary target's other label. `state` is that, as plain values.
+    """
 
     column: str
     kind: ClassVar[str]
     # the loss models train with unless told otherwise
     default_loss: ClassVar[str]
+    # the scores of a prediction, in the order they are shown; the first chooses the submission's model
+    metrics: ClassVar[tuple[str, ...]]
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
         positive_option: str = "Schema(positive={value})",
     ) -> np.ndarray:
-        """The model's float64 target from the file's values; a DataError names the first value it cannot code.
+        """The target as a float64 number per row from the file's values (before any scaling: `model_values`); a
+        DataError names the first value it cannot code.
 
         `locate(i)` names row position i ("row 4 (PassengerId 4)", "line 5"); the fixes are the caller's words.
         """
         raise NotImplementedError
 
-    def excel_code(self, ref: str, *, array: bool = False) -> str:
+    def excel_code(self, ref: str, *, array: bool = False, statistic: str | None = None) -> str:
         """The model's target as a formula of the cell `ref` holding the file's value, or with `array` as an array
-        expression of the range `ref`."""
+        expression of the range `ref`; `statistic` is the cell of the learned statistic (`excel_statistic`)."""
         raise NotImplementedError
 
     def describe_coding(self) -> str:
@@ -71,36 +88,113 @@ class Target:
     @property
     def array_scores(self) -> bool:
         """Whether a score cell over the target column must be an array formula: a function applied to each value of
-        a range (EXACT) is evaluated row by row only in one, in every engine (Gnumeric gives #VALUE! otherwise)."""
+        a range (EXACT, ABS) is evaluated row by row only in one, in every engine (Gnumeric gives #VALUE! otherwise)."""
         return False
+
+    # -- what is learned from the training rows ------------------------------------------------------
+
+    def fitted(self, coded: np.ndarray, values: pd.Series) -> "Target":
+        """The target with what it learns from the training rows' coded numbers and file values (itself if nothing)."""
+        return self
+
+    def state(self) -> dict[str, Any]:
+        """What `fitted` learned, as plain values ({} when nothing), to save and `loaded` back."""
+        return {}
+
+    def loaded(self, state: Any) -> "Target":
+        """The target with a saved `state`; a DataError when it is not one this kind saves."""
+        if state in (None, {}):
+            return self
+        raise DataError(f"the saved target state {shown(state)} is not one a {self.kind} target saves")
+
+    def model_values(self, coded: np.ndarray) -> np.ndarray:
+        """What the models predict, from the coded numbers: the coded numbers themselves unless a statistic scales them."""
+        return np.asarray(coded, dtype=np.float64)
+
+    @property
+    def statistic(self) -> float | None:
+        """The learned number the sheet's formulas code the target with, shown in a cell (None: there is none)."""
+        return None
+
+    def excel_statistic(self, whole: str) -> str | None:
+        """`statistic` as a formula of the whole target column of the training rows."""
+        return None
+
+    def check_model(self, model: Any) -> None:
+        """Refuse, in one line, a model whose output cannot predict this target."""
+
+    # -- scores and the submission --------------------------------------------------------------------
+
+    def score(self, key: str, pred: Any, y: Any) -> float:
+        """The score `key` (one of `metrics`) of the models' predictions `pred` of the model values `y`."""
+        raise NotImplementedError
+
+    def excel_score(
+        self, key: str, preds: str, targets: str, count: Any, among: str | None = None, statistic: str | None = None
+    ) -> str:
+        """`score` as a formula of the predictions' range and the target column's (the file's values); `among`, an
+        array test such as "V4:V9=0", keeps only the rows where it holds, `count` of them."""
+        raise NotImplementedError
+
+    def submission(self, pred: Any) -> np.ndarray:
+        """What the submission writes for each prediction."""
+        raise NotImplementedError
+
+    def excel_submission(self, pred: str, statistic: str | None = None) -> str:
+        """`submission` as a formula of a prediction's cell."""
+        raise NotImplementedError
+
+    def submission_problem(self, values: pd.Series) -> str | None:
+        """Why `values` are not a submission's column of this target (None when they are)."""
+        raise NotImplementedError
+
+    def describe_submission(self, written: pd.Series) -> str:
+        """What a submission column holds, in words, for the run's last lines."""
+        raise NotImplementedError
+
+    @staticmethod
+    def better(key: str, a: float, b: float) -> bool:
+        """Whether score `a` is better than `b` (a larger accuracy or R², a smaller error)."""
+        return a > b if key in HIGHER_IS_BETTER else a < b
+
+
+def _blank(values: pd.Series, source: str, locate: Callable[[int], str], fix: str) -> None:
+    blank = values.isna()  # only an empty cell (or a blank marker, read as one) is blank
+    if blank.any():
+        first = int(blank.to_numpy().argmax())
+        where = locate(first)
+        preposition = "on" if where.startswith("line") else "at"
+        raise DataError(
+            f"{source}: target {values.name} is blank in {int(blank.sum())} row(s), first {preposition} {where}; "
+            f"{fix or 'give every training row a value, or remove the row'}"
+        )
+
+
+def _sum_over(expression: str, among: str | None) -> str:
+    """The sum of an array expression over the rows `among` keeps (all without it)."""
+    return excel.SUMPRODUCT(f"--{excel.atom(expression)}" if among is None else f"({among})*{excel.atom(expression)}")
 
 
 @dataclass(frozen=True)
 class Binary(Target):
-    """0 and 1, or two values of which `positive` is coded 1 and the other 0. Predictions are classes above 0.5."""
+    """0 and 1, or two values of which `positive` is coded 1 and the other (`negative`, learned) 0. Predictions are
+    classes above 0.5; the submission writes 0/1, or the file's own two values for a target coded by `positive`."""
 
     positive: Any = None
+    negative: Any = None
     kind: ClassVar[str] = "binary"
     default_loss: ClassVar[str] = "mse"
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
 
     # -- coding ----------------------------------------------------------------------------------------
-
-    def _blank(self, values: pd.Series, source: str, locate: Callable[[int], str], fix: str) -> None:
-        blank = values.isna()  # only an empty cell (or a blank marker, read as one) is blank
-        if blank.any():
-            first = int(blank.to_numpy().argmax())
-            where = locate(first)
-            preposition = "on" if where.startswith("line") else "at"
-            raise DataError(
-                f"{source}: target {values.name} is blank in {int(blank.sum())} row(s), first {preposition} {where}; "
-                f"{fix or 'give every training row a 0 or 1, or remove the row'}"
-            )
 
     def is_positive(self, values: pd.Series, *, source: str = "the data", locate: Callable[[int], str] = str) -> np.ndarray:
         """True where a value is `positive`: its text exactly, or, for a positive given as a number, the same number.
 
         A value the sheet would compare otherwise is refused, naming it: a number whose text a spreadsheet writes
         otherwise than Python, or one equal to a numeric positive in 15 significant digits but not exactly."""
+        from ._ops import number_text_problem, refuse_equal_to_15_digits_only, text_of  # (pandas: not at --help)
+
         numbers = values.map(lambda v: _as_float(v) if not isinstance(v, str) else None)
         if isinstance(self.positive, str):
             for position, number in enumerate(numbers.tolist()):
@@ -123,7 +217,7 @@ class Binary(Target):
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
         positive_option: str = "Schema(positive={value})",
     ) -> np.ndarray:
-        self._blank(values, source, locate, blank_fix)
+        _blank(values, source, locate, blank_fix or "give every training row a 0 or 1, or remove the row")
         if self.positive is not None:
             return self._coded(values, source, locate)
         # a 0/1 target holds numbers (True and False count as 1 and 0); text, even "1", is text, and the sheet's
@@ -150,7 +244,7 @@ class Binary(Target):
             first = int(bad.argmax())
             raise DataError(
                 f"{source}: target {values.name} must be 0 or 1, but {locate(first)} holds {shown(values.iloc[first])}, "
-                f"not 0 or 1; {value_fix or 'recode it to 0/1'}"
+                f"not 0 or 1; {value_fix or 'recode it to 0/1, or predict its numbers with task regression'}"
             )
         return target.to_numpy(dtype=np.float64)
 
@@ -171,7 +265,7 @@ class Binary(Target):
             )
         return positive.astype(np.float64)
 
-    def excel_code(self, ref: str, *, array: bool = False) -> str:
+    def excel_code(self, ref: str, *, array: bool = False, statistic: str | None = None) -> str:
         if self.positive is None:
             return ref
         test = self._excel_is_positive(ref)
@@ -191,6 +285,32 @@ class Binary(Target):
             return ""
         return f" (1 where {self.column} is {excel.literal(self.positive)}, else 0)"
 
+    # -- what is learned: the other label, which a labelled submission writes ---------------------------
+
+    def fitted(self, coded: np.ndarray, values: pd.Series) -> "Binary":
+        if self.positive is None:
+            return self
+        others = values[np.asarray(coded) == 0]
+        if not len(others):
+            return self
+        other = others.iloc[0]
+        return replace(self, negative=other if isinstance(other, str) else _literal_number(other))
+
+    def state(self) -> dict[str, Any]:
+        return {} if self.negative is None else {"kind": self.kind, "negative": self.negative}
+
+    def loaded(self, state: Any) -> "Binary":
+        if state in (None, {}):
+            return self
+        negative = state.get("negative") if isinstance(state, dict) else None
+        if (
+            not isinstance(state, dict) or set(state) != {"kind", "negative"} or state["kind"] != self.kind
+            or self.positive is None or isinstance(negative, bool) or not isinstance(negative, (str, int, float))
+            or isinstance(negative, float) and not math.isfinite(negative) or negative == self.positive
+        ):
+            raise DataError(f"the saved target state {shown(state)} is not a binary target's other value")
+        return replace(self, negative=negative)
+
     # -- scores and the submission --------------------------------------------------------------------
 
     def classify(self, pred: Any) -> np.ndarray:
@@ -202,22 +322,219 @@ class Binary(Target):
     def accuracy(self, pred: Any, y: Any) -> float:
         return accuracy(pred, y)
 
+    def score(self, key: str, pred: Any, y: Any) -> float:
+        return accuracy(pred, y)
+
+    def excel_score(
+        self, key: str, preds: str, targets: str, count: Any, among: str | None = None, statistic: str | None = None
+    ) -> str:
+        return self.excel_accuracy(preds, targets, count, among)
+
     def excel_accuracy(self, preds: str, targets: str, count: Any, among: str | None = None) -> str:
-        """The share of rows whose class (pred>0.5) is the row's target; `among`, an array test such as "V4:V9=0",
-        keeps only the rows where it holds, `count` of them."""
+        """The share of rows whose class (pred>0.5) is the row's target."""
         is_one = f"({targets}=1)" if self.positive is None else excel.atom(self._excel_is_positive(targets))
-        agree = f"(({preds}>{THRESHOLD!r})={is_one})"
-        rows = f"--{agree}" if among is None else f"({among})*{agree}"
-        return f"{excel.SUMPRODUCT(rows)}/{count}"
+        return f"{_sum_over(f'({preds}>{THRESHOLD!r})={is_one}', among)}/{count}"
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the submission writes the file's own two values (`positive`, `negative`) rather than 1 and 0."""
+        return self.positive is not None and self.negative is not None
 
     def submission(self, pred: Any) -> np.ndarray:
-        """What the submission writes for each prediction: its class, an integer 0 or 1."""
-        return classify(pred)
+        """Each prediction's class: an integer 0 or 1, or for a labelled target the file's own value."""
+        classes = classify(pred)
+        if not self.labelled:
+            return classes
+        out = np.empty(len(classes), dtype=object)
+        out[:] = [self.positive if c else self.negative for c in classes.tolist()]
+        return out
+
+    def excel_submission(self, pred: str, statistic: str | None = None) -> str:
+        if not self.labelled:
+            return self.excel_classify(pred)
+        return excel.IF(f"{pred}>{THRESHOLD!r}", excel.literal(self.positive), excel.literal(self.negative))
+
+    def submission_problem(self, values: pd.Series) -> str | None:
+        if self.labelled:
+            allowed = [self.positive, self.negative]
+            bad = ~values.map(lambda v: any(type(v) is type(a) and v == a for a in allowed) or (
+                not isinstance(v, (str, bool)) and not isinstance(allowed[0], str) and v in allowed)).to_numpy(dtype=bool)
+            if bad.any():
+                first = int(bad.argmax())
+                return f"must be {shown(self.positive)} or {shown(self.negative)}, but row {first + 1} holds {shown(values.iloc[first])}"
+            return None
+        return binary_values_problem(values)
 
     def describe_submission(self, written: pd.Series) -> str:
-        """What a submission column holds, in words: "112 predicted Survived=1" (and what 1 means, for a coded one)."""
+        """"112 predicted Survived=1", or for a labelled target "112 predicted Survived=yes"."""
+        if self.labelled:
+            count = sum(1 for v in written.tolist() if v == self.positive and type(v) is type(self.positive))
+            return f"{count} predicted {written.name}={self.positive}"
         meaning = "" if self.positive is None else f" (1: {written.name} {self.positive})"
         return f"{int(written.sum())} predicted {written.name}=1{meaning}"
+
+
+def binary_values_problem(values: pd.Series) -> str | None:
+    """Why a 0/1 submission column is not one (None when it is): integers 0 or 1, never 0.0/1.0, which Kaggle scores
+    as wrong."""
+    if not (pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values)):
+        return (
+            f"must be integers 0 or 1, not {values.dtype} values (Kaggle scores 0.0/1.0 as wrong); threshold the "
+            "predictions into integer classes first"
+        )
+    bad = ~values.isin([0, 1]).to_numpy()
+    if bad.any():
+        first = int(bad.argmax())
+        return f"must be 0 or 1, but row {first + 1} holds {shown(values.iloc[first])}"
+    return None
+
+
+@dataclass(frozen=True)
+class Regression(Target):
+    """A number to predict (a price, a measurement): squared error, scored by RMSE, MAE and R².
+
+    The models predict the target divided by `scale`, the training rows' largest absolute value (learned, shown
+    in the Max cell above the target column), so that gradient descent and Solver see numbers near 1 whatever the
+    target's unit; every prediction is multiplied back by it (the scores, the submission).
+    """
+
+    scale: float | None = None
+    kind: ClassVar[str] = "regression"
+    default_loss: ClassVar[str] = "mse"
+    metrics: ClassVar[tuple[str, ...]] = ("rmse", "mae", "r2")
+
+    def code(
+        self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
+        positive_option: str = "Schema(positive={value})",
+    ) -> np.ndarray:
+        _blank(values, source, locate, blank_fix or "give every training row a number, or remove the row")
+        numbers = values.map(lambda v: None if isinstance(v, (str, bool)) else _as_float(v))
+        bad = numbers.isna().to_numpy() | ~np.isfinite(numbers.astype("float64").fillna(0).to_numpy())
+        if bad.any():
+            first = int(bad.argmax())
+            raise DataError(
+                f"{source}: target {values.name} is predicted as a number (task regression), but {locate(first)} "
+                f"holds {shown(values.iloc[first])}, not a finite number; put a number there"
+            )
+        from .._data import LARGEST_NUMBER, SMALLEST_NUMBER
+
+        coded = numbers.astype("float64").to_numpy()
+        size = np.abs(coded)
+        bad = (size > LARGEST_NUMBER) | ((size < SMALLEST_NUMBER) & (size > 0))
+        if bad.any():
+            first = int(bad.argmax())
+            raise DataError(
+                f"{source}: target {values.name} holds {shown(values.iloc[first])} at {locate(first)}, beyond "
+                f"±{LARGEST_NUMBER:g} or below {SMALLEST_NUMBER:.1e}, which every engine holds otherwise; rescale the target"
+            )
+        return coded
+
+    def excel_code(self, ref: str, *, array: bool = False, statistic: str | None = None) -> str:
+        if statistic is None:
+            raise ValueError("a regression target is coded with its scale cell")
+        return f"{ref}/{statistic}"
+
+    def describe_coding(self) -> str:
+        return f" (divided by its training rows' largest absolute value, {shown(self.scale)}, in the Max cell above it)"
+
+    @property
+    def array_scores(self) -> bool:
+        return True  # MAE applies ABS to each row
+
+    def fitted(self, coded: np.ndarray, values: pd.Series) -> "Regression":
+        coded = np.asarray(coded, dtype=np.float64)
+        scale = float(max(coded.max(), -coded.min()))
+        if scale == 0:
+            raise DataError(
+                f"target {self.column} is 0 on every training row, so there is nothing to predict; choose another target"
+            )
+        return replace(self, scale=scale)
+
+    def state(self) -> dict[str, Any]:
+        return {} if self.scale is None else {"kind": self.kind, "scale": self.scale}
+
+    def loaded(self, state: Any) -> "Regression":
+        scale = state.get("scale") if isinstance(state, dict) else None
+        if (
+            not isinstance(state, dict) or set(state) != {"kind", "scale"} or state["kind"] != self.kind
+            or isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0
+        ):
+            raise DataError(f"the saved target state {shown(state)} is not a regression target's scale (a positive number)")
+        return replace(self, scale=float(scale))
+
+    def model_values(self, coded: np.ndarray) -> np.ndarray:
+        return np.asarray(coded, dtype=np.float64) / self._scale()
+
+    def _scale(self) -> float:
+        if self.scale is None:
+            raise DataError(f"regression target {self.column} has no scale yet; fit the features on training rows first")
+        return self.scale
+
+    @property
+    def statistic(self) -> float | None:
+        return self.scale
+
+    def excel_statistic(self, whole: str) -> str | None:
+        return excel.MAX(excel.MAX(whole), f"-{excel.MIN(whole)}")
+
+    def check_model(self, model: Any) -> None:
+        if getattr(model, "output", "raw") != "raw":
+            raise DataError(
+                f"target {self.column} is a number to predict (task regression), but the model has output="
+                f"{model.output!r}, which stays between 0 and 1; use output='raw'"
+            )
+
+    def unscaled(self, pred: Any) -> np.ndarray:
+        """Predictions (or model values) in the target's own unit."""
+        return np.asarray(pred, dtype=np.float64) * self._scale()
+
+    def score(self, key: str, pred: Any, y: Any) -> float:
+        p, t = self.unscaled(np.asarray(pred, dtype=np.float64).reshape(-1)), self.unscaled(np.asarray(y).reshape(-1))
+        if p.shape != t.shape:
+            raise ValueError(f"predictions have {p.size} values but the target has {t.size}")
+        error = p - t
+        n = len(t)
+        if key == "rmse":
+            return float(np.sqrt((error * error).sum() / n))
+        if key == "mae":
+            return float(np.abs(error).sum() / n)
+        mean = t.sum() / n
+        total, residual = float(((t - mean) * (t - mean)).sum()), float((error * error).sum())
+        if total == 0:  # scikit-learn's r2_score: 1 for a perfect fit of a constant, else 0
+            return 1.0 if residual == 0 else 0.0
+        return 1.0 - residual / total
+
+    def excel_score(
+        self, key: str, preds: str, targets: str, count: Any, among: str | None = None, statistic: str | None = None
+    ) -> str:
+        error = f"({preds}*{statistic}-{targets})"
+        if key == "rmse":
+            return excel.SQRT(f"{_sum_over(f'{error}*{error}', among)}/{count}")
+        if key == "mae":
+            return f"{_sum_over(excel.ABS(error), among)}/{count}"
+        mean = f"{_sum_over(targets, among)}/{count}"
+        spread = f"({targets}-{mean})"
+        total, residual = _sum_over(f"{spread}*{spread}", among), _sum_over(f"{error}*{error}", among)
+        return excel.IF(f"{total}=0", excel.IF(f"{residual}=0", 1, 0), f"1-{residual}/{total}")
+
+    def submission(self, pred: Any) -> np.ndarray:
+        """Each prediction in the target's own unit."""
+        return self.unscaled(pred)
+
+    def excel_submission(self, pred: str, statistic: str | None = None) -> str:
+        return f"{pred}*{statistic}"
+
+    def submission_problem(self, values: pd.Series) -> str | None:
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        bad = ~np.isfinite(values.to_numpy(dtype=np.float64)) if numeric else np.ones(len(values), dtype=bool)
+        if bad.any():
+            first = int(bad.argmax())
+            return f"must be finite numbers, but row {first + 1} holds {shown(values.iloc[first])}"
+        return None
+
+    def describe_submission(self, written: pd.Series) -> str:
+        values = written.to_numpy(dtype=np.float64)
+        return f"{written.name} predicted from {shown(float(values.min()))} to {shown(float(values.max()))}"
 
 
 def _as_float(value: Any) -> float | None:
@@ -239,9 +556,27 @@ def _distinct(values: pd.Series) -> list[Any]:
     return [v for _, v in sorted(seen, key=lambda kv: (kv[0], kv[1]))]
 
 
-TARGETS: dict[str, type[Target]] = {Binary.kind: Binary}
+TARGETS: dict[str, type[Target]] = {cls.kind: cls for cls in (Binary, Regression)}
 
 
-def target_of(schema: Any) -> Target:
-    """The schema's target, of its kind."""
-    return TARGETS["binary"](schema.target, positive=schema.positive)
+def target_kind(schema: Any, values: pd.Series | None = None) -> str:
+    """The kind of the schema's target: its `task`; else binary when it names a positive value; else, from the
+    training rows' values, regression for numbers of more than two distinct values, binary otherwise."""
+    if getattr(schema, "task", None) is not None:
+        return schema.task
+    if schema.positive is not None or values is None:
+        return Binary.kind
+    present = values.dropna()
+    if len(present) and not present.map(lambda v: isinstance(v, (str, bool))).any():
+        numbers = pd.to_numeric(present, errors="coerce")
+        if numbers.notna().all() and numbers.nunique() > 2:
+            return Regression.kind
+    return Binary.kind
+
+
+def target_of(schema: Any, values: pd.Series | None = None) -> Target:
+    """The schema's target, of its kind (`target_kind`), with nothing learned yet."""
+    kind = target_kind(schema, values)
+    if kind == Binary.kind:
+        return Binary(schema.target, positive=schema.positive)
+    return TARGETS[kind](schema.target)

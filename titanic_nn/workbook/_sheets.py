@@ -13,7 +13,7 @@ from .._data import LINES, row_place
 from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
-from ..features import Features, Target, blanks_marked, text_of
+from ..features import SCORE_LABELS, Features, Target, blanks_marked, text_of
 from ..nn import ExcelBackend, Model
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
@@ -35,11 +35,17 @@ R = excel.ROW
 VALID_OFFSET = 1
 PARAMS_OFFSET = 3
 # Where each score sits: (row, columns right of the Loss column) of its value, its label just left of
-# it. The train loss, the Solver objective, sits above the Loss column as the lesson's total loss does.
-SCORE_CELLS = {
-    "Train loss:": (MAX_ROW, 0), "Valid loss:": (MAX_ROW, 2),
-    "Train accuracy:": (SCORE_ROW, 0), "Valid accuracy:": (SCORE_ROW, 2),
-}
+# it. The train loss, the Solver objective, sits above the Loss column as the lesson's total loss does; the
+# target's scores follow in the row below, four columns each (its train and valid labels and values).
+LOSS_CELLS = {"Train loss:": (MAX_ROW, 0), "Valid loss:": (MAX_ROW, 2)}
+SCORE_WIDTH = 4
+
+
+def score_cell(label: str, metric_position: int, valid: bool) -> tuple[int, int]:
+    """(row, columns right of the Loss column) of a score's value: the losses', or the target's metric's."""
+    if label in LOSS_CELLS:
+        return LOSS_CELLS[label]
+    return SCORE_ROW, SCORE_WIDTH * metric_position + (2 if valid else 0)
 
 # The row each kind of learned statistic sits in, above its raw column, with the row's label.
 STATISTIC_ROWS = {"divisors": MAX_ROW, "fill_values": FILL_ROW}
@@ -88,7 +94,8 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
         else:  # text the derived columns read, as text (a blank stays blank)
             out[name] = _texts(frame[name].reset_index(drop=True))
     if schema.target in leading:
-        coded = features.target(frame.reset_index(drop=True))  # checked, and the numbers a 0/1 target holds
+        # checked, and the numbers a 0/1 target or a target of numbers holds (before any scaling: the sheet scales it)
+        coded = features.coded_target(frame.reset_index(drop=True))
         # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
         values = frame[schema.target].reset_index(drop=True)
         as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
@@ -174,6 +181,7 @@ class WholeColumns:
     test_sheet: str | None
     target_col: int
     coding: Target
+    statistic: str | None = None  # the target's learned statistic's cell (a regression target's scale)
 
     def column(self, name: str, rows: str = "train") -> str | None:
         if rows == "train":
@@ -186,14 +194,14 @@ class WholeColumns:
         return excel.on_sheet(sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + n - 1, col)))
 
     def target(self) -> str:
-        return self.coding.excel_code(excel.cell(R, self.target_col))
+        return self.coding.excel_code(excel.cell(R, self.target_col), statistic=self.statistic)
 
     def targets(self) -> str:
         col = self.target_col
         whole = excel.on_sheet(
             self.train_sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + self.n_train - 1, col))
         )
-        return self.coding.excel_code(whole, array=True)
+        return self.coding.excel_code(whole, array=True, statistic=self.statistic)
 
 
 def whole_columns(features: Features, n_train: int, test: tuple[DataColumns, int] | None, train_sheet: str | None, *, training: bool) -> WholeColumns:
@@ -201,13 +209,27 @@ def whole_columns(features: Features, n_train: int, test: tuple[DataColumns, int
     test_data, n_test = test if test is not None else (None, 0)
     return WholeColumns(
         training, data, n_train, train_sheet, test_data, n_test, None if not training else TEST_SHEET,
-        data.raw[features.schema_.target], features.target_,
+        data.raw[features.schema_.target], features.target_, target_statistic_ref(features, data, train_sheet),
     )
 
 
+def target_statistic_ref(features: Features, data: DataColumns, sheet: str | None) -> str | None:
+    """The cell of the target's learned statistic (a regression target's scale), above its column in the Max row of a
+    model sheet (`sheet`, None: this sheet); None when the target learns none."""
+    if features.target_.statistic is None:
+        return None
+    return excel.on_sheet(sheet, excel.absolute(MAX_ROW, data.raw[features.schema_.target]))
+
+
 def _statistics(features: Features, data: DataColumns, first: int, last: int) -> list[Cell]:
-    """The statistic cells (Max, Fill) of a model sheet, each row labelled left of its first cell."""
+    """The statistic cells (Max, Fill) of a model sheet, each row labelled left of its first cell: the feature ops', and
+    the target's (a regression target's scale, in the Max row above its column)."""
     cells = statistic_cells(features, data, first, last, STATISTIC_ROWS)
+    target = features.target_
+    if target.statistic is not None:
+        col = data.raw[features.schema_.target]
+        whole = excel.area(excel.cell(first, col), excel.cell(last, col))
+        cells.append(Cell(MAX_ROW, col, float(target.statistic), target.excel_statistic(whole), style="statistic"))
     for row, label in STATISTIC_LABELS.items():
         in_row = [c.col for c in cells if c.row == row]
         if in_row and min(in_row) > 0:
@@ -267,8 +289,9 @@ def model_sheet(
     target_col = data.raw[target]
     loss, coding = model.loss_op, features.target_
     pred_ref, target_ref = excel.cell(R, preds_col), excel.cell(R, target_col)
-    # the file's value is on the sheet; the formulas code it, as Python does
-    coded_ref = coding.excel_code(target_ref)
+    # the file's value is on the sheet; the formulas code it, as Python does (a regression target by its scale cell)
+    statistic = target_statistic_ref(features, data, None)
+    coded_ref = coding.excel_code(target_ref, statistic=statistic)
     cell = ExcelBackend()  # one row's cells
     formula = loss.rows(cell.formula(pred_ref), cell.formula(coded_ref), cell)
     sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=excel.strip_outer(formula.text)))
@@ -283,26 +306,34 @@ def model_sheet(
     targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
     marks = excel.area(excel.cell(first, valid_col), excel.cell(last, valid_col))
     train = ~valid
-    # an accuracy reads the target column through the target's coding, which may need an array formula
+    # a score reads the target column through the target's coding, which may need an array formula
     array = coding.array_scores
+
+    def score(key: str, rows: np.ndarray | None, among: str | None, count: Any) -> tuple[float, str]:
+        on = slice(None) if rows is None else rows
+        return coding.score(key, pred[on], y[on]), coding.excel_score(key, preds, targets, count, among, statistic)
+
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses), False),
-            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), False),
-            ("Train accuracy:", coding.accuracy(pred[train], y[train]),
-             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), among=f"{marks}=0"), array),
-            ("Valid accuracy:", coding.accuracy(pred[valid], y[valid]),
-             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), among=f"{marks}=1"), array),
+            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses), False, 0, False),
+            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), False, 0, True),
         ]
+        for position, key in enumerate(coding.metrics):
+            label = SCORE_LABELS[key]
+            scores += [
+                (f"Train {label}:", *score(key, train, f"{marks}=0", excel.COUNTIF(marks, 0)), array, position, False),
+                (f"Valid {label}:", *score(key, valid, f"{marks}=1", excel.COUNTIF(marks, 1)), array, position, True),
+            ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
-        scores = [
-            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), False),
-            ("Train accuracy:", coding.accuracy(pred, y), coding.excel_accuracy(preds, targets, n), array),
+        scores = [("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), False, 0, False)]
+        scores += [
+            (f"Train {SCORE_LABELS[key]}:", *score(key, None, None, n), array, position, False)
+            for position, key in enumerate(coding.metrics)
         ]
     placed = {}
-    for label, value, formula, in_array in scores:
-        row, col = SCORE_CELLS[label]
+    for label, value, formula, in_array, position, on_valid in scores:
+        row, col = score_cell(label, position, on_valid)
         own = excel.cell(row, loss_col + col) if in_array else None
         sheet.cells += [
             Cell(row, loss_col + col - 1, label, style="label"),
@@ -419,9 +450,12 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     else:
         sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
     coding = fitted.features.target_
-    formula = coding.excel_classify(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
+    statistic = target_statistic_ref(fitted.features, data_columns(fitted.features, [fitted.features.schema_.target]), fitted.name)
+    formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)), statistic)
     target = fitted.features.schema_.target
-    sheet.columns.append(Column(1, target, coding.submission(pred).astype(np.float64), formula=formula, shift=shift))
+    written = coding.submission(pred)
+    values = written.astype(np.float64) if written.dtype != object else written.tolist()
+    sheet.columns.append(Column(1, target, values, formula=formula, shift=shift))
     return sheet
 
 

@@ -213,13 +213,14 @@ class TrainingData:
     marks: str
     held_out: bool = False
     coding: Any = None  # the features' Target: the sheet holds the file's values, the formulas code them
+    statistic: str | None = None  # the cell of the target's learned statistic (a regression target's scale)
 
     def ones_row(self) -> str:
         """A row of ones, one per data row: the Valid marks (always numbers) times 0, plus 1."""
         return excel.TRANSPOSE(f"0*{self.marks}+1")
 
     def coded_target(self) -> str:
-        return self.target if self.coding is None else self.coding.excel_code(self.target, array=True)
+        return self.target if self.coding is None else self.coding.excel_code(self.target, array=True, statistic=self.statistic)
 
     def count(self) -> str:
         return excel.COUNTIF(self.marks, 0) if self.held_out else str(self.n_rows)
@@ -231,6 +232,7 @@ class TrainingData:
 def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> TrainingData:
     """The TrainingData of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
     from ..training import valid_positions
+    from ._sheets import target_statistic_ref
 
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
 
@@ -239,9 +241,10 @@ def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int,
 
     target_col = data.raw[fitted.features.schema_.target]
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
+    statistic = target_statistic_ref(fitted.features, data, model_sheet)
     return TrainingData(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
-        column(valid_col, valid_col), held_out, fitted.features.target_,
+        column(valid_col, valid_col), held_out, fitted.features.target_, statistic,
     )
 
 
