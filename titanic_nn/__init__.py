@@ -57,6 +57,7 @@ _EXPORTS = {
     "save_model": ".training",
     "load_model": ".training",
     "SheetClassifier": ".training",
+    "SheetRegressor": ".training",
     "write_workbook": ".workbook",
     "SheetTraining": ".workbook",
     "read_workbook": ".workbook",
@@ -83,7 +84,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from .features import Categorical, Continuous, Features, Schema, accuracy, notebook_schema, sheet_schema
     from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, build_model, log_loss, model_from_config, mse
     from .training import (
-        FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
+        FitResult, FittedModel, Progress, SheetClassifier, SheetRegressor, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
         train_valid_split,
     )
     from .workbook import SheetTraining, WorkbookContents, read_workbook, write_workbook

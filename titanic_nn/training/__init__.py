@@ -24,7 +24,7 @@ _EXPORTS = {
     "check_params": "._validate", "check_record": "._validate", "finite_problem": "._validate",
     "nesting_problem": "._validate", "params_to_lists": "._params", "params_from_lists": "._params",
     "save_model": "._persist", "load_model": "._persist",
-    "SheetClassifier": "._estimator",
+    "SheetClassifier": "._estimator", "SheetRegressor": "._estimator",
     "Progress": "._progress",
     "check_work": "._budget", "estimate_work": "._budget", "Work": "._budget", "WORK_LIMIT": "._budget",
     "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv",
@@ -35,7 +35,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:
     from ._budget import WORK_LIMIT, Work, check_work, estimate_work
     from ._device import SMALL_WORK, choose_threads, resolve_device, resolve_dtype, torch_threads
-    from ._estimator import SheetClassifier
+    from ._estimator import SheetClassifier, SheetRegressor
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import fit_gd
     from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer

@@ -1,4 +1,4 @@
-"""SheetClassifier: the lesson's models as a scikit-learn classifier over raw DataFrames."""
+"""SheetClassifier and SheetRegressor: the lesson's models as scikit-learn estimators over raw DataFrames."""
 
 from __future__ import annotations
 
@@ -6,25 +6,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from ..errors import TitanicNNError
 from ..features import Features
 from ..nn import MODELS, Model, build_model
 
-__all__ = ["SheetClassifier"]
+__all__ = ["SheetClassifier", "SheetRegressor"]
 
 
-class SheetClassifier(ClassifierMixin, BaseEstimator):
-    """A scikit-learn classifier that takes raw Titanic-like DataFrames, as the lesson's sheets do.
+class _SheetEstimator(BaseEstimator):
+    """The settings both estimators share, stored unchanged, and how they build the model and the trainer's options.
 
     model: a kind from `titanic_nn.nn.MODELS` ("linear", "nnet", "mmult"; each takes those of `hidden`,
     `layers`, `head`, `activation` its class has), or a Model instance.
     output/loss: as the models take them. schema/missing: as `Features` takes them.
     method: "solver" or "gd"; lr, epochs, restarts, optimizer go to the trainer when not None.
-    `fit(X, y=None)`: X a DataFrame of raw rows; y (the 0/1 target) may be given separately or left
-    in X's target column. Predictions are 1 where the model's output is above `threshold`.
-    Fitted: `fitted_` (a FittedModel), `classes_` = [0, 1].
+    threshold: the classifier's (a class is 1 above it); a regressor has none to use.
     """
 
     def __init__(
@@ -85,32 +83,29 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
             options["device"] = self.device
         return options
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "SheetClassifier":
-        from ._train import train_model
 
-        features = Features(self.schema, missing=self.missing)
-        frame = _raw_rows(X)
-        if y is not None:
-            target = features._resolved()[0].target
-            frame = frame.copy()
-            frame[target] = np.asarray(y)
-        self.fitted_ = train_model(
-            frame,
-            self._build_model(),
-            features=features,
-            method=self.method,
-            valid_frac=None,
-            seed=self.seed,
-            progress=self.progress,
-            **self._trainer_options(),
-        )
+
+class SheetClassifier(ClassifierMixin, _SheetEstimator):
+    """A scikit-learn classifier that takes raw Titanic-like DataFrames, as the lesson's sheets do.
+
+    Settings: `_SheetEstimator`'s. `fit(X, y=None)`: X a DataFrame of raw rows; y (the 0/1 target) may be given
+    separately or left in X's target column. Predictions are 1 where the model's output is above `threshold`.
+    Fitted: `fitted_` (a FittedModel), `classes_` = [0, 1].
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "SheetClassifier":
+        fitted = _fit(self, X, y, task=None)
+        if fitted.features.target_.kind != "binary":
+            raise TitanicNNError(
+                f"SheetClassifier predicts 0/1 classes, but target {fitted.features.schema_.target} holds numbers of "
+                "more than two values (a regression target); use SheetRegressor"
+            )
+        self.fitted_ = fitted
         self.classes_ = np.array([0, 1])
         return self
 
     def _output(self, X: pd.DataFrame) -> np.ndarray:
-        if not hasattr(self, "fitted_"):
-            raise TitanicNNError("this SheetClassifier is not fitted yet; call fit first")
-        return self.fitted_.predict(_raw_rows(X))
+        return _fitted(self).predict(_raw_rows(X))
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """The model's output per row (a regression value, or a probability for output="sigmoid")."""
@@ -123,6 +118,49 @@ class SheetClassifier(ClassifierMixin, BaseEstimator):
         """Columns [P(0), P(1)]: the output clipped to [0, 1] (a raw regression output is not a true probability)."""
         p = np.clip(self._output(X), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
+
+
+class SheetRegressor(RegressorMixin, _SheetEstimator):
+    """A scikit-learn regressor over raw DataFrames: the lesson's models predicting a number (task regression).
+
+    Settings as SheetClassifier's (its `threshold` unused). The models predict the target divided by its
+    training rows' largest absolute value (the sheet's Max cell above the target); `predict` multiplies it back,
+    so predictions are in the target's own unit. `score` is R², scikit-learn's regressors'. Fitted: `fitted_`.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "SheetRegressor":
+        self.fitted_ = _fit(self, X, y, task="regression")
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return _fitted(self).predict_target(_raw_rows(X))
+
+
+
+def _fit(estimator: _SheetEstimator, X: Any, y: Any, task: str | None) -> Any:
+    """Train the estimator's model on raw rows X (with the target y, or X's own target column), every row training."""
+    from dataclasses import replace
+
+    from ._train import train_model
+
+    schema, _ = Features(estimator.schema, missing=estimator.missing)._resolved()
+    if task is not None and schema.task != task:
+        schema = replace(schema, task=task)
+    features = Features(schema, missing=estimator.missing)
+    frame = _raw_rows(X)
+    if y is not None:
+        frame = frame.copy()
+        frame[schema.target] = np.asarray(y)
+    return train_model(
+        frame, estimator._build_model(), features=features, method=estimator.method, valid_frac=None,
+        seed=estimator.seed, progress=estimator.progress, **estimator._trainer_options(),
+    )
+
+
+def _fitted(estimator: _SheetEstimator) -> Any:
+    if not hasattr(estimator, "fitted_"):
+        raise TitanicNNError(f"this {type(estimator).__name__} is not fitted yet; call fit first")
+    return estimator.fitted_
 
 
 def _raw_rows(X: Any) -> pd.DataFrame:

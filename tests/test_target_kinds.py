@@ -1,0 +1,178 @@
+"""Every kind of target end to end, on a small hand-checked table per kind and for every model kind (both registries):
+the loss and scores by hand, the gradient against torch autograd, the sheets in every engine (training sheets step by
+step), the submission's format, the model files and the read-back."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import titanic_nn as tn
+from titanic_nn.features import TARGETS
+from titanic_nn.nn import MODELS, NUMPY
+from titanic_nn.training import autograd_loss_and_grad, loss_and_grad
+
+X6 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+G6 = ["a", "b", "a", "b", "a", "b"]
+
+
+def _schema(**target: object) -> tn.Schema:
+    return tn.Schema(
+        target="y", id_column="Id", continuous=(tn.Continuous("x", scale="max"),), categorical=(tn.Categorical("g"),), **target
+    )
+
+
+# Each kind's table: the schema, the six training targets, the model values y they code to (worked by hand: a binary
+# target's 1 where it is "yes"; a regression target's value over its largest absolute value, 12), and what a
+# submission of the predictions 0.7, 0.2 and -0.1 writes (a labelled target's own values; the numbers times 12).
+KINDS = {
+    "binary": (_schema(positive="yes"), ["yes", "no", "no", "yes", "yes", "no"], [1, 0, 0, 1, 1, 0], ["yes", "no", "no"]),
+    "regression": (_schema(), [3.0, -8.0, 6.0, 12.0, -2.0, 4.5], [0.25, -8 / 12, 0.5, 1.0, -2 / 12, 0.375], [8.4, 2.4, -1.2]),
+}
+PREDS = [0.7, 0.2, -0.1]
+
+
+def _train(kind: str) -> pd.DataFrame:
+    return pd.DataFrame({"Id": range(1, 7), "x": X6, "g": G6, "y": KINDS[kind][1]})
+
+
+def _test() -> pd.DataFrame:
+    return pd.DataFrame({"Id": [7, 8, 9], "x": [2.5, 6.0, 0.5], "g": ["b", "a", "a"]})
+
+
+def test_every_target_kind_has_its_table():
+    assert set(KINDS) == set(TARGETS)  # a new kind of target is tested here once it has a table
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_kind_is_inferred_and_coded_by_hand(kind):
+    schema, _, coded, _ = KINDS[kind]
+    features = tn.Features(schema, missing="mode")
+    X, y = features.fit_transform(_train(kind))
+    assert features.target_.kind == kind
+    np.testing.assert_allclose(y, coded, rtol=0, atol=1e-15)
+    assert features.feature_names_ == ["x_N", "g_b", "Ones"]
+    np.testing.assert_allclose(X[:, 0], np.array(X6) / 6)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_loss_and_the_scores_by_hand(kind):
+    schema, values, coded, _ = KINDS[kind]
+    features = tn.Features(schema, missing="mode")
+    X, y = features.fit_transform(_train(kind))
+    w = np.array([0.6, -0.3, 0.1])
+    pred = [0.6 * x / 6 - 0.3 * (g == "b") + 0.1 for x, g in zip(X6, G6)]
+    np.testing.assert_allclose(tn.Linear().predict(X, w), pred, rtol=1e-15)
+    mse = sum((p - t) ** 2 for p, t in zip(pred, coded)) / 6
+    assert tn.Linear().loss_op.mean(np.array(pred), y) == pytest.approx(mse, rel=1e-14)
+    target = features.target_
+    if kind == "binary":
+        # pred is 0.2, 0, 0.4, 0.2, 0.6, 0.4: class 1 only on row 5; the target is 1 on rows 1, 4 and 5, so rows 1 and
+        # 4 are wrong and 4 of 6 right
+        assert target.score("accuracy", pred, y) == 4 / 6
+    else:
+        errors = [12 * p - v for p, v in zip(pred, values)]
+        mean = sum(values) / 6
+        assert target.score("rmse", pred, y) == pytest.approx(math.sqrt(sum(e * e for e in errors) / 6), rel=1e-13)
+        assert target.score("mae", pred, y) == pytest.approx(sum(abs(e) for e in errors) / 6, rel=1e-13)
+        r2 = 1 - sum(e * e for e in errors) / sum((v - mean) ** 2 for v in values)
+        assert target.score("r2", pred, y) == pytest.approx(r2, rel=1e-13)
+
+
+@pytest.mark.parametrize("model_kind", list(MODELS))
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_gradient_is_autograds(kind, model_kind):
+    import torch
+
+    schema = KINDS[kind][0]
+    X, y = tn.Features(schema, missing="mode").fit_transform(_train(kind))
+    model = tn.build_model(model_kind)
+    arrays = model.arrays(model.init(X.shape[1], seed=3))
+    loss, grads = loss_and_grad(model.program(), model.loss_op, X, y, arrays, NUMPY)
+    reference, expected = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), [torch.tensor(a) for a in arrays])
+    assert float(loss) == pytest.approx(float(reference), rel=1e-12)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_submission_writes_the_targets_own_values(kind):
+    schema, _, _, written = KINDS[kind]
+    target = tn.Features(schema, missing="mode").fit(_train(kind)).target_
+    got = target.submission(np.array(PREDS))
+    if kind == "binary":
+        assert got.tolist() == written
+    else:
+        np.testing.assert_allclose(got, written, rtol=1e-15)
+    frame = tn.make_submission([7, 8, 9], got, id_column="Id", target="y", rule=target)
+    text = tn._submission.submission_csv(frame)
+    expected = ["yes", "no", "no"] if kind == "binary" else [repr(float(v)) for v in got]
+    assert text.splitlines() == ["Id,y"] + [f"{i},{v}" for i, v in zip([7, 8, 9], expected)]
+    with pytest.raises(tn.SubmissionError):  # the other kind's values are not this one's
+        tn.make_submission([7, 8, 9], [1.5, 2.0, 3.0] if kind == "binary" else ["yes", "no", "no"],
+                           id_column="Id", target="y", rule=target)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_model_file_keeps_what_the_target_learned(kind, tmp_path):
+    schema = KINDS[kind][0]
+    fitted = tn.train_model(_train(kind), tn.Linear(), features=tn.Features(schema, missing="mode"), valid_frac=0)
+    loaded = tn.load_model(tn.save_model(fitted, tmp_path / "m.json"))
+    assert loaded.features.target_ == fitted.features.target_ and loaded.features.target_.kind == kind
+    np.testing.assert_array_equal(loaded.predict_target(_test()), fitted.predict_target(_test()))
+    data = fitted.to_dict()
+    data["features"]["target"] = {"kind": kind, "scale": -1.0, "negative": 5}
+    with pytest.raises(tn.InvalidModelError, match="saved target state"):
+        tn.training.FittedModel.from_dict(data)
+
+
+@pytest.fixture(scope="module", params=list(KINDS))
+def kind_book(request, tmp_path_factory):
+    """Every model kind trained on the kind's table (a bigger draw of it), written with test rows and 3-epoch training
+    sheets."""
+    kind = request.param
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame({
+        "Id": range(1, 41), "x": rng.normal(size=40).round(3), "g": rng.choice(["a", "b", "c"], size=40),
+        "y": rng.choice(KINDS[kind][1], size=40),
+    })
+    test = pd.DataFrame({"Id": range(41, 49), "x": rng.normal(size=8).round(3), "g": rng.choice(["a", "b"], size=8)})
+    features = tn.Features(KINDS[kind][0], missing="mode")
+    fits = [tn.train_model(train, tn.build_model(m), features=features, valid_frac=0.25, restarts=2) for m in MODELS]
+    path = tn.write_workbook(tmp_path_factory.mktemp(kind) / f"{kind}.xlsx", fits, train, test, training=3)
+    return kind, path, fits, train, test
+
+
+@pytest.mark.engines
+def test_every_kind_verifies_in_every_engine_and_reads_back(kind_book):
+    kind, path, fits, train, test = kind_book
+    report = tn.verify(path, engines="all")
+    assert report.ok and len(report.engines) == 3, str(report)
+    for engine in report.engines:
+        assert [t.sheet for t in engine.training] == [f"train_{m}" for m in MODELS]
+        assert all(t.ok for t in engine.training)
+    for got, written in zip(tn.read_workbook(path), fits):
+        assert got.features.target_ == written.features.target_
+        np.testing.assert_array_equal(got.model.flatten(got.params), written.model.flatten(written.params))
+
+
+def test_every_kind_writes_its_scores_and_submission_on_the_sheet(kind_book):
+    from openpyxl import load_workbook
+
+    kind, path, fits, _, test = kind_book
+    book = load_workbook(path, data_only=True)  # the cached values: Python's
+    labels = [c.value for row in book["linear"].iter_rows(min_row=1, max_row=3) for c in row if isinstance(c.value, str)]
+    expected = ["accuracy"] if kind == "binary" else ["RMSE", "MAE", "R²"]
+    for label in expected:
+        assert f"Train {label}:" in labels and f"Valid {label}:" in labels
+    column = [c.value for c in book["submission"]["B"]][1:]
+    # the submission sheet's cached values are what the submission CSV writes
+    chosen = next(f for f in fits if f.name == "linear")
+    want = chosen.predict_target(test)
+    if kind == "binary":
+        assert column == want.tolist() and set(column) <= {"yes", "no"}
+    else:
+        np.testing.assert_allclose(np.array(column, dtype=float), want, rtol=1e-12)
