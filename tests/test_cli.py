@@ -596,7 +596,8 @@ BAD_INPUTS = [
     ("missing column", ["fit", "--train", "no_age.csv"], 1, "no_age.csv: missing column Age"),
     ("missing id column in test", ["fit", "--test", "test_no_id.csv"], 1, "test_no_id.csv: missing column PassengerId"),
     ("non-numeric value", ["fit", "--train", "text_age.csv"], 1, "column Age must be numeric, but line 4 holds 'old'"),
-    ("target not 0/1", ["fit", "--train", "target_two.csv"], 1, "target Survived must be 0 or 1, but line 3 holds 2"),
+    # numbers of three values are a regression target unless told: --task binary keeps the 0/1 rule
+    ("target not 0/1", ["fit", "--train", "target_two.csv", "--task", "binary"], 1, "target Survived must be 0 or 1, but line 3 holds 2"),
     ("NaN target", ["fit", "--train", "target_blank.csv"], 1, "target Survived is blank in 1 row(s), first on line 5"),
     ("unknown method", ["fit", "--method", "adam"], 2, "argument --method: invalid choice: 'adam'"),
     ("unknown preset", ["fit", "--preset", "kaggel"], 2, "argument --preset: invalid choice"),

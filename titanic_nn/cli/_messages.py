@@ -51,7 +51,8 @@ def results_table(fits: Sequence["FittedModel"]) -> str:
     R²), seconds; one line per model."""
     from ..features import SCORE_LABELS
 
-    metrics = fits[0].features.target_.metrics if fits else ("accuracy",)
+    target = getattr(getattr(fits[0], "features", None), "target_", None) if fits else None
+    metrics = target.metrics if target is not None else ("accuracy",)
     header = ("model", "method", "train loss", "valid loss", *(f"valid {SCORE_LABELS[key]}" for key in metrics), "seconds")
     rows = [header]
     for fitted in fits:
