@@ -62,6 +62,7 @@ def infer_schema(
 
     A DataError names the file and every column left out, with why, when no column is left to learn from.
     """
+    blank = tuple(blank)
     frame, source = _frame(data, target=target, id_column=id_column, positive=positive, blank=blank)
     given = {"continuous": list(continuous), "log": list(log), "categorical": list(categorical), "ignore": list(ignore)}
     _check_given(given, frame, source)
@@ -97,7 +98,7 @@ def infer_schema(
         categorical=tuple(Categorical(name) for name in given["categorical"] + inferred["categorical"]),
         constant=constant,
         positive=positive,
-        blank=tuple(blank),
+        blank=blank,
     )
     return schema, choices
 
