@@ -499,7 +499,8 @@ def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_fi
     assert result.code == 0, result.err
     assert "submission: skipped; give --test" in result.out
     plot = ["loss.png"] if plotting_available() else []  # a gd run draws it where matplotlib is installed
-    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", *MODEL_FILES, *plot])
+    # the columns not named (Grade, Income; LoanId, row numbers, left out) are typed, and the schema written
+    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", "schema.toml", *MODEL_FILES, *plot])
 
 
 # -- help, version, the bare command, --debug ---------------------------------------------------------
@@ -906,10 +907,11 @@ def test_a_text_target_says_it_is_the_target_and_positive_codes_it(penguins):
 def test_errors_on_another_table_name_its_columns_lines_and_file(penguins):
     directory, frame = penguins
     train = directory / "penguins.csv"
-    alone = run(["fit", "--train", train, "--target", "adelie", "--out", directory / "o"])
-    assert alone.code == 1
-    assert "those are the Titanic preset's inputs (--target alone keeps them)" in alone.err
-    assert "name its inputs with --continuous, --categorical and --log" in alone.err
+    # --target alone on a table that is not the Titanic types its columns (tests/test_infer.py), found in a table
+    alone = run(["fit", "--train", train, "--target", "adelie", "--out", directory / "typed", *FAST, "--sheet-epochs", "0"])
+    assert alone.code == 0, alone.err
+    assert "island  categorical  2 levels" in alone.out and "bill    continuous   numbers, 3 blank" in alone.out
+    assert "id      left out     whole numbers 0 to 119, each once: a row number or an id" in alone.out
     negative = frame.copy()
     negative.loc[7, "mass"] = -18.7
     negative.to_csv(directory / "negative.csv", index=False)

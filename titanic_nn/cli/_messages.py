@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from ..training import FittedModel
 
 __all__ = [
-    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "one_line", "note", "results_table",
+    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "SCHEMA_NAME", "one_line", "note",
+    "results_table", "choices_table",
     "metric", "formatted", "refit_line", "submission_note", "plot_note",
 ]
 
@@ -30,6 +31,9 @@ SUBMISSION_NAME = "submission.csv"
 
 
 LOSS_PLOT_NAME = "loss.png"
+
+
+SCHEMA_NAME = "schema.toml"
 
 
 def one_line(message: object) -> str:
@@ -72,6 +76,18 @@ def results_table(fits: Sequence["FittedModel"]) -> str:
         cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])] + [c.rjust(w) for c, w in zip(row[2:], widths[2:])]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def choices_table(choices: Sequence[Any]) -> str:
+    """How each column of the training CSV was typed: column, kind, why; one line per column."""
+    from .._plain import cut
+
+    def name(column: str) -> str:  # a name holding a line break or a control character is shown quoted
+        return cut(column if column.isprintable() else repr(column), 40)
+
+    rows = [("column", "kind", "why")] + [(name(c.column), c.kind, c.why) for c in choices]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    return "\n".join(f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2]}".rstrip() for row in rows)
 
 
 def metric(fitted: "FittedModel", key: str) -> float:

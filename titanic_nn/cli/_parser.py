@@ -18,11 +18,11 @@ from .._constraints import CONSTRAINTS
 from .._entry import interrupted
 from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
-from ..features import MISSING, PRESETS, TARGETS
+from ..features import MAX_LEVELS, MISSING, PRESETS, TARGETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS, OPTIMIZERS
 from ._commands import run_fit, run_import, run_predict, run_verify, run_workbook
-from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SUBMISSION_NAME, WORKBOOK_NAME, one_line
+from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, WORKBOOK_NAME, one_line
 
 __all__ = ["main", "build_parser"]
 
@@ -103,14 +103,17 @@ examples:
   {PROG} fit --preset notebook                # the lesson notebook's features (missing values filled)
   {PROG} fit --valid-frac 0                   # no validation: every row trains
   {PROG} fit --refit                          # choose on the validation rows, then train the choice on all
-  # your own CSVs (replace the file and column names with yours):
+  # your own CSVs (replace the file and column names with yours): the columns typed for you,
+  {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId
+  # or some of them given (the others still typed), or left out:
   {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId \\
-      --categorical Grade,Purpose --continuous Age,Income --log Debt
+      --categorical Grade,Purpose --continuous Age,Income --log Debt --ignore Notes
 
 outputs in --out: the workbook ({WORKBOOK_NAME} for the bundled data, else named after --train, e.g.
 loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation accuracy, or --model),
-{MODEL_FILES} (load with `{PROG} predict`), and {LOSS_PLOT_NAME} (loss per epoch, for --method gd
-when matplotlib is installed).
+{MODEL_FILES} (load with `{PROG} predict`), {LOSS_PLOT_NAME} (loss per epoch, for --method gd
+when matplotlib is installed), and for your own CSV {SCHEMA_NAME} (the columns as typed: edit it and give
+it with --schema).
 """
 
 PREDICT_EXAMPLES = f"""\
@@ -164,7 +167,11 @@ def build_parser() -> ArgumentParser:
         help="rows with a blank input: drop them, or fill with the training mode (default: the preset's, drop for sheet)",
     )
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
-    group.add_argument("--target", metavar="NAME", help="the column to predict (your own CSV): 0/1, two values with --positive, or numbers")
+    group.add_argument(
+        "--target", metavar="NAME",
+        help="the column to predict (your own CSV: 0/1, two values with --positive, or numbers; its other columns are "
+        "typed for you, see --ignore)",
+    )
     group.add_argument(
         "--task", choices=tuple(TARGETS),
         help="what the target is: binary (0/1, or two values) or regression (numbers); by default inferred from the "
@@ -183,6 +190,12 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--categorical", type=_columns, metavar="A,B", help="columns turned into 0/1 dummies (n-1 per column)")
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
     group.add_argument("--log", type=_columns, metavar="X,Y", help="numeric columns taken as log10(x+1)")
+    group.add_argument(
+        "--ignore", type=_columns, metavar="A,B",
+        help="columns of your own CSV left out of the inputs; every column not named by --categorical, --continuous, "
+        f"--log or --ignore is typed from the training rows (numbers continuous, text of at most {MAX_LEVELS} levels "
+        f"categorical, the rest left out), said in a table and written to --out as {SCHEMA_NAME}",
+    )
 
     training = ArgumentParser(add_help=False)
     group = training.add_argument_group("training")

@@ -21,6 +21,8 @@ _EXPORTS = {
     "Target": "._target", "Binary": "._target", "TARGETS": "._target", "target_of": "._target", "THRESHOLD": "._target",
     "accuracy": "._target", "classify": "._target", "Regression": "._target", "target_kind": "._target",
     "SCORE_LABELS": "._target", "binary_values_problem": "._target",
+    "infer_schema": "._infer", "Choice": "._infer", "MAX_LEVELS": "._infer", "INPUT_KINDS": "._infer",
+    "schema_toml": "._toml", "toml_text": "._toml",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -28,6 +30,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:
     from ._derived import DERIVED, Count, Derived, Extract, Join, Levels, Ratio, Sum, TargetRate
     from ._features import Features, blanks_marked
+    from ._infer import INPUT_KINDS, MAX_LEVELS, Choice, infer_schema
     from ._ops import (
         NUMBER, TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, RenderContext, Rows, Scale, SheetColumns,
         text_of,
@@ -39,3 +42,4 @@ if TYPE_CHECKING:
     )
     from ._presets import PRESETS, kaggle_schema, notebook_schema, preset_schema, sheet_schema
     from ._schema import MISSING, Categorical, Continuous, Schema
+    from ._toml import schema_toml, toml_text

@@ -273,12 +273,12 @@ class Schema:
         continuous = [_entry(Continuous, "continuous", i, c) for i, c in enumerate(_entries(data, "continuous"))]
         categorical = [_entry(Categorical, "categorical", i, c) for i, c in enumerate(_entries(data, "categorical"))]
         return cls(
-            target=data.get("target", "Survived"),
-            id_column=data.get("id_column", "PassengerId"),
+            target=_none_if_false(data.get("target", "Survived")),
+            id_column=_none_if_false(data.get("id_column", "PassengerId")),
             continuous=tuple(continuous),
             categorical=tuple(categorical),
-            constant=data.get("constant", "Ones"),
-            positive=data.get("positive"),
+            constant=_none_if_false(data.get("constant", "Ones")),
+            positive=_none_if_false(data.get("positive")),
             derived=tuple(_derived_entry(entry) for entry in data.get("derived", ())),
             blank=data.get("blank", ()),
             task=data.get("task"),
@@ -320,6 +320,11 @@ def _without_defaults(spec: Any, newer: tuple[str, ...]) -> dict[str, Any]:
         if f.name in newer and out[f.name] == f.default:
             del out[f.name]
     return out
+
+
+def _none_if_false(value: Any) -> Any:
+    """None for `false`: TOML has no null, so a schema file says "no id column" (or target, constant, positive) as false."""
+    return None if value is False else value
 
 
 def _derived_entry(entry: Any) -> Any:
