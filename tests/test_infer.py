@@ -247,7 +247,7 @@ def test_the_run_prints_its_choices_and_writes_an_editable_schema(loan_files):
         "Income   continuous   numbers\n"
         "Age      continuous   numbers, 12 blank\n"
         "Branch   left out     one value, 'main', in every non-blank row\n"
-        "Default  target       the column to predict"
+        "Default  target       the column to predict (binary)"
     )
     assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", "submission.csv", "schema.toml", *MODEL_FILES])
     assert f"wrote {directory / 'out' / 'schema.toml'}" in result.out

@@ -176,3 +176,67 @@ def test_every_kind_writes_its_scores_and_submission_on_the_sheet(kind_book):
         assert column == want.tolist() and set(column) <= {"yes", "no"}
     else:
         np.testing.assert_allclose(np.array(column, dtype=float), want, rtol=1e-12)
+
+
+# -- the command line: a table of numbers to predict, typed for you --------------------------------------
+
+
+def _run(argv: list) -> "tuple[int, str, str]":
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from titanic_nn.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def diabetes(tmp_path_factory):
+    """scikit-learn's diabetes table (regression), its first 120 rows to train and 20 to predict, with an id column."""
+    from sklearn.datasets import load_diabetes
+
+    table = load_diabetes(as_frame=True, scaled=False).frame.rename(columns={"target": "progression"})
+    table.insert(0, "Id", range(1, len(table) + 1))
+    folder = tmp_path_factory.mktemp("diabetes")
+    table.iloc[:120].to_csv(folder / "train.csv", index=False)
+    table.iloc[120:140].drop(columns="progression").to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+def test_a_table_of_numbers_is_typed_and_predicted_as_numbers(diabetes):
+    out = diabetes / "out"
+    code, printed, err = _run(["fit", "--train", diabetes / "train.csv", "--test", diabetes / "test.csv",
+                               "--target", "progression", "--id-column", "Id", "--restarts", "2", "--sheet-epochs", "2",
+                               "--out", out])
+    assert code == 0, err
+    assert "progression  target      the column to predict (regression)" in printed
+    assert "valid RMSE  valid MAE  valid R²" in printed and "best validation RMSE" in printed
+    submission = pd.read_csv(out / "submission.csv")
+    assert list(submission.columns) == ["Id", "progression"] and submission["Id"].tolist() == list(range(121, 141))
+    # the submission is each test row's number, in the target's unit (not the scaled 0..1 the models predict)
+    chosen = tn.load_model(out / f"{printed.split('submission: ')[1].split(' ')[0]}.json")
+    np.testing.assert_allclose(submission["progression"], chosen.predict_target(pd.read_csv(diabetes / "test.csv")), rtol=1e-15)
+    largest = float(pd.read_csv(diabetes / "train.csv")["progression"].abs().max())  # 341 in these rows
+    assert 25 < submission["progression"].min() and submission["progression"].max() < largest
+    assert chosen.features.target_.kind == "regression" and chosen.features.target_.scale == largest
+    # schema.toml reads back to the same run
+    again = diabetes / "again"
+    code, printed_again, err = _run(["fit", "--train", diabetes / "train.csv", "--test", diabetes / "test.csv",
+                                     "--schema", out / "schema.toml", "--restarts", "2", "--sheet-epochs", "2", "--out", again])
+    assert code == 0, err
+    assert (again / "submission.csv").read_text() == (out / "submission.csv").read_text()
+    table = lambda text: [line.rsplit(None, 1)[0] for line in text.split("model ")[1].split("\nsubmission")[0].splitlines()]  # noqa: E731
+    assert table(printed_again) == table(printed)  # every score but the seconds
+
+
+def test_a_regression_target_refuses_a_sigmoid_and_a_binary_task(diabetes):
+    code, _, err = _run(["fit", "--train", diabetes / "train.csv", "--target", "progression", "--id-column", "Id",
+                         "--task", "binary", "--out", diabetes / "no"])
+    assert code == 1 and "target progression must be 0 or 1, but line 2 holds 151" in err and len(err.splitlines()) == 1
+    with pytest.raises(tn.DataError, match="output='sigmoid', which stays between 0 and 1"):
+        tn.train_model(pd.read_csv(diabetes / "train.csv"), tn.Linear(output="sigmoid", loss="logloss"),
+                       features=tn.Features(tn.infer_schema(pd.read_csv(diabetes / "train.csv"), target="progression",
+                                                            id_column="Id")[0]))
