@@ -26,13 +26,19 @@ def _schema(**target: object) -> tn.Schema:
 
 
 # Each kind's table: the schema, the six training targets, the model values y they code to (worked by hand: a binary
-# target's 1 where it is "yes"; a regression target's value over its largest absolute value, 12), and what a
-# submission of the predictions 0.7, 0.2 and -0.1 writes (a labelled target's own values; the numbers times 12).
+# target's 1 where it is "yes"; a regression target's value over its largest absolute value, 12; several classes
+# one-hot over the levels sorted, Cat, bird, cat, dog: text exactly, upper case first), three predictions and what a
+# submission of them writes (a labelled target's own values; the numbers times 12; the level of the largest
+# probability, the first of equals).
 KINDS = {
-    "binary": (_schema(positive="yes"), ["yes", "no", "no", "yes", "yes", "no"], [1, 0, 0, 1, 1, 0], ["yes", "no", "no"]),
-    "regression": (_schema(), [3.0, -8.0, 6.0, 12.0, -2.0, 4.5], [0.25, -8 / 12, 0.5, 1.0, -2 / 12, 0.375], [8.4, 2.4, -1.2]),
+    "binary": (_schema(positive="yes"), ["yes", "no", "no", "yes", "yes", "no"], [1, 0, 0, 1, 1, 0],
+               [0.7, 0.2, -0.1], ["yes", "no", "no"]),
+    "regression": (_schema(), [3.0, -8.0, 6.0, 12.0, -2.0, 4.5], [0.25, -8 / 12, 0.5, 1.0, -2 / 12, 0.375],
+                   [0.7, 0.2, -0.1], [8.4, 2.4, -1.2]),
+    "multiclass": (_schema(), ["cat", "dog", "cat", "bird", "dog", "Cat"],
+                   [[0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]],
+                   [[0.1, 0.6, 0.2, 0.1], [0.4, 0.1, 0.1, 0.4], [0.2, 0.2, 0.5, 0.1]], ["bird", "Cat", "cat"]),
 }
-PREDS = [0.7, 0.2, -0.1]
 
 
 def _train(kind: str) -> pd.DataFrame:
@@ -49,10 +55,10 @@ def test_every_target_kind_has_its_table():
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_the_kind_is_inferred_and_coded_by_hand(kind):
-    schema, _, coded, _ = KINDS[kind]
+    schema, _, coded, _, _ = KINDS[kind]
     features = tn.Features(schema, missing="mode")
     X, y = features.fit_transform(_train(kind))
-    assert features.target_.kind == kind
+    assert features.target_.kind == kind  # inferred: 0/1 coded by a positive, numbers, text of 3 or more values
     np.testing.assert_allclose(y, coded, rtol=0, atol=1e-15)
     assert features.feature_names_ == ["x_N", "g_b", "Ones"]
     np.testing.assert_allclose(X[:, 0], np.array(X6) / 6)
@@ -60,15 +66,29 @@ def test_the_kind_is_inferred_and_coded_by_hand(kind):
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_the_loss_and_the_scores_by_hand(kind):
-    schema, values, coded, _ = KINDS[kind]
+    schema, values, coded, _, _ = KINDS[kind]
     features = tn.Features(schema, missing="mode")
     X, y = features.fit_transform(_train(kind))
+    target = features.target_
+    if kind == "multiclass":
+        # four classes' logits x/6, g_b, 1, 0 (weights one column per class); softmax and -log p of the row's class
+        w = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0]])
+        logits = [[x / 6, float(g == "b"), 1.0, 0.0] for x, g in zip(X6, G6)]
+        probs = [[math.exp(v) / sum(math.exp(u) for u in row) for v in row] for row in logits]
+        model = tn.Linear(output="softmax", outputs=4)
+        np.testing.assert_allclose(model.predict(X, w), probs, rtol=1e-14)
+        want = -sum(math.log(sum(p * t for p, t in zip(row, own))) for row, own in zip(probs, coded)) / 6
+        assert model.loss_op.mean(np.array(probs), y) == pytest.approx(want, rel=1e-14)
+        assert target.score("logloss", probs, y) == pytest.approx(want, rel=1e-14)
+        # the largest logit, the first of equals: rows 1, 3, 5 (g a) cat (1 against x/6 < 1); rows 2 and 4 (g b) bird
+        # (g_b 1 ties cat's 1, bird first); row 6 Cat (x/6 = 1 ties both). Right: rows 1 (cat), 3 (cat), 4 (bird), 6 (Cat)
+        assert target.score("accuracy", probs, y) == 4 / 6
+        return
     w = np.array([0.6, -0.3, 0.1])
     pred = [0.6 * x / 6 - 0.3 * (g == "b") + 0.1 for x, g in zip(X6, G6)]
     np.testing.assert_allclose(tn.Linear().predict(X, w), pred, rtol=1e-15)
     mse = sum((p - t) ** 2 for p, t in zip(pred, coded)) / 6
     assert tn.Linear().loss_op.mean(np.array(pred), y) == pytest.approx(mse, rel=1e-14)
-    target = features.target_
     if kind == "binary":
         # pred is 0.2, 0, 0.4, 0.2, 0.6, 0.4: class 1 only on row 5; the target is 1 on rows 1, 4 and 5, so rows 1 and
         # 4 are wrong and 4 of 6 right
@@ -88,8 +108,9 @@ def test_the_gradient_is_autograds(kind, model_kind):
     import torch
 
     schema = KINDS[kind][0]
-    X, y = tn.Features(schema, missing="mode").fit_transform(_train(kind))
-    model = tn.build_model(model_kind)
+    features = tn.Features(schema, missing="mode")
+    X, y = features.fit_transform(_train(kind))
+    model = features.target_.model_for(tn.build_model(model_kind))  # as train_model gives it: K softmax outputs
     arrays = model.arrays(model.init(X.shape[1], seed=3))
     loss, grads = loss_and_grad(model.program(), model.loss_op, X, y, arrays, NUMPY)
     reference, expected = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), [torch.tensor(a) for a in arrays])
@@ -100,19 +121,19 @@ def test_the_gradient_is_autograds(kind, model_kind):
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_the_submission_writes_the_targets_own_values(kind):
-    schema, _, _, written = KINDS[kind]
+    schema, _, _, preds, written = KINDS[kind]
     target = tn.Features(schema, missing="mode").fit(_train(kind)).target_
-    got = target.submission(np.array(PREDS))
-    if kind == "binary":
-        assert got.tolist() == written
-    else:
+    got = target.submission(np.array(preds))
+    if kind == "regression":
         np.testing.assert_allclose(got, written, rtol=1e-15)
+    else:
+        assert got.tolist() == written
     frame = tn.make_submission([7, 8, 9], got, id_column="Id", target="y", rule=target)
     text = tn._submission.submission_csv(frame)
-    expected = ["yes", "no", "no"] if kind == "binary" else [repr(float(v)) for v in got]
+    expected = [repr(float(v)) for v in got] if kind == "regression" else written
     assert text.splitlines() == ["Id,y"] + [f"{i},{v}" for i, v in zip([7, 8, 9], expected)]
-    with pytest.raises(tn.SubmissionError):  # the other kind's values are not this one's
-        tn.make_submission([7, 8, 9], [1.5, 2.0, 3.0] if kind == "binary" else ["yes", "no", "no"],
+    with pytest.raises(tn.SubmissionError):  # another kind's values are not this one's
+        tn.make_submission([7, 8, 9], ["yes", "no", "CAT"] if kind != "binary" else [1.5, 2.0, 3.0],
                            id_column="Id", target="y", rule=target)
 
 
@@ -124,7 +145,7 @@ def test_the_model_file_keeps_what_the_target_learned(kind, tmp_path):
     assert loaded.features.target_ == fitted.features.target_ and loaded.features.target_.kind == kind
     np.testing.assert_array_equal(loaded.predict_target(_test()), fitted.predict_target(_test()))
     data = fitted.to_dict()
-    data["features"]["target"] = {"kind": kind, "scale": -1.0, "negative": 5}
+    data["features"]["target"] = {"kind": kind, "scale": -1.0, "negative": 5, "levels": ["a"]}
     with pytest.raises(tn.InvalidModelError, match="saved target state"):
         tn.training.FittedModel.from_dict(data)
 
@@ -165,17 +186,17 @@ def test_every_kind_writes_its_scores_and_submission_on_the_sheet(kind_book):
     kind, path, fits, _, test = kind_book
     book = load_workbook(path, data_only=True)  # the cached values: Python's
     labels = [c.value for row in book["linear"].iter_rows(min_row=1, max_row=3) for c in row if isinstance(c.value, str)]
-    expected = ["accuracy"] if kind == "binary" else ["RMSE", "MAE", "R²"]
+    expected = {"binary": ["accuracy"], "regression": ["RMSE", "MAE", "R²"], "multiclass": ["accuracy", "log loss"]}[kind]
     for label in expected:
         assert f"Train {label}:" in labels and f"Valid {label}:" in labels
     column = [c.value for c in book["submission"]["B"]][1:]
     # the submission sheet's cached values are what the submission CSV writes
     chosen = next(f for f in fits if f.name == "linear")
     want = chosen.predict_target(test)
-    if kind == "binary":
-        assert column == want.tolist() and set(column) <= {"yes", "no"}
-    else:
+    if kind == "regression":
         np.testing.assert_allclose(np.array(column, dtype=float), want, rtol=1e-12)
+    else:
+        assert column == want.tolist() and set(column) <= set(KINDS[kind][1])
 
 
 # -- the command line: a table of numbers to predict, typed for you --------------------------------------

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Ratio": "._derived", "Count": "._derived", "Join": "._derived", "TargetRate": "._derived",
     "Target": "._target", "Binary": "._target", "TARGETS": "._target", "target_of": "._target", "THRESHOLD": "._target",
     "accuracy": "._target", "classify": "._target", "Regression": "._target", "target_kind": "._target",
+    "Multiclass": "._target", "ScoreRanges": "._target", "text_of_level": "._target",
     "SCORE_LABELS": "._target", "binary_values_problem": "._target",
     "infer_schema": "._infer", "Choice": "._infer", "MAX_LEVELS": "._infer", "INPUT_KINDS": "._infer",
     "schema_toml": "._toml", "toml_text": "._toml",
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
     )
     from ._program import FeatureProgram, compile_schema
     from ._target import (
-        SCORE_LABELS, TARGETS, THRESHOLD, Binary, Regression, Target, accuracy, binary_values_problem, classify,
-        target_kind, target_of,
+        SCORE_LABELS, TARGETS, THRESHOLD, Binary, Multiclass, Regression, ScoreRanges, Target, accuracy,
+        binary_values_problem, classify, target_kind, target_of, text_of_level,
     )
     from ._presets import PRESETS, kaggle_schema, notebook_schema, preset_schema, sheet_schema
     from ._schema import MISSING, Categorical, Continuous, Schema

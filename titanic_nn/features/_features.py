@@ -97,6 +97,8 @@ class Features:
         frame = frame.loc[keep]
         coded = frame[schema.target].to_numpy(dtype=np.float64)
         target = target.fitted(coded, raw_target)
+        # coded again by what it learned from the rows kept (a class held only by dropped rows is no class)
+        coded = target.code(raw_target.reset_index(drop=True), source="training data", locate=str)
         program = compile_schema(schema)
         rows = self._as_rows(frame, schema, "training data", training=True)
         if other is not None:

@@ -22,8 +22,8 @@ from .._plain import shown
 from ..errors import DataError
 
 __all__ = [
-    "Target", "Binary", "Regression", "TARGETS", "THRESHOLD", "SCORE_LABELS", "target_of", "target_kind", "accuracy",
-    "classify", "binary_values_problem",
+    "Target", "Binary", "Regression", "Multiclass", "TARGETS", "THRESHOLD", "SCORE_LABELS", "ScoreRanges", "target_of",
+    "target_kind", "accuracy", "classify", "binary_values_problem", "text_of_level",
 ]
 
 # A prediction above this is the class 1, as the sheet's IF(pred>0.5,1,0).
@@ -45,7 +45,20 @@ def accuracy(pred: Any, y: Any, threshold: float = THRESHOLD) -> float:
 
 
 # What each score is called where a person reads it (the results table, the sheet's labels).
-SCORE_LABELS = {"accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
+SCORE_LABELS = {"accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "logloss": "log loss"}
+
+
+@dataclass(frozen=True)
+class ScoreRanges:
+    """Where a score's formula finds what it reads on a model sheet: the predictions (one column, or the K
+    probabilities' block), the target column as the file holds it, the cell of the target's statistic, and for a
+    target of K outputs its one-hot block and the predicted classes' column."""
+
+    preds: str
+    targets: str
+    statistic: str | None = None
+    coded: str | None = None
+    classes: str | None = None
 # The scores where a larger value is better (the others are errors: smaller is better).
 HIGHER_IS_BETTER = frozenset({"accuracy", "r2"})
 
@@ -84,6 +97,12 @@ class Target:
     def describe_coding(self) -> str:
         """How the sheet codes the target, for its about sheet ("" when it holds the model's numbers)."""
         return ""
+
+    @property
+    def coded_on_sheet(self) -> bool:
+        """Whether the sheet holds the file's values and its formulas code them (text, labels), rather than the coded
+        numbers themselves (0/1, or a regression target's numbers, which its formulas scale)."""
+        return False
 
     @property
     def array_scores(self) -> bool:
@@ -129,11 +148,43 @@ class Target:
         """The score `key` (one of `metrics`) of the models' predictions `pred` of the model values `y`."""
         raise NotImplementedError
 
-    def excel_score(
-        self, key: str, preds: str, targets: str, count: Any, among: str | None = None, statistic: str | None = None
-    ) -> str:
-        """`score` as a formula of the predictions' range and the target column's (the file's values); `among`, an
-        array test such as "V4:V9=0", keeps only the rows where it holds, `count` of them."""
+    def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
+        """`score` as a formula of the sheet's ranges (`ScoreRanges`); `among`, an array test such as "V4:V9=0", keeps
+        only the rows where it holds, `count` of them."""
+        raise NotImplementedError
+
+    # -- what a target of several outputs adds to a model sheet ------------------------------------------
+
+    @property
+    def outputs(self) -> int:
+        """How many numbers a model predicts per row for this target (one; K for several classes)."""
+        return 1
+
+    def model_for(self, model: Any) -> Any:
+        """The model this target trains: `model` itself, once `check_model` accepts it (a target of several outputs
+        gives it that many)."""
+        self.check_model(model)
+        return model
+
+    def prediction_names(self) -> list[str] | None:
+        """The headers of the model's K prediction columns (None: one column, "Preds")."""
+        return None
+
+    def coded_names(self) -> list[str]:
+        """The headers of the columns a model sheet codes the target into, right of the predictions ([]: none, the
+        formulas code it where they read it)."""
+        return []
+
+    def excel_coded(self, ref: str, j: int) -> str:
+        """The formula of coded column j of the row whose target cell is `ref`."""
+        raise NotImplementedError
+
+    def excel_classify_row(self, preds: str) -> str | None:
+        """The formula of a row's predicted class from its predictions' row range (None: no column of classes)."""
+        return None
+
+    def classes_of(self, pred: Any) -> Any:
+        """Each row's predicted class, as the class column holds it."""
         raise NotImplementedError
 
     def submission(self, pred: Any) -> np.ndarray:
@@ -280,6 +331,10 @@ class Binary(Target):
     def array_scores(self) -> bool:
         return isinstance(self.positive, str)
 
+    @property
+    def coded_on_sheet(self) -> bool:
+        return self.positive is not None
+
     def describe_coding(self) -> str:
         if self.positive is None:
             return ""
@@ -325,10 +380,8 @@ class Binary(Target):
     def score(self, key: str, pred: Any, y: Any) -> float:
         return accuracy(pred, y)
 
-    def excel_score(
-        self, key: str, preds: str, targets: str, count: Any, among: str | None = None, statistic: str | None = None
-    ) -> str:
-        return self.excel_accuracy(preds, targets, count, among)
+    def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
+        return self.excel_accuracy(ranges.preds, ranges.targets, count, among)
 
     def excel_accuracy(self, preds: str, targets: str, count: Any, among: str | None = None) -> str:
         """The share of rows whose class (pred>0.5) is the row's target."""
@@ -504,10 +557,9 @@ class Regression(Target):
             return 1.0 if residual == 0 else 0.0
         return 1.0 - residual / total
 
-    def excel_score(
-        self, key: str, preds: str, targets: str, count: Any, among: str | None = None, statistic: str | None = None
-    ) -> str:
-        error = f"({preds}*{statistic}-{targets})"
+    def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
+        targets = ranges.targets
+        error = f"({ranges.preds}*{ranges.statistic}-{targets})"
         if key == "rmse":
             return excel.SQRT(f"{_sum_over(f'{error}*{error}', among)}/{count}")
         if key == "mae":
@@ -537,6 +589,193 @@ class Regression(Target):
         return f"{written.name} predicted from {shown(float(values.min()))} to {shown(float(values.max()))}"
 
 
+@dataclass(frozen=True)
+class Multiclass(Target):
+    """One of K levels (text, or numbers given `task="multiclass"`), K from 2 to `MAX_LEVELS`: a softmax over K outputs,
+    cross-entropy, scored by accuracy and log loss; the submission writes the predicted level.
+
+    `levels` are learned from the training rows, sorted (numbers first, text exactly, case included), and a row's
+    model values are its one-hot K; a value of another row that training never saw is refused.
+    """
+
+    levels: tuple[Any, ...] | None = None
+    kind: ClassVar[str] = "multiclass"
+    default_loss: ClassVar[str] = "crossentropy"
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy", "logloss")
+    MAX_LEVELS: ClassVar[int] = 50
+    # the fewest levels inferred as several classes (two are a binary target's)
+    MIN_INFERRED: ClassVar[int] = 3
+
+    def code(
+        self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
+        positive_option: str = "Schema(positive={value})",
+    ) -> np.ndarray:
+        _blank(values, source, locate, blank_fix or "give every training row its class, or remove the row")
+        levels = self.levels if self.levels is not None else tuple(_distinct(values))
+        keys = [_level_key(v) for v in values.tolist()]
+        index = {_level_key(level): j for j, level in enumerate(levels)}
+        unknown = [position for position, key in enumerate(keys) if key not in index]
+        if unknown:
+            first = unknown[0]
+            listed = ", ".join(map(shown, levels[:8])) + (" ..." if len(levels) > 8 else "")
+            raise DataError(
+                f"{source}: target {values.name} holds {shown(values.iloc[first])} at {locate(first)}, a class the "
+                f"training rows never held ({listed}); a model predicts only the classes it was trained on"
+            )
+        if not 2 <= len(levels) <= self.MAX_LEVELS:
+            raise DataError(
+                f"{source}: target {values.name} holds {len(levels)} different values, but several classes are 2 to "
+                f"{self.MAX_LEVELS}; choose another target, or predict its numbers with task regression"
+            )
+        return np.array([index[key] for key in keys], dtype=np.float64)
+
+    def fitted(self, coded: np.ndarray, values: pd.Series) -> "Multiclass":
+        return replace(self, levels=tuple(_distinct(values)))
+
+    def state(self) -> dict[str, Any]:
+        return {} if self.levels is None else {"kind": self.kind, "levels": list(self.levels)}
+
+    def loaded(self, state: Any) -> "Multiclass":
+        levels = state.get("levels") if isinstance(state, dict) else None
+        if (
+            not isinstance(state, dict) or set(state) != {"kind", "levels"} or state["kind"] != self.kind
+            or not isinstance(levels, list) or not 2 <= len(levels) <= self.MAX_LEVELS
+            or any(isinstance(v, bool) or not isinstance(v, (str, int, float)) for v in levels)
+            or any(isinstance(v, float) and not math.isfinite(v) for v in levels)
+            or len({_level_key(v) for v in levels}) != len(levels)
+        ):
+            raise DataError(f"the saved target state {shown(state)} is not a multi-class target's levels (2 to 50)")
+        return replace(self, levels=tuple(levels))
+
+    @property
+    def _levels(self) -> tuple[Any, ...]:
+        if self.levels is None:
+            raise DataError(f"target {self.column} has no classes yet; fit the features on training rows first")
+        return self.levels
+
+    @property
+    def outputs(self) -> int:
+        return len(self._levels)
+
+    def model_values(self, coded: np.ndarray) -> np.ndarray:
+        return np.eye(self.outputs)[np.asarray(coded, dtype=np.int64)]
+
+    def model_for(self, model: Any) -> Any:
+        from ..nn import with_outputs
+
+        if model.outputs == self.outputs and model.output == "softmax":
+            return model
+        if model.outputs != 1 or model.output != "raw" or model.loss not in (None, "crossentropy"):
+            raise DataError(
+                f"target {self.column} is one of {self.outputs} classes (task multiclass), so the models end in "
+                f"{self.outputs} outputs through a softmax; leave out the model's output and loss settings"
+            )
+        return with_outputs(model, self.outputs, "softmax")
+
+    def check_model(self, model: Any) -> None:
+        if model.outputs != self.outputs or model.output != "softmax":
+            raise DataError(
+                f"target {self.column} is one of {self.outputs} classes, but the model has {model.outputs} output(s) "
+                f"through {model.output!r}; give it to train_model, which ends it in {self.outputs} softmax outputs"
+            )
+
+    def describe_coding(self) -> str:
+        return f" (one column per class, 1 where {self.column} is that class: EXACT for text)"
+
+    @property
+    def array_scores(self) -> bool:
+        return True  # EXACT and LN applied to each row
+
+    @property
+    def coded_on_sheet(self) -> bool:
+        return True
+
+    # -- the sheet's columns ------------------------------------------------------------------------------
+
+    def prediction_names(self) -> list[str]:
+        return [f"P({text_of_level(level)})" for level in self._levels]
+
+    def coded_names(self) -> list[str]:
+        return [f"{self.column}={text_of_level(level)}" for level in self._levels]
+
+    def excel_coded(self, ref: str, j: int) -> str:
+        level = self._levels[j]
+        if isinstance(level, str):
+            return excel.IF(excel.EXACT(f"{ref}&\"\"", excel.literal(level)), 1, 0)
+        return excel.IF(f"{ref}={excel.literal(_literal_number(level))}", 1, 0)
+
+    def _excel_levels(self) -> list[str]:
+        return [excel.literal(level if isinstance(level, str) else _literal_number(level)) for level in self._levels]
+
+    def excel_classify_row(self, preds: str) -> str:
+        """The level of the row's largest probability, the first of equals (MATCH finds the first), as Python's argmax."""
+        return excel.CHOOSE(excel.MATCH(excel.MAX(preds), preds, 0), *self._excel_levels())
+
+    def classes_of(self, pred: Any) -> list[Any]:
+        best = np.asarray(pred, dtype=np.float64).argmax(-1)
+        return [self._levels[int(j)] for j in best]
+
+    # -- scores and the submission --------------------------------------------------------------------
+
+    def score(self, key: str, pred: Any, y: Any) -> float:
+        pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if pred.shape != y.shape:
+            raise ValueError(f"predictions have shape {pred.shape} but the target {y.shape}")
+        if key == "accuracy":
+            return float(np.mean(pred.argmax(-1) == y.argmax(-1)))
+        from ..nn import LOSSES
+
+        return float(LOSSES["crossentropy"].mean(pred, y))
+
+    def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
+        if key == "accuracy":  # the predicted class is the row's class, as text exactly
+            as_text = '&""'  # a number's text, as a spreadsheet writes it
+            agree = excel.EXACT(f"{ranges.classes}{as_text}", f"{ranges.targets}{as_text}")
+            return f"{_sum_over(agree, among)}/{count}"
+        # -log of each row's probability of its class, held at 1e-12 and above as Python's
+        from ..nn import LOSSES
+
+        eps = excel.number(LOSSES["crossentropy"].EPS)
+        own = excel.MMULT(f"{ranges.coded}*{ranges.preds}", excel.ones(self.outputs))
+        return f"-{_sum_over(excel.LN(excel.IF(f'{own}<{eps}', eps, own)), among)}/{count}"
+
+    def submission(self, pred: Any) -> np.ndarray:
+        """Each row's predicted level, as the file holds it."""
+        out = np.empty(len(pred), dtype=object)
+        out[:] = self.classes_of(pred)
+        return out
+
+    def excel_submission(self, pred: str, statistic: str | None = None) -> str:
+        return self.excel_classify_row(pred)
+
+    def submission_problem(self, values: pd.Series) -> str | None:
+        known = {_level_key(level) for level in self._levels}
+        bad = [position for position, v in enumerate(values.tolist()) if _level_key(v) not in known]
+        if bad:
+            return f"must be one of the classes, but row {bad[0] + 1} holds {shown(values.iloc[bad[0]])}"
+        return None
+
+    def describe_submission(self, written: pd.Series) -> str:
+        counts = {}
+        for value in written.tolist():
+            counts[_level_key(value)] = counts.get(_level_key(value), 0) + 1
+        parts = [f"{counts.get(_level_key(level), 0)} {text_of_level(level)}" for level in self._levels]
+        return f"{written.name} predicted: {', '.join(parts)}"
+
+
+def _level_key(value: Any) -> tuple[bool, Any]:
+    """How a class is told apart: text by its text, exactly; a number by its value (1 and 1.0 are one class)."""
+    if isinstance(value, str):
+        return True, value
+    number = _as_float(value)
+    return False, number if number is not None else value
+
+
+def text_of_level(level: Any) -> str:
+    """A class as a header shows it: text as it is, a whole number without its .0."""
+    return level if isinstance(level, str) else shown(_literal_number(level))
+
+
 def _as_float(value: Any) -> float | None:
     try:
         number = float(value)
@@ -556,12 +795,13 @@ def _distinct(values: pd.Series) -> list[Any]:
     return [v for _, v in sorted(seen, key=lambda kv: (kv[0], kv[1]))]
 
 
-TARGETS: dict[str, type[Target]] = {cls.kind: cls for cls in (Binary, Regression)}
+TARGETS: dict[str, type[Target]] = {cls.kind: cls for cls in (Binary, Regression, Multiclass)}
 
 
 def target_kind(schema: Any, values: pd.Series | None = None) -> str:
     """The kind of the schema's target: its `task`; else binary when it names a positive value; else, from the
-    training rows' values, regression for numbers of more than two distinct values, binary otherwise."""
+    training rows' values, regression for numbers of more than two distinct values, several classes for text of 3
+    to 50 distinct values, binary otherwise (whose coding says what a target of other values needs)."""
     if getattr(schema, "task", None) is not None:
         return schema.task
     if schema.positive is not None or values is None:
@@ -571,6 +811,8 @@ def target_kind(schema: Any, values: pd.Series | None = None) -> str:
         numbers = pd.to_numeric(present, errors="coerce")
         if numbers.notna().all() and numbers.nunique() > 2:
             return Regression.kind
+    elif Multiclass.MIN_INFERRED <= len(_distinct(present)) <= Multiclass.MAX_LEVELS:
+        return Multiclass.kind
     return Binary.kind
 
 

@@ -10,7 +10,7 @@ from ..errors import TitanicNNError
 from ._ensemble import Ensemble
 from ._models import MODELS, Model
 
-__all__ = ["build_model", "model_from_config", "with_members"]
+__all__ = ["build_model", "model_from_config", "with_members", "with_outputs"]
 
 
 def _kinds() -> str:
@@ -43,6 +43,15 @@ def model_from_config(config: dict[str, Any]) -> Model:
     except TypeError as exc:
         raise TitanicNNError(f"the settings of a {kind} model are damaged ({exc})") from exc
     return model if members is None else Ensemble(model, members)
+
+
+def with_outputs(model: Model, outputs: int, output: str, loss: str | None = None) -> Model:
+    """The same model (its members too) with `outputs` output units through `output`: what a target of several classes
+    or labels asks of the models it is given."""
+    config = model.get_config() | {"outputs": outputs, "output": output, "loss": loss}
+    if outputs > 1 and "head" in config:  # a net ends in a linear head of one unit per output (a sum is one output)
+        config["head"] = "linear"
+    return model_from_config(config)
 
 
 def with_members(model: Model, k: int) -> Model:

@@ -88,21 +88,27 @@ class _SheetEstimator(BaseEstimator):
 class SheetClassifier(ClassifierMixin, _SheetEstimator):
     """A scikit-learn classifier that takes raw Titanic-like DataFrames, as the lesson's sheets do.
 
-    Settings: `_SheetEstimator`'s. `fit(X, y=None)`: X a DataFrame of raw rows; y (the 0/1 target) may be given
-    separately or left in X's target column. Predictions are 1 where the model's output is above `threshold`.
-    Fitted: `fitted_` (a FittedModel), `classes_` = [0, 1].
+    Settings: `_SheetEstimator`'s. `fit(X, y=None)`: X a DataFrame of raw rows; y (the target: 0/1, or the levels of
+    several classes) may be given separately or left in X's target column. A binary target's predictions are 1 where
+    the model's output is above `threshold`; several classes' are the level of the largest probability (a softmax).
+    Fitted: `fitted_` (a FittedModel), `classes_` ([0, 1], or the levels, sorted).
     """
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> "SheetClassifier":
         fitted = _fit(self, X, y, task=None)
-        if fitted.features.target_.kind != "binary":
+        target = fitted.features.target_
+        if target.kind == "regression":
             raise TitanicNNError(
-                f"SheetClassifier predicts 0/1 classes, but target {fitted.features.schema_.target} holds numbers of "
-                "more than two values (a regression target); use SheetRegressor"
+                f"SheetClassifier predicts classes, but target {fitted.features.schema_.target} holds numbers of more "
+                "than two values (a regression target); use SheetRegressor"
             )
         self.fitted_ = fitted
-        self.classes_ = np.array([0, 1])
+        self.classes_ = np.array(target.levels if target.kind == "multiclass" else [0, 1])
         return self
+
+    @property
+    def _several(self) -> bool:
+        return _fitted(self).features.target_.kind == "multiclass"
 
     def _output(self, X: pd.DataFrame) -> np.ndarray:
         return _fitted(self).predict(_raw_rows(X))
@@ -112,10 +118,15 @@ class SheetClassifier(ClassifierMixin, _SheetEstimator):
         return self._output(X)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self._several:
+            return _fitted(self).predict_target(_raw_rows(X))
         return (self._output(X) > self.threshold).astype(np.int64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Columns [P(0), P(1)]: the output clipped to [0, 1] (a raw regression output is not a true probability)."""
+        """Columns [P(0), P(1)]: the output clipped to [0, 1] (a raw regression output is not a true probability); for
+        several classes the softmax's probability of each, in `classes_` order."""
+        if self._several:
+            return self._output(X)
         p = np.clip(self._output(X), 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 

@@ -13,7 +13,7 @@ from .._data import LINES, row_place
 from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
-from ..features import SCORE_LABELS, Features, Target, blanks_marked, text_of
+from ..features import SCORE_LABELS, Features, ScoreRanges, Target, blanks_marked, text_of
 from ..nn import ExcelBackend, Model
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
@@ -99,7 +99,7 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
         # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
         values = frame[schema.target].reset_index(drop=True)
         as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
-        out[schema.target] = coded if schema.positive is None else as_read
+        out[schema.target] = as_read if features.target_.coded_on_sheet else coded
     out = out[[*leading, *schema.input_columns]]
     index = frame.index
     if LINES in frame.attrs and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
@@ -244,8 +244,23 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     # the parameters sit right of the model's columns, so count those first (a layout-only rendering)
     placeholder = place_params(model, features.feature_names_, 0)
     width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last))
-    loss_col = data.next_free + width
+    loss_col = data.next_free + width + target_width(features.target_)
     return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET), loss_col
+
+
+def target_width(target: Target) -> int:
+    """The columns a model sheet gives its target between the predictions and the Loss: the K coded columns and the
+    predicted class, for a target of several classes (none for one output)."""
+    return len(target.coded_names()) + (target.excel_classify_row("A1") is not None)
+
+
+def coded_block(features: Features, loss_col: int) -> tuple[int, int] | None:
+    """The first and last column of a model sheet's coded target (its one-hot block), or None when it has none."""
+    k = len(features.target_.coded_names())
+    if not k:
+        return None
+    first = loss_col - target_width(features.target_)
+    return first, first + k - 1
 
 
 def model_sheet(
@@ -281,19 +296,40 @@ def model_sheet(
 
     inputs = (data.first_input, data.last_input)
     _, blocks, loss_col = model_layout(features, model, n)
-    columns = model_columns(model, blocks, None, inputs, data.next_free, first, last, fitted.params, X)
+    loss, coding = model.loss_op, features.target_
+    k = coding.outputs
+    columns = model_columns(
+        model, blocks, None, inputs, data.next_free, first, last, fitted.params, X, pred_names=coding.prediction_names()
+    )
     sheet.columns += columns
-    preds_col = columns[-1].col
-    pred = columns[-1].values
+    first_pred, preds_col = columns[-k].col, columns[-1].col
+    pred = columns[-1].values if k == 1 else np.column_stack([c.values for c in columns[-k:]])
 
     target_col = data.raw[target]
-    loss, coding = model.loss_op, features.target_
-    pred_ref, target_ref = excel.cell(R, preds_col), excel.cell(R, target_col)
-    # the file's value is on the sheet; the formulas code it, as Python does (a regression target by its scale cell)
-    statistic = target_statistic_ref(features, data, None)
-    coded_ref = coding.excel_code(target_ref, statistic=statistic)
+    target_ref = excel.cell(R, target_col)
     cell = ExcelBackend()  # one row's cells
-    formula = loss.rows(cell.formula(pred_ref), cell.formula(coded_ref), cell)
+    # the file's value is on the sheet; the formulas code it, as Python does (a regression target by its scale cell;
+    # a target of several classes into one 0/1 column per class, then the predicted class)
+    statistic = target_statistic_ref(features, data, None)
+    pred_row = excel.area(excel.cell(R, first_pred, fixed_col=True), excel.cell(R, preds_col, fixed_col=True))
+    ranges = _column_ranges(first, last)
+    coded = coded_block(features, loss_col)
+    if coded is None:
+        pred_value, coded_value = cell.formula(excel.cell(R, preds_col)), cell.formula(coding.excel_code(target_ref, statistic=statistic))
+        coded_range = None
+    else:
+        for j, name in enumerate(coding.coded_names()):
+            formula = coding.excel_coded(excel.cell(R, target_col, fixed_col=True), j)
+            sheet.columns.append(Column(coded[0] + j, name, y[:, j], formula=formula))
+        coded_row = excel.area(excel.cell(R, coded[0], fixed_col=True), excel.cell(R, coded[1], fixed_col=True))
+        pred_value, coded_value = cell.formula(pred_row, (k,)), cell.formula(coded_row, (k,))
+        coded_range = ranges(coded[0], coded[1])
+    classes_range = None
+    classify = coding.excel_classify_row(pred_row)
+    if classify is not None:
+        sheet.columns.append(Column(loss_col - 1, "Class", list(coding.classes_of(pred)), formula=classify))
+        classes_range = ranges(loss_col - 1, loss_col - 1)
+    formula = loss.rows(pred_value, coded_value, cell)
     sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=excel.strip_outer(formula.text)))
 
     valid = np.zeros(n, dtype=bool)
@@ -301,17 +337,17 @@ def model_sheet(
     valid_col = loss_col + VALID_OFFSET
     sheet.columns.append(Column(valid_col, "Valid", valid.astype(np.float64)))
 
-    losses = excel.area(excel.cell(first, loss_col), excel.cell(last, loss_col))
-    preds = excel.area(excel.cell(first, preds_col), excel.cell(last, preds_col))
-    targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
-    marks = excel.area(excel.cell(first, valid_col), excel.cell(last, valid_col))
+    losses = ranges(loss_col, loss_col)
+    targets = ranges(target_col, target_col)
+    marks = ranges(valid_col, valid_col)
+    sheet_ranges = ScoreRanges(ranges(first_pred, preds_col), targets, statistic, coded_range, classes_range)
     train = ~valid
     # a score reads the target column through the target's coding, which may need an array formula
     array = coding.array_scores
 
     def score(key: str, rows: np.ndarray | None, among: str | None, count: Any) -> tuple[float, str]:
         on = slice(None) if rows is None else rows
-        return coding.score(key, pred[on], y[on]), coding.excel_score(key, preds, targets, count, among, statistic)
+        return coding.score(key, pred[on], y[on]), coding.excel_score(key, sheet_ranges, count, among)
 
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
@@ -349,6 +385,15 @@ def model_sheet(
     )
 
 
+def _column_ranges(first: int, last: int) -> Any:
+    """A function giving the range of the data rows `first`..`last` of the columns `left`..`right`."""
+
+    def ranges(left: int, right: int) -> str:
+        return excel.area(excel.cell(first, left), excel.cell(last, right))
+
+    return ranges
+
+
 def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], prefix: str = "") -> list[Cell]:
     cells = []
     for block in blocks:
@@ -368,7 +413,7 @@ def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], pref
 class TestSheet:
     sheet: Sheet
     data: DataColumns
-    preds_cols: dict[str, int]
+    preds_cols: dict[str, tuple[int, int]]  # each model's first and last prediction column
     id_column: str | None
 
 
@@ -400,9 +445,10 @@ def test_sheet(
         columns = model_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
             next_col, first, last, fitted.params, X, header_prefix=f"{fitted.name} ",
+            pred_names=fitted.features.target_.prediction_names(),
         )
         sheet.columns += columns
-        preds_cols[fitted.name] = columns[-1].col
+        preds_cols[fitted.name] = (columns[-fitted.features.target_.outputs].col, columns[-1].col)
         next_col = columns[-1].col + 1
     sheet.cells += [
         Cell(1, 0, note, style="note"),
@@ -438,8 +484,11 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     sheet saves as the same CSV `titanic-nn fit` writes: the schema's id column (or Row numbers) and target."""
     n = test.sheet.n_rows
     shift = test.sheet.first_row - 2
-    preds_col = test.preds_cols[fitted.name]
-    pred = np.asarray(test.sheet.column_at(preds_col).values, dtype=np.float64)
+    first_pred, preds_col = test.preds_cols[fitted.name]
+    pred = np.column_stack([
+        np.asarray(test.sheet.column_at(col).values, dtype=np.float64) for col in range(first_pred, preds_col + 1)
+    ])
+    pred = pred[:, 0] if pred.shape[1] == 1 else pred
     sheet = Sheet(SUBMISSION_SHEET, 2, n)
     if test.id_column:
         id_col = test.data.raw[test.id_column]
@@ -451,7 +500,8 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
         sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
     coding = fitted.features.target_
     statistic = target_statistic_ref(fitted.features, data_columns(fitted.features, [fitted.features.schema_.target]), fitted.name)
-    formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)), statistic)
+    row = excel.area(excel.cell(R, first_pred), excel.cell(R, preds_col))  # one cell, or the row's K predictions
+    formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, row), statistic)
     target = fitted.features.schema_.target
     written = coding.submission(pred)
     values = written.astype(np.float64) if written.dtype != object else written.tolist()

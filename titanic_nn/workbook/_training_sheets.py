@@ -214,6 +214,7 @@ class TrainingData:
     held_out: bool = False
     coding: Any = None  # the features' Target: the sheet holds the file's values, the formulas code them
     statistic: str | None = None  # the cell of the target's learned statistic (a regression target's scale)
+    outputs: int = 1  # the model values per row: K for several classes, whose coded block `target` is then
 
     def ones_row(self) -> str:
         """A row of ones, one per data row: the Valid marks (always numbers) times 0, plus 1."""
@@ -232,7 +233,7 @@ class TrainingData:
 def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> TrainingData:
     """The TrainingData of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
     from ..training import valid_positions
-    from ._sheets import target_statistic_ref
+    from ._sheets import VALID_OFFSET, coded_block, target_statistic_ref
 
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
 
@@ -242,6 +243,12 @@ def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int,
     target_col = data.raw[fitted.features.schema_.target]
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
     statistic = target_statistic_ref(fitted.features, data, model_sheet)
+    coded = coded_block(fitted.features, valid_col - VALID_OFFSET)
+    if coded is not None:  # the model sheet's one-hot block holds the model values already
+        return TrainingData(
+            column(data.first_input, data.last_input), column(*coded), n_rows, column(valid_col, valid_col), held_out,
+            None, None, fitted.features.target_.outputs,
+        )
     return TrainingData(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
         column(valid_col, valid_col), held_out, fitted.features.target_, statistic,
@@ -272,7 +279,7 @@ def gradient_formulas(
     backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights())
     rows = backend.formula(data.count())
     X = backend.formula(data.inputs, (rows, shapes[0][0]))
-    y = backend.formula(data.coded_target(), (rows,))
+    y = backend.formula(data.coded_target(), (rows,) if data.outputs == 1 else (rows, data.outputs))
     params = [
         backend.formula(block_layout.program(layout.block_ref(epoch, "params", index)), shapes[index])
         for index, block_layout in enumerate(layout.layouts)
