@@ -1,4 +1,4 @@
-"""Cross-validated scores of titanic-nn's models beside scikit-learn's on the same features and folds: the Titanic, and one table per kind of target.
+"""Cross-validated scores of titanic-nn's models beside scikit-learn's, same features and folds: Titanic, and each target kind.
 
     python bench/cv.py [--tables titanic,breast_cancer,diabetes] [--repeats 5] [--folds 10]
                        [--presets sheet,notebook,kaggle] [--models linear,nnet,...] [--rows N] [--no-sklearn]

@@ -1,4 +1,4 @@
-"""Repeated k-fold cross-validation, folds chosen by the target's kind: each fold's features and model learned from the other folds only."""
+"""Repeated k-fold cross-validation, folds chosen by the target's kind; each fold's features and model learned from the others."""
 
 from __future__ import annotations
 
