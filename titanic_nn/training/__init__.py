@@ -27,7 +27,8 @@ _EXPORTS = {
     "SheetClassifier": "._estimator", "SheetRegressor": "._estimator",
     "Progress": "._progress",
     "check_work": "._budget", "estimate_work": "._budget", "Work": "._budget", "WORK_LIMIT": "._budget",
-    "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv",
+    "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv", "plain_folds": "._cv", "folds_for": "._cv",
+    "STRATIFIED_KINDS": "._cv",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from ._steps import Epoch, Stepper
     from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss, loss_and_grad
     from ._persist import load_model, save_model
-    from ._cv import CVResult, cross_validate, stratified_folds
+    from ._cv import STRATIFIED_KINDS, CVResult, cross_validate, folds_for, plain_folds, stratified_folds
     from ._progress import Progress
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver
