@@ -1,6 +1,6 @@
 """Cross-validated scores of titanic-nn's models beside scikit-learn's, same features and folds: Titanic, and each target kind.
 
-    python bench/cv.py [--tables titanic,breast_cancer,diabetes] [--repeats 5] [--folds 10]
+    python bench/cv.py [--tables titanic,breast_cancer,wine,iris,diabetes] [--repeats 5] [--folds 10]
                        [--presets sheet,notebook,kaggle] [--models linear,nnet,...] [--rows N] [--no-sklearn]
 
 The Titanic (`--tables titanic`): repeated stratified 10-fold cross-validation on the bundled train.csv
@@ -12,21 +12,23 @@ unlabelled rows, so the ticket counts count them, as `titanic-nn fit` counts the
 folds, and the seconds it took.
 
 Every kind of target, on tables that ship with scikit-learn: breast cancer (`load_breast_cancer`, a binary
-target, 569 rows) and diabetes (`load_diabetes(scaled=False)`, a regression target, 442 rows). Their folds
-are the target's kind's (`titanic_nn.training.folds_for`: stratified for binary, plain k-fold by the same
-seeded rule for regression), 10 x 5 by default. The schema is built here, as the package has no schema
-inference yet: every column but the target continuous, divided by its training max, and the constant Ones.
+target, 569 rows), wine and iris (`load_wine`, `load_iris`: three classes, 178 and 150 rows) and diabetes
+(`load_diabetes(scaled=False)`, a regression target, 442 rows). Their folds are the target's kind's
+(`titanic_nn.training.folds_for`: stratified for classes, plain k-fold by the same seeded rule for regression),
+10 x 5 by default. The schema names the kind (`task`: the wine and iris classes are numbers 0, 1, 2, which
+typing would take for a regression target): every column but the target continuous, divided by its training
+max, and the constant Ones, as the typing of these all-numeric tables gives.
 Each titanic-nn model kind is trained with the default solver; mmult is left out unless `--models` names it,
 as `MatMulNet(hidden=2)`, its default, is `TwoReLU` (nnet): the same starts, program and solver, so the same
 fit (the bench's test checks their scores are equal). Beside them, on the same folds and the very inputs the
 models see (each fold's `Features.fit_transform`/`transform`, the Ones column included; a regression target
 divided by its training scale, predictions multiplied back for the scores): scikit-learn's linear peer
-(LogisticRegression for binary, Ridge for regression, default regularisation), MLPClassifier/MLPRegressor and
+(LogisticRegression for classes, multinomial for several, Ridge for regression, default regularisation; the
+classifiers fit the class of each one-hot row and give their probabilities), MLPClassifier/MLPRegressor and
 HistGradientBoostingClassifier/Regressor, each with its defaults (random_state=0, more iterations for
 convergence). Each table prints one line per model: mean ± std over the folds of the target's first metric
 (accuracy; RMSE, and R² too, for regression) and seconds, then whether the best titanic-nn model's mean reaches
-at least the best linear peer's. Wine and iris (several classes) are left out: the package has no multiclass
-target kind yet (a later step). `--rows N` takes a seeded sample of N rows of each such table (for a quick run).
+at least the best linear peer's. `--rows N` takes a seeded sample of N rows of each such table (for a quick run).
 """
 
 from __future__ import annotations
@@ -95,12 +97,14 @@ def cv_table(presets: list[str], models: list[str], folds: int = 10, repeats: in
 # Tables that ship with scikit-learn, one per kind of target the package supports: (loader, its options, kind).
 KIND_TABLES = {
     "breast_cancer": ("load_breast_cancer", {}, "binary"),
+    "wine": ("load_wine", {}, "multiclass"),
+    "iris": ("load_iris", {}, "multiclass"),
     "diabetes": ("load_diabetes", {"scaled": False}, "regression"),
 }
 # Model kinds trained exactly as another kind by default (MatMulNet(hidden=2) is TwoReLU), left out of a kind's table.
 SAME_TRAINING = {"mmult": "nnet"}
 # The scikit-learn peer that is a linear model, per kind of target.
-LINEAR_PEER = {"binary": "sklearn LogisticRegression", "regression": "sklearn Ridge"}
+LINEAR_PEER = {"binary": "sklearn LogisticRegression", "multiclass": "sklearn LogisticRegression", "regression": "sklearn Ridge"}
 
 
 def load_table(name: str, rows: int | None = None) -> pd.DataFrame:
@@ -131,12 +135,14 @@ def peer_models(kind: str) -> dict[str, object]:
 
     def fitted(make, probability: bool):
         def predict(X, y, X_held):
+            if y.ndim == 2:  # several classes, one-hot: each row's class, and the probability of each class in order
+                return make().fit(X, y.argmax(1)).predict_proba(X_held)
             model = make().fit(X, y)
             return model.predict_proba(X_held)[:, 1] if probability else model.predict(X_held)
 
         return predict
 
-    if kind == "binary":
+    if kind in ("binary", "multiclass"):
         makers = {
             LINEAR_PEER[kind]: lambda: LogisticRegression(max_iter=5000),
             "sklearn MLPClassifier": lambda: MLPClassifier(max_iter=2000, random_state=0),
@@ -148,7 +154,7 @@ def peer_models(kind: str) -> dict[str, object]:
             "sklearn MLPRegressor": lambda: MLPRegressor(max_iter=2000, random_state=0),
             "sklearn HistGradientBoosting": lambda: HistGradientBoostingRegressor(random_state=0),
         }
-    return {name: fitted(make, kind == "binary") for name, make in makers.items()}
+    return {name: fitted(make, kind != "regression") for name, make in makers.items()}
 
 
 def kind_models(models: list[str] | None) -> list[str]:

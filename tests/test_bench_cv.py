@@ -14,7 +14,7 @@ import cv  # noqa: E402  (bench/cv.py)
 
 @pytest.fixture(scope="module")
 def tables():
-    return cv.kinds_table(["breast_cancer", "diabetes"], ["linear", "nnet", "mmult"], folds=3, repeats=1, rows=300)
+    return cv.kinds_table(["breast_cancer", "iris", "diabetes"], ["linear", "nnet", "mmult"], folds=3, repeats=1, rows=300)
 
 
 def test_every_model_scores_each_kind_sanely_on_the_same_folds(tables):
@@ -27,7 +27,13 @@ def test_every_model_scores_each_kind_sanely_on_the_same_folds(tables):
         assert len(result.scores) == 3 and result.mean > 0.85, label
     for label, (result, _) in diabetes["results"].items():
         assert len(result.scores) == 3 and result.mean_of("r2") > 0.2 and 30 < result.mean < 80, label  # RMSE in the target's unit
-    for table in (cancer, diabetes):  # mmult's default is nnet's model, trained alike: why the full bench skips it
+    iris = tables["iris"]  # three classes, 150 rows
+    assert (iris["kind"], iris["metric"]) == ("multiclass", "accuracy")
+    assert expected | {"sklearn LogisticRegression", "sklearn MLPClassifier"} == set(iris["results"])
+    for label, (result, _) in iris["results"].items():
+        # no weight decay: the linear solver fits separable folds with large weights, confident where wrong
+        assert len(result.scores) == 3 and result.mean > 0.85 and 0 < result.mean_of("logloss") < 5, label
+    for table in (cancer, iris, diabetes):  # mmult's default is nnet's model, trained alike: why the full bench skips it
         results = table["results"]
         assert results["titanic-nn mmult"][0].scores == pytest.approx(results["titanic-nn nnet"][0].scores, abs=1e-9)
         met, best, peer = cv.verdict(table)

@@ -16,7 +16,7 @@ from ..nn import Model
 __all__ = ["stratified_folds", "plain_folds", "folds_for", "STRATIFIED_KINDS", "cross_validate", "CVResult"]
 
 # The target kinds whose folds are stratified by class (`stratified_folds`); every other kind's are `plain_folds`.
-STRATIFIED_KINDS = frozenset({"binary"})
+STRATIFIED_KINDS = frozenset({"binary", "multiclass"})
 
 
 def stratified_folds(y: Any, folds: int = 10, repeats: int = 5, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
