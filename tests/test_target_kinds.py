@@ -261,3 +261,37 @@ def test_a_regression_target_refuses_a_sigmoid_and_a_binary_task(diabetes):
         tn.train_model(pd.read_csv(diabetes / "train.csv"), tn.Linear(output="sigmoid", loss="logloss"),
                        features=tn.Features(tn.infer_schema(pd.read_csv(diabetes / "train.csv"), target="progression",
                                                             id_column="Id")[0]))
+
+
+def _sklearn_tables() -> dict[str, pd.DataFrame]:
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+
+    iris = load_iris(as_frame=True).frame
+    iris["target"] = [load_iris().target_names[i] for i in iris["target"]]
+    return {
+        "iris": iris, "diabetes": load_diabetes(as_frame=True, scaled=False).frame,
+        "breast cancer": load_breast_cancer(as_frame=True).frame,
+    }
+
+
+def test_scikit_learns_tables_are_typed_as_the_readme_shows():
+    """The typed-for-you path on the three tables: every column continuous, each table's kind of target, and the
+    README's printed tables exactly what the run prints (breast cancer's 30 rows shortened there)."""
+    from pathlib import Path
+
+    from titanic_nn.cli._messages import choices_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    kinds = {"iris": "multiclass", "diabetes": "regression", "breast cancer": "binary"}
+    for name, table in _sklearn_tables().items():
+        schema, choices = tn.infer_schema(table, target="target")
+        features = tn.Features(schema)
+        features.fit(table)
+        assert features.target_.kind == kinds[name]
+        assert [c.column for c in schema.continuous] == [c for c in table.columns if c != "target"], name
+        printed = ["    " + line for line in choices_table(choices).splitlines()]
+        if name == "breast cancer":
+            printed = printed[:2] + printed[-2:]  # the README's shortened table
+        shown = "\n".join(printed)
+        assert (shown if name != "breast cancer" else "\n".join(printed[:2])) in readme, name
+        assert "\n".join(printed[-2:]) in readme, name
