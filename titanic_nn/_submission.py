@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,11 +38,12 @@ def make_submission(
     survived: Any,
     *,
     id_column: str = "PassengerId",
-    target: str = "Survived",
+    target: str | Sequence[str] = "Survived",
     expected_rows: int | None = None,
     rule: Any = None,
 ) -> pd.DataFrame:
-    """The submission table `id_column,target` in input order, validated.
+    """The submission table `id_column,target` in input order, validated; `target` may list several labels' columns,
+    `survived` then holding a column per label.
 
     By default (`rule` None) `survived` must already be classes: integers (or booleans) 0/1. Floats are refused
     even when they are 0.0 and 1.0, because Kaggle scores a file of "0.0"/"1.0" as all wrong; threshold
@@ -50,17 +51,21 @@ def make_submission(
     (a labelled target's two values, a regression target's numbers) it checks instead.
     """
     ids = pd.Series(np.asarray(ids) if not isinstance(ids, pd.Series) else ids.to_numpy()).reset_index(drop=True)
-    survived = survived.to_numpy() if isinstance(survived, pd.Series) else np.asarray(survived)
-    if survived.ndim != 1:
-        raise SubmissionError(f"{target}: expected one value per row, got an array of shape {survived.shape}")
+    survived = survived.to_numpy() if isinstance(survived, (pd.Series, pd.DataFrame)) else np.asarray(survived)
+    targets = [target] if isinstance(target, str) else list(target)
+    if survived.ndim != (1 if isinstance(target, str) else 2) or survived.ndim == 2 and survived.shape[1] != len(targets):
+        shown_target = ",".join(targets)
+        raise SubmissionError(f"{shown_target}: expected one value per row and column, got an array of shape {survived.shape}")
     if len(ids) != len(survived):
-        raise SubmissionError(f"{len(ids)} ids but {len(survived)} {target} values; give one per row")
+        raise SubmissionError(f"{len(ids)} ids but {len(survived)} {','.join(targets)} values; give one per row")
     if survived.dtype == np.bool_:
         survived = survived.astype(np.int64)
-    frame = pd.DataFrame({id_column: _plain_ids(ids, id_column), target: survived})
+    columns = {name: (survived if survived.ndim == 1 else survived[:, j]) for j, name in enumerate(targets)}
+    frame = pd.DataFrame({id_column: _plain_ids(ids, id_column), **columns})
     validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows, rule=rule)
-    if pd.api.types.is_integer_dtype(frame[target]):
-        frame[target] = frame[target].astype(np.int64)
+    for name in targets:
+        if pd.api.types.is_integer_dtype(frame[name]):
+            frame[name] = frame[name].astype(np.int64)
     return frame
 
 
@@ -76,15 +81,18 @@ def validate_submission(
     frame: pd.DataFrame,
     *,
     id_column: str = "PassengerId",
-    target: str = "Survived",
+    target: str | Sequence[str] = "Survived",
     expected_rows: int | None = None,
     rule: Any = None,
 ) -> None:
-    """Raise SubmissionError unless `frame` is exactly `id_column,target`, unique ids, the right row count, and its
-    target column what `rule` (a Target) writes: by default integer 0/1."""
+    """Raise SubmissionError unless `frame` is exactly `id_column,target` (or the id and several labels' columns),
+    unique ids, the right row count, and its target columns what `rule` (a Target) writes: by default integer 0/1."""
+    targets = [target] if isinstance(target, str) else list(target)
     columns = [str(c) for c in frame.columns]
-    if columns != [id_column, target]:
-        raise SubmissionError(f"a submission has exactly the columns {id_column},{target}; this one has {','.join(columns)}")
+    if columns != [id_column, *targets]:
+        raise SubmissionError(
+            f"a submission has exactly the columns {','.join([id_column, *targets])}; this one has {','.join(columns)}"
+        )
     if len(frame) == 0:
         raise SubmissionError("the submission has no rows")
     if expected_rows is not None and len(frame) != expected_rows:
@@ -93,10 +101,11 @@ def validate_submission(
         )
     from .features import binary_values_problem
 
-    values = frame[target]
-    problem = binary_values_problem(values) if rule is None else rule.submission_problem(values)
-    if problem:
-        raise SubmissionError(f"{target} {problem}")
+    for name in targets:
+        values = frame[name]
+        problem = binary_values_problem(values) if rule is None else rule.submission_problem(values)
+        if problem:
+            raise SubmissionError(f"{name} {problem}")
     ids = frame[id_column]
     if ids.isna().any():
         first = int(ids.isna().to_numpy().argmax())
@@ -117,7 +126,7 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
     Without an id column in the schema, the rows are numbered in a `Row` column.
     """
     schema = fitted.features.schema_
-    target = schema.target or "Survived"
+    target = schema.target_columns or ["Survived"]
     if schema.id_column is None:
         id_column, ids = ROW_NUMBER_COLUMN, np.arange(1, len(frame) + 1)
     else:
@@ -130,7 +139,10 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
         ids = frame[id_column]
     rule = fitted.features.target_
     written = rule.submission(fitted.predict(frame))
-    submission = make_submission(ids, written, id_column=id_column, target=target, expected_rows=len(frame), rule=rule)
+    submission = make_submission(
+        ids, written, id_column=id_column, target=target[0] if len(target) == 1 else target, expected_rows=len(frame),
+        rule=rule,
+    )
     index = frame.index
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and LINES in frame.attrs:
         submission.attrs[LINES] = frame.attrs[LINES]  # row i is the input's row i: its line in the file, for messages
@@ -224,11 +236,13 @@ def write_submission(
     0/1) and write it to `path` atomically; never over one of `inputs`.
 
     `source` names the data the ids came from, for `submission_csv`'s messages."""
-    if frame.shape[1] != 2:
+    several = len(getattr(rule, "columns", ())) == frame.shape[1] - 1  # several labels' columns, the rule's own
+    if frame.shape[1] != 2 and not (several and frame.shape[1] > 2):
         raise SubmissionError(
             f"a submission has two columns, an id and the target; this one has {frame.shape[1]}: "
             f"{','.join(map(str, frame.columns))}"
         )
-    id_column, target = (str(c) for c in frame.columns)
+    id_column, *targets = (str(c) for c in frame.columns)
+    target = targets[0] if len(targets) == 1 else targets
     validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows, rule=rule)
     return write_text_atomic(path, submission_csv(frame, source=source), inputs=inputs)

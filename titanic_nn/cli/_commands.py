@@ -14,7 +14,7 @@ from ._choice import best, choose_and_plan, sheet_record
 from ._inputs import Job, check_ids, check_workbook_file, job_from_options, load_model_file, read_input, saved_models
 from ._messages import (
     DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, choices_table, note, plot_note, results_table,
-    submission_note,
+    submission_note, written_columns,
 )
 from ._training import check_training_options, models_from_options, train_all
 
@@ -111,7 +111,7 @@ def run_predict(args: argparse.Namespace) -> int:
         submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path,
         rule=fitted.features.target_,
     )
-    predicted = fitted.features.target_.describe_submission(submission.iloc[:, 1])
+    predicted = fitted.features.target_.describe_submission(written_columns(submission))
     note(args, f"wrote {args.out}: {len(submission)} rows, {predicted} ({fitted.name})")
     return 0
 

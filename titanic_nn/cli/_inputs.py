@@ -186,16 +186,17 @@ def read_input(
     """
     from .._data import line_of, read_csv
     from .._plain import names_cut
-    from ..features import target_of
+    from ..features import target_of, target_values
 
     check_input_file(path, what)
     frame = read_csv(path, text=schema.text_columns, blanks=schema.blank_markers)
     columns = names_cut(frame.columns)
-    if with_target and schema.target and schema.target not in frame.columns:
-        raise DataError(
-            f"{path}: has no column {schema.target}, the target to predict; name the 0/1 column with --target "
-            f"(the file has {columns})"
-        )
+    for name in schema.target_columns if with_target else []:
+        if name not in frame.columns:
+            raise DataError(
+                f"{path}: has no column {name}, the target to predict; name the column to predict with --target "
+                f"(the file has {columns})"
+            )
     required = list(schema.input_columns) + ([schema.id_column] if with_id and schema.id_column else [])
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -213,9 +214,10 @@ def read_input(
     for spec in schema.continuous:
         if spec.log != "none" and spec.column in frame.columns:  # (a derived column's log is checked as it is made)
             _check_log_domain(frame[spec.column], path, schema)
-    if with_target and schema.target:
-        target_of(schema, frame[schema.target]).code(
-            frame[schema.target], source=str(path), locate=lambda i: line_of(frame, i),
+    if with_target and schema.target_columns:
+        values = target_values(frame, schema)
+        target_of(schema, values).code(
+            values, source=str(path), locate=lambda i: line_of(frame, i),
             value_fix="recode it to 0/1, predict its numbers with --task regression, or choose another --target",
             positive_option="--positive {value}",
         )
@@ -256,7 +258,7 @@ def job_from_options(args: argparse.Namespace, saved: "tuple[Schema, str] | None
         titanic = any(make() == schema for make, _ in PRESETS.values())
         if args.train is None and not titanic:
             raise UsageError(
-                f"the models were trained on your own data (target {schema.target}), not the bundled Titanic files: "
+                f"the models were trained on your own data (target {', '.join(schema.target_columns)}), not the bundled Titanic files: "
                 "give their training CSV with --train"
             )
     else:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "SCHEMA_NAME", "one_line", "note",
     "results_table", "choices_table",
-    "metric", "formatted", "refit_line", "submission_note", "plot_note",
+    "metric", "formatted", "refit_line", "submission_note", "plot_note", "written_columns",
 ]
 
 PROG = "titanic-nn"
@@ -109,10 +109,15 @@ def refit_line(refit: "FittedModel") -> str:
 
 def submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame", refit: bool = False) -> str:
     how = f"{why}, then refit on all rows" if refit else why
-    predicted = chosen.features.target_.describe_submission(submission.iloc[:, 1])
+    predicted = chosen.features.target_.describe_submission(written_columns(submission))
     return (
         f"submission: {chosen.name} ({how}), {len(submission)} rows, {predicted}"
     )
+
+
+def written_columns(submission: "pd.DataFrame") -> Any:
+    """What a submission predicts: its target's column, or several labels' columns (all but the id)."""
+    return submission.iloc[:, 1] if submission.shape[1] == 2 else submission.iloc[:, 1:]
 
 
 def plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:

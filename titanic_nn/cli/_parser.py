@@ -83,6 +83,11 @@ def _columns(text: str) -> list[str]:
     return names
 
 
+def _target(text: str) -> str | list[str]:
+    """One column's name, or several labels' columns A,B,C."""
+    return _columns(text) if "," in text else text
+
+
 def _device(text: str) -> str:
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
@@ -168,9 +173,9 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
     group.add_argument(
-        "--target", metavar="NAME",
-        help="the column to predict (your own CSV: 0/1, two values with --positive, or numbers; its other columns are "
-        "typed for you, see --ignore)",
+        "--target", metavar="NAME", type=_target,
+        help="the column to predict (your own CSV: 0/1, two values with --positive, numbers or classes; its other "
+        "columns are typed for you, see --ignore), or several 0/1 columns A,B,C (several labels, predicted at once)",
     )
     group.add_argument(
         "--task", choices=tuple(TARGETS),

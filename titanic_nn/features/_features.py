@@ -18,7 +18,7 @@ from ._presets import preset_schema
 from ._schema import MISSING, Schema
 from ._target import TARGETS, Target, target_of
 
-__all__ = ["Features", "blanks_marked"]
+__all__ = ["Features", "blanks_marked", "target_values"]
 
 # The statistics' sections every saved Features holds; other ops add theirs (counts, group rates, ...).
 LESSON_SECTIONS = ("levels", "references", "divisors", "fill_values")
@@ -78,7 +78,7 @@ class Features:
         schema, missing = self._resolved()
         if schema.target is None:
             raise DataError("the schema names no target column, so there is nothing to train on")
-        given = frame[schema.target] if isinstance(frame, pd.DataFrame) and schema.target in frame.columns else None
+        given = target_values(frame, schema) if isinstance(frame, pd.DataFrame) else None
         target = target_of(schema, given)
         frame = self._checked(frame, schema, need_target=True, source="training data", target=target)
         other = None
@@ -95,7 +95,7 @@ class Features:
             )
         raw_target = given.reset_index(drop=True)[keep]  # the file's values, for what the target learns
         frame = frame.loc[keep]
-        coded = frame[schema.target].to_numpy(dtype=np.float64)
+        coded = frame[_target_key(schema)].to_numpy(dtype=np.float64)
         target = target.fitted(coded, raw_target)
         # coded again by what it learned from the rows kept (a class held only by dropped rows is no class)
         coded = target.code(raw_target.reset_index(drop=True), source="training data", locate=str)
@@ -204,7 +204,7 @@ class Features:
         for a target of numbers."""
         self._check_fitted()
         checked = self._checked(frame, self.schema_, need_target=True, source="data", target=self.target_)
-        return checked[self.schema_.target].to_numpy(dtype=np.float64)
+        return checked[_target_key(self.schema_)].to_numpy(dtype=np.float64)
 
     def missing_mask(self, frame: pd.DataFrame) -> pd.DataFrame:
         """True where an input cell of `frame` is blank and `transform` fills it from training (text columns are
@@ -225,7 +225,7 @@ class Features:
     ) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
-        required = schema.input_columns + ([schema.target] if need_target else [])
+        required = schema.input_columns + (schema.target_columns if need_target else [])
         missing = [c for c in required if c not in frame.columns]
         if missing:
             raise DataError(f"{source}: missing {names_cut(missing, 'column')}")
@@ -237,14 +237,16 @@ class Features:
             if name in numeric:  # the others are text (a level is its text), compared as text
                 frame[name] = as_numbers(frame[name], source=source)
         if need_target:  # the target coded by its own rule
-            target = target or getattr(self, "target_", None) or target_of(schema, frame[schema.target])
-            frame[schema.target] = target.code(frame[schema.target], source=source, locate=_locator(frame, schema))
+            key = _target_key(schema)
+            target = target or getattr(self, "target_", None) or target_of(schema, frame[key])
+            frame[key] = target.code(frame[key], source=source, locate=_locator(frame, schema))
         return frame
 
     @staticmethod
     def _as_rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
         columns = {name: frame[name] for name in schema.input_columns}
-        target = frame[schema.target] if schema.target is not None and schema.target in frame.columns else None
+        # one target's column, which a rate of the target reads (several labels have none to read)
+        target = target_values(frame, schema) if isinstance(schema.target, str) else None
         # a frame read from a file is named by the file ("train.csv: column w ..."), another by what it is
         return Rows(columns, source_of(frame) or source, _locator(frame, schema), target=target, training=training)
 
@@ -306,6 +308,19 @@ class Features:
                 f"the saved features name {data['feature_names']} but their schema makes {feats.feature_names_}"
             )
         return feats
+
+
+def target_values(frame: pd.DataFrame, schema: Schema) -> Any:
+    """The target's values in `frame` as the file holds them: its column, or several labels' columns (a frame); None
+    when the frame lacks one of them."""
+    if not schema.target_columns or any(name not in frame.columns for name in schema.target_columns):
+        return None
+    return frame[_target_key(schema)]
+
+
+def _target_key(schema: Schema) -> Any:
+    """How a frame's target is indexed: its column's name, or the list of several labels' columns."""
+    return list(schema.target) if isinstance(schema.target, tuple) else schema.target
 
 
 def blanks_marked(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

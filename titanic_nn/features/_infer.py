@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from ..errors import DataError
 from ._target import target_kind
@@ -37,7 +37,7 @@ class Choice:
 def infer_schema(
     data: Any,
     *,
-    target: str,
+    target: str | Sequence[str],
     id_column: str | None = None,
     continuous: Iterable[str] = (),
     log: Iterable[str] = (),
@@ -65,6 +65,7 @@ def infer_schema(
     A DataError names the file and every column left out, with why, when no column is left to learn from.
     """
     blank = tuple(blank)
+    targets = [target] if isinstance(target, str) else list(target)  # several labels' columns, or one
     frame, source = _frame(data, target=target, id_column=id_column, positive=positive, blank=blank)
     given = {"continuous": list(continuous), "log": list(log), "categorical": list(categorical), "ignore": list(ignore)}
     _check_given(given, frame, source)
@@ -73,7 +74,7 @@ def infer_schema(
     inferred: dict[str, list[str]] = {"continuous": [], "categorical": []}
     for column in frame.columns:
         name = str(column)
-        if name == target:
+        if name in targets:
             choices.append(Choice(name, "target", "the column to predict"))
         elif name == id_column:
             choices.append(Choice(name, "id", "the id column, never an input"))
@@ -103,7 +104,7 @@ def infer_schema(
         blank=blank,
         task=task,
     )
-    kind = target_kind(schema, frame[target] if target in frame.columns else None)
+    kind = target_kind(schema, frame[target] if isinstance(target, str) and target in frame.columns else None)
     choices = [Choice(c.column, c.kind, f"{c.why} ({kind})") if c.kind == "target" else c for c in choices]
     return schema, choices
 

@@ -22,7 +22,7 @@ from .._plain import shown
 from ..errors import DataError
 
 __all__ = [
-    "Target", "Binary", "Regression", "Multiclass", "TARGETS", "THRESHOLD", "SCORE_LABELS", "ScoreRanges", "target_of",
+    "Target", "Binary", "Regression", "Multiclass", "Multilabel", "TARGETS", "THRESHOLD", "SCORE_LABELS", "ScoreRanges", "target_of",
     "target_kind", "accuracy", "classify", "binary_values_problem", "text_of_level",
 ]
 
@@ -763,6 +763,110 @@ class Multiclass(Target):
         return f"{written.name} predicted: {', '.join(parts)}"
 
 
+@dataclass(frozen=True)
+class Multilabel(Target):
+    """Several labels: `columns`, each 0 or 1, predicted at once (a multi-hot target). Each has its own sigmoid output
+    and binary cross-entropy, and a row's loss is their sum; scored by the labels' accuracy (each label's class at
+    0.5 against its 0/1) and log loss; the submission writes every column. `column` names them all, for messages."""
+
+    columns: tuple[str, ...] = ()
+    kind: ClassVar[str] = "multilabel"
+    default_loss: ClassVar[str] = "logloss"
+    metrics: ClassVar[tuple[str, ...]] = ("accuracy", "logloss")
+
+    def code(
+        self, values: Any, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
+        positive_option: str = "Schema(positive={value})",
+    ) -> np.ndarray:
+        if isinstance(values, pd.Series):  # one label's column, as a reader checks it on its own
+            return Binary(str(values.name)).code(
+                values, source=source, locate=locate, blank_fix=blank_fix,
+                value_fix=value_fix or "each label's column holds 0 or 1",
+            )
+        labels = [
+            Binary(str(name)).code(
+                values[name], source=source, locate=locate, blank_fix=blank_fix,
+                value_fix=value_fix or "each label's column holds 0 or 1",
+            )
+            for name in values.columns
+        ]
+        return np.column_stack(labels)
+
+    @property
+    def outputs(self) -> int:
+        return len(self.columns)
+
+    def model_for(self, model: Any) -> Any:
+        from ..nn import with_outputs
+
+        if model.outputs == self.outputs and model.output == "sigmoid" and model.loss_name == "logloss":
+            return model
+        if model.outputs != 1 or model.output != "raw" or model.loss not in (None, "logloss"):
+            raise DataError(
+                f"target {self.column} is {self.outputs} labels (task multilabel), so the models end in "
+                f"{self.outputs} outputs, each through a sigmoid under log loss; leave out the model's output and loss"
+            )
+        return with_outputs(model, self.outputs, "sigmoid", "logloss")
+
+    def check_model(self, model: Any) -> None:
+        if model.outputs != self.outputs or model.output != "sigmoid" or model.loss_name != "logloss":
+            raise DataError(
+                f"target {self.column} is {self.outputs} labels, but the model has {model.outputs} output(s) through "
+                f"{model.output!r}; give it to train_model, which ends it in {self.outputs} sigmoid outputs"
+            )
+
+    def prediction_names(self) -> list[str]:
+        return [f"P({name})" for name in self.columns]
+
+    # -- scores and the submission --------------------------------------------------------------------
+
+    def score(self, key: str, pred: Any, y: Any) -> float:
+        pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if pred.shape != y.shape:
+            raise ValueError(f"predictions have shape {pred.shape} but the target {y.shape}")
+        if key == "accuracy":  # the share of the labels, over every row, whose class at 0.5 is right
+            return float(np.mean((pred > THRESHOLD) == (y == 1)))
+        from ..nn import LOSSES
+
+        return float(LOSSES["logloss"].mean(pred, y))
+
+    def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
+        if key == "accuracy":
+            agree = f"(({ranges.preds}>{THRESHOLD!r})=({ranges.coded}=1))"
+            return f"{_sum_over(agree, among)}/({count}*{self.outputs})"
+        from ..nn import LOSSES
+
+        eps = excel.number(LOSSES["logloss"].EPS)
+        top = excel.number(1.0 - LOSSES["logloss"].EPS)
+        p = excel.IF(f"{ranges.preds}<{eps}", eps, excel.IF(f"{ranges.preds}>{top}", top, ranges.preds))
+        y = ranges.coded
+        rows = f"{y}*{excel.LN(p)}+(1-{y})*{excel.LN('1-' + p)}"
+        return f"-{_sum_over(rows, among)}/{count}"
+
+    @property
+    def array_scores(self) -> bool:
+        return True  # LN applied to each cell
+
+    def submission(self, pred: Any) -> np.ndarray:
+        """Each label's class: integers 0 or 1, a column per label."""
+        return classify(pred)
+
+    def excel_submission(self, pred: str, statistic: str | None = None) -> str:
+        return excel.IF(f"{pred}>{THRESHOLD!r}", 1, 0)
+
+    def submission_problem(self, values: Any) -> str | None:
+        columns = [values[name] for name in values.columns] if isinstance(values, pd.DataFrame) else [values]
+        for column in columns:
+            problem = binary_values_problem(column)
+            if problem:
+                return f"{column.name} {problem}" if isinstance(values, pd.DataFrame) else problem
+        return None
+
+    def describe_submission(self, written: Any) -> str:
+        frame = written if isinstance(written, pd.DataFrame) else pd.DataFrame(written)
+        return "predicted " + ", ".join(f"{name}=1 {int(frame[name].sum())}" for name in frame.columns)
+
+
 def _level_key(value: Any) -> tuple[bool, Any]:
     """How a class is told apart: text by its text, exactly; a number by its value (1 and 1.0 are one class)."""
     if isinstance(value, str):
@@ -795,7 +899,7 @@ def _distinct(values: pd.Series) -> list[Any]:
     return [v for _, v in sorted(seen, key=lambda kv: (kv[0], kv[1]))]
 
 
-TARGETS: dict[str, type[Target]] = {cls.kind: cls for cls in (Binary, Regression, Multiclass)}
+TARGETS: dict[str, type[Target]] = {cls.kind: cls for cls in (Binary, Regression, Multiclass, Multilabel)}
 
 
 def target_kind(schema: Any, values: pd.Series | None = None) -> str:
@@ -804,6 +908,8 @@ def target_kind(schema: Any, values: pd.Series | None = None) -> str:
     to 50 distinct values, binary otherwise (whose coding says what a target of other values needs)."""
     if getattr(schema, "task", None) is not None:
         return schema.task
+    if isinstance(schema.target, tuple):
+        return Multilabel.kind
     if schema.positive is not None or values is None:
         return Binary.kind
     present = values.dropna()
@@ -821,4 +927,6 @@ def target_of(schema: Any, values: pd.Series | None = None) -> Target:
     kind = target_kind(schema, values)
     if kind == Binary.kind:
         return Binary(schema.target, positive=schema.positive)
+    if kind == Multilabel.kind:
+        return Multilabel(", ".join(schema.target), columns=tuple(schema.target))
     return TARGETS[kind](schema.target)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._constraints import FOLDS, REPEATS, SEED
 from ..errors import TitanicNNError
-from ..features import SCORE_LABELS, Features, Schema, target_of
+from ..features import SCORE_LABELS, Features, Schema, target_of, target_values
 from ..nn import Model
 
 __all__ = ["stratified_folds", "plain_folds", "folds_for", "STRATIFIED_KINDS", "cross_validate", "CVResult"]
@@ -127,13 +127,13 @@ def cross_validate(
 
     schema_ = schema if schema is not None else "sheet"
     resolved = Features(schema_, missing=missing)._resolved()[0]
-    values = frame[resolved.target]
+    values = target_values(frame, resolved)
     target = target_of(resolved, values)  # its kind chooses the folds; every fold's own is fitted on its rows
     first, *others = target.metrics
     result = CVResult(metric=first, other_scores={key: [] for key in others})
     for train_rows, held_rows in folds_for(target.kind, values.to_numpy(), folds, repeats, seed):
         train, held = frame.iloc[train_rows], frame.iloc[held_rows]
-        rest = held.drop(columns=[resolved.target])  # unlabelled: the fold's own labels never reach its features
+        rest = held.drop(columns=resolved.target_columns)  # unlabelled: the fold's own labels never reach its features
         if unlabelled is not None:
             rest = pd.concat([rest, unlabelled], ignore_index=True)
         features = Features(schema_, missing=missing)

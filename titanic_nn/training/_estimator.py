@@ -99,7 +99,7 @@ class SheetClassifier(ClassifierMixin, _SheetEstimator):
         target = fitted.features.target_
         if target.kind == "regression":
             raise TitanicNNError(
-                f"SheetClassifier predicts classes, but target {fitted.features.schema_.target} holds numbers of more "
+                f"SheetClassifier predicts classes, but target {target.column} holds numbers of more "
                 "than two values (a regression target); use SheetRegressor"
             )
         self.fitted_ = fitted
@@ -161,7 +161,7 @@ def _fit(estimator: _SheetEstimator, X: Any, y: Any, task: str | None) -> Any:
     frame = _raw_rows(X)
     if y is not None:
         frame = frame.copy()
-        frame[schema.target] = np.asarray(y)
+        frame[list(schema.target) if isinstance(schema.target, tuple) else schema.target] = np.asarray(y)
     return train_model(
         frame, estimator._build_model(), features=features, method=estimator.method, valid_frac=None,
         seed=estimator.seed, progress=estimator.progress, **estimator._trainer_options(),

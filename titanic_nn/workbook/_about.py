@@ -25,7 +25,7 @@ def about_lines(
 ) -> list[str]:
     """The about sheet's lines; each model sheet is described by its model's own summary, the data by its schema."""
     schema = sheets[0][0].features.schema_
-    target = schema.target
+    target = ", ".join(schema.target_columns)
     id_column = schema.id_column or ROW_NUMBER_COLUMN
     target_rule = sheets[0][0].features.target_
     coded = target_rule.describe_coding()

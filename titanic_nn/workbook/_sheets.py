@@ -93,13 +93,14 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
             out[name] = _texts(prepared[name])
         else:  # text the derived columns read, as text (a blank stays blank)
             out[name] = _texts(frame[name].reset_index(drop=True))
-    if schema.target in leading:
+    if schema.target_columns and schema.target_columns[0] in leading:
         # checked, and the numbers a 0/1 target or a target of numbers holds (before any scaling: the sheet scales it)
         coded = features.coded_target(frame.reset_index(drop=True))
-        # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
-        values = frame[schema.target].reset_index(drop=True)
-        as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
-        out[schema.target] = as_read if features.target_.coded_on_sheet else coded
+        for j, name in enumerate(schema.target_columns):
+            # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
+            values = frame[name].reset_index(drop=True)
+            as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
+            out[name] = as_read if features.target_.coded_on_sheet else (coded if coded.ndim == 1 else coded[:, j])
     out = out[[*leading, *schema.input_columns]]
     index = frame.index
     if LINES in frame.attrs and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
@@ -205,11 +206,11 @@ class WholeColumns:
 
 
 def whole_columns(features: Features, n_train: int, test: tuple[DataColumns, int] | None, train_sheet: str | None, *, training: bool) -> WholeColumns:
-    data = data_columns(features, [features.schema_.target])
+    data = data_columns(features, features.schema_.target_columns)
     test_data, n_test = test if test is not None else (None, 0)
     return WholeColumns(
         training, data, n_train, train_sheet, test_data, n_test, None if not training else TEST_SHEET,
-        data.raw[features.schema_.target], features.target_, target_statistic_ref(features, data, train_sheet),
+        data.raw[features.schema_.target_columns[0]], features.target_, target_statistic_ref(features, data, train_sheet),
     )
 
 
@@ -218,7 +219,7 @@ def target_statistic_ref(features: Features, data: DataColumns, sheet: str | Non
     model sheet (`sheet`, None: this sheet); None when the target learns none."""
     if features.target_.statistic is None:
         return None
-    return excel.on_sheet(sheet, excel.absolute(MAX_ROW, data.raw[features.schema_.target]))
+    return excel.on_sheet(sheet, excel.absolute(MAX_ROW, data.raw[features.schema_.target_columns[0]]))
 
 
 def _statistics(features: Features, data: DataColumns, first: int, last: int) -> list[Cell]:
@@ -227,7 +228,7 @@ def _statistics(features: Features, data: DataColumns, first: int, last: int) ->
     cells = statistic_cells(features, data, first, last, STATISTIC_ROWS)
     target = features.target_
     if target.statistic is not None:
-        col = data.raw[features.schema_.target]
+        col = data.raw[features.schema_.target_columns[0]]
         whole = excel.area(excel.cell(first, col), excel.cell(last, col))
         cells.append(Cell(MAX_ROW, col, float(target.statistic), target.excel_statistic(whole), style="statistic"))
     for row, label in STATISTIC_LABELS.items():
@@ -239,7 +240,7 @@ def _statistics(features: Features, data: DataColumns, first: int, last: int) ->
 
 def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataColumns, list[ParamBlock], int]:
     """A model sheet's data columns, parameter blocks and loss column: all a reader needs to find the parameters."""
-    data = data_columns(features, [features.schema_.target])
+    data = data_columns(features, features.schema_.target_columns)
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
     # the parameters sit right of the model's columns, so count those first (a layout-only rendering)
     placeholder = place_params(model, features.feature_names_, 0)
@@ -254,13 +255,18 @@ def target_width(target: Target) -> int:
     return len(target.coded_names()) + (target.excel_classify_row("A1") is not None)
 
 
-def coded_block(features: Features, loss_col: int) -> tuple[int, int] | None:
-    """The first and last column of a model sheet's coded target (its one-hot block), or None when it has none."""
-    k = len(features.target_.coded_names())
-    if not k:
+def coded_block(features: Features, data: DataColumns, loss_col: int) -> tuple[int, int] | None:
+    """The first and last column of a model sheet's model values when a row has K of them: several classes' one-hot
+    block, or several labels' own columns (the first raw columns); None for a target of one."""
+    target = features.target_
+    if target.outputs == 1:
         return None
-    first = loss_col - target_width(features.target_)
-    return first, first + k - 1
+    k = len(target.coded_names())
+    if k:
+        first = loss_col - target_width(target)
+        return first, first + k - 1
+    columns = [data.raw[name] for name in features.schema_.target_columns]
+    return columns[0], columns[-1]
 
 
 def model_sheet(
@@ -278,10 +284,10 @@ def model_sheet(
     already; `test` is the test sheet's columns and rows, which derived columns may count over.
     """
     features, model = fitted.features, fitted.model
-    target = features.schema_.target
+    target = features.schema_.target_columns[0]  # the first of several labels' columns, which follow it
     n = len(frame)
     first, last = FIRST_ROW, FIRST_ROW + n - 1
-    data = data_columns(features, [target])
+    data = data_columns(features, features.schema_.target_columns)
     if columns is None:
         columns = features.columns(frame, training=True)
         X = features.program_.inputs(columns)
@@ -313,7 +319,7 @@ def model_sheet(
     statistic = target_statistic_ref(features, data, None)
     pred_row = excel.area(excel.cell(R, first_pred, fixed_col=True), excel.cell(R, preds_col, fixed_col=True))
     ranges = _column_ranges(first, last)
-    coded = coded_block(features, loss_col)
+    coded = coded_block(features, data, loss_col)
     if coded is None:
         pred_value, coded_value = cell.formula(excel.cell(R, preds_col)), cell.formula(coding.excel_code(target_ref, statistic=statistic))
         coded_range = None
@@ -329,8 +335,12 @@ def model_sheet(
     if classify is not None:
         sheet.columns.append(Column(loss_col - 1, "Class", list(coding.classes_of(pred)), formula=classify))
         classes_range = ranges(loss_col - 1, loss_col - 1)
-    formula = loss.rows(pred_value, coded_value, cell)
-    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=excel.strip_outer(formula.text)))
+    formula, losses = loss.rows(pred_value, coded_value, cell), loss.rows(pred, y)
+    if losses.ndim == 2:  # several labels: a row's loss is the sum of its labels' (a one-cell array formula)
+        formula, losses = formula.sum(-1), losses.sum(-1)
+    sheet.columns.append(
+        Column(loss_col, "Loss", losses, formula=excel.strip_outer(formula.text), array_cells=losses.ndim == 1 and k > 1)
+    )
 
     valid = np.zeros(n, dtype=bool)
     valid[valid_positions(fitted.training, n)] = True
@@ -499,13 +509,18 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     else:
         sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
     coding = fitted.features.target_
-    statistic = target_statistic_ref(fitted.features, data_columns(fitted.features, [fitted.features.schema_.target]), fitted.name)
+    statistic = target_statistic_ref(fitted.features, data_columns(fitted.features, fitted.features.schema_.target_columns), fitted.name)
     row = excel.area(excel.cell(R, first_pred), excel.cell(R, preds_col))  # one cell, or the row's K predictions
     formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, row), statistic)
-    target = fitted.features.schema_.target
     written = coding.submission(pred)
+    names = fitted.features.schema_.target_columns
+    if len(names) > 1:  # several labels: a column each, from its own prediction
+        for j, name in enumerate(names):
+            own = coding.excel_submission(excel.on_sheet(TEST_SHEET, excel.cell(R, first_pred + j)), statistic)
+            sheet.columns.append(Column(1 + j, name, written[:, j].astype(np.float64), formula=own, shift=shift))
+        return sheet
     values = written.astype(np.float64) if written.dtype != object else written.tolist()
-    sheet.columns.append(Column(1, target, values, formula=formula, shift=shift))
+    sheet.columns.append(Column(1, names[0], values, formula=formula, shift=shift))
     return sheet
 
 

@@ -240,11 +240,11 @@ def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int,
     def column(left: int, right: int) -> str:
         return excel.on_sheet(model_sheet, excel.area(excel.absolute(first, left), excel.absolute(last, right)))
 
-    target_col = data.raw[fitted.features.schema_.target]
+    target_col = data.raw[fitted.features.schema_.target_columns[0]]
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
     statistic = target_statistic_ref(fitted.features, data, model_sheet)
-    coded = coded_block(fitted.features, valid_col - VALID_OFFSET)
-    if coded is not None:  # the model sheet's one-hot block holds the model values already
+    coded = coded_block(fitted.features, data, valid_col - VALID_OFFSET)
+    if coded is not None:  # the model sheet's one-hot block, or several labels' columns, hold the model values
         return TrainingData(
             column(data.first_input, data.last_input), column(*coded), n_rows, column(valid_col, valid_col), held_out,
             None, None, fitted.features.target_.outputs,
