@@ -19,9 +19,10 @@ X6 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 G6 = ["a", "b", "a", "b", "a", "b"]
 
 
-def _schema(**target: object) -> tn.Schema:
+def _schema(target: object = "y", **settings: object) -> tn.Schema:
     return tn.Schema(
-        target="y", id_column="Id", continuous=(tn.Continuous("x", scale="max"),), categorical=(tn.Categorical("g"),), **target
+        target=target, id_column="Id", continuous=(tn.Continuous("x", scale="max"),), categorical=(tn.Categorical("g"),),
+        **settings,
     )
 
 
@@ -29,7 +30,7 @@ def _schema(**target: object) -> tn.Schema:
 # target's 1 where it is "yes"; a regression target's value over its largest absolute value, 12; several classes
 # one-hot over the levels sorted, Cat, bird, cat, dog: text exactly, upper case first), three predictions and what a
 # submission of them writes (a labelled target's own values; the numbers times 12; the level of the largest
-# probability, the first of equals).
+# probability, the first of equals; each label's class at 0.5, a column each).
 KINDS = {
     "binary": (_schema(positive="yes"), ["yes", "no", "no", "yes", "yes", "no"], [1, 0, 0, 1, 1, 0],
                [0.7, 0.2, -0.1], ["yes", "no", "no"]),
@@ -38,11 +39,20 @@ KINDS = {
     "multiclass": (_schema(), ["cat", "dog", "cat", "bird", "dog", "Cat"],
                    [[0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0]],
                    [[0.1, 0.6, 0.2, 0.1], [0.4, 0.1, 0.1, 0.4], [0.2, 0.2, 0.5, 0.1]], ["bird", "Cat", "cat"]),
+    "multilabel": (_schema(["y1", "y2"]), [(1, 0), (0, 1), (1, 1), (0, 0), (1, 0), (0, 1)],
+                   [[1, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 1]],
+                   [[0.7, 0.2], [0.4, 0.9], [0.5, 0.51]], [[1, 0], [0, 1], [0, 1]]),
 }
 
 
+def _targets(kind: str, values: list) -> dict[str, list]:
+    """The target's columns of `values`: one, or a column per label."""
+    names = KINDS[kind][0].target_columns
+    return {names[0]: list(values)} if len(names) == 1 else {n: [v[j] for v in values] for j, n in enumerate(names)}
+
+
 def _train(kind: str) -> pd.DataFrame:
-    return pd.DataFrame({"Id": range(1, 7), "x": X6, "g": G6, "y": KINDS[kind][1]})
+    return pd.DataFrame({"Id": range(1, 7), "x": X6, "g": G6, **_targets(kind, KINDS[kind][1])})
 
 
 def _test() -> pd.DataFrame:
@@ -83,6 +93,20 @@ def test_the_loss_and_the_scores_by_hand(kind):
         # the largest logit, the first of equals: rows 1, 3, 5 (g a) cat (1 against x/6 < 1); rows 2 and 4 (g b) bird
         # (g_b 1 ties cat's 1, bird first); row 6 Cat (x/6 = 1 ties both). Right: rows 1 (cat), 3 (cat), 4 (bird), 6 (Cat)
         assert target.score("accuracy", probs, y) == 4 / 6
+        return
+    if kind == "multilabel":
+        # two labels' logits x/6 - 0.5 and g_b - 0.5, each through its sigmoid; a row's loss the sum of both labels'
+        w = np.array([[1.0, 0], [0, 1.0], [-0.5, -0.5]])
+        logits = [[x / 6 - 0.5, float(g == "b") - 0.5] for x, g in zip(X6, G6)]
+        probs = [[1 / (1 + math.exp(-v)) for v in row] for row in logits]
+        model = tn.Linear(output="sigmoid", loss="logloss", outputs=2)
+        np.testing.assert_allclose(model.predict(X, w), probs, rtol=1e-14)
+        want = -sum(t * math.log(p) + (1 - t) * math.log(1 - p) for row, own in zip(probs, coded) for p, t in zip(row, own)) / 6
+        assert model.loss_op.mean(np.array(probs), y) == pytest.approx(want, rel=1e-14)
+        assert target.score("logloss", probs, y) == pytest.approx(want, rel=1e-14)
+        # classes: label 1 is 1 for x > 3 (rows 4-6; row 3's 0.5 is not above 0.5), label 2 for g b (rows 2, 4, 6);
+        # against (1,0) (0,1) (1,1) (0,0) (1,0) (0,1): label 1 right on rows 2 and 5, label 2 on rows 1, 2, 5, 6: 6 of 12
+        assert target.score("accuracy", probs, y) == 6 / 12
         return
     w = np.array([0.6, -0.3, 0.1])
     pred = [0.6 * x / 6 - 0.3 * (g == "b") + 0.1 for x, g in zip(X6, G6)]
@@ -128,13 +152,17 @@ def test_the_submission_writes_the_targets_own_values(kind):
         np.testing.assert_allclose(got, written, rtol=1e-15)
     else:
         assert got.tolist() == written
-    frame = tn.make_submission([7, 8, 9], got, id_column="Id", target="y", rule=target)
+    names = schema.target_columns
+    frame = tn.make_submission([7, 8, 9], got, id_column="Id", target=names[0] if len(names) == 1 else names, rule=target)
     text = tn._submission.submission_csv(frame)
-    expected = [repr(float(v)) for v in got] if kind == "regression" else written
-    assert text.splitlines() == ["Id,y"] + [f"{i},{v}" for i, v in zip([7, 8, 9], expected)]
+    expected = [repr(float(v)) for v in got] if kind == "regression" else [
+        ",".join(map(str, v)) if isinstance(v, list) else v for v in written
+    ]
+    assert text.splitlines() == [",".join(["Id", *names])] + [f"{i},{v}" for i, v in zip([7, 8, 9], expected)]
+    wrong = [1.5, 2.0, 3.0] if kind == "binary" else ["yes", "no", "CAT"]
     with pytest.raises(tn.SubmissionError):  # another kind's values are not this one's
-        tn.make_submission([7, 8, 9], ["yes", "no", "CAT"] if kind != "binary" else [1.5, 2.0, 3.0],
-                           id_column="Id", target="y", rule=target)
+        tn.make_submission([7, 8, 9], np.array([wrong] * len(names), dtype=object).T if len(names) > 1 else wrong,
+                           id_column="Id", target=names[0] if len(names) == 1 else names, rule=target)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -158,7 +186,7 @@ def kind_book(request, tmp_path_factory):
     rng = np.random.default_rng(5)
     train = pd.DataFrame({
         "Id": range(1, 41), "x": rng.normal(size=40).round(3), "g": rng.choice(["a", "b", "c"], size=40),
-        "y": rng.choice(KINDS[kind][1], size=40),
+        **_targets(kind, [KINDS[kind][1][i] for i in rng.integers(0, 6, size=40)]),
     })
     test = pd.DataFrame({"Id": range(41, 49), "x": rng.normal(size=8).round(3), "g": rng.choice(["a", "b"], size=8)})
     features = tn.Features(KINDS[kind][0], missing="mode")
@@ -186,13 +214,21 @@ def test_every_kind_writes_its_scores_and_submission_on_the_sheet(kind_book):
     kind, path, fits, _, test = kind_book
     book = load_workbook(path, data_only=True)  # the cached values: Python's
     labels = [c.value for row in book["linear"].iter_rows(min_row=1, max_row=3) for c in row if isinstance(c.value, str)]
-    expected = {"binary": ["accuracy"], "regression": ["RMSE", "MAE", "R²"], "multiclass": ["accuracy", "log loss"]}[kind]
+    expected = {
+        "binary": ["accuracy"], "regression": ["RMSE", "MAE", "R²"], "multiclass": ["accuracy", "log loss"],
+        "multilabel": ["accuracy", "log loss"],
+    }[kind]
     for label in expected:
         assert f"Train {label}:" in labels and f"Valid {label}:" in labels
-    column = [c.value for c in book["submission"]["B"]][1:]
-    # the submission sheet's cached values are what the submission CSV writes
+    # the submission sheet's cached values are what the submission CSV writes, a column per label
     chosen = next(f for f in fits if f.name == "linear")
     want = chosen.predict_target(test)
+    if kind == "multilabel":
+        got = [[c.value for c in book["submission"][letter]][1:] for letter in "BC"]
+        assert [row[0].value for row in book["submission"].iter_rows(max_row=1)] == ["Id"]
+        np.testing.assert_array_equal(np.array(got).T, want)
+        return
+    column = [c.value for c in book["submission"]["B"]][1:]
     if kind == "regression":
         np.testing.assert_allclose(np.array(column, dtype=float), want, rtol=1e-12)
     else:
@@ -295,3 +331,30 @@ def test_scikit_learns_tables_are_typed_as_the_readme_shows():
         shown = "\n".join(printed)
         assert (shown if name != "breast cancer" else "\n".join(printed[:2])) in readme, name
         assert "\n".join(printed[-2:]) in readme, name
+
+
+def test_several_labels_on_the_command_line(tmp_path):
+    """--target A,B,C: several 0/1 columns, each a sigmoid output; the submission writes every column, and predict
+    and import write the same."""
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=120, n_features=4, n_classes=3, random_state=0)
+    table = pd.DataFrame(X, columns=["f0", "f1", "f2", "f3"]).assign(action=Y[:, 0], comedy=Y[:, 1], drama=Y[:, 2])
+    table.insert(0, "Id", range(1, 121))
+    table.iloc[:100].to_csv(tmp_path / "train.csv", index=False)
+    table.iloc[100:, :5].to_csv(tmp_path / "test.csv", index=False)
+    out = tmp_path / "out"
+    code, printed, err = _run(["fit", "--train", tmp_path / "train.csv", "--test", tmp_path / "test.csv",
+                               "--target", "action,comedy,drama", "--id-column", "Id", "--restarts", "2",
+                               "--sheet-epochs", "2", "--out", out])
+    assert code == 0, err
+    assert "drama   target      the column to predict (multilabel)" in printed
+    submission = (out / "submission.csv").read_text().splitlines()
+    assert submission[0] == "Id,action,comedy,drama" and len(submission) == 21
+    assert all(set(line.split(",")[1:]) <= {"0", "1"} for line in submission[1:])
+    chosen = printed.split("submission: ")[1].split(" ")[0]
+    code, _, err = _run(["predict", out / f"{chosen}.json", "--input", tmp_path / "test.csv", "--out", tmp_path / "p.csv"])
+    assert code == 0, err
+    assert (tmp_path / "p.csv").read_text().splitlines() == submission
+    model = tn.load_model(out / f"{chosen}.json")
+    assert model.model.outputs == 3 and model.model.output == "sigmoid" and model.model.loss_name == "logloss"

@@ -179,9 +179,9 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument(
         "--task", choices=tuple(TARGETS),
-        help="what the target is: binary (0/1, or two values), regression (numbers) or multiclass (2 to 50 levels); by "
-        "default inferred from the training rows: numbers of more than two values are regression, text of 3 to 50 "
-        "values multiclass",
+        help="what the target is: binary (0/1, or two values), regression (numbers), multiclass (2 to 50 levels) or "
+        "multilabel (several 0/1 columns); by default inferred: numbers of more than two values are regression, text "
+        "of 3 to 50 values multiclass, several --target columns multilabel",
     )
     group.add_argument("--id-column", metavar="NAME", help="the row id column written to the submission (your own CSV)")
     group.add_argument(
