@@ -103,12 +103,14 @@ class SheetClassifier(ClassifierMixin, _SheetEstimator):
                 "than two values (a regression target); use SheetRegressor"
             )
         self.fitted_ = fitted
-        self.classes_ = np.array(target.levels if target.kind == "multiclass" else [0, 1])
+        # the classes: 0 and 1, several classes' levels, or several labels' columns (each 0 or 1)
+        self.classes_ = np.array(getattr(target, "levels", None) or getattr(target, "columns", None) or [0, 1])
         return self
 
     @property
     def _several(self) -> bool:
-        return _fitted(self).features.target_.kind == "multiclass"
+        """Whether the model has an output per class or label, whose probabilities `predict_proba` gives as they are."""
+        return _fitted(self).features.target_.outputs > 1
 
     def _output(self, X: pd.DataFrame) -> np.ndarray:
         return _fitted(self).predict(_raw_rows(X))
@@ -118,13 +120,13 @@ class SheetClassifier(ClassifierMixin, _SheetEstimator):
         return self._output(X)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        if self._several:
+        if self._several:  # the level of the largest probability, or each label's class at 0.5
             return _fitted(self).predict_target(_raw_rows(X))
         return (self._output(X) > self.threshold).astype(np.int64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Columns [P(0), P(1)]: the output clipped to [0, 1] (a raw regression output is not a true probability); for
-        several classes the softmax's probability of each, in `classes_` order."""
+        several classes the softmax's probability of each, for several labels each one's, in `classes_` order."""
         if self._several:
             return self._output(X)
         p = np.clip(self._output(X), 0.0, 1.0)
