@@ -358,3 +358,19 @@ def test_several_labels_on_the_command_line(tmp_path):
     assert (tmp_path / "p.csv").read_text().splitlines() == submission
     model = tn.load_model(out / f"{chosen}.json")
     assert model.model.outputs == 3 and model.model.output == "sigmoid" and model.model.loss_name == "logloss"
+
+
+@pytest.mark.engines
+@pytest.mark.parametrize("kind", ["multiclass", "multilabel"])
+def test_an_ensembles_members_average_each_output_in_every_engine(kind, tmp_path):
+    """An ensemble of a model of K outputs: the sheet averages the members' predictions output by output."""
+    rng = np.random.default_rng(7)
+    train = pd.DataFrame({
+        "Id": range(1, 31), "x": rng.normal(size=30).round(3), "g": rng.choice(["a", "b"], size=30),
+        **_targets(kind, [KINDS[kind][1][i] for i in rng.integers(0, 6, size=30)]),
+    })
+    fitted = tn.train_model(train, tn.Ensemble(tn.TwoReLU(), 2), features=tn.Features(KINDS[kind][0]), restarts=2)
+    assert fitted.model.outputs == fitted.features.target_.outputs > 1
+    path = tn.write_workbook(tmp_path / "ensemble.xlsx", [fitted], train)
+    report = tn.verify(path, engines="all")
+    assert report.ok and len(report.engines) == 3, str(report)
