@@ -132,14 +132,19 @@ class Model:
     # -- structure, written once ------------------------------------------------------------------
 
     def hidden_program(self) -> tuple[Op, ...]:
-        """The computation up to the output units' values (`outputs` of them), before the sum of one output's units."""
+        """The computation up to the output's values: one per row (the lesson's, ending in a sum of units), or
+        `outputs` per row."""
         raise NotImplementedError
 
     def program(self) -> tuple[Op, ...]:
-        """The whole computation, from inputs to predictions: one per row for one output (the units summed), else
-        `outputs` per row; through the output's sigmoid (each unit) or softmax (over the units)."""
+        """The whole computation, from inputs to predictions: `hidden_program` through the output's sigmoid (each
+        value) or softmax (over a row's values)."""
         final = {"sigmoid": (Sigmoid(),), "softmax": (Softmax(),)}.get(self.output, ())
-        return self.hidden_program() + ((SumUnits(),) if self.outputs == 1 else ()) + final
+        return self.hidden_program() + final
+
+    def _one_value(self) -> tuple[Op, ...]:
+        """The sum of the units into one value per row when the model has one output (nothing for several)."""
+        return (SumUnits(),) if self.outputs == 1 else ()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         """The shape of each array the program indexes."""
@@ -239,7 +244,7 @@ class Linear(Model):
     solver_defaults = {"method": "L-BFGS-B", "restarts": 1}
 
     def hidden_program(self) -> tuple[Op, ...]:
-        return (MatMul(0),)
+        return (MatMul(0),) + self._one_value()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         return [(n_features, self.outputs)]
@@ -344,7 +349,7 @@ class MatMulNet(Model):
         if self.effective_head == "linear":
             k = len(self.widths)
             program += [MatMul(k, label="Head", numbered=self.outputs > 1), AddBias(k + 1)]
-        return tuple(program)
+        return tuple(program) + self._one_value()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         sizes = [n_features] + self.widths
