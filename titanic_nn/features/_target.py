@@ -148,6 +148,11 @@ class Target:
         """The score `key` (one of `metrics`) of the models' predictions `pred` of the model values `y`."""
         raise NotImplementedError
 
+    def score_size(self, key: str, pred: Any, y: Any) -> float | None:
+        """The size of the terms behind the score, where it is larger than the score (verify's tolerance); None: the
+        score's own."""
+        return None
+
     def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
         """`score` as a formula of the sheet's ranges (`ScoreRanges`); `among`, an array test such as "V4:V9=0", keeps
         only the rows where it holds, `count` of them."""
@@ -530,40 +535,62 @@ class Regression(Target):
     def excel_statistic(self, whole: str) -> str | None:
         return excel.MAX(excel.MAX(whole), f"-{excel.MIN(whole)}")
 
+    def model_for(self, model: Any) -> Any:
+        """`model`, a net's default head made linear: the lesson's sum of two ReLUs is never negative, and a number to
+        predict may be."""
+        from ..nn import with_signed_output
+
+        self.check_model(model)
+        return with_signed_output(model)
+
     def check_model(self, model: Any) -> None:
-        if getattr(model, "output", "raw") != "raw":
+        if getattr(model, "output", "raw") != "raw" or getattr(model, "outputs", 1) != 1:
             raise DataError(
                 f"target {self.column} is a number to predict (task regression), but the model has output="
-                f"{model.output!r}, which stays between 0 and 1; use output='raw'"
+                f"{model.output!r}, which stays between 0 and 1; use the raw output (--output raw)"
             )
 
     def unscaled(self, pred: Any) -> np.ndarray:
         """Predictions (or model values) in the target's own unit."""
         return np.asarray(pred, dtype=np.float64) * self._scale()
 
+    # The scores are computed on the models' own values (the target over its scale), and an error is multiplied
+    # back into the target's unit at the end: the squares of a target of 1e-300, or of 1e99, neither underflow nor
+    # overflow, and a prediction and a target close to each other are compared at the size of the scale.
+
     def score(self, key: str, pred: Any, y: Any) -> float:
-        p, t = self.unscaled(np.asarray(pred, dtype=np.float64).reshape(-1)), self.unscaled(np.asarray(y).reshape(-1))
+        p, t = np.asarray(pred, dtype=np.float64).reshape(-1), np.asarray(y, dtype=np.float64).reshape(-1)
         if p.shape != t.shape:
             raise ValueError(f"predictions have {p.size} values but the target has {t.size}")
         error = p - t
         n = len(t)
         if key == "rmse":
-            return float(np.sqrt((error * error).sum() / n))
+            return float(self._scale() * np.sqrt((error * error).sum() / n))
         if key == "mae":
-            return float(np.abs(error).sum() / n)
+            return float(self._scale() * (np.abs(error).sum() / n))
         mean = t.sum() / n
         total, residual = float(((t - mean) * (t - mean)).sum()), float((error * error).sum())
         if total == 0:  # scikit-learn's r2_score: 1 for a perfect fit of a constant, else 0
             return 1.0 if residual == 0 else 0.0
         return 1.0 - residual / total
 
+    def score_size(self, key: str, pred: Any, y: Any) -> float | None:
+        """The size of the terms behind a score (verify's tolerance): an error's, the scale times the largest value it
+        is the difference of; R²'s, the squares of those sums over the spread's."""
+        p, t = np.abs(np.asarray(pred, dtype=np.float64).reshape(-1)), np.asarray(y, dtype=np.float64).reshape(-1)
+        if key in ("rmse", "mae"):
+            return float(self._scale() * max(p.max(initial=0.0), np.abs(t).max(initial=0.0)))
+        total = float(((t - t.mean()) ** 2).sum()) if len(t) else 0.0
+        return float(((p + np.abs(t)) ** 2).sum() / total) if total > 0 else None
+
     def excel_score(self, key: str, ranges: ScoreRanges, count: Any, among: str | None = None) -> str:
-        targets = ranges.targets
-        error = f"({ranges.preds}*{ranges.statistic}-{targets})"
+        scale, targets = ranges.statistic, f"({ranges.targets}/{ranges.statistic})"
+        error = f"({ranges.preds}-{targets})"
         if key == "rmse":
-            return excel.SQRT(f"{_sum_over(f'{error}*{error}', among)}/{count}")
+            squares = _sum_over(f"{error}*{error}", among)
+            return f"{scale}*{excel.SQRT(f'{squares}/{count}')}"
         if key == "mae":
-            return f"{_sum_over(excel.ABS(error), among)}/{count}"
+            return f"{scale}*({_sum_over(excel.ABS(error), among)}/{count})"
         mean = f"{_sum_over(targets, among)}/{count}"
         spread = f"({targets}-{mean})"
         total, residual = _sum_over(f"{spread}*{spread}", among), _sum_over(f"{error}*{error}", among)
@@ -709,7 +736,7 @@ class Multiclass(Target):
 
     def excel_classify_row(self, preds: str) -> str:
         """The level of the row's largest probability, the first of equals (MATCH finds the first), as Python's argmax."""
-        return excel.CHOOSE(excel.MATCH(excel.MAX(preds), preds, 0), *self._excel_levels())
+        return _choose(excel.MATCH(excel.MAX(preds), preds, 0), self._excel_levels())
 
     def classes_of(self, pred: Any) -> list[Any]:
         best = np.asarray(pred, dtype=np.float64).argmax(-1)
@@ -865,6 +892,19 @@ class Multilabel(Target):
     def describe_submission(self, written: Any) -> str:
         frame = written if isinstance(written, pd.DataFrame) else pd.DataFrame(written)
         return "predicted " + ", ".join(f"{name}=1 {int(frame[name].sum())}" for name in frame.columns)
+
+
+# LibreOffice takes at most 30 arguments in a function call: a CHOOSE of more values chooses among the first 29 and a
+# CHOOSE of the rest
+CHOOSE_VALUES = 29
+
+
+def _choose(index: str, values: list[str]) -> str:
+    """CHOOSE(index, values...), nested so that no call passes LibreOffice's 30 arguments."""
+    if len(values) <= CHOOSE_VALUES + 1:
+        return excel.CHOOSE(index, *values)
+    rest = _choose(f"{index}-{CHOOSE_VALUES}", values[CHOOSE_VALUES:])
+    return excel.CHOOSE(excel.MIN(index, CHOOSE_VALUES + 1), *values[:CHOOSE_VALUES], rest)
 
 
 def _level_key(value: Any) -> tuple[bool, Any]:

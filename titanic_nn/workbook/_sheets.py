@@ -355,37 +355,52 @@ def model_sheet(
     # a score reads the target column through the target's coding, which may need an array formula
     array = coding.array_scores
 
-    def score(key: str, rows: np.ndarray | None, among: str | None, count: Any) -> tuple[float, str]:
+    @dataclass
+    class Score:
+        label: str
+        value: float
+        formula: str
+        in_array: bool = False
+        position: int = 0  # the metric's place among the target's (the losses: 0)
+        valid: bool = False
+        size: float | None = None  # the size of the terms behind it, for verify's tolerance
+
+    def score(label: str, key: str, position: int, rows: np.ndarray | None, among: str | None, count: Any) -> Score:
         on = slice(None) if rows is None else rows
-        return coding.score(key, pred[on], y[on]), coding.excel_score(key, sheet_ranges, count, among)
+        return Score(
+            label, coding.score(key, pred[on], y[on]), coding.excel_score(key, sheet_ranges, count, among), array,
+            position, label.startswith("Valid"), coding.score_size(key, pred[on], y[on]),
+        )
 
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses), False, 0, False),
-            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), False, 0, True),
+            Score("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
+            Score("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), valid=True),
         ]
         for position, key in enumerate(coding.metrics):
             label = SCORE_LABELS[key]
             scores += [
-                (f"Train {label}:", *score(key, train, f"{marks}=0", excel.COUNTIF(marks, 0)), array, position, False),
-                (f"Valid {label}:", *score(key, valid, f"{marks}=1", excel.COUNTIF(marks, 1)), array, position, True),
+                score(f"Train {label}:", key, position, train, f"{marks}=0", excel.COUNTIF(marks, 0)),
+                score(f"Valid {label}:", key, position, valid, f"{marks}=1", excel.COUNTIF(marks, 1)),
             ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
-        scores = [("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), False, 0, False)]
+        scores = [Score("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses))]
         scores += [
-            (f"Train {SCORE_LABELS[key]}:", *score(key, None, None, n), array, position, False)
-            for position, key in enumerate(coding.metrics)
+            score(f"Train {SCORE_LABELS[key]}:", key, position, None, None, n) for position, key in enumerate(coding.metrics)
         ]
     placed = {}
-    for label, value, formula, in_array, position, on_valid in scores:
-        row, col = score_cell(label, position, on_valid)
-        own = excel.cell(row, loss_col + col) if in_array else None
+    for entry in scores:
+        row, col = score_cell(entry.label, entry.position, entry.valid)
+        own = excel.cell(row, loss_col + col) if entry.in_array else None
         sheet.cells += [
-            Cell(row, loss_col + col - 1, label, style="label"),
-            Cell(row, loss_col + col, value, excel.checked(formula), style="total", array_ref=own),
+            Cell(row, loss_col + col - 1, entry.label, style="label"),
+            Cell(
+                row, loss_col + col, entry.value, excel.checked(entry.formula), style="total", array_ref=own,
+                scale=entry.size,
+            ),
         ]
-        placed[label] = excel.cell(row, loss_col + col)
+        placed[entry.label] = excel.cell(row, loss_col + col)
     # each member's blocks titled by its member, as its columns are headed
     for j, (own, params) in enumerate(zip(member_blocks(model, blocks), model.split(fitted.params))):
         sheet.cells += param_cells(own, model.member.arrays(params), prefix=model.member_label(j))
