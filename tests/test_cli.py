@@ -360,7 +360,7 @@ def test_import_recomputes_the_scores_and_submits_the_best_sheet_as_it_stands(fi
 def test_import_help_says_what_the_defaults_are():
     text = " ".join(run(["import", "--help"]).out.split())
     assert "(default: the workbook's own test rows)" in text
-    assert "(default: the best validation accuracy with the parameters and Valid marks the sheets hold now;" in text
+    assert "(default: the best validation score with the parameters and Valid marks the sheets hold now;" in text
 
 
 def test_import_names_the_models_of_the_workbook(fit_run, tmp_path):

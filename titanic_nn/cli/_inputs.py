@@ -87,6 +87,8 @@ def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool, 
             "schema: leave out one of them"
         )
     _check_one_use_per_column(args)
+    if args.positive is not None and getattr(args, "task", None) not in (None, "binary"):
+        raise UsageError(f"--positive codes a binary target's value as 1, but --task is {args.task}; leave out --positive")
     blank = list(args.blank or [])
     if any(not text for text in blank):
         raise UsageError("--blank: an empty cell is blank already; give a text that marks a blank, e.g. --blank NA")
@@ -218,7 +220,8 @@ def read_input(
         values = target_values(frame, schema)
         target_of(schema, values).code(
             values, source=str(path), locate=lambda i: line_of(frame, i),
-            value_fix="recode it to 0/1, predict its numbers with --task regression, or choose another --target",
+            value_fix="recode it to 0/1, name the value that counts as 1 with --positive, predict its numbers with --task "
+            "regression, or choose another --target",
             positive_option="--positive {value}",
         )
     if with_id and schema.id_column:

@@ -115,7 +115,7 @@ examples:
       --categorical Grade,Purpose --continuous Age,Income --log Debt --ignore Notes
 
 outputs in --out: the workbook ({WORKBOOK_NAME} for the bundled data, else named after --train, e.g.
-loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation accuracy, or --model),
+loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation score, or --model),
 {MODEL_FILES} (load with `{PROG} predict`), {LOSS_PLOT_NAME} (loss per epoch, for --method gd
 when matplotlib is installed), and for your own CSV {SCHEMA_NAME} (the columns as typed: edit it and give
 it with --schema).
@@ -232,7 +232,12 @@ def build_parser() -> ArgumentParser:
         "--activation", choices=tuple(ACTIVATIONS), default="relu",
         help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
     )
-    group.add_argument("--output", choices=OUTPUTS, default="raw", help="every model's output: raw, or through a sigmoid")
+    # a softmax is the output of several classes, which their target gives every model (with its units) by itself
+    group.add_argument(
+        "--output", choices=tuple(o for o in OUTPUTS if o != "softmax"), default="raw",
+        help="every model's output: raw, or through a sigmoid (several classes end in a softmax, several labels in a "
+        "sigmoid each, by themselves)",
+    )
     group.add_argument(
         "--head", choices=MatMulNet.HEADS,
         help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
@@ -272,14 +277,14 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR", help="output directory")
     fit.add_argument(
         "--model", choices=tuple(MODELS),
-        help="the model whose predictions go to the submission (all are trained; default: best validation accuracy)",
+        help="the model whose predictions go to the submission (all are trained; default: best validation score: accuracy, or RMSE)",
     )
     fit.set_defaults(handler=run_fit)
 
     predict = commands.add_parser(
         "predict", parents=[common], formatter_class=HelpFormatter,
         help="write a Kaggle submission from a saved model JSON",
-        description="Predict 0/1 for every row of --input with a model saved by `fit` or `import`, and write "
+        description="Predict the target (0/1, a number, a class, or several labels) for every row of --input with a model saved by `fit` or `import`, and write "
         "the submission (one row per input row, in input order).",
         epilog=PREDICT_EXAMPLES,
     )
@@ -300,7 +305,7 @@ def build_parser() -> ArgumentParser:
         f"{DEFAULT_OUT}/<training CSV's name>.xlsx)",
     )
     workbook.add_argument("--models", type=Path, nargs="+", metavar="JSON", help="saved models to put in the workbook instead of training")
-    workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation accuracy)")
+    workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation score)")
     workbook.set_defaults(handler=run_workbook)
 
     verify = commands.add_parser(
@@ -332,7 +337,7 @@ def build_parser() -> ArgumentParser:
     )
     importer.add_argument(
         "--model", metavar="NAME",
-        help="the sheet whose model makes the submission (default: the best validation accuracy with the parameters "
+        help="the sheet whose model makes the submission (default: the best validation score with the parameters "
         "and Valid marks the sheets hold now; without Valid rows, the lowest training loss)",
     )
     importer.add_argument(

@@ -140,7 +140,12 @@ class Target:
         return None
 
     def check_model(self, model: Any) -> None:
-        """Refuse, in one line, a model whose output cannot predict this target."""
+        """Refuse, in one line, a model whose output cannot predict this target (one output unit, raw or a sigmoid)."""
+        if getattr(model, "outputs", 1) != 1 or getattr(model, "output", "raw") == "softmax":
+            raise DataError(
+                f"target {self.column} is one number per row ({self.kind}), but the model has "
+                f"{getattr(model, 'outputs', 1)} output(s) through {model.output!r}"
+            )
 
     # -- scores and the submission --------------------------------------------------------------------
 
@@ -288,7 +293,8 @@ class Binary(Target):
                 f"recode it to 0/1, or name the value that counts as 1 with {positive_option.format(value=example)}"
                 if len(levels) == 2
                 else f"it holds {len(levels)} different values ({', '.join(map(shown, levels[:6]))}"
-                f"{' ...' if len(levels) > 6 else ''}); recode it to 0/1 or choose another target"
+                f"{' ...' if len(levels) > 6 else ''}); recode it to 0/1, choose another target, or predict it as "
+                f"several classes (task multiclass, 2 to {Multiclass.MAX_LEVELS} of them)"
             )
             raise DataError(
                 f"{source}: target {values.name} is the column to predict and must hold 0 or 1, but {locate(first)} holds "
@@ -466,13 +472,13 @@ class Regression(Target):
         positive_option: str = "Schema(positive={value})",
     ) -> np.ndarray:
         _blank(values, source, locate, blank_fix or "give every training row a number, or remove the row")
-        numbers = values.map(lambda v: None if isinstance(v, (str, bool)) else _as_float(v))
+        numbers = values.map(lambda v: None if isinstance(v, bool) else _as_float(v))  # a number's text too
         bad = numbers.isna().to_numpy() | ~np.isfinite(numbers.astype("float64").fillna(0).to_numpy())
         if bad.any():
             first = int(bad.argmax())
             raise DataError(
                 f"{source}: target {values.name} is predicted as a number (task regression), but {locate(first)} "
-                f"holds {shown(values.iloc[first])}, not a finite number; put a number there"
+                f"holds {shown(values.iloc[first])}, not a finite number; put a number there, or remove the row"
             )
         from .._data import LARGEST_NUMBER, SMALLEST_NUMBER
 
@@ -654,6 +660,15 @@ class Multiclass(Target):
                 f"{source}: target {values.name} holds {len(levels)} different values, but several classes are 2 to "
                 f"{self.MAX_LEVELS}; choose another target, or predict its numbers with task regression"
             )
+        if self.levels is None:  # the sheet compares numbered classes with =, which takes 15 digits for all
+            from ._ops import refuse_equal_to_15_digits_only
+
+            numbers = [level for level in levels if not isinstance(level, str)]
+            for j, number in enumerate(numbers[:-1]):
+                refuse_equal_to_15_digits_only(
+                    numbers[j + 1:], float(number), holder=f"{source}: target {values.name}",
+                    locate=lambda i: "another row", against="the class ", fix="round the target",
+                )
         return np.array([index[key] for key in keys], dtype=np.float64)
 
     def fitted(self, coded: np.ndarray, values: pd.Series) -> "Multiclass":
@@ -953,11 +968,11 @@ def target_kind(schema: Any, values: pd.Series | None = None) -> str:
     if schema.positive is not None or values is None:
         return Binary.kind
     present = values.dropna()
-    if len(present) and not present.map(lambda v: isinstance(v, (str, bool))).any():
-        numbers = pd.to_numeric(present, errors="coerce")
-        if numbers.notna().all() and numbers.nunique() > 2:
-            return Regression.kind
-    elif Multiclass.MIN_INFERRED <= len(_distinct(present)) <= Multiclass.MAX_LEVELS:
+    numbers = pd.to_numeric(present.map(lambda v: None if isinstance(v, bool) else v), errors="coerce")
+    if len(present) and numbers.nunique() > 2 and numbers.notna().mean() > 0.5:
+        # numbers, even with a few texts among them (a "n/a" the regression target's coding then names)
+        return Regression.kind
+    if Multiclass.MIN_INFERRED <= len(_distinct(present)) <= Multiclass.MAX_LEVELS:
         return Multiclass.kind
     return Binary.kind
 

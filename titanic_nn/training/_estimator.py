@@ -113,15 +113,15 @@ class SheetClassifier(ClassifierMixin, _SheetEstimator):
         return _fitted(self).features.target_.outputs > 1
 
     def _output(self, X: pd.DataFrame) -> np.ndarray:
-        return _fitted(self).predict(_raw_rows(X))
+        return _fitted(self).predict(_raw_rows(X, self))
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """The model's output per row (a regression value, or a probability for output="sigmoid")."""
         return self._output(X)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        if self._several:  # the level of the largest probability, or each label's class at 0.5
-            return _fitted(self).predict_target(_raw_rows(X))
+        if self._several:  # the level of the largest probability (an array of the levels' own type), or each label's
+            return np.array(_fitted(self).predict_target(_raw_rows(X, self)).tolist())
         return (self._output(X) > self.threshold).astype(np.int64)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -146,24 +146,35 @@ class SheetRegressor(RegressorMixin, _SheetEstimator):
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return _fitted(self).predict_target(_raw_rows(X))
+        return _fitted(self).predict_target(_raw_rows(X, self))
 
 
 
 def _fit(estimator: _SheetEstimator, X: Any, y: Any, task: str | None) -> Any:
-    """Train the estimator's model on raw rows X (with the target y, or X's own target column), every row training."""
+    """Train the estimator's model on raw rows X (with the target y, or X's own target column), every row training.
+
+    `task` None is a classifier's: a binary target of 0/1 or a positive value, and classes otherwise (numbered
+    classes, two text labels without a positive), as scikit-learn's classifiers take any labels."""
     from dataclasses import replace
+
+    from ..features import target_kind, target_values
 
     from ._train import train_model
 
     schema, _ = Features(estimator.schema, missing=estimator.missing)._resolved()
-    if task is not None and schema.task != task:
-        schema = replace(schema, task=task)
-    features = Features(schema, missing=estimator.missing)
-    frame = _raw_rows(X)
+    frame = _raw_rows(X, estimator)
     if y is not None:
         frame = frame.copy()
         frame[list(schema.target) if isinstance(schema.target, tuple) else schema.target] = np.asarray(y)
+    if task is None and schema.task is None and isinstance(schema.target, str):
+        values = target_values(frame, schema)
+        kind = target_kind(schema, values)
+        zero_one = values is not None and values.dropna().map(lambda v: not isinstance(v, str) and v in (0, 1)).all()
+        if kind == "regression" or kind == "binary" and schema.positive is None and not zero_one:
+            task = "multiclass"
+    if task is not None and schema.task != task:
+        schema = replace(schema, task=task)
+    features = Features(schema, missing=estimator.missing)
     return train_model(
         frame, estimator._build_model(), features=features, method=estimator.method, valid_frac=None,
         seed=estimator.seed, progress=estimator.progress, **estimator._trainer_options(),
@@ -176,10 +187,10 @@ def _fitted(estimator: _SheetEstimator) -> Any:
     return estimator.fitted_
 
 
-def _raw_rows(X: Any) -> pd.DataFrame:
+def _raw_rows(X: Any, estimator: Any) -> pd.DataFrame:
     if not isinstance(X, pd.DataFrame):
         raise TitanicNNError(
-            f"SheetClassifier takes the raw rows as a pandas DataFrame (e.g. from tn.load_titanic()), "
+            f"{type(estimator).__name__} takes the raw rows as a pandas DataFrame (e.g. from tn.load_titanic()), "
             f"not {type(X).__name__}"
         )
     return X

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidModelError, TitanicNNError
 from ..features import Features
 from ..nn import Model
 from ._params import params_to_lists
@@ -99,5 +100,9 @@ class FittedModel:
         model = check_config(data["model"], "model")
         features = check_features(data["features"], "features")
         params = check_params(model, data["params"], features.n_features_, "params")
+        try:  # the target and the model it trained must fit each other (its classes, its labels, its kind of output)
+            features.target_.check_model(model)
+        except TitanicNNError as exc:
+            raise InvalidModelError(f"model: {exc}") from exc
         training = check_record(data.get("training"), "training")
         return cls(features, model, params, name=data.get("name", ""), training=training)
