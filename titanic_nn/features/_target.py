@@ -77,6 +77,8 @@ class Target:
     default_loss: ClassVar[str]
     # the scores of a prediction, in the order they are shown; the first chooses the submission's model
     metrics: ClassVar[tuple[str, ...]]
+    # whether its values are classes (cross-validation's folds keep each class's share)
+    classes: ClassVar[bool] = True
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
@@ -466,6 +468,7 @@ class Regression(Target):
     kind: ClassVar[str] = "regression"
     default_loss: ClassVar[str] = "mse"
     metrics: ClassVar[tuple[str, ...]] = ("rmse", "mae", "r2")
+    classes: ClassVar[bool] = False
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
@@ -815,6 +818,7 @@ class Multilabel(Target):
     kind: ClassVar[str] = "multilabel"
     default_loss: ClassVar[str] = "logloss"
     metrics: ClassVar[tuple[str, ...]] = ("accuracy", "logloss")
+    classes: ClassVar[bool] = False  # several 0/1 columns: no one class per row to keep the share of
 
     def code(
         self, values: Any, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",

@@ -10,13 +10,13 @@ import pandas as pd
 
 from .._constraints import FOLDS, REPEATS, SEED
 from ..errors import TitanicNNError
-from ..features import SCORE_LABELS, Features, Schema, target_of, target_values
+from ..features import SCORE_LABELS, TARGETS, Features, Schema, target_of, target_values
 from ..nn import Model
 
 __all__ = ["stratified_folds", "plain_folds", "folds_for", "STRATIFIED_KINDS", "cross_validate", "CVResult"]
 
 # The target kinds whose folds are stratified by class (`stratified_folds`); every other kind's are `plain_folds`.
-STRATIFIED_KINDS = frozenset({"binary", "multiclass"})
+STRATIFIED_KINDS = frozenset(kind for kind, target in TARGETS.items() if target.classes)
 
 
 def stratified_folds(y: Any, folds: int = 10, repeats: int = 5, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
