@@ -374,3 +374,24 @@ def test_an_ensembles_members_average_each_output_in_every_engine(kind, tmp_path
     path = tn.write_workbook(tmp_path / "ensemble.xlsx", [fitted], train)
     report = tn.verify(path, engines="all")
     assert report.ok and len(report.engines) == 3, str(report)
+
+
+def test_a_class_training_never_held_is_refused_for_the_target():
+    features = tn.Features(KINDS["multiclass"][0], missing="mode").fit(_train("multiclass"))
+    frame = _test().assign(y=["cat", "fish", "dog"])
+    with pytest.raises(tn.DataError, match="holds 'fish' at .*, a class the training rows never held"):
+        features.target(frame)
+    with pytest.warns(tn.UnseenLevelWarning, match="level"):  # an input's unseen level: all-zero dummies, and a word
+        assert features.transform(frame.assign(g=["z", "a", "b"])).shape == (3, 3)
+
+
+@pytest.mark.engines
+def test_fifty_classes_choose_their_level_in_every_engine(tmp_path):
+    """LibreOffice takes 30 arguments in a call: the class of 50 levels is a CHOOSE nested by 29."""
+    train = pd.DataFrame({"x": np.arange(100) % 7 / 7, "y": [f"L{i % 50:02d}" for i in range(100)]})
+    schema = tn.Schema(target="y", id_column=None, continuous=(tn.Continuous("x"),), categorical=())
+    fitted = tn.train_model(train, tn.Linear(), features=tn.Features(schema), valid_frac=0)
+    assert fitted.model.outputs == 50
+    path = tn.write_workbook(tmp_path / "fifty.xlsx", [fitted], train)
+    report = tn.verify(path, engines="all")
+    assert report.ok and len(report.engines) == 3, str(report)
