@@ -9,7 +9,8 @@ to end beside a plain scikit-learn script; (3) gradient-descent throughput besid
 (4) workbook writing beside a plain openpyxl writer; (5) verify time per engine; (6) `--help` time;
 (7) training-sheet recalculation per engine; (8) what the training sheets add to `titanic-nn fit`;
 (9) cross-validated accuracy of each preset x model beside scikit-learn's (bench/cv.py); (10) the time
-the command line takes to refuse a run outside its settings' ranges or far beyond the machine.
+the command line takes to refuse a run outside its settings' ranges or far beyond the machine; (11) every
+kind of target cross-validated, on tables that ship with scikit-learn, beside scikit-learn (bench/cv.py).
 `--busy` runs two processes that each keep a core busy for the whole run, so the targets are
 measured as on a loaded machine too. `bench/fresh_install.py` (not a section: it installs from the
 package registries) proves `titanic-nn fit` runs in a fresh venv without torch.
@@ -180,6 +181,28 @@ def cv_section(repeat: int) -> None:
     )
 
 
+def kinds_section(repeat: int) -> None:
+    from cv import LINEAR_PEER, kinds_table, verdict
+
+    from titanic_nn.features import SCORE_LABELS
+
+    quick = repeat < 5  # --quick: 2 repeats of 5 folds, for a smoke run
+    folds, repeats = (5, 2) if quick else (10, 5)
+    for name, table in kinds_table(["breast_cancer", "diabetes"], None, folds, repeats).items():
+        metric, label = table["metric"], SCORE_LABELS[table["metric"]]
+        rows = []
+        for model, (result, seconds) in table["results"].items():
+            r2 = [f"{result.mean_of('r2'):.4f}", f"{result.std_of('r2'):.4f}"] if "r2" in result.other_scores else []
+            rows.append([model, f"{result.mean:.4f}", f"{result.std:.4f}", *r2, f"{seconds:.0f}"])
+        met, best, peer = verdict(table)
+        print_table(
+            f"(11) {name} ({table['kind']}): repeated {folds}-fold cross-validation, {repeats} repeats, the folds of its "
+            f"kind (target: the best sheet model's mean reaches at least {LINEAR_PEER[table['kind']]}'s: "
+            f"{'met' if met else 'NOT met'}, {best} beside {peer})",
+            ["model", f"mean {label}", "std", *(["mean R²", "std"] if metric == "rmse" else []), "seconds"], rows,
+        )
+
+
 # Runs the command line refuses before any training: a setting outside its range, or work far beyond the machine.
 REFUSED = (
     ["--seed", "-1"], ["--epochs", str(10**9), "--method", "gd"], ["--restarts", str(10**9)], ["--hidden", "20000"],
@@ -222,6 +245,7 @@ SECTIONS = {
     "training": training_section,
     "cv": cv_section,
     "refusals": refusals_section,
+    "kinds": kinds_section,
 }
 
 

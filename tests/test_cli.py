@@ -360,7 +360,7 @@ def test_import_recomputes_the_scores_and_submits_the_best_sheet_as_it_stands(fi
 def test_import_help_says_what_the_defaults_are():
     text = " ".join(run(["import", "--help"]).out.split())
     assert "(default: the workbook's own test rows)" in text
-    assert "(default: the best validation accuracy with the parameters and Valid marks the sheets hold now;" in text
+    assert "(default: the best validation score with the parameters and Valid marks the sheets hold now;" in text
 
 
 def test_import_names_the_models_of_the_workbook(fit_run, tmp_path):
@@ -499,7 +499,8 @@ def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_fi
     assert result.code == 0, result.err
     assert "submission: skipped; give --test" in result.out
     plot = ["loss.png"] if plotting_available() else []  # a gd run draws it where matplotlib is installed
-    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", *MODEL_FILES, *plot])
+    # the columns not named (Grade, Income; LoanId, row numbers, left out) are typed, and the schema written
+    assert sorted(p.name for p in (directory / "out").iterdir()) == sorted(["loans.xlsx", "schema.toml", *MODEL_FILES, *plot])
 
 
 # -- help, version, the bare command, --debug ---------------------------------------------------------
@@ -596,7 +597,8 @@ BAD_INPUTS = [
     ("missing column", ["fit", "--train", "no_age.csv"], 1, "no_age.csv: missing column Age"),
     ("missing id column in test", ["fit", "--test", "test_no_id.csv"], 1, "test_no_id.csv: missing column PassengerId"),
     ("non-numeric value", ["fit", "--train", "text_age.csv"], 1, "column Age must be numeric, but line 4 holds 'old'"),
-    ("target not 0/1", ["fit", "--train", "target_two.csv"], 1, "target Survived must be 0 or 1, but line 3 holds 2"),
+    # numbers of three values are a regression target unless told: --task binary keeps the 0/1 rule
+    ("target not 0/1", ["fit", "--train", "target_two.csv", "--task", "binary"], 1, "target Survived must be 0 or 1, but line 3 holds 2"),
     ("NaN target", ["fit", "--train", "target_blank.csv"], 1, "target Survived is blank in 1 row(s), first on line 5"),
     ("unknown method", ["fit", "--method", "adam"], 2, "argument --method: invalid choice: 'adam'"),
     ("unknown preset", ["fit", "--preset", "kaggel"], 2, "argument --preset: invalid choice"),
@@ -905,10 +907,11 @@ def test_a_text_target_says_it_is_the_target_and_positive_codes_it(penguins):
 def test_errors_on_another_table_name_its_columns_lines_and_file(penguins):
     directory, frame = penguins
     train = directory / "penguins.csv"
-    alone = run(["fit", "--train", train, "--target", "adelie", "--out", directory / "o"])
-    assert alone.code == 1
-    assert "those are the Titanic preset's inputs (--target alone keeps them)" in alone.err
-    assert "name its inputs with --continuous, --categorical and --log" in alone.err
+    # --target alone on a table that is not the Titanic types its columns (tests/test_infer.py), found in a table
+    alone = run(["fit", "--train", train, "--target", "adelie", "--out", directory / "typed", *FAST, "--sheet-epochs", "0"])
+    assert alone.code == 0, alone.err
+    assert "island  categorical  2 levels" in alone.out and "bill    continuous   numbers, 3 blank" in alone.out
+    assert "id      left out     whole numbers 0 to 119, each once: a row number or an id" in alone.out
     negative = frame.copy()
     negative.loc[7, "mass"] = -18.7
     negative.to_csv(directory / "negative.csv", index=False)

@@ -11,7 +11,7 @@ import pytest
 import titanic_nn as tn
 from titanic_nn.errors import UnseenLevelWarning
 from titanic_nn.features import Count, Extract, Join, Levels, Ratio, Sum, TargetRate
-from titanic_nn.training import cross_validate, stratified_folds
+from titanic_nn.training import CVResult, cross_validate, folds_for, plain_folds, stratified_folds
 
 # Six training rows and two test rows, made to hold what COUNTIF or = would get wrong: tickets "A*1" (a
 # wildcard), ">5" (a comparison) and "a*1" (the same but for case); a blank Cabin; a blank Age; a Name
@@ -221,6 +221,37 @@ def test_stratified_folds_partition_every_row_each_repeat():
     for train, held in folds:
         assert len(set(train) & set(held)) == 0
         assert y[held].sum() == 2 and len(held) == 5  # each fold holds the classes' shares
+
+
+def test_plain_folds_deal_every_row_by_the_same_seeded_rule_and_each_kind_gets_its_own():
+    folds = list(plain_folds(10, folds=3, repeats=2, seed=4))
+    assert _same_folds(folds, stratified_folds(np.zeros(10), folds=3, repeats=2, seed=4))  # one class: the same rule
+    for repeat in range(2):
+        held = [h for _, h in folds[repeat * 3 : repeat * 3 + 3]]
+        assert sorted(np.concatenate(held).tolist()) == list(range(10)) and sorted(map(len, held)) == [3, 3, 4]
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])  # a regression target's numbers are not classes to stratify by
+    assert _same_folds(folds_for("regression", y, 2, 1), plain_folds(6, 2, 1))
+    y = np.array([0, 0, 0, 0, 1, 1])
+    assert _same_folds(folds_for("binary", y, 2, 1), stratified_folds(y, 2, 1))
+    assert not _same_folds(folds_for("binary", y, 2, 1), plain_folds(6, 2, 1))
+
+
+def _same_folds(a, b) -> bool:
+    a, b = list(a), list(b)
+    return len(a) == len(b) and all(np.array_equal(x, y) for f, g in zip(a, b) for x, y in zip(f, g))
+
+
+def test_a_regression_target_is_cross_validated_by_rmse_and_its_other_scores():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.uniform(1, 2, 60)})
+    frame["y"] = 10 * frame["x"] + 5
+    schema = tn.Schema(target="y", id_column=None, continuous=(tn.Continuous("x"),), constant="Ones")
+    result = cross_validate(frame, tn.build_model("linear"), schema=schema, folds=3, repeats=2)
+    assert result.metric == "rmse" and len(result.scores) == 6 and set(result.other_scores) == {"mae", "r2"}
+    assert result.mean < 1e-3 and result.mean_of("r2") == pytest.approx(1.0) and str(result).startswith("RMSE ")
+    with pytest.raises(AttributeError, match="no accuracies"):
+        result.accuracies
+    assert CVResult([0.5, 1.0]).accuracies == [0.5, 1.0]  # a binary target's, as before
 
 
 @pytest.mark.filterwarnings("ignore::titanic_nn.errors.UnseenLevelWarning")  # deck T is in one row: some fold lacks it

@@ -722,7 +722,7 @@ def test_a_signal_as_the_outputs_are_renamed_into_place_is_told_truly(tmp_path, 
     assert sent and run.code == 128 + number, run.err
     assert len(run.lines) == 1, run.err
     written = sorted(p.name for p in (run.work / "out").iterdir())
-    assert written == ["linear.json", "mmult.json", "nnet.json", "submission.csv", "train.xlsx"]
+    assert written == ["linear.json", "mmult.json", "nnet.json", "schema.toml", "submission.csv", "train.xlsx"]
     assert run.lines[0].startswith(_said(number, "it had written ")) and run.lines[0].endswith("(complete) and nothing else")
     assert all(name in run.lines[0] for name in written)
     assert run.leftovers() == [] and run.added() == set()

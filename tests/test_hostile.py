@@ -105,7 +105,7 @@ MODEL_MESSAGES = {
     "m_deep": "is nested too deeply to be a saved titanic-nn model",
     "m_levels_list": "features.levels is a list, not a table",
     "m_fill_value_list": "features.fill_values.Age is a list, not a level",
-    "m_target_list": "features.schema: target is ['Survived'], not a column name",
+    "m_target_list": "features.schema: target lists ['Survived']",  # one column is no list of several labels
     "m_column_list": "features.schema: continuous[0]: column is ['SibSp'], not a column name",
     "m_kind_list": "model.kind is ['mmult'], not one of the model kinds",
     "m_hidden_huge": "model.hidden is 20000, not a number of units from 1 to 16,384",
@@ -128,7 +128,7 @@ SCHEMA_FILES = {
 
 SCHEMA_MESSAGES = {
     "s_latin1.toml": "is not UTF-8 text (byte 0xE9 at position 25); a schema file is UTF-8",
-    "s_target_list.json": "target is ['Survived'], not a column name",
+    "s_target_list.json": "target lists ['Survived']; several labels are two or more different columns",
     "s_column_int.json": "continuous[0]: column is 5, not a column name",
     "s_column_bare_int.json": "continuous[0]: a column entry must be a name or a table, not 5",
     "s_deep.json": "is nested too deeply to be a schema",

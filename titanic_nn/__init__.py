@@ -36,6 +36,8 @@ _EXPORTS = {
     "sheet_schema": ".features",
     "notebook_schema": ".features",
     "Features": ".features",
+    "infer_schema": ".features",
+    "schema_toml": ".features",
     "Model": ".nn",
     "Linear": ".nn",
     "TwoReLU": ".nn",
@@ -57,6 +59,7 @@ _EXPORTS = {
     "save_model": ".training",
     "load_model": ".training",
     "SheetClassifier": ".training",
+    "SheetRegressor": ".training",
     "write_workbook": ".workbook",
     "SheetTraining": ".workbook",
     "read_workbook": ".workbook",
@@ -80,10 +83,12 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         DataError, EncodingGuessWarning, FormulaIdWarning, InvalidModelError, MissingDependencyError, OutputPathError, SpreadsheetEngineError,
         SubmissionError, TitanicNNError, TrainingDivergedError, UnseenLevelWarning,
     )
-    from .features import Categorical, Continuous, Features, Schema, accuracy, notebook_schema, sheet_schema
+    from .features import (
+        Categorical, Continuous, Features, Schema, accuracy, infer_schema, notebook_schema, schema_toml, sheet_schema,
+    )
     from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, build_model, log_loss, model_from_config, mse
     from .training import (
-        FitResult, FittedModel, Progress, SheetClassifier, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
+        FitResult, FittedModel, Progress, SheetClassifier, SheetRegressor, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
         train_valid_split,
     )
     from .workbook import SheetTraining, WorkbookContents, read_workbook, write_workbook

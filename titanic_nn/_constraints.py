@@ -193,6 +193,8 @@ RESTARTS = Whole("restarts", 1, 10_000)
 HIDDEN = Whole("hidden", 1, 16_384, noun="units")
 LAYERS = Widths("layers", HIDDEN, 16)
 MEMBERS = Whole("ensemble", 1, 64, noun="members")
+# a model's output units: one, or one per class (a multi-class target of up to 50 levels) or per label
+OUTPUT_UNITS = Whole("outputs", 1, 50, noun="output units")
 # a training sheet's epochs; its recalculation (epochs x rows x parameters) is bounded by SheetTraining
 SHEET_EPOCHS = Whole("sheet epochs", 1, 100_000)
 LR = Real("the learning rate", 0.0, 1e6, low_open=True, example="0.01")
@@ -208,6 +210,7 @@ REPEATS = Whole("repeats", 1, 1000)
 # Every declared constraint by its setting's name (the command line's options and the trainers' keywords).
 CONSTRAINTS: dict[str, Constraint] = {
     "seed": SEED, "epochs": EPOCHS, "restarts": RESTARTS, "hidden": HIDDEN, "layers": LAYERS, "ensemble": MEMBERS,
+    "outputs": OUTPUT_UNITS,
     "sheet_epochs": SHEET_EPOCHS, "lr": LR, "valid_frac": VALID_FRAC, "threads": THREADS, "maxiter": MAXITER,
     "momentum": MOMENTUM, "beta1": BETA, "beta2": BETA, "eps": EPS, "folds": FOLDS, "repeats": REPEATS,
 }

@@ -35,3 +35,5 @@ class _LazyModule(types.ModuleType):
 # The model ops and models build their programs without numpy, so the command line can list the model
 # kinds in its --help without loading it; they use numpy through this when they compute.
 numpy: Any = _LazyModule("numpy")
+# The same for pandas, for the modules --help loads (the target kinds its --task lists).
+pandas: Any = _LazyModule("pandas")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,26 +38,34 @@ def make_submission(
     survived: Any,
     *,
     id_column: str = "PassengerId",
-    target: str = "Survived",
+    target: str | Sequence[str] = "Survived",
     expected_rows: int | None = None,
+    rule: Any = None,
 ) -> pd.DataFrame:
-    """The submission table `id_column,target` in input order, validated.
+    """The submission table `id_column,target` in input order, validated; `target` may list several labels' columns,
+    `survived` then holding a column per label.
 
-    `survived` must already be classes: integers (or booleans) 0/1. Floats are refused even when they
-    are 0.0 and 1.0, because Kaggle scores a file of "0.0"/"1.0" as all wrong; threshold predictions
-    first (e.g. `FittedModel.predict_survived`).
+    By default (`rule` None) `survived` must already be classes: integers (or booleans) 0/1. Floats are refused
+    even when they are 0.0 and 1.0, because Kaggle scores a file of "0.0"/"1.0" as all wrong; threshold
+    predictions first (e.g. `FittedModel.predict_target`). `rule` is the features' Target, whose own values
+    (a labelled target's two values, a regression target's numbers) it checks instead.
     """
     ids = pd.Series(np.asarray(ids) if not isinstance(ids, pd.Series) else ids.to_numpy()).reset_index(drop=True)
-    survived = survived.to_numpy() if isinstance(survived, pd.Series) else np.asarray(survived)
-    if survived.ndim != 1:
-        raise SubmissionError(f"{target}: expected one value per row, got an array of shape {survived.shape}")
+    survived = survived.to_numpy() if isinstance(survived, (pd.Series, pd.DataFrame)) else np.asarray(survived)
+    targets = [target] if isinstance(target, str) else list(target)
+    if survived.ndim != (1 if isinstance(target, str) else 2) or survived.ndim == 2 and survived.shape[1] != len(targets):
+        shown_target = ",".join(targets)
+        raise SubmissionError(f"{shown_target}: expected one value per row and column, got an array of shape {survived.shape}")
     if len(ids) != len(survived):
-        raise SubmissionError(f"{len(ids)} ids but {len(survived)} {target} values; give one per row")
+        raise SubmissionError(f"{len(ids)} ids but {len(survived)} {','.join(targets)} values; give one per row")
     if survived.dtype == np.bool_:
         survived = survived.astype(np.int64)
-    frame = pd.DataFrame({id_column: _plain_ids(ids, id_column), target: survived})
-    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows)
-    frame[target] = frame[target].astype(np.int64)
+    columns = {name: (survived if survived.ndim == 1 else survived[:, j]) for j, name in enumerate(targets)}
+    frame = pd.DataFrame({id_column: _plain_ids(ids, id_column), **columns})
+    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows, rule=rule)
+    for name in targets:
+        if pd.api.types.is_integer_dtype(frame[name]):
+            frame[name] = frame[name].astype(np.int64)
     return frame
 
 
@@ -73,29 +81,31 @@ def validate_submission(
     frame: pd.DataFrame,
     *,
     id_column: str = "PassengerId",
-    target: str = "Survived",
+    target: str | Sequence[str] = "Survived",
     expected_rows: int | None = None,
+    rule: Any = None,
 ) -> None:
-    """Raise SubmissionError unless `frame` is exactly `id_column,target`, integer 0/1, unique ids, the right row count."""
+    """Raise SubmissionError unless `frame` is exactly `id_column,target` (or the id and several labels' columns),
+    unique ids, the right row count, and its target columns what `rule` (a Target) writes: by default integer 0/1."""
+    targets = [target] if isinstance(target, str) else list(target)
     columns = [str(c) for c in frame.columns]
-    if columns != [id_column, target]:
-        raise SubmissionError(f"a submission has exactly the columns {id_column},{target}; this one has {','.join(columns)}")
+    if columns != [id_column, *targets]:
+        raise SubmissionError(
+            f"a submission has exactly the columns {','.join([id_column, *targets])}; this one has {','.join(columns)}"
+        )
     if len(frame) == 0:
         raise SubmissionError("the submission has no rows")
     if expected_rows is not None and len(frame) != expected_rows:
         raise SubmissionError(
             f"the submission has {len(frame)} rows but the input has {expected_rows}; it needs one row per input row"
         )
-    values = frame[target]
-    if not (pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values)):
-        raise SubmissionError(
-            f"{target} must be integers 0 or 1, not {values.dtype} values (Kaggle scores 0.0/1.0 as wrong); "
-            "threshold the predictions into integer classes first"
-        )
-    bad = ~values.isin([0, 1]).to_numpy()
-    if bad.any():
-        first = int(bad.argmax())
-        raise SubmissionError(f"{target} must be 0 or 1, but row {first + 1} holds {shown(values.iloc[first])}")
+    from .features import binary_values_problem
+
+    for name in targets:
+        values = frame[name]
+        problem = binary_values_problem(values) if rule is None else rule.submission_problem(values)
+        if problem:
+            raise SubmissionError(f"{name} {problem}")
     ids = frame[id_column]
     if ids.isna().any():
         first = int(ids.isna().to_numpy().argmax())
@@ -109,13 +119,14 @@ def validate_submission(
 
 def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
     """The model's submission for the rows of `frame`: its id column (or row numbers 1..n) and each row's prediction as
-    its target writes it (`Target.submission`: a binary target's 0/1 class).
+    its target writes it (`Target.submission`: a binary target's 0/1 class or its own two values, a regression
+    target's number).
 
     The columns are the schema's id and target names: exactly `PassengerId,Survived` for the Titanic.
     Without an id column in the schema, the rows are numbered in a `Row` column.
     """
     schema = fitted.features.schema_
-    target = schema.target or "Survived"
+    target = schema.target_columns or ["Survived"]
     if schema.id_column is None:
         id_column, ids = ROW_NUMBER_COLUMN, np.arange(1, len(frame) + 1)
     else:
@@ -126,8 +137,12 @@ def submission_for(fitted: "FittedModel", frame: pd.DataFrame) -> pd.DataFrame:
                 f"(the input has {', '.join(map(str, frame.columns))})"
             )
         ids = frame[id_column]
-    survived = fitted.features.target_.submission(fitted.predict(frame))
-    submission = make_submission(ids, survived, id_column=id_column, target=target, expected_rows=len(frame))
+    rule = fitted.features.target_
+    written = rule.submission(fitted.predict(frame))
+    submission = make_submission(
+        ids, written, id_column=id_column, target=target[0] if len(target) == 1 else target, expected_rows=len(frame),
+        rule=rule,
+    )
     index = frame.index
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and LINES in frame.attrs:
         submission.attrs[LINES] = frame.attrs[LINES]  # row i is the input's row i: its line in the file, for messages
@@ -215,15 +230,19 @@ def write_submission(
     inputs: Iterable[str | Path] = (),
     expected_rows: int | None = None,
     source: str | Path | None = None,
+    rule: Any = None,
 ) -> Path:
-    """Validate `frame` (two columns: id, target) and write it to `path` atomically; never over one of `inputs`.
+    """Validate `frame` (two columns: id, target; the target's values as `rule`, a Target, writes them, by default
+    0/1) and write it to `path` atomically; never over one of `inputs`.
 
     `source` names the data the ids came from, for `submission_csv`'s messages."""
-    if frame.shape[1] != 2:
+    several = len(getattr(rule, "columns", ())) == frame.shape[1] - 1  # several labels' columns, the rule's own
+    if frame.shape[1] != 2 and not (several and frame.shape[1] > 2):
         raise SubmissionError(
             f"a submission has two columns, an id and the target; this one has {frame.shape[1]}: "
             f"{','.join(map(str, frame.columns))}"
         )
-    id_column, target = (str(c) for c in frame.columns)
-    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows)
+    id_column, *targets = (str(c) for c in frame.columns)
+    target = targets[0] if len(targets) == 1 else targets
+    validate_submission(frame, id_column=id_column, target=target, expected_rows=expected_rows, rule=rule)
     return write_text_atomic(path, submission_csv(frame, source=source), inputs=inputs)

@@ -48,6 +48,7 @@ COUNTIF = _function("COUNTIF")
 EXACT = _function("EXACT")
 EXP = _function("EXP")
 CHAR = _function("CHAR")
+CHOOSE = _function("CHOOSE")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
@@ -55,6 +56,7 @@ LEFT = _function("LEFT")
 LEN = _function("LEN")
 LN = _function("LN")
 LOG10 = _function("LOG10")
+MATCH = _function("MATCH")  # with 0, the first exact match
 MAX = _function("MAX")
 MID = _function("MID")
 MIN = _function("MIN")
@@ -70,8 +72,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, CHAR, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MAX, MID, MIN, MMULT,
-        OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MATCH, MAX,
+        MID, MIN, MMULT, OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 

@@ -65,7 +65,7 @@ def _check_cell_text(job: "Job") -> None:
     from .._data import line_of
     from ..workbook import sheet_text_problem
 
-    columns = [c for c in [job.schema.target, job.schema.id_column, *job.schema.input_columns] if c]
+    columns = [c for c in [*job.schema.target_columns, job.schema.id_column, *job.schema.input_columns] if c]
     for path, frame in [(job.train_path, job.train), (job.test_path, job.test)]:
         if frame is None:
             continue

@@ -57,18 +57,24 @@ def _sheet_training(
 
 
 def best(fits: Sequence["FittedModel"], chosen: str | None) -> tuple["FittedModel", str]:
-    """The model whose predictions are submitted, and why: --model, the best validation accuracy (ties: the
-    lower validation loss), or without validation rows the lowest training loss."""
+    """The model whose predictions are submitted, and why: --model, the best validation score of the target's first
+    metric (the highest accuracy, the lowest RMSE; ties: the lower validation loss), or without validation rows the
+    lowest training loss."""
+    from ..features import SCORE_LABELS
+
     if chosen is not None:
         return next(f for f in fits if f.name == chosen), "--model"
+    target = fits[0].features.target_
+    key = target.metrics[0]
     # min keeps the first of equals, so ties go to the simpler model (the list runs linear, nnet, mmult).
-    if any(math.isfinite(metric(f, "valid_accuracy")) for f in fits):
+    if any(math.isfinite(metric(f, f"valid_{key}")) for f in fits):
+        sign = -1.0 if target.better(key, 1.0, 0.0) else 1.0
 
         def rank(fitted: "FittedModel") -> tuple[float, float]:
-            accuracy, loss = metric(fitted, "valid_accuracy"), metric(fitted, "valid_loss")
-            return (-accuracy if math.isfinite(accuracy) else math.inf, loss if math.isfinite(loss) else math.inf)
+            score, loss = metric(fitted, f"valid_{key}"), metric(fitted, "valid_loss")
+            return (sign * score if math.isfinite(score) else math.inf, loss if math.isfinite(loss) else math.inf)
 
-        return min(fits, key=rank), "best validation accuracy"
+        return min(fits, key=rank), f"best validation {SCORE_LABELS[key]}"
     return min(fits, key=lambda f: metric(f, "train_loss")), "lowest training loss: there are no validation rows"
 
 

@@ -11,8 +11,11 @@ from .._names import output_in
 from ..errors import DataError, UsageError
 from ._checks import check_before_training, check_outputs
 from ._choice import best, choose_and_plan, sheet_record
-from ._inputs import check_ids, check_workbook_file, job_from_options, load_model_file, read_input, saved_models
-from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SUBMISSION_NAME, note, plot_note, results_table, submission_note
+from ._inputs import Job, check_ids, check_workbook_file, job_from_options, load_model_file, read_input, saved_models
+from ._messages import (
+    DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, choices_table, note, plot_note, results_table,
+    submission_note, written_columns,
+)
 from ._training import check_training_options, models_from_options, train_all
 
 __all__ = ["run_fit", "run_predict", "run_workbook", "run_verify", "run_import"]
@@ -39,7 +42,10 @@ def run_fit(args: argparse.Namespace) -> int:
     check_before_training(job, valid_frac=args.valid_frac, workbook=True)
     out = _output_directory(args.out)
     names = [job.workbook_name, LOSS_PLOT_NAME, *(f"{kind}.json" for kind in models)]
-    check_outputs([output_in(out, name) for name in names + [SUBMISSION_NAME] * (job.test is not None)], job.inputs)
+    names += [SUBMISSION_NAME] * (job.test is not None) + [SCHEMA_NAME] * (job.choices is not None)
+    check_outputs([output_in(out, name) for name in names], job.inputs)
+    if job.choices is not None:
+        note(args, choices_table(job.choices))
     fits = train_all(args, job)
     print(results_table(fits))
     chosen, why, training, training_note = choose_and_plan(args, job, fits)
@@ -59,6 +65,8 @@ def run_fit(args: argparse.Namespace) -> int:
         if skipped is None:
             staged = batch.stage(output_in(out, LOSS_PLOT_NAME))
             plot_losses(histories, staged, config_dir=staged.parent / "matplotlib")
+        if job.choices is not None:
+            batch.write_text(output_in(out, SCHEMA_NAME), _typed_schema_file(args, job))
         written = [final for final, _ in batch.staged]
     if submission is not None:
         note(args, submission_note(chosen, why, submission, args.refit))
@@ -76,6 +84,17 @@ def run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _typed_schema_file(args: argparse.Namespace, job: "Job") -> str:
+    """The typed schema as TOML, its first line saying what it is and how to run it again after editing it."""
+    from ..features import schema_toml
+
+    again = f"{PROG} fit --train {job.train_path.name} --schema {SCHEMA_NAME}"
+    again += f" --missing {job.missing}" if job.missing != "drop" else ""
+    return schema_toml(
+        job.schema, comment=f"titanic-nn schema typed from {job.train_path.name}; edit it, then run `{again}`"
+    )
+
+
 def run_predict(args: argparse.Namespace) -> int:
     from .._data import data_path
     from .._submission import submission_for, write_submission
@@ -89,9 +108,10 @@ def run_predict(args: argparse.Namespace) -> int:
     check_ids(frame, input_path, fitted.features.schema_.id_column)
     submission = submission_for(fitted, frame)
     write_submission(
-        submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path
+        submission, args.out, inputs=[args.model_file, input_path], expected_rows=len(frame), source=input_path,
+        rule=fitted.features.target_,
     )
-    predicted = fitted.features.target_.describe_submission(submission.iloc[:, 1])
+    predicted = fitted.features.target_.describe_submission(written_columns(submission))
     note(args, f"wrote {args.out}: {len(submission)} rows, {predicted} ({fitted.name})")
     return 0
 
@@ -107,6 +127,8 @@ def run_workbook(args: argparse.Namespace) -> int:
         check_training_options(args)
         job = job_from_options(args)
         fits = None
+        if job.choices is not None:
+            note(args, choices_table(job.choices))
     out = args.out if args.out is not None else Path(DEFAULT_OUT) / job.workbook_name
     check_before_training(job, valid_frac=args.valid_frac if fits is None else None, workbook=True)
     _output_directory(out.parent)

@@ -14,7 +14,7 @@ from ._messages import PROG, WORKBOOK_NAME, one_line
 if TYPE_CHECKING:  # pandas stays unimported until a command needs it
     import pandas as pd
 
-    from ..features import Schema
+    from ..features import Choice, Schema
     from ..training import FittedModel
 
 __all__ = [
@@ -26,7 +26,8 @@ __all__ = [
 class Job:
     """What a training command works on: the schema, the frames, and which paths are inputs.
 
-    `bundled` is True when the training rows are the bundled Kaggle train.csv.
+    `bundled` is True when the training rows are the bundled Kaggle train.csv; `choices` says how each column of the
+    training CSV was typed, when the schema was typed from it (None otherwise).
     """
 
     schema: "Schema"
@@ -37,6 +38,7 @@ class Job:
     test_path: Path | None
     inputs: list[Path] = field(default_factory=list)
     bundled: bool = False
+    choices: "list[Choice] | None" = None
 
     @property
     def workbook_name(self) -> str:
@@ -55,72 +57,113 @@ class Job:
 
 
 # The options that describe the data's columns (a saved model carries them all in its schema).
-COLUMN_FLAGS = ("categorical", "continuous", "log")
+COLUMN_FLAGS = ("categorical", "continuous", "log", "ignore")
 
 
-SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "blank", *COLUMN_FLAGS)
+SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "task", "blank", *COLUMN_FLAGS)
 
 
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool]:
-    """The schema, the missing-value rule, and whether the data is the Titanic (so the bundled files fit).
+def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool, "list[Choice] | None"]:
+    """The schema, the missing-value rule, whether the data is the Titanic (so the bundled files fit), and the
+    choices made typing the training CSV (None when the schema was not typed from it).
 
-    Column options are a schema file written on the command line: read by `Schema.from_dict`, as a file is.
+    The schema is typed from --train's rows (`infer_schema`) when the run describes its own CSV: a column option is
+    given, or --target names the column to predict of a CSV that lacks one of the Titanic preset's inputs. The
+    column options then override the typing column by column. Without them, --schema and --preset give the schema,
+    and so does the Titanic preset on the bundled files or on a CSV holding the preset's inputs, as before typing.
     """
     from ..features import Schema, preset_schema
 
     columns_given = any(getattr(args, name) for name in COLUMN_FLAGS)
     if args.schema is not None and columns_given:
-        raise UsageError("--schema already lists the columns; leave out --categorical, --continuous and --log")
+        raise UsageError("--schema already lists the columns; leave out --categorical, --continuous, --log and --ignore")
+    if args.preset is not None and args.ignore:
+        raise UsageError(
+            f"--preset {args.preset} lists the Titanic's columns; --ignore leaves out columns of your own CSV's typed "
+            "schema: leave out one of them"
+        )
     _check_one_use_per_column(args)
+    if args.positive is not None and getattr(args, "task", None) not in (None, "binary"):
+        raise UsageError(f"--positive codes a binary target's value as 1, but --task is {args.task}; leave out --positive")
+    blank = list(args.blank or [])
+    if any(not text for text in blank):
+        raise UsageError("--blank: an empty cell is blank already; give a text that marks a blank, e.g. --blank NA")
     preset, preset_missing = preset_schema(args.preset or "sheet")
     missing = args.missing or preset_missing
+    choices = None
     if args.schema is not None:
         check_input_file(args.schema, "--schema")
         schema = Schema.from_file(args.schema)
         titanic = False
-    elif columns_given:
+    elif columns_given or (rows := _another_table(args, preset, blank)) is not None:
         if not args.target:
-            raise UsageError("--categorical, --continuous and --log describe your own CSV: name its 0/1 column with --target")
-        schema = Schema.from_dict({
-            "target": args.target, "id_column": args.id_column, "constant": "Ones",
-            "continuous": [{"column": c, "scale": "max"} for c in args.continuous or []]
-            + [{"column": c, "log": "log10"} for c in args.log or []],
-            "categorical": [{"column": c} for c in args.categorical or []],
-        })
-        missing = args.missing or "drop"
-        titanic = False
+            raise UsageError(
+                "--categorical, --continuous, --log and --ignore describe your own CSV: name its 0/1 column with --target"
+            )
+        if args.train is None:
+            raise UsageError("a schema of your own needs your CSV: give it with --train")
+        schema, choices = _typed_schema(args, rows if not columns_given else _training_rows(args.train, blank), blank)
+        return schema, args.missing or "drop", False, choices
     else:
         schema, titanic = preset, True
     changes = {}
-    if args.schema is not None or not columns_given:
-        if args.target:
-            changes["target"] = args.target
-        if args.id_column:
-            changes["id_column"] = args.id_column
+    if args.target:
+        changes["target"] = args.target
+    if args.id_column:
+        changes["id_column"] = args.id_column
     if args.positive is not None:
         changes["positive"] = args.positive
-    if args.blank:
-        empty = [text for text in args.blank if not text]
-        if empty:
-            raise UsageError("--blank: an empty cell is blank already; give a text that marks a blank, e.g. --blank NA")
-        changes["blank"] = [*schema.blank, *args.blank]
+    if getattr(args, "task", None) is not None:
+        changes["task"] = args.task
+    if blank:
+        changes["blank"] = [*schema.blank, *blank]
     if changes:
         schema = Schema.from_dict(schema.to_dict() | changes)
         titanic = titanic and schema.target == "Survived"
-    return schema, missing, titanic
+    return schema, missing, titanic, choices
+
+
+def _another_table(args: argparse.Namespace, preset: "Schema", blank: list[str]) -> "pd.DataFrame | None":
+    """--train's rows when --target names the column to predict of a CSV other than the Titanic (one lacking an input
+    of the preset); else None."""
+    if args.train is None or args.target is None or args.preset is not None:
+        return None
+    rows = _training_rows(args.train, blank)
+    return None if all(name in rows.columns for name in preset.input_columns) else rows
+
+
+def _training_rows(path: Path, blank: list[str]) -> "pd.DataFrame":
+    """The training CSV's rows as `read_csv` reads them before a schema names its text columns."""
+    from .._data import read_csv
+
+    check_input_file(path, "--train")
+    return read_csv(path, blanks=("", *blank))
+
+
+def _typed_schema(args: argparse.Namespace, rows: "pd.DataFrame", blank: list[str]) -> tuple["Schema", "list[Choice]"]:
+    """The schema typed from the training rows, the column options taking the columns they name."""
+    from ..features import infer_schema
+
+    return infer_schema(
+        rows, target=args.target, id_column=args.id_column, continuous=args.continuous or (), log=args.log or (),
+        categorical=args.categorical or (), ignore=args.ignore or (), positive=args.positive, blank=blank,
+        task=getattr(args, "task", None),
+    )
 
 
 def _check_one_use_per_column(args: argparse.Namespace) -> None:
     """A column is one input: given to two of --continuous, --log and --categorical it would silently be one of them."""
     seen: dict[str, str] = {}
-    for name in ("continuous", "log", "categorical"):
+    for name in ("continuous", "log", "categorical", "ignore"):
         for column in getattr(args, name) or []:
             if column in seen and seen[column] != name:
                 first, second = flag(seen[column]), flag(name)
+                if "ignore" in (seen[column], name):
+                    raise UsageError(f"column {column} is given to both {first} and {second}; give it to one of them")
                 raise UsageError(
                     f"column {column} is given to both {first} and {second}, but a column is one input; give it to one "
                     f"of them (--continuous divides by the training max, --log takes log10(x+1); for both, use a "
@@ -145,24 +188,25 @@ def read_input(
     """
     from .._data import line_of, read_csv
     from .._plain import names_cut
-    from ..features import target_of
+    from ..features import target_of, target_values
 
     check_input_file(path, what)
     frame = read_csv(path, text=schema.text_columns, blanks=schema.blank_markers)
     columns = names_cut(frame.columns)
-    if with_target and schema.target and schema.target not in frame.columns:
-        raise DataError(
-            f"{path}: has no column {schema.target}, the target to predict; name the 0/1 column with --target "
-            f"(the file has {columns})"
-        )
+    for name in schema.target_columns if with_target else []:
+        if name not in frame.columns:
+            raise DataError(
+                f"{path}: has no column {name}, the target to predict; name the column to predict with --target "
+                f"(the file has {columns})"
+            )
     required = list(schema.input_columns) + ([schema.id_column] if with_id and schema.id_column else [])
     missing = [c for c in required if c not in frame.columns]
     if missing:
         # most of the preset's inputs absent: this is another table, so say how to describe its columns
         foreign = preset and len([c for c in missing if c in schema.input_columns]) >= len(schema.input_columns) / 2
         hint = (
-            "; those are the Titanic preset's inputs (--target alone keeps them): for your own CSV name its inputs "
-            "with --continuous, --categorical and --log, or give a --schema file"
+            "; those are the Titanic preset's inputs: for your own CSV name the column to predict with --target "
+            "(its other columns are then typed for you), or give a --schema file"
             if foreign
             else ""
         )
@@ -172,10 +216,13 @@ def read_input(
     for spec in schema.continuous:
         if spec.log != "none" and spec.column in frame.columns:  # (a derived column's log is checked as it is made)
             _check_log_domain(frame[spec.column], path, schema)
-    if with_target and schema.target:
-        target_of(schema).code(
-            frame[schema.target], source=str(path), locate=lambda i: line_of(frame, i),
-            value_fix="recode it to 0/1 or choose another --target", positive_option="--positive {value}",
+    if with_target and schema.target_columns:
+        values = target_values(frame, schema)
+        target_of(schema, values).code(
+            values, source=str(path), locate=lambda i: line_of(frame, i),
+            value_fix="recode it to 0/1, name the value that counts as 1 with --positive, predict its numbers with --task "
+            "regression, or choose another --target",
+            positive_option="--positive {value}",
         )
     if with_id and schema.id_column:
         check_ids(frame, path, schema.id_column)
@@ -208,16 +255,17 @@ def job_from_options(args: argparse.Namespace, saved: "tuple[Schema, str] | None
     from .._data import data_path
     from ..features import PRESETS
 
+    choices = None
     if saved is not None:
         schema, missing = saved
         titanic = any(make() == schema for make, _ in PRESETS.values())
         if args.train is None and not titanic:
             raise UsageError(
-                f"the models were trained on your own data (target {schema.target}), not the bundled Titanic files: "
+                f"the models were trained on your own data (target {', '.join(schema.target_columns)}), not the bundled Titanic files: "
                 "give their training CSV with --train"
             )
     else:
-        schema, missing, titanic = schema_from_options(args)
+        schema, missing, titanic, choices = schema_from_options(args)
         if args.train is None and not titanic:
             raise UsageError("a schema of your own needs your CSV: give it with --train")
     bundled = args.train is None
@@ -226,11 +274,11 @@ def job_from_options(args: argparse.Namespace, saved: "tuple[Schema, str] | None
     if test_path is None and bundled:
         test_path = data_path("test.csv")
     # the preset's columns, not ones the user described (then a missing column says how to describe them)
-    preset = saved is None and args.schema is None and not any(getattr(args, name) for name in COLUMN_FLAGS)
+    preset = saved is None and args.schema is None and choices is None
     train = read_input(train_path, "--train", schema, with_target=True, with_id=False, preset=preset)
     test = None if test_path is None else read_input(test_path, "--test", schema, with_target=False, with_id=True, preset=preset)
     inputs = [train_path] + ([test_path] if test_path else []) + ([args.schema] if getattr(args, "schema", None) else [])
-    return Job(schema, missing, train, test, train_path, test_path, inputs, bundled)
+    return Job(schema, missing, train, test, train_path, test_path, inputs, bundled, choices)
 
 
 def unlabelled(job: Job) -> Any:

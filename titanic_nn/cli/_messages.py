@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from ..training import FittedModel
 
 __all__ = [
-    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "one_line", "note", "results_table",
-    "metric", "formatted", "refit_line", "submission_note", "plot_note",
+    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "SCHEMA_NAME", "one_line", "note",
+    "results_table", "choices_table",
+    "metric", "formatted", "refit_line", "submission_note", "plot_note", "written_columns",
 ]
 
 PROG = "titanic-nn"
@@ -32,6 +33,9 @@ SUBMISSION_NAME = "submission.csv"
 LOSS_PLOT_NAME = "loss.png"
 
 
+SCHEMA_NAME = "schema.toml"
+
+
 def one_line(message: object) -> str:
     """A message folded onto one line, as every error and warning is printed, numpy's reprs as plain numbers
     (np.float64(-1.0) as -1.0: a message shows values, never the type numpy held them in)."""
@@ -47,8 +51,13 @@ def note(args: argparse.Namespace, message: str) -> None:
 
 
 def results_table(fits: Sequence["FittedModel"]) -> str:
-    """The results: model, method, train loss, valid loss, valid accuracy, seconds; one line per model."""
-    header = ("model", "method", "train loss", "valid loss", "valid accuracy", "seconds")
+    """The results: model, method, train loss, valid loss, the target's validation scores (accuracy; or RMSE, MAE and
+    R²), seconds; one line per model."""
+    from ..features import SCORE_LABELS
+
+    target = getattr(getattr(fits[0], "features", None), "target_", None) if fits else None
+    metrics = target.metrics if target is not None else ("accuracy",)
+    header = ("model", "method", "train loss", "valid loss", *(f"valid {SCORE_LABELS[key]}" for key in metrics), "seconds")
     rows = [header]
     for fitted in fits:
         rows.append(
@@ -57,7 +66,7 @@ def results_table(fits: Sequence["FittedModel"]) -> str:
                 str(fitted.training.get("method", "")),
                 formatted(metric(fitted, "train_loss"), "{:.5f}"),
                 formatted(metric(fitted, "valid_loss"), "{:.5f}"),
-                formatted(metric(fitted, "valid_accuracy"), "{:.4f}"),
+                *(formatted(metric(fitted, f"valid_{key}"), "{:.4f}" if key == "accuracy" else "{:.5g}") for key in metrics),
                 formatted(metric(fitted, "seconds"), "{:.2f}"),
             )
         )
@@ -67,6 +76,18 @@ def results_table(fits: Sequence["FittedModel"]) -> str:
         cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])] + [c.rjust(w) for c, w in zip(row[2:], widths[2:])]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def choices_table(choices: Sequence[Any]) -> str:
+    """How each column of the training CSV was typed: column, kind, why; one line per column."""
+    from .._plain import cut
+
+    def name(column: str) -> str:  # a name holding a line break or a control character is shown quoted
+        return cut(column if column.isprintable() else repr(column), 40)
+
+    rows = [("column", "kind", "why")] + [(name(c.column), c.kind, c.why) for c in choices]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    return "\n".join(f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2]}".rstrip() for row in rows)
 
 
 def metric(fitted: "FittedModel", key: str) -> float:
@@ -88,10 +109,15 @@ def refit_line(refit: "FittedModel") -> str:
 
 def submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame", refit: bool = False) -> str:
     how = f"{why}, then refit on all rows" if refit else why
-    predicted = chosen.features.target_.describe_submission(submission.iloc[:, 1])
+    predicted = chosen.features.target_.describe_submission(written_columns(submission))
     return (
         f"submission: {chosen.name} ({how}), {len(submission)} rows, {predicted}"
     )
+
+
+def written_columns(submission: "pd.DataFrame") -> Any:
+    """What a submission predicts: its target's column, or several labels' columns (all but the id)."""
+    return submission.iloc[:, 1] if submission.shape[1] == 2 else submission.iloc[:, 1:]
 
 
 def plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:

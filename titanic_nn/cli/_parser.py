@@ -18,11 +18,11 @@ from .._constraints import CONSTRAINTS
 from .._entry import interrupted
 from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
-from ..features import MISSING, PRESETS
+from ..features import MAX_LEVELS, MISSING, PRESETS, TARGETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
 from ..training import METHODS, OPTIMIZERS
 from ._commands import run_fit, run_import, run_predict, run_verify, run_workbook
-from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SUBMISSION_NAME, WORKBOOK_NAME, one_line
+from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, WORKBOOK_NAME, one_line
 
 __all__ = ["main", "build_parser"]
 
@@ -83,6 +83,11 @@ def _columns(text: str) -> list[str]:
     return names
 
 
+def _target(text: str) -> str | list[str]:
+    """One column's name, or several labels' columns A,B,C."""
+    return _columns(text) if "," in text else text
+
+
 def _device(text: str) -> str:
     if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
@@ -103,14 +108,17 @@ examples:
   {PROG} fit --preset notebook                # the lesson notebook's features (missing values filled)
   {PROG} fit --valid-frac 0                   # no validation: every row trains
   {PROG} fit --refit                          # choose on the validation rows, then train the choice on all
-  # your own CSVs (replace the file and column names with yours):
+  # your own CSVs (replace the file and column names with yours): the columns typed for you,
+  {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId
+  # or some of them given (the others still typed), or left out:
   {PROG} fit --train loans.csv --test new.csv --target Default --id-column LoanId \\
-      --categorical Grade,Purpose --continuous Age,Income --log Debt
+      --categorical Grade,Purpose --continuous Age,Income --log Debt --ignore Notes
 
 outputs in --out: the workbook ({WORKBOOK_NAME} for the bundled data, else named after --train, e.g.
-loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation accuracy, or --model),
-{MODEL_FILES} (load with `{PROG} predict`), and {LOSS_PLOT_NAME} (loss per epoch, for --method gd
-when matplotlib is installed).
+loans.xlsx), {SUBMISSION_NAME} (from the model with the best validation score, or --model),
+{MODEL_FILES} (load with `{PROG} predict`), {LOSS_PLOT_NAME} (loss per epoch, for --method gd
+when matplotlib is installed), and for your own CSV {SCHEMA_NAME} (the columns as typed: edit it and give
+it with --schema).
 """
 
 PREDICT_EXAMPLES = f"""\
@@ -164,7 +172,17 @@ def build_parser() -> ArgumentParser:
         help="rows with a blank input: drop them, or fill with the training mode (default: the preset's, drop for sheet)",
     )
     group.add_argument("--schema", type=Path, metavar="FILE", help="a TOML or JSON schema for any tabular CSV")
-    group.add_argument("--target", metavar="NAME", help="the 0/1 column to predict (your own CSV)")
+    group.add_argument(
+        "--target", metavar="NAME", type=_target,
+        help="the column to predict (your own CSV: 0/1, two values with --positive, numbers or classes; its other "
+        "columns are typed for you, see --ignore), or several 0/1 columns A,B,C (several labels, predicted at once)",
+    )
+    group.add_argument(
+        "--task", choices=tuple(TARGETS),
+        help="what the target is: binary (0/1, or two values), regression (numbers), multiclass (2 to 50 levels) or "
+        "multilabel (several 0/1 columns); by default inferred: numbers of more than two values are regression, text "
+        "of 3 to 50 values multiclass, several --target columns multilabel",
+    )
     group.add_argument("--id-column", metavar="NAME", help="the row id column written to the submission (your own CSV)")
     group.add_argument(
         "--positive", metavar="VALUE",
@@ -178,6 +196,12 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--categorical", type=_columns, metavar="A,B", help="columns turned into 0/1 dummies (n-1 per column)")
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
     group.add_argument("--log", type=_columns, metavar="X,Y", help="numeric columns taken as log10(x+1)")
+    group.add_argument(
+        "--ignore", type=_columns, metavar="A,B",
+        help="columns of your own CSV left out of the inputs; every column not named by --categorical, --continuous, "
+        f"--log or --ignore is typed from the training rows (numbers continuous, text of at most {MAX_LEVELS} levels "
+        f"categorical, the rest left out), said in a table and written to --out as {SCHEMA_NAME}",
+    )
 
     training = ArgumentParser(add_help=False)
     group = training.add_argument_group("training")
@@ -208,7 +232,12 @@ def build_parser() -> ArgumentParser:
         "--activation", choices=tuple(ACTIVATIONS), default="relu",
         help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
     )
-    group.add_argument("--output", choices=OUTPUTS, default="raw", help="every model's output: raw, or through a sigmoid")
+    # a softmax is the output of several classes, which their target gives every model (with its units) by itself
+    group.add_argument(
+        "--output", choices=tuple(o for o in OUTPUTS if o != "softmax"), default="raw",
+        help="every model's output: raw, or through a sigmoid (several classes end in a softmax, several labels in a "
+        "sigmoid each, by themselves)",
+    )
     group.add_argument(
         "--head", choices=MatMulNet.HEADS,
         help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
@@ -248,14 +277,14 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR", help="output directory")
     fit.add_argument(
         "--model", choices=tuple(MODELS),
-        help="the model whose predictions go to the submission (all are trained; default: best validation accuracy)",
+        help="the model whose predictions go to the submission (all are trained; default: best validation score: accuracy, or RMSE)",
     )
     fit.set_defaults(handler=run_fit)
 
     predict = commands.add_parser(
         "predict", parents=[common], formatter_class=HelpFormatter,
         help="write a Kaggle submission from a saved model JSON",
-        description="Predict 0/1 for every row of --input with a model saved by `fit` or `import`, and write "
+        description="Predict the target (0/1, a number, a class, or several labels) for every row of --input with a model saved by `fit` or `import`, and write "
         "the submission (one row per input row, in input order).",
         epilog=PREDICT_EXAMPLES,
     )
@@ -276,7 +305,7 @@ def build_parser() -> ArgumentParser:
         f"{DEFAULT_OUT}/<training CSV's name>.xlsx)",
     )
     workbook.add_argument("--models", type=Path, nargs="+", metavar="JSON", help="saved models to put in the workbook instead of training")
-    workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation accuracy)")
+    workbook.add_argument("--model", choices=tuple(MODELS), help="the model of the workbook's submission sheet (default: best validation score)")
     workbook.set_defaults(handler=run_workbook)
 
     verify = commands.add_parser(
@@ -308,7 +337,7 @@ def build_parser() -> ArgumentParser:
     )
     importer.add_argument(
         "--model", metavar="NAME",
-        help="the sheet whose model makes the submission (default: the best validation accuracy with the parameters "
+        help="the sheet whose model makes the submission (default: the best validation score with the parameters "
         "and Valid marks the sheets hold now; without Valid rows, the lowest training loss)",
     )
     importer.add_argument(

@@ -98,11 +98,13 @@ def train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     from ..training import check_work, train_valid_split
 
     n_train = len(train_valid_split(len(X), args.valid_frac, args.seed)[0])
-    for name, model in models_from_options(args).items():  # every model's work, before any trains
+    # each model as the target trains it (a target of several classes ends it in as many outputs)
+    models = {name: features.target_.model_for(model) for name, model in models_from_options(args).items()}
+    for name, model in models.items():  # every model's work, before any trains
         check_work(model, n_train, X.shape[1], args.method, name=name, **options)
     fits: list["FittedModel"] = []
     trained: dict[Any, "FittedModel"] = {}  # by training signature: one program trains once
-    for name, model in models_from_options(args).items():
+    for name, model in models.items():
         signature = training_signature(model, X.shape[1])
         same = trained.get(signature)
         if same is not None:
@@ -174,7 +176,8 @@ def refit(args: argparse.Namespace, job: Job, fits: list["FittedModel"], chosen:
     data = chosen.features.fit_transform(job.train, unlabelled=unlabelled(job))  # the statistics it was trained with
     refit = train_one(args, chosen.name, chosen.model, chosen.features, data, 0.0, trainer_options(args))
     refit.training["refit_of"] = {
-        key: chosen.training.get(key) for key in ("train_loss", "valid_loss", "valid_accuracy", "split")
+        key: chosen.training.get(key)
+        for key in ("train_loss", "valid_loss", *(f"valid_{m}" for m in chosen.features.target_.metrics), "split")
     }
     fits[fits.index(chosen)] = refit
     return refit

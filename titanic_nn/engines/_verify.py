@@ -348,7 +348,8 @@ def _computed(sheet: Sheet, rows: list[tuple[Any, ...]]) -> Iterable[tuple[list[
         yield [f"{sheet.name}!{letter}{r}" for r in row_numbers], values, [at(r, column.col) for r in row_numbers], scale
     for single in sheet.cells:
         if single.computed:
-            yield [f"{sheet.name}!{excel.column_letter(single.col)}{single.row}"], [single.value], [at(single.row, single.col)], None
+            scale = None if single.scale is None else [single.scale]
+            yield [f"{sheet.name}!{excel.column_letter(single.col)}{single.row}"], [single.value], [at(single.row, single.col)], scale
 
 
 def tolerance(expected: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -15,9 +16,9 @@ from ._ops import Dummies, Fill, GroupFill, Rows, Scale
 from ._program import FeatureProgram, compile_schema
 from ._presets import preset_schema
 from ._schema import MISSING, Schema
-from ._target import target_of
+from ._target import TARGETS, Target, target_of
 
-__all__ = ["Features", "blanks_marked"]
+__all__ = ["Features", "blanks_marked", "target_values"]
 
 # The statistics' sections every saved Features holds; other ops add theirs (counts, group rates, ...).
 LESSON_SECTIONS = ("levels", "references", "divisors", "fill_values")
@@ -77,7 +78,9 @@ class Features:
         schema, missing = self._resolved()
         if schema.target is None:
             raise DataError("the schema names no target column, so there is nothing to train on")
-        frame = self._checked(frame, schema, need_target=True, source="training data")
+        given = target_values(frame, schema) if isinstance(frame, pd.DataFrame) else None
+        target = target_of(schema, given)
+        frame = self._checked(frame, schema, need_target=True, source="training data", target=target)
         other = None
         if unlabelled is not None:
             other = self._checked(unlabelled, schema, need_target=False, source="unlabelled data")
@@ -90,7 +93,12 @@ class Features:
                 "training data: every row lacks a value in some input column, so missing='drop' "
                 "leaves no rows; use missing='mode' to fill them"
             )
+        raw_target = given.reset_index(drop=True)[keep]  # the file's values, for what the target learns
         frame = frame.loc[keep]
+        coded = frame[_target_key(schema)].to_numpy(dtype=np.float64)
+        target = target.fitted(coded, raw_target)
+        # coded again by what it learned from the rows kept (a class held only by dropped rows is no class)
+        coded = target.code(raw_target.reset_index(drop=True), source="training data", locate=str)
         program = compile_schema(schema)
         rows = self._as_rows(frame, schema, "training data", training=True)
         if other is not None:
@@ -102,9 +110,9 @@ class Features:
         self.n_rows_seen_ = n_rows_seen
         self.blank_counts_ = blank_counts
         self.n_unlabelled_ = 0 if other is None else len(other)
-        self.target_ = target_of(schema)
+        self.target_ = target
         self._set_program(program)
-        return program.inputs(columns), frame[schema.target].to_numpy(dtype=np.float64)
+        return program.inputs(columns), target.model_values(coded)
 
     def _set_program(self, program: FeatureProgram) -> None:
         program.check_names()
@@ -187,12 +195,16 @@ class Features:
         return "nothing (a blank is empty text)"
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
-        """The target of `frame` as the models see it, float64 (every row), coded by `target_` (a value it cannot code
-        is an error)."""
+        """The target of `frame` as the models see it, float64 (every row): coded by `target_` (a value it cannot code
+        is an error), then scaled by what it learned (`Target.model_values`)."""
+        return self.target_.model_values(self.coded_target(frame))
+
+    def coded_target(self, frame: pd.DataFrame) -> np.ndarray:
+        """The target of `frame` coded by `target_`, before any scaling: the numbers the sheet's target column holds
+        for a target of numbers."""
         self._check_fitted()
-        return self._checked(frame, self.schema_, need_target=True, source="data")[self.schema_.target].to_numpy(
-            dtype=np.float64
-        )
+        checked = self._checked(frame, self.schema_, need_target=True, source="data", target=self.target_)
+        return checked[_target_key(self.schema_)].to_numpy(dtype=np.float64)
 
     def missing_mask(self, frame: pd.DataFrame) -> pd.DataFrame:
         """True where an input cell of `frame` is blank and `transform` fills it from training (text columns are
@@ -208,10 +220,12 @@ class Features:
         if not hasattr(self, "program_"):
             raise DataError("these Features are not fitted yet; call fit or fit_transform on training data first")
 
-    def _checked(self, frame: pd.DataFrame, schema: Schema, *, need_target: bool, source: str) -> pd.DataFrame:
+    def _checked(
+        self, frame: pd.DataFrame, schema: Schema, *, need_target: bool, source: str, target: Target | None = None
+    ) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
-        required = schema.input_columns + ([schema.target] if need_target else [])
+        required = schema.input_columns + (schema.target_columns if need_target else [])
         missing = [c for c in required if c not in frame.columns]
         if missing:
             raise DataError(f"{source}: missing {names_cut(missing, 'column')}")
@@ -222,14 +236,17 @@ class Features:
         for name in schema.input_columns:
             if name in numeric:  # the others are text (a level is its text), compared as text
                 frame[name] = as_numbers(frame[name], source=source)
-        if need_target:  # the target as the models see it, coded by its own rule
-            frame[schema.target] = target_of(schema).code(frame[schema.target], source=source, locate=_locator(frame, schema))
+        if need_target:  # the target coded by its own rule
+            key = _target_key(schema)
+            target = target or getattr(self, "target_", None) or target_of(schema, frame[key])
+            frame[key] = target.code(frame[key], source=source, locate=_locator(frame, schema))
         return frame
 
     @staticmethod
     def _as_rows(frame: pd.DataFrame, schema: Schema, source: str, *, training: bool = False) -> Rows:
         columns = {name: frame[name] for name in schema.input_columns}
-        target = frame[schema.target] if schema.target is not None and schema.target in frame.columns else None
+        # one target's column, which a rate of the target reads (several labels have none to read)
+        target = target_values(frame, schema) if isinstance(schema.target, str) else None
         # a frame read from a file is named by the file ("train.csv: column w ..."), another by what it is
         return Rows(columns, source_of(frame) or source, _locator(frame, schema), target=target, training=training)
 
@@ -269,6 +286,8 @@ class Features:
         }
         out.update({section: values for section, values in state.items() if section not in LESSON_SECTIONS})
         out["feature_names"] = list(self.feature_names_)
+        if self.target_.state():  # left out when it learned nothing, so files written before it read the same
+            out["target"] = self.target_.state()
         return out
 
     @classmethod
@@ -276,17 +295,32 @@ class Features:
         schema = Schema.from_dict(data["schema"])
         feats = cls(schema, missing=data["missing"])
         program = compile_schema(schema)
-        sections = {key: value for key, value in data.items() if key not in ("schema", "missing", "feature_names")}
+        sections = {key: value for key, value in data.items() if key not in ("schema", "missing", "feature_names", "target")}
         program.load({key: sections.get(key, {}) for key in LESSON_SECTIONS} | sections)
         feats.schema_ = schema
         feats.missing_ = data["missing"]
-        feats.target_ = target_of(schema)
+        state = data.get("target")
+        kind = state.get("kind") if isinstance(state, dict) else None
+        feats.target_ = target_of(replace(schema, task=kind) if kind in TARGETS and schema.task is None else schema).loaded(state)
         feats._set_program(program)
         if feats.feature_names_ != list(data["feature_names"]):
             raise DataError(
                 f"the saved features name {data['feature_names']} but their schema makes {feats.feature_names_}"
             )
         return feats
+
+
+def target_values(frame: pd.DataFrame, schema: Schema) -> Any:
+    """The target's values in `frame` as the file holds them: its column, or several labels' columns (a frame); None
+    when the frame lacks one of them."""
+    if not schema.target_columns or any(name not in frame.columns for name in schema.target_columns):
+        return None
+    return frame[_target_key(schema)]
+
+
+def _target_key(schema: Schema) -> Any:
+    """How a frame's target is indexed: its column's name, or the list of several labels' columns."""
+    return list(schema.target) if isinstance(schema.target, tuple) else schema.target
 
 
 def blanks_marked(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

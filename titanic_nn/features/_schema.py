@@ -104,11 +104,14 @@ class Schema:
     levels, sum, ratio, count, join, target_rate), each in a sheet column of its own; a continuous
     or categorical entry may name a derived column as its column. `positive` codes a target of two
     values that are not 0/1 (e.g. "yes"/"no"): that value is 1, the other 0 (None: the target holds 0
-    and 1 already). `blank` lists the texts that mark a blank cell besides an empty one (e.g. "NA"); by default
+    and 1 already). `target` may list several 0/1 columns (several labels, predicted at once). `task` says what kind
+    of target it is (`features.TARGETS`: "binary", "regression", "multiclass", "multilabel"); None infers it from
+    the training rows (numbers of more than two values are a regression target, text of 3 to 50 several classes,
+    a list of columns several labels). `blank` lists the texts that mark a blank cell besides an empty one (e.g. "NA"); by default
     only an empty cell is blank, and `NA`, `None` or `null` are text like any other.
     """
 
-    target: str | None = "Survived"
+    target: str | tuple[str, ...] | None = "Survived"
     id_column: str | None = "PassengerId"
     continuous: tuple[Continuous, ...] = ()
     categorical: tuple[Categorical, ...] = ()
@@ -116,6 +119,7 @@ class Schema:
     positive: Any = None
     derived: tuple[Any, ...] = ()
     blank: tuple[str, ...] = ()
+    task: str | None = None
 
     def __post_init__(self) -> None:
         from ._derived import Derived
@@ -124,14 +128,34 @@ class Schema:
             raise DataError(f"schema: blank is {_shown(self.blank)}; give a list of the texts that mark a blank cell")
         object.__setattr__(self, "blank", tuple(dict.fromkeys(self.blank)))
 
+        if isinstance(self.target, (list, tuple)):  # several labels: several 0/1 columns, predicted at once
+            for name in self.target:
+                _check_name(name, "target")
+            if len(self.target) < 2 or len(set(self.target)) != len(self.target):
+                raise DataError(
+                    f"schema: target lists {_shown(list(self.target))}; several labels are two or more different columns "
+                    "(one column is a target of its own: give its name as text)"
+                )
+            object.__setattr__(self, "target", tuple(self.target))
         for key in ("target", "id_column", "constant"):
-            _check_name(getattr(self, key), key, optional=True)
+            if not (key == "target" and isinstance(self.target, tuple)):
+                _check_name(getattr(self, key), key, optional=True)
         positive = self.positive
         if positive is not None and (
             isinstance(positive, bool) or not isinstance(positive, (str, int, float)) or not isinstance(positive, str)
             and not math.isfinite(positive)
         ):
             raise DataError(f"schema: positive is {_shown(positive)}, not a value of the target (text or a finite number)")
+        from ._target import TARGETS
+
+        if self.task is not None and (not isinstance(self.task, str) or self.task not in TARGETS):
+            raise DataError(f"schema: task is {_shown(self.task)}; give one of {', '.join(TARGETS)} (or leave it out to infer it)")
+        if (self.task == "multilabel") != isinstance(self.target, tuple) and self.task is not None:
+            raise DataError(
+                f"schema: task {self.task} {'is several labels: give target a list of their 0/1 columns' if self.task == 'multilabel' else 'predicts one column, but target lists several (several labels: task multilabel)'}"
+            )
+        if self.task is not None and self.task != "binary" and positive is not None:
+            raise DataError(f"schema: positive names the value coded 1 of a binary target, but task is {self.task}; leave positive out")
         object.__setattr__(self, "continuous", tuple(self.continuous))
         object.__setattr__(self, "categorical", tuple(self.categorical))
         object.__setattr__(self, "derived", tuple(self.derived))
@@ -143,8 +167,8 @@ class Schema:
         if repeated:
             raise DataError(f"schema: the derived column {', '.join(repeated)} is made twice; give each its own name")
         for name in made:
-            if name in (self.target, self.id_column):
-                raise DataError(f"schema: a derived column is named {name}, like the {'target' if name == self.target else 'id column'}; rename it")
+            if name in (*self.target_columns, self.id_column):
+                raise DataError(f"schema: a derived column is named {name}, like the {'target' if name in self.target_columns else 'id column'}; rename it")
         for group in (self.continuous, self.categorical):
             used = [c.column for c in group]
             duplicated = sorted({c for c in used if used.count(c) > 1})
@@ -155,10 +179,13 @@ class Schema:
         duplicated = sorted({c for c in raw if raw.count(c) > 1})
         if duplicated:
             raise DataError(f"schema uses column {', '.join(duplicated)} more than once")
-        if self.target is not None and self.target in self.input_columns:
-            raise DataError(f"schema uses the target {self.target} as an input too")
-        if self.id_column is not None and self.id_column == self.target:
-            raise DataError(f"schema names {self.target} both the target and the id column; give the id column another column")
+        for target in self.target_columns:
+            if target in self.input_columns:
+                raise DataError(f"schema uses the target {target} as an input too")
+            if self.id_column is not None and self.id_column == target:
+                raise DataError(f"schema names {target} both the target and the id column; give the id column another column")
+        if isinstance(self.target, tuple) and self.positive is not None:
+            raise DataError("schema: positive codes one target of two values; several labels each hold 0 and 1")
         if self.id_column is not None and self.id_column in self.input_columns:
             raise DataError(
                 f"schema uses the id column {self.id_column} as an input too; an id goes out as it came in and is "
@@ -166,6 +193,13 @@ class Schema:
             )
         if not self.continuous and not self.categorical and self.constant is None:
             raise DataError("schema has no input columns")
+
+    @property
+    def target_columns(self) -> list[str]:
+        """The columns to predict: none, the target, or the several labels' columns."""
+        if self.target is None:
+            return []
+        return list(self.target) if isinstance(self.target, tuple) else [self.target]
 
     @property
     def counts_unlabelled(self) -> bool:
@@ -241,7 +275,7 @@ class Schema:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values; settings added after the lesson's are left out at their defaults."""
         out: dict[str, Any] = {
-            "target": self.target, "id_column": self.id_column,
+            "target": list(self.target) if isinstance(self.target, tuple) else self.target, "id_column": self.id_column,
             "continuous": [_without_defaults(c, ("fill", "fill_by")) for c in self.continuous],
             "categorical": [_without_defaults(c, ("prefix",)) for c in self.categorical],
             "constant": self.constant, "positive": self.positive,
@@ -250,11 +284,13 @@ class Schema:
             out["derived"] = [entry.settings() for entry in self.derived]
         if self.blank:
             out["blank"] = list(self.blank)
+        if self.task is not None:
+            out["task"] = self.task
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Schema":
-        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived", "blank"}
+        known = {"target", "id_column", "continuous", "categorical", "constant", "positive", "derived", "blank", "task"}
         if not isinstance(data, dict):
             raise DataError("schema: a schema must be a table of keys")
         unknown = sorted(set(data) - known)
@@ -263,14 +299,15 @@ class Schema:
         continuous = [_entry(Continuous, "continuous", i, c) for i, c in enumerate(_entries(data, "continuous"))]
         categorical = [_entry(Categorical, "categorical", i, c) for i, c in enumerate(_entries(data, "categorical"))]
         return cls(
-            target=data.get("target", "Survived"),
-            id_column=data.get("id_column", "PassengerId"),
+            target=_none_if_false(data.get("target", "Survived")),
+            id_column=_none_if_false(data.get("id_column", "PassengerId")),
             continuous=tuple(continuous),
             categorical=tuple(categorical),
-            constant=data.get("constant", "Ones"),
-            positive=data.get("positive"),
+            constant=_none_if_false(data.get("constant", "Ones")),
+            positive=_none_if_false(data.get("positive")),
             derived=tuple(_derived_entry(entry) for entry in data.get("derived", ())),
             blank=data.get("blank", ()),
+            task=data.get("task"),
         )
 
     @classmethod
@@ -309,6 +346,11 @@ def _without_defaults(spec: Any, newer: tuple[str, ...]) -> dict[str, Any]:
         if f.name in newer and out[f.name] == f.default:
             del out[f.name]
     return out
+
+
+def _none_if_false(value: Any) -> Any:
+    """None for `false`: TOML has no null, so a schema file says "no id column" (or target, constant, positive) as false."""
+    return None if value is False else value
 
 
 def _derived_entry(entry: Any) -> Any:

@@ -49,6 +49,13 @@ class Backend:
         """log(1 + exp(v)), exactly (torch's own softplus switches to v above a threshold)."""
         raise NotImplementedError
 
+    def exp(self, v: Any) -> Any:
+        raise NotImplementedError
+
+    def softmax(self, v: Any) -> Any:
+        """exp(v) / sum(exp(v)) over the last axis (units), the row's maximum subtracted first."""
+        raise NotImplementedError
+
     def sum_squares(self, r: Any) -> Any:
         """The sum of squares over the last axis (the rows)."""
         raise NotImplementedError
@@ -86,6 +93,13 @@ class NumpyBackend(Backend):
     def softplus(self, v: Any) -> Any:
         return np.logaddexp(0.0, v)
 
+    def exp(self, v: Any) -> Any:
+        return np.exp(v)
+
+    def softmax(self, v: Any) -> Any:
+        e = np.exp(v - v.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
     def sum_squares(self, r: Any) -> Any:
         return (r * r).sum(-1)
 
@@ -107,6 +121,9 @@ class MagnitudeBackend(NumpyBackend):
 
     def elementwise(self, op: Any, x: Any) -> Any:
         return x
+
+    def softmax(self, v: Any) -> Any:
+        return np.ones_like(v)  # each probability is at most 1, and its rounding error relative to 1
 
 
 MAGNITUDE = MagnitudeBackend()
@@ -148,6 +165,12 @@ class TorchBackend(Backend):
 
     def softplus(self, v: Any) -> Any:
         return self.torch.logaddexp(v, self.torch.zeros((), dtype=v.dtype, device=v.device))
+
+    def exp(self, v: Any) -> Any:
+        return self.torch.exp(v)
+
+    def softmax(self, v: Any) -> Any:
+        return v.softmax(-1)
 
     def sum_squares(self, r: Any) -> Any:
         if r.dim() != 2:
@@ -207,6 +230,12 @@ class ExcelBackend(Backend):
 
     def softplus(self, v: Any) -> Any:
         return v._like(excel.LN(f"1+{excel.EXP(excel.strip_outer(v.text))}"))
+
+    def exp(self, v: Any) -> Any:
+        return v._like(excel.EXP(excel.strip_outer(v.text)))
+
+    def softmax(self, v: Any) -> Any:
+        raise NotImplementedError("a training sheet computes a softmax only under cross-entropy, on the logits")
 
     def sum_rows(self, v: Any, axis: int) -> Any:
         """The sum over the data rows: a number per unit (axis -2 of a block), or one number (a column's)."""

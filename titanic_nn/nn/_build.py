@@ -10,7 +10,7 @@ from ..errors import TitanicNNError
 from ._ensemble import Ensemble
 from ._models import MODELS, Model
 
-__all__ = ["build_model", "model_from_config", "with_members"]
+__all__ = ["build_model", "model_from_config", "with_members", "with_outputs", "with_signed_output"]
 
 
 def _kinds() -> str:
@@ -43,6 +43,26 @@ def model_from_config(config: dict[str, Any]) -> Model:
     except TypeError as exc:
         raise TitanicNNError(f"the settings of a {kind} model are damaged ({exc})") from exc
     return model if members is None else Ensemble(model, members)
+
+
+def with_outputs(model: Model, outputs: int, output: str, loss: str | None = None) -> Model:
+    """The same model (its members too) with `outputs` output units through `output`: what a target of several classes
+    or labels asks of the models it is given."""
+    config = model.get_config() | {"outputs": outputs, "output": output, "loss": loss}
+    if outputs > 1 and "head" in config:  # a net ends in a linear head of one unit per output (a sum is one output)
+        config["head"] = "linear"
+    return model_from_config(config)
+
+
+def with_signed_output(model: Model) -> Model:
+    """`model`, its head made linear where it was left to its default, a sum of units: a sum of ReLUs is never
+    negative, and a number to predict may be (a head given as "sum" is kept, as asked)."""
+    member = model.member
+    if getattr(member, "head", "given") is not None or getattr(member, "effective_head", "linear") != "sum":
+        return model
+    if not any(getattr(op, "nonnegative", False) for op in member.program()):
+        return model  # units that go negative (tanh) sum to any number
+    return model_from_config(model.get_config() | {"head": "linear"})
 
 
 def with_members(model: Model, k: int) -> Model:

@@ -32,7 +32,7 @@ class Ensemble(Model):
         self._member = member
         self._k = int(k)
         # the member's output and loss are the ensemble's: its loss is that of the averaged prediction
-        super().__init__(output=member.output, loss=member.loss)
+        super().__init__(output=member.output, loss=member.loss, outputs=member.outputs)
 
     @property
     def member(self) -> Model:

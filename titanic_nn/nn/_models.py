@@ -11,15 +11,19 @@ import math
 from typing import Any, ClassVar, Sequence
 
 from .. import excel
-from .._constraints import HIDDEN, LAYERS
+from .._constraints import HIDDEN, LAYERS, OUTPUT_UNITS
 from .._lazy import numpy as np
 from ..errors import TitanicNNError
 from ._losses import LOSSES, Loss
-from ._ops import ACTIVATIONS, Activation, AddBias, MatMul, Op, Sigmoid, SumUnits, evaluate
+from ._ops import ACTIVATIONS, Activation, AddBias, MatMul, Op, Sigmoid, Softmax, SumUnits, evaluate
 
 __all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "OUTPUTS"]
 
-OUTPUTS = ("raw", "sigmoid")
+# What the last units pass through: nothing (a number), a sigmoid (a probability per output unit) or a softmax (the
+# probabilities of `outputs` classes).
+OUTPUTS = ("raw", "sigmoid", "softmax")
+# The loss each output trains with unless told: a softmax's cross-entropy, otherwise the lesson's squared error.
+DEFAULT_LOSS = {"softmax": "crossentropy"}
 
 MODELS: dict[str, type["Model"]] = {}
 
@@ -43,22 +47,36 @@ class Model:
     # fit_solver's method and number of random starts; tuned on the bundled data (docs/trainers.md).
     solver_defaults: ClassVar[dict[str, Any]] = {"method": "TNC", "restarts": 20}
 
-    def __init__(self, *, output: str = "raw", loss: str | None = None) -> None:
+    def __init__(self, *, output: str = "raw", loss: str | None = None, outputs: int = 1) -> None:
         self.output = output
         self.loss = loss
+        self.outputs = outputs
         self._check_output()
 
     def _check_output(self) -> None:
         if self.output not in OUTPUTS:
             raise TitanicNNError(f"output must be one of {', '.join(OUTPUTS)}, not {self.output!r}")
+        OUTPUT_UNITS.check(self.outputs)
         if self.loss is not None and self.loss not in LOSSES:
             raise TitanicNNError(f"loss must be one of {', '.join(repr(k) for k in LOSSES)}, not {self.loss!r}")
         if self.loss == "logloss" and self.output != "sigmoid":
             raise TitanicNNError("loss='logloss' needs output='sigmoid': log loss is defined on probabilities")
+        if (self.output == "softmax") != (self.loss_name == "crossentropy"):
+            raise TitanicNNError(
+                "output='softmax' trains with loss='crossentropy' and cross-entropy needs a softmax: give both or neither"
+            )
+        if self.output == "softmax" and self.outputs < 2:
+            raise TitanicNNError("output='softmax' needs outputs of 2 or more: the probabilities of several classes")
 
     def summary(self) -> str:
         """What the model's sheet computes, for the about sheet: its kind's description and its settings."""
-        return self.description + (", through a sigmoid" if self.output == "sigmoid" else "")
+        return self.description + self._output_summary()
+
+    def _output_summary(self) -> str:
+        if self.output == "softmax":
+            return f", {self.outputs} outputs through a softmax"
+        units = f", {self.outputs} outputs" if self.outputs > 1 else ""
+        return units + (", through a sigmoid" if self.output == "sigmoid" else "")
 
     # -- members: a plain model is one member, itself; an ensemble (nn/_ensemble.py) is k of one model ------------
     # Every reader and writer loops over `range(model.k)`, each member `model.member` with its part of the
@@ -104,10 +122,8 @@ class Model:
 
     @property
     def loss_name(self) -> str:
-        """`loss`, or the default of the target the models predict (the binary target's: squared error)."""
-        from ..features import Binary  # (pandas: imported when a model computes, not when --help lists the kinds)
-
-        return self.loss or Binary.default_loss
+        """`loss`, or its output's default: cross-entropy under a softmax, else the lesson's squared error."""
+        return self.loss or DEFAULT_LOSS.get(self.output, "mse")
 
     @property
     def loss_op(self) -> Loss:
@@ -116,11 +132,19 @@ class Model:
     # -- structure, written once ------------------------------------------------------------------
 
     def hidden_program(self) -> tuple[Op, ...]:
+        """The computation up to the output's values: one per row (the lesson's, ending in a sum of units), or
+        `outputs` per row."""
         raise NotImplementedError
 
     def program(self) -> tuple[Op, ...]:
-        """The whole computation, from inputs to predictions."""
-        return self.hidden_program() + ((Sigmoid(),) if self.output == "sigmoid" else ())
+        """The whole computation, from inputs to predictions: `hidden_program` through the output's sigmoid (each
+        value) or softmax (over a row's values)."""
+        final = {"sigmoid": (Sigmoid(),), "softmax": (Softmax(),)}.get(self.output, ())
+        return self.hidden_program() + final
+
+    def _one_value(self) -> tuple[Op, ...]:
+        """The sum of the units into one value per row when the model has one output (nothing for several)."""
+        return (SumUnits(),) if self.outputs == 1 else ()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         """The shape of each array the program indexes."""
@@ -187,7 +211,11 @@ class Model:
     # -- persistence ------------------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        return {"kind": self.kind, "output": self.output, "loss": self.loss}
+        return {"kind": self.kind, "output": self.output, "loss": self.loss, **self._outputs_config()}
+
+    def _outputs_config(self) -> dict[str, Any]:
+        # left out at one, so files written before several outputs existed read the same
+        return {"outputs": self.outputs} if self.outputs != 1 else {}
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "kind")
@@ -216,16 +244,19 @@ class Linear(Model):
     solver_defaults = {"method": "L-BFGS-B", "restarts": 1}
 
     def hidden_program(self) -> tuple[Op, ...]:
-        return (MatMul(0), SumUnits())
+        return (MatMul(0),) + self._one_value()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
-        return [(n_features, 1)]
+        return [(n_features, self.outputs)]
 
     def arrays(self, params: Any) -> list[Any]:
+        if self.outputs > 1:  # one column of weights per output: multinomial logistic regression under a softmax
+            return [_as_float(params, 2)]
         return [_as_float(params, 1).reshape(-1, 1)]
 
     def from_arrays(self, arrays: Sequence[Any]) -> Any:
-        return np.asarray(arrays[0], dtype=np.float64).reshape(-1).copy()
+        array = np.asarray(arrays[0], dtype=np.float64)
+        return array.copy() if self.outputs > 1 else array.reshape(-1).copy()
 
 
 class MatMulNet(Model):
@@ -254,12 +285,15 @@ class MatMulNet(Model):
         activation: str = "relu",
         output: str = "raw",
         loss: str | None = None,
+        outputs: int = 1,
     ) -> None:
         self.hidden = hidden
         self.layers = layers
         self.head = head
         self.activation = activation
-        super().__init__(output=output, loss=loss)
+        super().__init__(output=output, loss=loss, outputs=outputs)
+        if head == "sum" and outputs > 1:
+            raise TitanicNNError(f"head='sum' adds the units into one output; {outputs} outputs need head='linear'")
         if head is not None and head not in self.HEADS:
             raise TitanicNNError(f"head must be one of {', '.join(map(repr, self.HEADS))} or None, not {head!r}")
         if activation not in ACTIVATIONS:
@@ -271,14 +305,14 @@ class MatMulNet(Model):
 
     def summary(self) -> str:
         head = ", then their sum" if self.effective_head == "sum" else ", then a linear head (weights and a bias)"
-        return self.description + head + (", through a sigmoid" if self.output == "sigmoid" else "")
+        return self.description + head + self._output_summary()
 
     @property
     def effective_head(self) -> str:
         """The head the model has: `head`, or for head=None "linear" under a sigmoid output and "sum" otherwise."""
         if self.head is not None:
             return self.head
-        return "linear" if self.output == "sigmoid" else "sum"
+        return "linear" if self.output != "raw" or self.outputs > 1 else "sum"
 
     def _check_sigmoid_input(self) -> None:
         """Refuse a sigmoid over a sum of units that are never negative: it could never predict below 0.5."""
@@ -314,14 +348,14 @@ class MatMulNet(Model):
             program += [MatMul(i, label="Lin" if i == 0 else f"L{i + 1}Lin"), unit()]
         if self.effective_head == "linear":
             k = len(self.widths)
-            program += [MatMul(k, label="Head", numbered=False), AddBias(k + 1)]
-        return tuple(program) + (SumUnits(),)
+            program += [MatMul(k, label="Head", numbered=self.outputs > 1), AddBias(k + 1)]
+        return tuple(program) + self._one_value()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
         sizes = [n_features] + self.widths
         shapes = [(a, b) for a, b in zip(sizes, sizes[1:])]
         if self.effective_head == "linear":
-            shapes += [(sizes[-1], 1), (1,)]
+            shapes += [(sizes[-1], self.outputs), (self.outputs,)]
         return shapes
 
     def arrays(self, params: Any) -> list[Any]:
@@ -330,7 +364,7 @@ class MatMulNet(Model):
         if not isinstance(params, (list, tuple)):
             raise TitanicNNError(f"{self!r} takes a list of parameter arrays")
         arrays = [_as_float(p) for p in params]
-        if self.effective_head == "linear" and len(arrays) >= 2:
+        if self.effective_head == "linear" and len(arrays) >= 2 and self.outputs == 1:
             arrays[-2] = arrays[-2].reshape(-1, 1)
             arrays[-1] = arrays[-1].reshape(1)
         return arrays
@@ -339,7 +373,7 @@ class MatMulNet(Model):
         arrays = [np.asarray(a, dtype=np.float64).copy() for a in arrays]
         if self.single_matrix:
             return arrays[0]
-        if self.effective_head == "linear":
+        if self.effective_head == "linear" and self.outputs == 1:
             arrays[-2] = arrays[-2].reshape(-1)
             arrays[-1] = np.asarray(arrays[-1].reshape(()))
         return arrays
@@ -349,7 +383,7 @@ class MatMulNet(Model):
         config = {"kind": self.kind, "hidden": self.hidden, "layers": layers, "head": self.effective_head}
         if self.activation != "relu":  # left out at the default, so files written before it existed read the same
             config["activation"] = self.activation
-        return config | {"output": self.output, "loss": self.loss}
+        return config | {"output": self.output, "loss": self.loss, **self._outputs_config()}
 
 
 class TwoReLU(MatMulNet):
@@ -363,13 +397,15 @@ class TwoReLU(MatMulNet):
     kind = "nnet"
     description = "a net of ReLUs: one SUMPRODUCT per unit and row, IF(x<0,0,x)"
 
-    def __init__(self, *, head: str | None = None, output: str = "raw", loss: str | None = None) -> None:
-        super().__init__(2, head=head, output=output, loss=loss)
+    def __init__(
+        self, *, head: str | None = None, output: str = "raw", loss: str | None = None, outputs: int = 1
+    ) -> None:
+        super().__init__(2, head=head, output=output, loss=loss, outputs=outputs)
 
     def get_config(self) -> dict[str, Any]:
         # the lesson's sum head is left out, so files written before heads existed read the same
         head = {"head": self.effective_head} if self.effective_head != "sum" else {}
-        return {"kind": self.kind, **head, "output": self.output, "loss": self.loss}
+        return {"kind": self.kind, **head, "output": self.output, "loss": self.loss, **self._outputs_config()}
 
 
 # The lesson's order: its sheets, the CLI's training order and the results table follow it.

@@ -22,7 +22,7 @@ from .. import excel
 from .._lazy import numpy as np
 
 __all__ = [
-    "Op", "Activation", "MatMul", "AddBias", "SumUnits", "ReLU", "Tanh", "Sigmoid", "ACTIVATIONS", "activation",
+    "Op", "Activation", "MatMul", "AddBias", "SumUnits", "ReLU", "Tanh", "Sigmoid", "Softmax", "ACTIVATIONS", "activation",
     "evaluate", "trace", "backprop",
 ]
 
@@ -231,6 +231,30 @@ class Sigmoid(Activation):
     def excel(self, x: str) -> str:
         floored = excel.IF(f"{x}<{excel.number(self.FLOOR)}", excel.number(self.FLOOR), x)
         return f"1/(1+{excel.EXP('-' + floored)})"
+
+
+@dataclass(frozen=True)
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) over each row's units: the probabilities of K classes from their logits.
+
+    Overflow-safe in every backend: numpy and a model sheet subtract the row's MAX first; torch's softmax does the
+    same; a training sheet, whose values are whole blocks (no row's MAX), holds the logits within +-700 instead,
+    where EXP stays within every engine's range (nn/_backends.py).
+    """
+
+    label: ClassVar[str] = "P"
+
+    def forward(self, x: Any, params: Sequence[Any], backend: Any) -> Any:
+        return backend.softmax(x)
+
+    def backward(
+        self, x: Any, out: Any, grad: Any, params: Sequence[Any], backend: Any, need_input: bool = True
+    ) -> tuple[Any, Any]:
+        # the Jacobian of p = softmax(x) applied to grad: p * (grad - sum(grad * p))
+        return out * (grad - (grad * out).sum(-1)[..., None]), None
+
+    def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
+        return [f"P{j + 1}" for j in range(len(inputs))]
 
 
 # -- running a program -------------------------------------------------------------------------------

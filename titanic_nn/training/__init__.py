@@ -24,10 +24,11 @@ _EXPORTS = {
     "check_params": "._validate", "check_record": "._validate", "finite_problem": "._validate",
     "nesting_problem": "._validate", "params_to_lists": "._params", "params_from_lists": "._params",
     "save_model": "._persist", "load_model": "._persist",
-    "SheetClassifier": "._estimator",
+    "SheetClassifier": "._estimator", "SheetRegressor": "._estimator",
     "Progress": "._progress",
     "check_work": "._budget", "estimate_work": "._budget", "Work": "._budget", "WORK_LIMIT": "._budget",
-    "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv",
+    "cross_validate": "._cv", "stratified_folds": "._cv", "CVResult": "._cv", "plain_folds": "._cv", "folds_for": "._cv",
+    "STRATIFIED_KINDS": "._cv",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -35,14 +36,14 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:
     from ._budget import WORK_LIMIT, Work, check_work, estimate_work
     from ._device import SMALL_WORK, choose_threads, resolve_device, resolve_dtype, torch_threads
-    from ._estimator import SheetClassifier
+    from ._estimator import SheetClassifier, SheetRegressor
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import fit_gd
     from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer
     from ._steps import Epoch, Stepper
     from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss, loss_and_grad
     from ._persist import load_model, save_model
-    from ._cv import CVResult, cross_validate, stratified_folds
+    from ._cv import STRATIFIED_KINDS, CVResult, cross_validate, folds_for, plain_folds, stratified_folds
     from ._progress import Progress
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidModelError, TitanicNNError
 from ..features import Features
 from ..nn import Model
 from ._params import params_to_lists
@@ -43,7 +44,7 @@ class FittedModel:
         # the training record holds the loss per epoch: show its scores, not its thousands of numbers
         scores = [
             f"{key}={self.training[key]:.6g}"
-            for key in ("train_loss", "valid_loss", "valid_accuracy")
+            for key in ("train_loss", "valid_loss", "valid_accuracy", "valid_rmse")
             if isinstance(self.training.get(key), (int, float))
         ]
         features = getattr(self.features, "feature_names_", None)
@@ -58,13 +59,19 @@ class FittedModel:
         return self.model.predict(X, self.params)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Predictions for raw rows (every row kept; blanks filled from training statistics)."""
+        """The model's output for raw rows (every row kept; blanks filled from training statistics): the numbers the
+        sheet's Preds column holds. A regression target's are divided by its scale; `predict_target` gives them in
+        the target's own unit."""
         return self.predict_inputs(self.features.transform(frame))
 
-    def predict_survived(self, frame: pd.DataFrame) -> np.ndarray:
-        """What the submission writes for each row of `frame`: the target's classes, 0/1 integers, the sheet's
-        IF(pred>0.5,1,0)."""
+    def predict_target(self, frame: pd.DataFrame) -> np.ndarray:
+        """What the submission writes for each row of `frame`, as the target's file holds it: a binary target's class
+        (0/1 integers, the sheet's IF(pred>0.5,1,0), or its own two values), a regression target's number."""
         return self.features.target_.submission(self.predict(frame))
+
+    def predict_survived(self, frame: pd.DataFrame) -> np.ndarray:
+        """`predict_target`, by the Titanic's name."""
+        return self.predict_target(frame)
 
     # -- persistence ------------------------------------------------------------------------------
 
@@ -93,5 +100,9 @@ class FittedModel:
         model = check_config(data["model"], "model")
         features = check_features(data["features"], "features")
         params = check_params(model, data["params"], features.n_features_, "params")
+        try:  # the target and the model it trained must fit each other (its classes, its labels, its kind of output)
+            features.target_.check_model(model)
+        except TitanicNNError as exc:
+            raise InvalidModelError(f"model: {exc}") from exc
         training = check_record(data.get("training"), "training")
         return cls(features, model, params, name=data.get("name", ""), training=training)

@@ -108,9 +108,11 @@ def check_one_member(model: Any) -> None:
 
 
 def check_data(X: Any, y: Any, *, source: str = "training data") -> tuple[np.ndarray, np.ndarray]:
-    """X as a float64 (rows, features) array and y as float64 (rows,), or a DataError saying what is wrong."""
+    """X as a float64 (rows, features) array and y as float64 (rows,), or (rows, K) for a target of K per row (several
+    classes one-hot, several labels), or a DataError saying what is wrong."""
     X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    y = np.asarray(y, dtype=np.float64)
+    y = y if y.ndim == 2 else y.reshape(-1)
     if X.ndim != 2:
         raise DataError(f"{source}: X must be a 2-D (rows, features) array, got shape {X.shape}")
     if len(X) == 0:

@@ -59,7 +59,8 @@ def train_model(
     kept row (no validation). `unlabelled` (the test rows, no target) goes to `features.fit` for the ops that
     count values over every row (a ticket's frequency).
     `FittedModel.training` gets plain JSON-able values: method, settings, loss, train_loss,
-    valid_loss, train_mse, valid_mse, train_accuracy, valid_accuracy (accuracy at 0.5), seconds,
+    valid_loss, train_mse, valid_mse, the target's scores on each side (train_accuracy and valid_accuracy for a
+    binary target, accuracy at 0.5; train_rmse, valid_rmse, _mae and _r2 for a regression target), seconds,
     device, start_losses, the split, history (gd: loss per epoch) or iterations/nfev/converged (solver).
     """
     if method not in METHODS:
@@ -96,6 +97,7 @@ def train_transformed(
     else:
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
     valid = (X[valid_idx], y[valid_idx]) if len(valid_idx) else None
+    model = features.target_.model_for(model)  # a target of several classes ends the model in as many outputs
     check_work(model, len(train_idx), X.shape[1], method, **trainer_options)
     trainer = {"solver": fit_solver, "gd": fit_gd}[method]
     # a seeded training of each member (training/_members.py): one for a plain model
@@ -132,8 +134,8 @@ def trained_alike(fitted: FittedModel, model: Model) -> FittedModel:
 
 
 def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: Any, target: Any) -> dict[str, Any]:
-    """loss_name and the train_/valid_ loss, mse and the `target`'s accuracy of `params` on the rows of X, `valid_idx`
-    held out.
+    """loss_name and the train_/valid_ loss, mse and each of the `target`'s scores (`Target.metrics`) of `params` on
+    the rows of X, `valid_idx` held out.
 
     The valid_ scores are None without validation rows; plain JSON values (a NaN never expected, as None).
     """
@@ -143,12 +145,12 @@ def scores(model: Model, params: Any, X: np.ndarray, y: np.ndarray, valid_idx: A
     record: dict[str, Any] = {"loss_name": model.loss_name}
     for side, rows in (("train", ~valid), ("valid", valid)):
         if not rows.any():
-            record.update({f"{side}_loss": None, f"{side}_mse": None, f"{side}_accuracy": None})
+            record.update({f"{side}_{key}": None for key in ("loss", "mse", *target.metrics)})
             continue
         record.update({
             f"{side}_loss": float(model.loss_op.mean(pred[rows], y[rows])),
             f"{side}_mse": mse(pred[rows], y[rows]),
-            f"{side}_accuracy": target.accuracy(pred[rows], y[rows]),
+            **{f"{side}_{key}": target.score(key, pred[rows], y[rows]) for key in target.metrics},
         })
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
 

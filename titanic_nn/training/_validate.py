@@ -239,7 +239,10 @@ def finite_array(values: Iterable[Any], where: str) -> np.ndarray:
 # -- the training record ------------------------------------------------------------------------------
 
 # Entries of a training record that are read as numbers (the results table, the best model, the loss sheet).
-NUMBERS = ("loss", "train_loss", "valid_loss", "train_mse", "valid_mse", "train_accuracy", "valid_accuracy", "seconds")
+NUMBERS = (
+    "loss", "train_loss", "valid_loss", "train_mse", "valid_mse", "seconds",
+    *(f"{side}_{key}" for key in ("accuracy", "rmse", "mae", "r2") for side in ("train", "valid")),
+)
 
 
 def check_record(data: Any, where: str = "training") -> dict[str, Any]:

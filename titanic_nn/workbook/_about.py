@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .._submission import ROW_NUMBER_COLUMN
+from ..features import SCORE_LABELS
 from ..training import FittedModel
 from ._layout import FILL_ROW, LOSS_SHEET, MAX_ROW, SUBMISSION_SHEET, TEST_SHEET
 from ._sheets import ModelSheet
@@ -24,7 +25,7 @@ def about_lines(
 ) -> list[str]:
     """The about sheet's lines; each model sheet is described by its model's own summary, the data by its schema."""
     schema = sheets[0][0].features.schema_
-    target = schema.target
+    target = ", ".join(schema.target_columns)
     id_column = schema.id_column or ROW_NUMBER_COLUMN
     target_rule = sheets[0][0].features.target_
     coded = target_rule.describe_coding()
@@ -35,15 +36,18 @@ def about_lines(
         "",
         HEADINGS[0],
     ]
+    score = SCORE_LABELS[target_rule.metrics[0]]
+    others = [SCORE_LABELS[key] for key in target_rule.metrics[1:]]
+    also = f" ({', '.join(others)} right of it)" if others else ""
     for fitted, sheet in sheets:
         at = sheet.scores
         split = (
             f"the Valid column marks the {sheet.n_valid} rows held out for validation with 1; Train loss "
-            f"{at['Train loss:']} (Solver's objective) and Train accuracy {at['Train accuracy:']} average the other "
-            f"rows, Valid loss {at['Valid loss:']} and Valid accuracy {at['Valid accuracy:']} the marked ones"
+            f"{at['Train loss:']} (Solver's objective) and Train {score} {at[f'Train {score}:']}{also} average the other "
+            f"rows, Valid loss {at['Valid loss:']} and Valid {score} {at[f'Valid {score}:']} the marked ones"
             if sheet.n_valid
             else f"every row trained the model (the Valid column holds no 1); Train loss {at['Train loss:']} "
-            f"(Solver's objective) and Train accuracy {at['Train accuracy:']} average all rows"
+            f"(Solver's objective) and Train {score} {at[f'Train {score}:']}{also} average all rows"
         )
         lines.append(
             f"{sheet.sheet.name}: {fitted.model.summary() or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
@@ -58,7 +62,8 @@ def about_lines(
         )
     if submission:
         lines.append(
-            f"{SUBMISSION_SHEET}: {id_column} and {target} ={target_rule.excel_classify('pred')} from the {submission} model; "
+            f"{SUBMISSION_SHEET}: {id_column} and {target} ={target_rule.excel_submission('pred', 'scale')} from the "
+            f"{submission} model; "
             "save this sheet as CSV for the submission file."
         )
     if has_loss:

@@ -62,6 +62,7 @@ class Cell:
     style: str | None = None
     array_ref: str | None = None
     in_array: bool = False
+    scale: float | None = None  # the size of the terms behind the value (None: its own), for verify's tolerance
 
     @property
     def computed(self) -> bool:

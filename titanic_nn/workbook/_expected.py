@@ -21,7 +21,7 @@ def _data_sheets(contents: WorkbookContents) -> tuple[list[Any], list[Sheet], An
     id_column = contents.description.get("id_column")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unseen levels were reported when the workbook was written
-        train, train_filled = written_frame(features, contents.train, [features.schema_.target])
+        train, train_filled = written_frame(features, contents.train, features.schema_.target_columns)
         test = test_filled = None
         if contents.test is not None:
             test, test_filled = written_frame(features, contents.test, [id_column] if id_column else [])

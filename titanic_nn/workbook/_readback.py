@@ -339,14 +339,14 @@ def _check_cells(
                 if problem:
                     what = "not a level" if kinds[column] == "level" else "not a text"
                     raise refuse(column, position, problem.replace("not a number", what), "put a level there")
-    if target and schema.target:  # the rule the CSV met, the target's own
-        for position, value in enumerate(frame[schema.target].tolist()):
+    for name in schema.target_columns if target else []:  # the rule the CSV met, the target's own (each label's)
+        for position, value in enumerate(frame[name].tolist()):
             if isinstance(value, bool):  # TRUE is 1 to some engines and not to others: no target to code
-                raise refuse(schema.target, position, f"holds {str(value).upper()}, a boolean", "put the value back")
-        column = column_letter(columns[schema.target])
+                raise refuse(name, position, f"holds {str(value).upper()}, a boolean", "put the value back")
+        column = column_letter(columns[name])
         features.target_.code(
-            frame[schema.target], source=f"{path}: sheet {sheet}",
-            locate=lambda i: f"cell {sheet}!{column}{FIRST_ROW + i} (column {schema.target})",
+            frame[name], source=f"{path}: sheet {sheet}",
+            locate=lambda i, column=column, name=name: f"cell {sheet}!{column}{FIRST_ROW + i} (column {name})",
             blank_fix="put the value back", value_fix="put 0 or 1 there",
         )
 

@@ -282,6 +282,14 @@ class SheetBackend:
     def elementwise(self, op: Any, x: SheetUnits) -> SheetUnits:
         return SheetUnits(self, [op.excel(ref) for ref in x.place().refs()])
 
+    def softmax(self, x: SheetUnits) -> SheetUnits:
+        """Each unit's EXP over the sum of the row's, the row's MAX subtracted from every logit first (overflow-safe)."""
+        refs = x.place().refs()
+        row_max = excel.MAX(excel.area(excel.cell(R, x.placed[0], fixed_col=True), excel.cell(R, x.placed[-1], fixed_col=True)))
+        terms = [excel.EXP(f"{ref}-{row_max}") for ref in refs]
+        total = "+".join(terms)
+        return SheetUnits(self, [f"{term}/({total})" for term in terms])
+
 
 def model_columns(
     model: Model,
@@ -294,8 +302,10 @@ def model_columns(
     params: Any = None,
     X: np.ndarray | None = None,
     header_prefix: str = "",
+    pred_names: Sequence[str] | None = None,
 ) -> list[Column]:
-    """The columns computing `model` row by row, from the input block to the predictions ("Preds", the last column).
+    """The columns computing `model` row by row, from the input block to the predictions ("Preds", the last column; or
+    the last K columns, headed `pred_names`, for a model of K outputs).
 
     Each member's program is traced on the sheet's backend from its own parameter blocks (`blocks`, on
     `params_sheet`, or this sheet when None), its columns headed by its member label ("m1 ", ...); the
@@ -316,19 +326,22 @@ def model_columns(
         if own_params is not None:
             numbers = trace(member.program(), X, member.arrays(own_params), NUMPY)
             scales = trace(member.program(), np.abs(X), [np.abs(a) for a in member.arrays(own_params)], MAGNITUDE)
+        final = list(pred_names) if pred_names is not None else ["Preds"]
         for position, value in enumerate(values[1:]):
-            labels = ["Preds"] * len(names[position]) if position == len(values) - 2 else names[position]
+            labels = final * (len(names[position]) // len(final)) if position == len(values) - 2 else names[position]
             value.label(labels, *((None, None) if numbers is None else (_units(numbers[position + 1]), _units(scales[position + 1]))))
         preds.append(values[-1])
-    refs = [excel.cell(R, p.placed[0]) for p in preds]
-    combined = model.excel_combine(refs)
-    if combined is not None:
+    # the model's predictions from its members', unit by unit (one member's are its own)
+    for j in range(len(preds[0].placed)):
+        combined = model.excel_combine([excel.cell(R, p.placed[j]) for p in preds])
+        if combined is None:
+            break
         sheet.header_prefix = header_prefix
         column = sheet.column(formula=combined)
-        column.header = header_prefix + "Preds"
+        column.header = header_prefix + (pred_names[j] if pred_names is not None else "Preds")
         if params is not None:
-            column.values = model.combine([np.asarray(p.columns[-1].values, dtype=np.float64) for p in preds])
-            column.scale = model.combine([np.asarray(p.columns[-1].scale, dtype=np.float64) for p in preds])
+            column.values = model.combine([np.asarray(p.columns[j - len(p.placed)].values, dtype=np.float64) for p in preds])
+            column.scale = model.combine([np.asarray(p.columns[j - len(p.placed)].scale, dtype=np.float64) for p in preds])
     return sheet.columns
 
 

@@ -13,7 +13,7 @@ from .._data import LINES, row_place
 from .._plain import shown
 from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
-from ..features import Features, Target, blanks_marked, text_of
+from ..features import SCORE_LABELS, Features, ScoreRanges, Target, blanks_marked, text_of
 from ..nn import ExcelBackend, Model
 from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
@@ -35,11 +35,17 @@ R = excel.ROW
 VALID_OFFSET = 1
 PARAMS_OFFSET = 3
 # Where each score sits: (row, columns right of the Loss column) of its value, its label just left of
-# it. The train loss, the Solver objective, sits above the Loss column as the lesson's total loss does.
-SCORE_CELLS = {
-    "Train loss:": (MAX_ROW, 0), "Valid loss:": (MAX_ROW, 2),
-    "Train accuracy:": (SCORE_ROW, 0), "Valid accuracy:": (SCORE_ROW, 2),
-}
+# it. The train loss, the Solver objective, sits above the Loss column as the lesson's total loss does; the
+# target's scores follow in the row below, four columns each (its train and valid labels and values).
+LOSS_CELLS = {"Train loss:": (MAX_ROW, 0), "Valid loss:": (MAX_ROW, 2)}
+SCORE_WIDTH = 4
+
+
+def score_cell(label: str, metric_position: int, valid: bool) -> tuple[int, int]:
+    """(row, columns right of the Loss column) of a score's value: the losses', or the target's metric's."""
+    if label in LOSS_CELLS:
+        return LOSS_CELLS[label]
+    return SCORE_ROW, SCORE_WIDTH * metric_position + (2 if valid else 0)
 
 # The row each kind of learned statistic sits in, above its raw column, with the row's label.
 STATISTIC_ROWS = {"divisors": MAX_ROW, "fill_values": FILL_ROW}
@@ -87,12 +93,14 @@ def written_frame(features: Features, frame: pd.DataFrame, leading: Sequence[str
             out[name] = _texts(prepared[name])
         else:  # text the derived columns read, as text (a blank stays blank)
             out[name] = _texts(frame[name].reset_index(drop=True))
-    if schema.target in leading:
-        coded = features.target(frame.reset_index(drop=True))  # checked, and the numbers a 0/1 target holds
-        # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
-        values = frame[schema.target].reset_index(drop=True)
-        as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
-        out[schema.target] = coded if schema.positive is None else as_read
+    if schema.target_columns and schema.target_columns[0] in leading:
+        # checked, and the numbers a 0/1 target or a target of numbers holds (before any scaling: the sheet scales it)
+        coded = features.coded_target(frame.reset_index(drop=True))
+        for j, name in enumerate(schema.target_columns):
+            # a target coded by its positive value is written as read, text as text; the sheet's formulas code it
+            values = frame[name].reset_index(drop=True)
+            as_read = values.astype(np.float64) if pd.api.types.is_numeric_dtype(values) else _texts(values)
+            out[name] = as_read if features.target_.coded_on_sheet else (coded if coded.ndim == 1 else coded[:, j])
     out = out[[*leading, *schema.input_columns]]
     index = frame.index
     if LINES in frame.attrs and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
@@ -174,6 +182,7 @@ class WholeColumns:
     test_sheet: str | None
     target_col: int
     coding: Target
+    statistic: str | None = None  # the target's learned statistic's cell (a regression target's scale)
 
     def column(self, name: str, rows: str = "train") -> str | None:
         if rows == "train":
@@ -186,28 +195,42 @@ class WholeColumns:
         return excel.on_sheet(sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + n - 1, col)))
 
     def target(self) -> str:
-        return self.coding.excel_code(excel.cell(R, self.target_col))
+        return self.coding.excel_code(excel.cell(R, self.target_col), statistic=self.statistic)
 
     def targets(self) -> str:
         col = self.target_col
         whole = excel.on_sheet(
             self.train_sheet, excel.area(excel.absolute(FIRST_ROW, col), excel.absolute(FIRST_ROW + self.n_train - 1, col))
         )
-        return self.coding.excel_code(whole, array=True)
+        return self.coding.excel_code(whole, array=True, statistic=self.statistic)
 
 
 def whole_columns(features: Features, n_train: int, test: tuple[DataColumns, int] | None, train_sheet: str | None, *, training: bool) -> WholeColumns:
-    data = data_columns(features, [features.schema_.target])
+    data = data_columns(features, features.schema_.target_columns)
     test_data, n_test = test if test is not None else (None, 0)
     return WholeColumns(
         training, data, n_train, train_sheet, test_data, n_test, None if not training else TEST_SHEET,
-        data.raw[features.schema_.target], features.target_,
+        data.raw[features.schema_.target_columns[0]], features.target_, target_statistic_ref(features, data, train_sheet),
     )
 
 
+def target_statistic_ref(features: Features, data: DataColumns, sheet: str | None) -> str | None:
+    """The cell of the target's learned statistic (a regression target's scale), above its column in the Max row of a
+    model sheet (`sheet`, None: this sheet); None when the target learns none."""
+    if features.target_.statistic is None:
+        return None
+    return excel.on_sheet(sheet, excel.absolute(MAX_ROW, data.raw[features.schema_.target_columns[0]]))
+
+
 def _statistics(features: Features, data: DataColumns, first: int, last: int) -> list[Cell]:
-    """The statistic cells (Max, Fill) of a model sheet, each row labelled left of its first cell."""
+    """The statistic cells (Max, Fill) of a model sheet, each row labelled left of its first cell: the feature ops', and
+    the target's (a regression target's scale, in the Max row above its column)."""
     cells = statistic_cells(features, data, first, last, STATISTIC_ROWS)
+    target = features.target_
+    if target.statistic is not None:
+        col = data.raw[features.schema_.target_columns[0]]
+        whole = excel.area(excel.cell(first, col), excel.cell(last, col))
+        cells.append(Cell(MAX_ROW, col, float(target.statistic), target.excel_statistic(whole), style="statistic"))
     for row, label in STATISTIC_LABELS.items():
         in_row = [c.col for c in cells if c.row == row]
         if in_row and min(in_row) > 0:
@@ -217,13 +240,33 @@ def _statistics(features: Features, data: DataColumns, first: int, last: int) ->
 
 def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataColumns, list[ParamBlock], int]:
     """A model sheet's data columns, parameter blocks and loss column: all a reader needs to find the parameters."""
-    data = data_columns(features, [features.schema_.target])
+    data = data_columns(features, features.schema_.target_columns)
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
     # the parameters sit right of the model's columns, so count those first (a layout-only rendering)
     placeholder = place_params(model, features.feature_names_, 0)
     width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last))
-    loss_col = data.next_free + width
+    loss_col = data.next_free + width + target_width(features.target_)
     return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET), loss_col
+
+
+def target_width(target: Target) -> int:
+    """The columns a model sheet gives its target between the predictions and the Loss: the K coded columns and the
+    predicted class, for a target of several classes (none for one output)."""
+    return len(target.coded_names()) + (target.excel_classify_row("A1") is not None)
+
+
+def coded_block(features: Features, data: DataColumns, loss_col: int) -> tuple[int, int] | None:
+    """The first and last column of a model sheet's model values when a row has K of them: several classes' one-hot
+    block, or several labels' own columns (the first raw columns); None for a target of one."""
+    target = features.target_
+    if target.outputs == 1:
+        return None
+    k = len(target.coded_names())
+    if k:
+        first = loss_col - target_width(target)
+        return first, first + k - 1
+    columns = [data.raw[name] for name in features.schema_.target_columns]
+    return columns[0], columns[-1]
 
 
 def model_sheet(
@@ -241,10 +284,10 @@ def model_sheet(
     already; `test` is the test sheet's columns and rows, which derived columns may count over.
     """
     features, model = fitted.features, fitted.model
-    target = features.schema_.target
+    target = features.schema_.target_columns[0]  # the first of several labels' columns, which follow it
     n = len(frame)
     first, last = FIRST_ROW, FIRST_ROW + n - 1
-    data = data_columns(features, [target])
+    data = data_columns(features, features.schema_.target_columns)
     if columns is None:
         columns = features.columns(frame, training=True)
         X = features.program_.inputs(columns)
@@ -259,56 +302,105 @@ def model_sheet(
 
     inputs = (data.first_input, data.last_input)
     _, blocks, loss_col = model_layout(features, model, n)
-    columns = model_columns(model, blocks, None, inputs, data.next_free, first, last, fitted.params, X)
+    loss, coding = model.loss_op, features.target_
+    k = coding.outputs
+    columns = model_columns(
+        model, blocks, None, inputs, data.next_free, first, last, fitted.params, X, pred_names=coding.prediction_names()
+    )
     sheet.columns += columns
-    preds_col = columns[-1].col
-    pred = columns[-1].values
+    first_pred, preds_col = columns[-k].col, columns[-1].col
+    pred = columns[-1].values if k == 1 else np.column_stack([c.values for c in columns[-k:]])
 
     target_col = data.raw[target]
-    loss, coding = model.loss_op, features.target_
-    pred_ref, target_ref = excel.cell(R, preds_col), excel.cell(R, target_col)
-    # the file's value is on the sheet; the formulas code it, as Python does
-    coded_ref = coding.excel_code(target_ref)
+    target_ref = excel.cell(R, target_col)
     cell = ExcelBackend()  # one row's cells
-    formula = loss.rows(cell.formula(pred_ref), cell.formula(coded_ref), cell)
-    sheet.columns.append(Column(loss_col, "Loss", loss.rows(pred, y), formula=excel.strip_outer(formula.text)))
+    # the file's value is on the sheet; the formulas code it, as Python does (a regression target by its scale cell;
+    # a target of several classes into one 0/1 column per class, then the predicted class)
+    statistic = target_statistic_ref(features, data, None)
+    pred_row = excel.area(excel.cell(R, first_pred, fixed_col=True), excel.cell(R, preds_col, fixed_col=True))
+    ranges = _column_ranges(first, last)
+    coded = coded_block(features, data, loss_col)
+    if coded is None:
+        pred_value, coded_value = cell.formula(excel.cell(R, preds_col)), cell.formula(coding.excel_code(target_ref, statistic=statistic))
+        coded_range = None
+    else:
+        for j, name in enumerate(coding.coded_names()):
+            formula = coding.excel_coded(excel.cell(R, target_col, fixed_col=True), j)
+            sheet.columns.append(Column(coded[0] + j, name, y[:, j], formula=formula))
+        coded_row = excel.area(excel.cell(R, coded[0], fixed_col=True), excel.cell(R, coded[1], fixed_col=True))
+        pred_value, coded_value = cell.formula(pred_row, (k,)), cell.formula(coded_row, (k,))
+        coded_range = ranges(coded[0], coded[1])
+    classes_range = None
+    classify = coding.excel_classify_row(pred_row)
+    if classify is not None:
+        sheet.columns.append(Column(loss_col - 1, "Class", list(coding.classes_of(pred)), formula=classify))
+        classes_range = ranges(loss_col - 1, loss_col - 1)
+    formula, losses = loss.rows(pred_value, coded_value, cell), loss.rows(pred, y)
+    if losses.ndim == 2:  # several labels: a row's loss is the sum of its labels' (a one-cell array formula)
+        formula, losses = formula.sum(-1), losses.sum(-1)
+    sheet.columns.append(
+        Column(loss_col, "Loss", losses, formula=excel.strip_outer(formula.text), array_cells=losses.ndim == 1 and k > 1)
+    )
 
     valid = np.zeros(n, dtype=bool)
     valid[valid_positions(fitted.training, n)] = True
     valid_col = loss_col + VALID_OFFSET
     sheet.columns.append(Column(valid_col, "Valid", valid.astype(np.float64)))
 
-    losses = excel.area(excel.cell(first, loss_col), excel.cell(last, loss_col))
-    preds = excel.area(excel.cell(first, preds_col), excel.cell(last, preds_col))
-    targets = excel.area(excel.cell(first, target_col), excel.cell(last, target_col))
-    marks = excel.area(excel.cell(first, valid_col), excel.cell(last, valid_col))
+    losses = ranges(loss_col, loss_col)
+    targets = ranges(target_col, target_col)
+    marks = ranges(valid_col, valid_col)
+    sheet_ranges = ScoreRanges(ranges(first_pred, preds_col), targets, statistic, coded_range, classes_range)
     train = ~valid
-    # an accuracy reads the target column through the target's coding, which may need an array formula
+    # a score reads the target column through the target's coding, which may need an array formula
     array = coding.array_scores
+
+    @dataclass
+    class Score:
+        label: str
+        value: float
+        formula: str
+        in_array: bool = False
+        position: int = 0  # the metric's place among the target's (the losses: 0)
+        valid: bool = False
+        size: float | None = None  # the size of the terms behind it, for verify's tolerance
+
+    def score(label: str, key: str, position: int, rows: np.ndarray | None, among: str | None, count: Any) -> Score:
+        on = slice(None) if rows is None else rows
+        return Score(
+            label, coding.score(key, pred[on], y[on]), coding.excel_score(key, sheet_ranges, count, among), array,
+            position, label.startswith("Valid"), coding.score_size(key, pred[on], y[on]),
+        )
+
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            ("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses), False),
-            ("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), False),
-            ("Train accuracy:", coding.accuracy(pred[train], y[train]),
-             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 0), among=f"{marks}=0"), array),
-            ("Valid accuracy:", coding.accuracy(pred[valid], y[valid]),
-             coding.excel_accuracy(preds, targets, excel.COUNTIF(marks, 1), among=f"{marks}=1"), array),
+            Score("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
+            Score("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), valid=True),
         ]
+        for position, key in enumerate(coding.metrics):
+            label = SCORE_LABELS[key]
+            scores += [
+                score(f"Train {label}:", key, position, train, f"{marks}=0", excel.COUNTIF(marks, 0)),
+                score(f"Valid {label}:", key, position, valid, f"{marks}=1", excel.COUNTIF(marks, 1)),
+            ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
-        scores = [
-            ("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), False),
-            ("Train accuracy:", coding.accuracy(pred, y), coding.excel_accuracy(preds, targets, n), array),
+        scores = [Score("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses))]
+        scores += [
+            score(f"Train {SCORE_LABELS[key]}:", key, position, None, None, n) for position, key in enumerate(coding.metrics)
         ]
     placed = {}
-    for label, value, formula, in_array in scores:
-        row, col = SCORE_CELLS[label]
-        own = excel.cell(row, loss_col + col) if in_array else None
+    for entry in scores:
+        row, col = score_cell(entry.label, entry.position, entry.valid)
+        own = excel.cell(row, loss_col + col) if entry.in_array else None
         sheet.cells += [
-            Cell(row, loss_col + col - 1, label, style="label"),
-            Cell(row, loss_col + col, value, excel.checked(formula), style="total", array_ref=own),
+            Cell(row, loss_col + col - 1, entry.label, style="label"),
+            Cell(
+                row, loss_col + col, entry.value, excel.checked(entry.formula), style="total", array_ref=own,
+                scale=entry.size,
+            ),
         ]
-        placed[label] = excel.cell(row, loss_col + col)
+        placed[entry.label] = excel.cell(row, loss_col + col)
     # each member's blocks titled by its member, as its columns are headed
     for j, (own, params) in enumerate(zip(member_blocks(model, blocks), model.split(fitted.params))):
         sheet.cells += param_cells(own, model.member.arrays(params), prefix=model.member_label(j))
@@ -316,6 +408,15 @@ def model_sheet(
     return ModelSheet(
         sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
     )
+
+
+def _column_ranges(first: int, last: int) -> Any:
+    """A function giving the range of the data rows `first`..`last` of the columns `left`..`right`."""
+
+    def ranges(left: int, right: int) -> str:
+        return excel.area(excel.cell(first, left), excel.cell(last, right))
+
+    return ranges
 
 
 def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], prefix: str = "") -> list[Cell]:
@@ -337,7 +438,7 @@ def param_cells(blocks: Sequence[ParamBlock], arrays: Sequence[np.ndarray], pref
 class TestSheet:
     sheet: Sheet
     data: DataColumns
-    preds_cols: dict[str, int]
+    preds_cols: dict[str, tuple[int, int]]  # each model's first and last prediction column
     id_column: str | None
 
 
@@ -369,9 +470,10 @@ def test_sheet(
         columns = model_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
             next_col, first, last, fitted.params, X, header_prefix=f"{fitted.name} ",
+            pred_names=fitted.features.target_.prediction_names(),
         )
         sheet.columns += columns
-        preds_cols[fitted.name] = columns[-1].col
+        preds_cols[fitted.name] = (columns[-fitted.features.target_.outputs].col, columns[-1].col)
         next_col = columns[-1].col + 1
     sheet.cells += [
         Cell(1, 0, note, style="note"),
@@ -407,8 +509,11 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     sheet saves as the same CSV `titanic-nn fit` writes: the schema's id column (or Row numbers) and target."""
     n = test.sheet.n_rows
     shift = test.sheet.first_row - 2
-    preds_col = test.preds_cols[fitted.name]
-    pred = np.asarray(test.sheet.column_at(preds_col).values, dtype=np.float64)
+    first_pred, preds_col = test.preds_cols[fitted.name]
+    pred = np.column_stack([
+        np.asarray(test.sheet.column_at(col).values, dtype=np.float64) for col in range(first_pred, preds_col + 1)
+    ])
+    pred = pred[:, 0] if pred.shape[1] == 1 else pred
     sheet = Sheet(SUBMISSION_SHEET, 2, n)
     if test.id_column:
         id_col = test.data.raw[test.id_column]
@@ -419,9 +524,18 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
     else:
         sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
     coding = fitted.features.target_
-    formula = coding.excel_classify(excel.on_sheet(TEST_SHEET, excel.cell(R, preds_col)))
-    target = fitted.features.schema_.target
-    sheet.columns.append(Column(1, target, coding.submission(pred).astype(np.float64), formula=formula, shift=shift))
+    statistic = target_statistic_ref(fitted.features, data_columns(fitted.features, fitted.features.schema_.target_columns), fitted.name)
+    row = excel.area(excel.cell(R, first_pred), excel.cell(R, preds_col))  # one cell, or the row's K predictions
+    formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, row), statistic)
+    written = coding.submission(pred)
+    names = fitted.features.schema_.target_columns
+    if len(names) > 1:  # several labels: a column each, from its own prediction
+        for j, name in enumerate(names):
+            own = coding.excel_submission(excel.on_sheet(TEST_SHEET, excel.cell(R, first_pred + j)), statistic)
+            sheet.columns.append(Column(1 + j, name, written[:, j].astype(np.float64), formula=own, shift=shift))
+        return sheet
+    values = written.astype(np.float64) if written.dtype != object else written.tolist()
+    sheet.columns.append(Column(1, names[0], values, formula=formula, shift=shift))
     return sheet
 
 

@@ -213,13 +213,15 @@ class TrainingData:
     marks: str
     held_out: bool = False
     coding: Any = None  # the features' Target: the sheet holds the file's values, the formulas code them
+    statistic: str | None = None  # the cell of the target's learned statistic (a regression target's scale)
+    outputs: int = 1  # the model values per row: K for several classes, whose coded block `target` is then
 
     def ones_row(self) -> str:
         """A row of ones, one per data row: the Valid marks (always numbers) times 0, plus 1."""
         return excel.TRANSPOSE(f"0*{self.marks}+1")
 
     def coded_target(self) -> str:
-        return self.target if self.coding is None else self.coding.excel_code(self.target, array=True)
+        return self.target if self.coding is None else self.coding.excel_code(self.target, array=True, statistic=self.statistic)
 
     def count(self) -> str:
         return excel.COUNTIF(self.marks, 0) if self.held_out else str(self.n_rows)
@@ -231,17 +233,25 @@ class TrainingData:
 def training_data(fitted: FittedModel, model_sheet: str, data: Any, n_rows: int, valid_col: int) -> TrainingData:
     """The TrainingData of `fitted`'s model sheet, masked by its Valid marks when its record holds rows out."""
     from ..training import valid_positions
+    from ._sheets import VALID_OFFSET, coded_block, target_statistic_ref
 
     first, last = FIRST_ROW, FIRST_ROW + n_rows - 1
 
     def column(left: int, right: int) -> str:
         return excel.on_sheet(model_sheet, excel.area(excel.absolute(first, left), excel.absolute(last, right)))
 
-    target_col = data.raw[fitted.features.schema_.target]
+    target_col = data.raw[fitted.features.schema_.target_columns[0]]
     held_out = len(valid_positions(fitted.training, n_rows)) > 0
+    statistic = target_statistic_ref(fitted.features, data, model_sheet)
+    coded = coded_block(fitted.features, data, valid_col - VALID_OFFSET)
+    if coded is not None:  # the model sheet's one-hot block, or several labels' columns, hold the model values
+        return TrainingData(
+            column(data.first_input, data.last_input), column(*coded), n_rows, column(valid_col, valid_col), held_out,
+            None, None, fitted.features.target_.outputs,
+        )
     return TrainingData(
         column(data.first_input, data.last_input), column(target_col, target_col), n_rows,
-        column(valid_col, valid_col), held_out, fitted.features.target_,
+        column(valid_col, valid_col), held_out, fitted.features.target_, statistic,
     )
 
 
@@ -269,7 +279,7 @@ def gradient_formulas(
     backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights())
     rows = backend.formula(data.count())
     X = backend.formula(data.inputs, (rows, shapes[0][0]))
-    y = backend.formula(data.coded_target(), (rows,))
+    y = backend.formula(data.coded_target(), (rows,) if data.outputs == 1 else (rows, data.outputs))
     params = [
         backend.formula(block_layout.program(layout.block_ref(epoch, "params", index)), shapes[index])
         for index, block_layout in enumerate(layout.layouts)

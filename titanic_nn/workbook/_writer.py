@@ -57,7 +57,7 @@ def write_workbook(
     kept = features.training_rows(train, test)
     _check_rows("training", len(kept), max_rows)
     schema = features.schema_
-    train_frame, train_filled = written_frame(features, kept, [schema.target])
+    train_frame, train_filled = written_frame(features, kept, schema.target_columns)
     test_frame = test_filled = None
     id_column = None
     if test is not None:
