@@ -105,7 +105,10 @@ def test_the_lesson_linear_coefficients_give_excels_loss():
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: tn.Linear(output="softmax"), "output must be"),
+        (lambda: tn.Linear(output="probit"), "output must be"),
+        (lambda: tn.Linear(output="softmax"), "needs outputs of 2 or more"),
+        (lambda: tn.Linear(output="softmax", outputs=3, loss="mse"), "trains with loss='crossentropy'"),
+        (lambda: tn.TwoReLU(head="sum", outputs=3, output="softmax"), "3 outputs need head='linear'"),
         (lambda: tn.Linear(loss="logloss"), "needs output='sigmoid'"),
         (lambda: tn.MatMulNet(0), "hidden must be a whole number of units from 1 to 16,384"),
         (lambda: tn.MatMulNet(head="max"), "head must be"),
