@@ -257,7 +257,7 @@ def test_a_loss_ending_ten_times_above_its_start_is_divergence(lesson_xy):
     "call, message",
     [
         (lambda X, y: tn.fit_gd(tn.Linear(), X, y, lr=-1, progress=False), "positive number"),
-        (lambda X, y: tn.fit_gd(tn.Linear(), X, y, optimizer="rmsprop", progress=False), "optimizer must be"),
+        (lambda X, y: tn.fit_gd(tn.Linear(), X, y, optimizer="lamb", progress=False), "optimizer must be"),
         (lambda X, y: tn.fit_gd(tn.Linear(), X, y, device="tpu", progress=False), "device"),
         (lambda X, y: tn.fit_gd(tn.Linear(), X, y[:-1], progress=False), "one target per row"),
         (lambda X, y: tn.fit_gd(tn.Linear(), X, y, init=np.zeros(3), progress=False), "needs parameters of shapes"),
