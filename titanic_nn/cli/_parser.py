@@ -213,7 +213,7 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--lr", type=_setting("lr"), help="gradient-descent learning rate (default: the trainer's)")
     group.add_argument(
         "--optimizer", choices=tuple(OPTIMIZERS),
-        help="gradient descent's update: sgd (the lesson's w -= lr * grad), momentum or adam (default: the trainer's, adam)",
+        help="gradient descent's update: sgd (the lesson's w -= lr * grad), momentum, adam, or rmsprop (fastai's: sqr_mom 0.99, eps 1e-8) (default: the trainer's, adam)",
     )
     group.add_argument(
         "--sheet-epochs", type=_sheet_epochs, metavar="N",

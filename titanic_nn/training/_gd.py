@@ -36,9 +36,9 @@ def fit_gd(
     seed: int = 0,
     restarts: int | None = None,
     optimizer: str | Optimizer | None = None,
-    momentum: float = 0.9,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
+    momentum: float | None = None,
+    betas: tuple[float, float] | None = None,
+    eps: float | None = None,
     device: str | None = "auto",
     dtype: str = "float32",
     valid: tuple[Any, Any] | None = None,
@@ -50,7 +50,8 @@ def fit_gd(
     """Full-batch gradient descent on the model's loss, from `restarts` random starts; the best is kept.
 
     optimizer: "sgd" is the lesson's plain loop (params -= lr * grad), "momentum" adds heavy-ball
-    momentum, "adam" (the default) is Adam with `betas` and `eps`; or an `Optimizer`
+    momentum (0.9 unless given), "adam" (the default) is Adam with `betas` and `eps` (0.9, 0.999, 1e-8 unless
+    given), "rmsprop" fastai's RMSprop (`betas[1]` its sqr_mom, 0.99, and eps 1e-8 unless given); or an `Optimizer`
     (training/_optimizers.py, where each update is written beside its Excel formulas). Start k is `model.init(n, start_seed(seed, k))`,
     unless `init` gives one start's parameters. All starts train together, batched as one tensor.
     device: "auto" takes CUDA, then Apple MPS, then the CPU; dtype "float32" (default) or "float64".
@@ -82,7 +83,8 @@ def fit_gd(
     else:
         lr = LR.check(GD_DEFAULTS["lr"] if lr is None else lr)
         name = GD_DEFAULTS["optimizer"] if optimizer is None else optimizer
-        rule = make_optimizer(name, float(lr), momentum=momentum, beta1=betas[0], beta2=betas[1], eps=eps)
+        beta1, beta2 = betas if betas is not None else (None, None)
+        rule = make_optimizer(name, float(lr), momentum=momentum, beta1=beta1, beta2=beta2, eps=eps)
     lr = rule.lr
     if gradient not in GRADIENTS:
         raise TitanicNNError(f"gradient must be one of {', '.join(GRADIENTS)}, not {gradient!r}")
@@ -110,6 +112,9 @@ def fit_gd(
         settings["momentum"] = rule.momentum  # type: ignore[attr-defined]
     if rule.name == "adam":
         settings["betas"] = [rule.beta1, rule.beta2]  # type: ignore[attr-defined]
+        settings["eps"] = rule.eps  # type: ignore[attr-defined]
+    if rule.name == "rmsprop":
+        settings["beta2"] = rule.beta2  # type: ignore[attr-defined]
         settings["eps"] = rule.eps  # type: ignore[attr-defined]
 
     starts = [model.arrays(init)] if init is not None else [

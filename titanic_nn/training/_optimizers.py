@@ -2,7 +2,8 @@
 
 `fit_gd` steps with these, and a workbook's training sheet writes each epoch's update with their
 `excel` text, so Python and the sheet run the identical algorithm: full batch, the lesson's plain
-`w -= lr * grad`, heavy-ball momentum, or Adam with its bias corrections.
+`w -= lr * grad`, heavy-ball momentum, Adam with its bias corrections, or RMSprop (fastai's: a running
+mean of the squared gradient, no mean of the gradient, no correction).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .. import excel
 from .._constraints import CONSTRAINTS
 from ..errors import TitanicNNError
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "OPTIMIZERS", "make_optimizer"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "RMSprop", "OPTIMIZERS", "make_optimizer"]
 
 
 def _sqrt(values: Any) -> Any:
@@ -125,7 +126,32 @@ class Adam(Optimizer):
         return f"{param}-({lr}/(1-{b1}^{t}))*({new['m']}/({root}+{eps}))"
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+@dataclass(frozen=True)
+class RMSprop(Optimizer):
+    """RMSprop with fastai's defaults: v, the running mean of the squared gradient (beta2, fastai's sqr_mom 0.99),
+    and param -= lr * grad / (sqrt(v) + eps), eps 1e-8; no mean of the gradient and no correction of v's zero start."""
+
+    beta2: float = 0.99
+    eps: float = 1e-8
+    name: ClassVar[str] = "rmsprop"
+    states: ClassVar[tuple[str, ...]] = ("v",)
+    LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:", "beta2": "Beta2 (sqr_mom):", "eps": "Epsilon:"}
+
+    def step(self, param: Any, grad: Any, state: Mapping[str, Any], t: int) -> tuple[Any, dict[str, Any]]:
+        v = state["v"] * self.beta2 + (1.0 - self.beta2) * (grad * grad)
+        kept = v * (v >= Adam.SMALLEST)  # as Adam's, and as the sheet: a denormal's root is #VALUE! in LibreOffice
+        return param - self.lr * (grad / (_sqrt(kept) + self.eps)), {"v": v}
+
+    def excel_states(self, grad, state, cells):  # type: ignore[override]
+        b2 = cells["beta2"]
+        return {"v": f"{state['v']}*{b2}+(1-{b2})*({grad}*{grad})"}
+
+    def excel_param(self, param, grad, new, t, cells):  # type: ignore[override]
+        root = excel.SQRT(excel.IF(f"{new['v']}<{Adam.SMALLEST_TEXT}", 0, new["v"]))
+        return f"{param}-{cells['lr']}*({grad}/({root}+{cells['eps']}))"
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop)}
 
 
 def make_optimizer(name: str, lr: float, **settings: Any) -> Optimizer:

@@ -84,7 +84,7 @@ class SheetTraining:
         lr = self.lr if self.lr is not None else (trained.get("lr") if same else None)
         settings = {}
         if same:
-            betas = trained.get("betas") or (None, None)
+            betas = trained.get("betas") or (None, trained.get("beta2"))
             settings = {"momentum": trained.get("momentum"), "beta1": betas[0], "beta2": betas[1], "eps": trained.get("eps")}
         return make_optimizer(name, float(lr if lr is not None else 0.01), **(settings | self.settings))
 
