@@ -19,7 +19,7 @@ from ._plain import cut, names_cut, shown
 from .errors import DataError, EncodingGuessWarning
 
 __all__ = [
-    "as_numbers", "check_numbers", "LARGEST_NUMBER", "data_path", "load_titanic", "read_csv", "row_place", "line_of", "lines_of", "SourceLines", "LINES",
+    "as_numbers", "check_numbers", "unheld_numbers", "LARGEST_NUMBER", "data_path", "load_titanic", "read_csv", "row_place", "line_of", "lines_of", "SourceLines", "LINES",
 ]
 
 BUNDLED_FILES = ("train.csv", "test.csv", "gender_submission.csv")
@@ -286,6 +286,13 @@ LARGEST_NUMBER = 1e100
 SMALLEST_NUMBER = float(np.finfo(np.float64).tiny)
 
 
+def unheld_numbers(magnitude: np.ndarray) -> np.ndarray:
+    """True where a number of this magnitude is one some engine holds otherwise than Python: beyond LARGEST_NUMBER
+    (infinite included), or a denormal below SMALLEST_NUMBER (NaN, a blank, is held)."""
+    with np.errstate(invalid="ignore"):
+        return (magnitude > LARGEST_NUMBER) | ((magnitude < SMALLEST_NUMBER) & (magnitude > 0))
+
+
 def as_numbers(values: pd.Series, *, source: str = "the data") -> pd.Series:
     """The column as numbers, blanks as NaN; a DataError names the first value that is not a number every engine
     holds as Python does (`check_numbers`). Only an empty cell (or a blank marker, read as one) is blank."""
@@ -317,8 +324,7 @@ def check_numbers(values: pd.Series, *, source: str = "the data", shown_as: pd.S
     else:
         with np.errstate(over="ignore"):
             magnitude = np.abs(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    with np.errstate(invalid="ignore"):
-        bad = (magnitude > LARGEST_NUMBER) | ((magnitude < SMALLEST_NUMBER) & (magnitude > 0))
+    bad = unheld_numbers(magnitude)
     if bad.any():
         position = int(bad.argmax())
         value = (shown_as if shown_as is not None else values).iloc[position]

@@ -12,6 +12,7 @@ value's text (a number's text as a spreadsheet shows it, `text_of`); one given a
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar
 
@@ -59,6 +60,8 @@ class ScoreRanges:
     statistic: str | None = None
     coded: str | None = None
     classes: str | None = None
+
+
 # The scores where a larger value is better (the others are errors: smaller is better).
 HIGHER_IS_BETTER = frozenset({"accuracy", "r2"})
 
@@ -79,6 +82,8 @@ class Target:
     metrics: ClassVar[tuple[str, ...]]
     # whether its values are classes (cross-validation's folds keep each class's share)
     classes: ClassVar[bool] = True
+    # whether a model sheet gives each row's predicted class a column of its own (`excel_classify_row`)
+    class_column: ClassVar[bool] = False
 
     def code(
         self, values: pd.Series, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
@@ -191,9 +196,9 @@ class Target:
         """The formula of coded column j of the row whose target cell is `ref`."""
         raise NotImplementedError
 
-    def excel_classify_row(self, preds: str) -> str | None:
-        """The formula of a row's predicted class from its predictions' row range (None: no column of classes)."""
-        return None
+    def excel_classify_row(self, preds: str) -> str:
+        """The formula of a row's predicted class from its predictions' row range, for a target of `class_column`."""
+        raise NotImplementedError
 
     def classes_of(self, pred: Any) -> Any:
         """Each row's predicted class, as the class column holds it."""
@@ -483,11 +488,10 @@ class Regression(Target):
                 f"{source}: target {values.name} is predicted as a number (task regression), but {locate(first)} "
                 f"holds {shown(values.iloc[first])}, not a finite number; put a number there, or remove the row"
             )
-        from .._data import LARGEST_NUMBER, SMALLEST_NUMBER
+        from .._data import LARGEST_NUMBER, SMALLEST_NUMBER, unheld_numbers
 
         coded = numbers.astype("float64").to_numpy()
-        size = np.abs(coded)
-        bad = (size > LARGEST_NUMBER) | ((size < SMALLEST_NUMBER) & (size > 0))
+        bad = unheld_numbers(np.abs(coded))  # the rule every numeric column of the data meets (`check_numbers`)
         if bad.any():
             first = int(bad.argmax())
             raise DataError(
@@ -626,7 +630,44 @@ class Regression(Target):
 
 
 @dataclass(frozen=True)
-class Multiclass(Target):
+class SeveralOutputs(Target):
+    """A target of K model values per row (`outputs`), which ends every model it trains in K outputs through `final`
+    under `final_loss`: the rule of several classes and of several labels, once."""
+
+    final: ClassVar[str]
+    final_loss: ClassVar[str]
+    # what the target is and how its models end, in words ("{k}" the number of outputs)
+    what: ClassVar[str]
+    ending: ClassVar[str]
+
+    def _fits(self, model: Any) -> bool:
+        return model.outputs == self.outputs and model.output == self.final and model.loss_name == self.final_loss
+
+    def model_for(self, model: Any) -> Any:
+        from ..nn import DEFAULT_LOSS, with_outputs
+
+        if self._fits(model):
+            return model
+        if model.outputs != 1 or model.output != "raw" or model.loss not in (None, self.final_loss):
+            k = self.outputs
+            raise DataError(
+                f"target {self.column} is {self.what.format(k=k)} (task {self.kind}), so the models end in "
+                f"{self.ending.format(k=k)}; leave out the model's output and loss settings"
+            )
+        # the loss named only where it is not the output's own (a softmax's cross-entropy goes without saying)
+        loss = None if DEFAULT_LOSS.get(self.final) == self.final_loss else self.final_loss
+        return with_outputs(model, self.outputs, self.final, loss)
+
+    def check_model(self, model: Any) -> None:
+        if not self._fits(model):
+            raise DataError(
+                f"target {self.column} is {self.what.format(k=self.outputs)}, but the model has {model.outputs} output(s) "
+                f"through {model.output!r}; give it to train_model, which ends it in {self.outputs} {self.final} outputs"
+            )
+
+
+@dataclass(frozen=True)
+class Multiclass(SeveralOutputs):
     """One of K levels (text, or numbers given `task="multiclass"`), K from 2 to `MAX_LEVELS`: a softmax over K outputs,
     cross-entropy, scored by accuracy and log loss; the submission writes the predicted level.
 
@@ -638,6 +679,11 @@ class Multiclass(Target):
     kind: ClassVar[str] = "multiclass"
     default_loss: ClassVar[str] = "crossentropy"
     metrics: ClassVar[tuple[str, ...]] = ("accuracy", "logloss")
+    class_column: ClassVar[bool] = True
+    final: ClassVar[str] = "softmax"
+    final_loss: ClassVar[str] = "crossentropy"
+    what: ClassVar[str] = "one of {k} classes"
+    ending: ClassVar[str] = "{k} outputs through a softmax"
     MAX_LEVELS: ClassVar[int] = 50
     # the fewest levels inferred as several classes (two are a binary target's)
     MIN_INFERRED: ClassVar[int] = 3
@@ -704,25 +750,6 @@ class Multiclass(Target):
 
     def model_values(self, coded: np.ndarray) -> np.ndarray:
         return np.eye(self.outputs)[np.asarray(coded, dtype=np.int64)]
-
-    def model_for(self, model: Any) -> Any:
-        from ..nn import with_outputs
-
-        if model.outputs == self.outputs and model.output == "softmax":
-            return model
-        if model.outputs != 1 or model.output != "raw" or model.loss not in (None, "crossentropy"):
-            raise DataError(
-                f"target {self.column} is one of {self.outputs} classes (task multiclass), so the models end in "
-                f"{self.outputs} outputs through a softmax; leave out the model's output and loss settings"
-            )
-        return with_outputs(model, self.outputs, "softmax")
-
-    def check_model(self, model: Any) -> None:
-        if model.outputs != self.outputs or model.output != "softmax":
-            raise DataError(
-                f"target {self.column} is one of {self.outputs} classes, but the model has {model.outputs} output(s) "
-                f"through {model.output!r}; give it to train_model, which ends it in {self.outputs} softmax outputs"
-            )
 
     def describe_coding(self) -> str:
         return f" (one column per class, 1 where {self.column} is that class: EXACT for text)"
@@ -801,15 +828,13 @@ class Multiclass(Target):
         return None
 
     def describe_submission(self, written: pd.Series) -> str:
-        counts = {}
-        for value in written.tolist():
-            counts[_level_key(value)] = counts.get(_level_key(value), 0) + 1
+        counts = Counter(_level_key(value) for value in written.tolist())
         parts = [f"{counts.get(_level_key(level), 0)} {text_of_level(level)}" for level in self._levels]
         return f"{written.name} predicted: {', '.join(parts)}"
 
 
 @dataclass(frozen=True)
-class Multilabel(Target):
+class Multilabel(SeveralOutputs):
     """Several labels: `columns`, each 0 or 1, predicted at once (a multi-hot target). Each has its own sigmoid output
     and binary cross-entropy, and a row's loss is their sum; scored by the labels' accuracy (each label's class at
     0.5 against its 0/1) and log loss; the submission writes every column. `column` names them all, for messages."""
@@ -819,47 +844,29 @@ class Multilabel(Target):
     default_loss: ClassVar[str] = "logloss"
     metrics: ClassVar[tuple[str, ...]] = ("accuracy", "logloss")
     classes: ClassVar[bool] = False  # several 0/1 columns: no one class per row to keep the share of
+    final: ClassVar[str] = "sigmoid"
+    final_loss: ClassVar[str] = "logloss"
+    what: ClassVar[str] = "{k} labels"
+    ending: ClassVar[str] = "{k} outputs, each through a sigmoid under log loss"
 
     def code(
         self, values: Any, *, source: str, locate: Callable[[int], str], blank_fix: str = "", value_fix: str = "",
         positive_option: str = "Schema(positive={value})",
     ) -> np.ndarray:
-        if isinstance(values, pd.Series):  # one label's column, as a reader checks it on its own
-            return Binary(str(values.name)).code(
-                values, source=source, locate=locate, blank_fix=blank_fix,
-                value_fix=value_fix or "each label's column holds 0 or 1",
-            )
+        # each label's column by the 0/1 rule; one column alone, as a reader checks it, is coded on its own
+        columns = [values] if isinstance(values, pd.Series) else [values[name] for name in values.columns]
         labels = [
-            Binary(str(name)).code(
-                values[name], source=source, locate=locate, blank_fix=blank_fix,
+            Binary(str(column.name)).code(
+                column, source=source, locate=locate, blank_fix=blank_fix,
                 value_fix=value_fix or "each label's column holds 0 or 1",
             )
-            for name in values.columns
+            for column in columns
         ]
-        return np.column_stack(labels)
+        return labels[0] if isinstance(values, pd.Series) else np.column_stack(labels)
 
     @property
     def outputs(self) -> int:
         return len(self.columns)
-
-    def model_for(self, model: Any) -> Any:
-        from ..nn import with_outputs
-
-        if model.outputs == self.outputs and model.output == "sigmoid" and model.loss_name == "logloss":
-            return model
-        if model.outputs != 1 or model.output != "raw" or model.loss not in (None, "logloss"):
-            raise DataError(
-                f"target {self.column} is {self.outputs} labels (task multilabel), so the models end in "
-                f"{self.outputs} outputs, each through a sigmoid under log loss; leave out the model's output and loss"
-            )
-        return with_outputs(model, self.outputs, "sigmoid", "logloss")
-
-    def check_model(self, model: Any) -> None:
-        if model.outputs != self.outputs or model.output != "sigmoid" or model.loss_name != "logloss":
-            raise DataError(
-                f"target {self.column} is {self.outputs} labels, but the model has {model.outputs} output(s) through "
-                f"{model.output!r}; give it to train_model, which ends it in {self.outputs} sigmoid outputs"
-            )
 
     def prediction_names(self) -> list[str]:
         return [f"P({name})" for name in self.columns]

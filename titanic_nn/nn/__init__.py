@@ -15,7 +15,7 @@ _EXPORTS = {
     "register_loss": "._losses", "split_at_logits": "._losses",
     "mse": "._metrics", "log_loss": "._metrics",
     "Model": "._models", "Linear": "._models", "TwoReLU": "._models", "MatMulNet": "._models", "MODELS": "._models",
-    "OUTPUTS": "._models", "register_model": "._models",
+    "OUTPUTS": "._models", "DEFAULT_LOSS": "._models", "register_model": "._models",
     "build_model": "._build", "model_from_config": "._build", "with_members": "._build", "with_outputs": "._build", "with_signed_output": "._build",
     "Ensemble": "._ensemble", "MAX_MEMBERS": "._ensemble",
 }
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ._ensemble import MAX_MEMBERS, Ensemble
     from ._losses import LOSSES, CrossEntropy, LogLoss, Loss, SquaredError, register_loss, split_at_logits
     from ._metrics import log_loss, mse
-    from ._models import MODELS, OUTPUTS, Linear, MatMulNet, Model, TwoReLU, register_model
+    from ._models import DEFAULT_LOSS, MODELS, OUTPUTS, Linear, MatMulNet, Model, TwoReLU, register_model
     from ._ops import (
         ACTIVATIONS, Activation, AddBias, MatMul, Op, ReLU, Sigmoid, Softmax, SumUnits, Tanh, activation, backprop, evaluate,
         trace,

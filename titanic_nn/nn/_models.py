@@ -17,7 +17,7 @@ from ..errors import TitanicNNError
 from ._losses import LOSSES, Loss
 from ._ops import ACTIVATIONS, Activation, AddBias, MatMul, Op, Sigmoid, Softmax, SumUnits, evaluate
 
-__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "OUTPUTS"]
+__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "OUTPUTS", "DEFAULT_LOSS"]
 
 # What the last units pass through: nothing (a number), a sigmoid (a probability per output unit) or a softmax (the
 # probabilities of `outputs` classes).

@@ -252,7 +252,7 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
 def target_width(target: Target) -> int:
     """The columns a model sheet gives its target between the predictions and the Loss: the K coded columns and the
     predicted class, for a target of several classes (none for one output)."""
-    return len(target.coded_names()) + (target.excel_classify_row("A1") is not None)
+    return len(target.coded_names()) + target.class_column
 
 
 def coded_block(features: Features, data: DataColumns, loss_col: int) -> tuple[int, int] | None:
@@ -331,8 +331,8 @@ def model_sheet(
         pred_value, coded_value = cell.formula(pred_row, (k,)), cell.formula(coded_row, (k,))
         coded_range = ranges(coded[0], coded[1])
     classes_range = None
-    classify = coding.excel_classify_row(pred_row)
-    if classify is not None:
+    if coding.class_column:
+        classify = coding.excel_classify_row(pred_row)
         sheet.columns.append(Column(loss_col - 1, "Class", list(coding.classes_of(pred)), formula=classify))
         classes_range = ranges(loss_col - 1, loss_col - 1)
     formula, losses = loss.rows(pred_value, coded_value, cell), loss.rows(pred, y)
@@ -525,8 +525,6 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
         sheet.columns.append(Column(0, ROW_NUMBER_COLUMN, np.arange(1, n + 1, dtype=np.float64)))
     coding = fitted.features.target_
     statistic = target_statistic_ref(fitted.features, data_columns(fitted.features, fitted.features.schema_.target_columns), fitted.name)
-    row = excel.area(excel.cell(R, first_pred), excel.cell(R, preds_col))  # one cell, or the row's K predictions
-    formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, row), statistic)
     written = coding.submission(pred)
     names = fitted.features.schema_.target_columns
     if len(names) > 1:  # several labels: a column each, from its own prediction
@@ -534,6 +532,8 @@ def submission_sheet(test: TestSheet, fitted: FittedModel) -> Sheet:
             own = coding.excel_submission(excel.on_sheet(TEST_SHEET, excel.cell(R, first_pred + j)), statistic)
             sheet.columns.append(Column(1 + j, name, written[:, j].astype(np.float64), formula=own, shift=shift))
         return sheet
+    row = excel.area(excel.cell(R, first_pred), excel.cell(R, preds_col))  # one cell, or the row's K predictions
+    formula = coding.excel_submission(excel.on_sheet(TEST_SHEET, row), statistic)
     values = written.astype(np.float64) if written.dtype != object else written.tolist()
     sheet.columns.append(Column(1, names[0], values, formula=formula, shift=shift))
     return sheet
