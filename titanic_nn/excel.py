@@ -18,7 +18,7 @@ __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "MAX_LITERAL_CHARS", "ROW", "FUNCTIONS",
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
     "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
-    "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
+    "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "INDEX", "LEFT", "LEN", "LN", "LOG10", "MAX",
     "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
 ]
 
@@ -52,6 +52,7 @@ CHOOSE = _function("CHOOSE")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
+INDEX = _function("INDEX")
 LEFT = _function("LEFT")
 LEN = _function("LEN")
 LN = _function("LN")
@@ -72,7 +73,7 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MATCH, MAX,
+        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, INDEX, LEFT, LEN, LN, LOG10, MATCH, MAX,
         MID, MIN, MMULT, OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )

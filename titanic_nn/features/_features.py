@@ -269,6 +269,19 @@ class Features:
         return self._by_column(Scale, lambda op: op.divisor)
 
     @property
+    def embeddings_(self) -> tuple[tuple[int, int], ...]:
+        """Each embedded column's table shape, (levels + 1, width), in the order their level numbers lead the inputs:
+        what a model's `embeddings` setting is for these features."""
+        self._check_fitted()
+        return tuple((op.rows, op.k) for op in self.program_.embedded)
+
+    @property
+    def embedded_levels_(self) -> dict[str, tuple[str, ...]]:
+        """Each embedded column's levels, in the order of its table's rows (the last row, unseen levels, aside)."""
+        self._check_fitted()
+        return {op.column: op.levels for op in self.program_.embedded}
+
+    @property
     def fill_values_(self) -> dict[str, Any]:
         return self._by_column(Fill, lambda op: op.value)
 

@@ -22,7 +22,7 @@ from .._plain import cut, shown
 from ..errors import DataError, UnseenLevelWarning
 
 __all__ = [
-    "Rows", "FeatureOp", "Fill", "GroupFill", "Raw", "Log", "Scale", "Dummies", "Constant", "RenderContext", "SheetColumns",
+    "Rows", "FeatureOp", "Fill", "GroupFill", "Raw", "Log", "Scale", "Dummies", "Codes", "Constant", "embedding_width", "RenderContext", "SheetColumns",
     "mode", "text_of", "key_of", "excel_equals", "number_text_problem", "equal_to_15_digits_only", "refuse_equal_to_15_digits_only", "FILLS", "TEXT", "NUMBER", "MAX_NESTED_IFS",
 ]
 
@@ -166,6 +166,7 @@ class RenderContext:
     statistic: str | None = None
     sheet: SheetColumns | None = None
     table: Mapping[Any, str] | None = None
+    levels: str | None = None  # the range of an embedding table's level texts, which a level's number is found in
 
 
 class FeatureOp:
@@ -589,6 +590,82 @@ class Dummies(FeatureOp):
     def load(self, state: Mapping[str, Any]) -> None:
         self.levels = tuple(self._key(level) for level in state["levels"])
         self.references = tuple(self._key(level) for level in state["references"])
+
+
+def embedding_width(levels: int) -> int:
+    """fastai's rule for the width of a column's embedding from its number of levels: min(600, round(1.6 n^0.56))."""
+    return min(600, round(1.6 * levels**0.56))
+
+
+@dataclass
+class Codes(FeatureOp):
+    """A categorical column as the number of its level, 1 to n in sorted order and n + 1 for a level never seen in
+    training: the row an embedding table (nn.Embed) looks up. Every level seen in training gets a number (none is a
+    reference). `width` is the embedding's (None: `embedding_width` of the level count).
+
+    On the sheet, the number is found by exact, case-sensitive text: MATCH(1, IF(EXACT(levels, x), 1, 0), 0) over the
+    table's column of level texts (`RenderContext.levels`), n + 1 where no level matches.
+    """
+
+    column: str
+    width: int | None = None
+    levels: tuple[Any, ...] = ()
+    output: str = ""
+
+    STATE: ClassVar[tuple[str, ...]] = ("embedded levels",)
+    array_cells: ClassVar[bool] = True  # EXACT over the table's levels is an array in every engine only so
+
+    def __post_init__(self) -> None:
+        self.output = self.output or f"{self.column}_code"
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    @property
+    def rows(self) -> int:
+        """The table's rows: one per level and one for a level never seen."""
+        return len(self.levels) + 1
+
+    @property
+    def k(self) -> int:
+        return self.width if self.width is not None else embedding_width(len(self.levels))
+
+    def fit(self, rows: Rows) -> None:
+        self.levels = tuple(_sorted_levels({text_of(v) for v in rows[self.column].dropna()}))
+
+    def apply(self, rows: Rows) -> list[Any]:
+        keys = rows[self.column].map(text_of)
+        number = {level: float(i + 1) for i, level in enumerate(self.levels)}
+        codes = keys.map(number).to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        unseen = np.isnan(codes)
+        if unseen.any():
+            where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[: Dummies.SHOWN_UNSEEN]]
+            more = f" and {unseen.sum() - Dummies.SHOWN_UNSEEN} more" if unseen.sum() > Dummies.SHOWN_UNSEEN else ""
+            levels = sorted(set(map(str, keys[unseen])))
+            named = ", ".join(map(shown, levels[: Dummies.SHOWN_UNSEEN])) + (" ..." if len(levels) > Dummies.SHOWN_UNSEEN else "")
+            warnings.warn(
+                UnseenLevelWarning(
+                    f"{rows.source}: column {self.column}: level(s) [{named}] never seen in training; they take the "
+                    f"embedding's row for unseen levels ({', '.join(where)}{more})"
+                ),
+                stacklevel=4,
+            )
+        codes[unseen] = float(self.rows)
+        return [codes]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        if context.levels is None:
+            raise ValueError(f"the number of column {self.column}'s level needs its embedding table's levels on the sheet")
+        # the first level whose text is the cell's exactly (MATCH alone would ignore case)
+        found = excel.MATCH(1, excel.IF(excel.EXACT(context.levels, refs[0]), 1, 0), 0)
+        return [excel.IFERROR(found, self.rows)]
+
+    def state(self) -> dict[str, Any]:
+        return {"embedded levels": [plain(v) for v in self.levels]}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self.levels = tuple(text_of(level) for level in state["embedded levels"])
 
 
 @dataclass
