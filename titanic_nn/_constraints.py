@@ -21,7 +21,7 @@ __all__ = [
     "Constraint", "Whole", "Real", "Widths", "SettingError",
     "SEED", "EPOCHS", "RESTARTS", "HIDDEN", "LAYERS", "MEMBERS", "SHEET_EPOCHS", "LR", "VALID_FRAC", "THREADS",
     "MAXITER", "MOMENTUM", "BETA", "EPS", "FOLDS", "REPEATS", "CONSTRAINTS",
-    "EMBED_WIDTH",
+    "EMBED_WIDTH", "EMBED_ROWS",
 ]
 
 
@@ -198,6 +198,8 @@ MEMBERS = Whole("ensemble", 1, 64, noun="members")
 OUTPUT_UNITS = Whole("outputs", 1, 50, noun="output units")
 # an embedding's width: fastai's rule never gives more than 600
 EMBED_WIDTH = Whole("embed", 1, 600, noun="columns")
+# an embedding table's rows: a column's levels (each on a row of the sheet) and the row for unseen levels
+EMBED_ROWS = Whole("embedding rows", 2, 1_048_576, noun="rows")
 # a training sheet's epochs; its recalculation (epochs x rows x parameters) is bounded by SheetTraining
 SHEET_EPOCHS = Whole("sheet epochs", 1, 100_000)
 LR = Real("the learning rate", 0.0, 1e6, low_open=True, example="0.01")

@@ -99,7 +99,7 @@ def train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
 
     n_train = len(train_valid_split(len(X), args.valid_frac, args.seed)[0])
     # each model as the target trains it (a target of several classes ends it in as many outputs)
-    models = {name: features.target_.model_for(model) for name, model in models_from_options(args).items()}
+    models = {name: features.model_for(model) for name, model in models_from_options(args).items()}
     for name, model in models.items():  # every model's work, before any trains
         check_work(model, n_train, X.shape[1], args.method, name=name, **options)
     fits: list["FittedModel"] = []

@@ -190,6 +190,7 @@ class FeatureOp:
     placed: ClassVar[bool] = False
     output_kind: ClassVar[str | None] = None
     STATE: ClassVar[tuple[str, ...]] = ()
+    array_cells: ClassVar[bool] = False  # each formula a one-cell array formula (it compares a whole range)
 
     # Most ops read one `column` and make one `output` (their own column when in place); others
     # (no input, or several outputs) say so themselves.
@@ -633,6 +634,8 @@ class Codes(FeatureOp):
 
     def fit(self, rows: Rows) -> None:
         self.levels = tuple(_sorted_levels({text_of(v) for v in rows[self.column].dropna()}))
+        if not self.levels:
+            raise DataError(f"{rows.source}: column {self.column} is blank in every row, so it has no level to embed")
 
     def apply(self, rows: Rows) -> list[Any]:
         keys = rows[self.column].map(text_of)

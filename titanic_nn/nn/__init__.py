@@ -16,7 +16,7 @@ _EXPORTS = {
     "mse": "._metrics", "log_loss": "._metrics",
     "Model": "._models", "Linear": "._models", "TwoReLU": "._models", "MatMulNet": "._models", "MODELS": "._models",
     "OUTPUTS": "._models", "DEFAULT_LOSS": "._models", "register_model": "._models",
-    "build_model": "._build", "model_from_config": "._build", "with_members": "._build", "with_outputs": "._build", "with_signed_output": "._build",
+    "build_model": "._build", "model_from_config": "._build", "with_members": "._build", "with_outputs": "._build", "with_signed_output": "._build", "with_embeddings": "._build", "Tabular": "._models", "Embed": "._ops",
     "Ensemble": "._ensemble", "MAX_MEMBERS": "._ensemble",
 }
 __all__ = list(_EXPORTS)
@@ -24,7 +24,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from ._backends import MAGNITUDE, NUMPY, Backend, ExcelBackend, torch_backend
-    from ._build import build_model, model_from_config, with_members, with_outputs, with_signed_output
+    from ._build import build_model, model_from_config, with_embeddings, with_members, with_outputs, with_signed_output
     from ._ensemble import MAX_MEMBERS, Ensemble
     from ._losses import LOSSES, CrossEntropy, LogLoss, Loss, SquaredError, register_loss, split_at_logits
     from ._metrics import log_loss, mse

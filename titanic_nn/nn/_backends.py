@@ -68,6 +68,28 @@ class Backend:
         """d on the rows that train: Python is given only those rows, so it is d itself."""
         return d
 
+    # -- an embedded column (nn.Embed): its level's number off the front, its table row after the other inputs ----
+
+    def embed(self, x: Any, table: Any) -> Any:
+        """x without its first unit (a level's number, 1-based), followed by that row of `table` (rows, k)."""
+        raise NotImplementedError
+
+    def unembed(self, grad: Any) -> Any:
+        """The gradient of the inputs `embed` read, from that of the inputs it kept: none for the level's number."""
+        raise NotImplementedError
+
+    def embed_grad(self, x: Any, grad: Any, table: Any) -> Any:
+        """The gradient of `table`: each data row's gradient of its k values added into the row it looked up."""
+        raise NotImplementedError
+
+
+def _levels(x: Any) -> Any:
+    """The 0-based table rows of x's first unit (the same for every start of a batch: it is the data's)."""
+    codes = x[..., 0]
+    while codes.ndim > 1:
+        codes = codes[0]
+    return codes
+
 
 class NumpyBackend(Backend):
     name = "numpy"
@@ -105,6 +127,27 @@ class NumpyBackend(Backend):
 
     def subtract_in_place(self, a: Any, b: Any) -> Any:
         return np.subtract(a, b, out=a)
+
+    def embed(self, x: Any, table: Any) -> Any:
+        rows = _levels(x).astype(np.intp) - 1
+        looked = table[..., rows, :]
+        rest = x[..., 1:]
+        batch = np.broadcast_shapes(rest.shape[:-1], looked.shape[:-1])
+        return np.concatenate(
+            [np.broadcast_to(rest, batch + rest.shape[-1:]), np.broadcast_to(looked, batch + looked.shape[-1:])], axis=-1
+        )
+
+    def unembed(self, grad: Any) -> Any:
+        return np.concatenate([np.zeros(grad.shape[:-1] + (1,)), grad], axis=-1)
+
+    def embed_grad(self, x: Any, grad: Any, table: Any) -> Any:
+        rows = _levels(x).astype(np.intp) - 1
+        out = np.zeros(np.broadcast_shapes(table.shape, grad.shape[:-2] + table.shape[-2:]))
+        flat, flat_grad = out.reshape((-1,) + out.shape[-2:]), np.broadcast_to(grad, out.shape[:-2] + grad.shape[-2:])
+        flat_grad = flat_grad.reshape((-1,) + grad.shape[-2:])
+        for b in range(flat.shape[0]):
+            np.add.at(flat[b], rows, flat_grad[b])
+        return out
 
 
 NUMPY = NumpyBackend()
@@ -180,6 +223,21 @@ class TorchBackend(Backend):
 
     def subtract_in_place(self, a: Any, b: Any) -> Any:
         return a.sub_(b)
+
+    def embed(self, x: Any, table: Any) -> Any:
+        rows = _levels(x).long() - 1
+        looked = table.index_select(-2, rows)
+        rest = x[..., 1:]
+        batch = self.torch.broadcast_shapes(rest.shape[:-1], looked.shape[:-1])
+        return self.torch.cat([rest.expand(*batch, rest.shape[-1]), looked.expand(*batch, looked.shape[-1])], dim=-1)
+
+    def unembed(self, grad: Any) -> Any:
+        return self.torch.cat([grad.new_zeros(grad.shape[:-1] + (1,)), grad], dim=-1)
+
+    def embed_grad(self, x: Any, grad: Any, table: Any) -> Any:
+        rows = _levels(x).long() - 1
+        shape = self.torch.broadcast_shapes(table.shape, grad.shape[:-2] + table.shape[-2:])
+        return grad.new_zeros(shape).index_add_(-2, rows, grad.expand(*shape[:-2], *grad.shape[-2:]))
 
 
 def torch_backend() -> TorchBackend:

@@ -22,7 +22,7 @@ from .. import excel
 from .._lazy import numpy as np
 
 __all__ = [
-    "Op", "Activation", "MatMul", "AddBias", "SumUnits", "ReLU", "Tanh", "Sigmoid", "Softmax", "ACTIVATIONS", "activation",
+    "Op", "Activation", "MatMul", "AddBias", "SumUnits", "Embed", "ReLU", "Tanh", "Sigmoid", "Softmax", "ACTIVATIONS", "activation",
     "evaluate", "trace", "backprop",
 ]
 
@@ -110,6 +110,39 @@ class SumUnits(Op):
 
     def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
         return ["Logit"]
+
+
+@dataclass(frozen=True)
+class Embed(Op):
+    """An embedded column: the first input, a level's number (1 to n, n + 1 for a level unseen in training), replaced by
+    that row of the table params[table] (n + 1 rows of k values), put after the other inputs.
+
+    The models start with one per embedded column (Model.embeddings), each taking the next number off the front,
+    so the inputs end as the other features, then each column's k values. Its derivative adds each data row's
+    gradient into the table row it looked up (the rows no data row looked up get none); a level's number is an
+    index, with no gradient. On the sheet each value is INDEX(table, number, j): its cell holds the number.
+    """
+
+    table: int
+
+    @property
+    def param(self) -> int:  # type: ignore[override]
+        return self.table
+
+    def forward(self, x: Any, params: Sequence[Any], backend: Any) -> Any:
+        return backend.embed(x, params[self.table])
+
+    def backward(
+        self, x: Any, out: Any, grad: Any, params: Sequence[Any], backend: Any, need_input: bool = True
+    ) -> tuple[Any, Any]:
+        table = params[self.table]
+        width = table.shape[-1]
+        grad_in = backend.unembed(grad[..., :-width]) if need_input else None
+        return grad_in, backend.embed_grad(x, grad[..., -width:], table)
+
+    def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
+        column = inputs[0].removesuffix("_code")
+        return list(inputs[1:]) + [f"{column} e{j + 1}" for j in range(shapes[self.table][1])]
 
 
 class Activation(Op):

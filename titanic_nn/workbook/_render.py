@@ -121,23 +121,29 @@ def feature_columns(
     X: np.ndarray | None,
     statistics: dict[int, str],
     header_prefix: str = "",
+    levels: dict[str, str] | None = None,
 ) -> list[Column]:
-    """The feature formula columns (after the raw passthrough inputs), in feature order."""
+    """The feature formula columns (after the raw passthrough inputs), in feature order; `levels` gives each embedded
+    column's range of level texts (its table's labels), which its level's number is found in."""
     names = features.feature_names_
 
     def raw_ref(column: str) -> str:
         return excel.cell(R, data.col(column))
 
     def context(op: Any) -> RenderContext:
-        return RenderContext(statistic=statistics.get(id(op)))
+        return RenderContext(statistic=statistics.get(id(op)), levels=(levels or {}).get(op.key))
 
     columns = []
     for position in range(data.passthrough, len(names)):
         name = names[position]
-        formula = _formula(features, features.program_.producer(name), name, raw_ref, context)
+        producer = features.program_.producer(name)
+        formula = _formula(features, producer, name, raw_ref, context)
         values = None if X is None else X[:, position]
         columns.append(
-            Column(data.inputs[position], header_prefix + name, values, formula=None if formula is None else formula)
+            Column(
+                data.inputs[position], header_prefix + name, values, formula=None if formula is None else formula,
+                array_cells=producer.array_cells,
+            )
         )
     return columns
 
@@ -227,10 +233,12 @@ class SheetUnits:
     def label(self, names: Sequence[str], values: np.ndarray | None, scales: np.ndarray | None = None) -> None:
         """Head the units' columns and give them Python's values (the trace's, as (rows, units)) and the size of the
         terms behind each (the magnitude trace's)."""
+        # the columns placed for this value are its last units (all of them, but for an embedding's kept inputs)
+        offset = len(names) - len(self.columns)
         for j, column in enumerate(self.columns):
-            column.header = self.sheet.header_prefix + names[j]
-            column.values = None if values is None else values[:, j]
-            column.scale = None if scales is None else scales[:, j]
+            column.header = self.sheet.header_prefix + names[offset + j]
+            column.values = None if values is None else values[:, offset + j]
+            column.scale = None if scales is None else scales[:, offset + j]
 
 
 def _sumproducts(x: SheetUnits, weight: SheetParam) -> SheetUnits:
@@ -281,6 +289,21 @@ class SheetBackend:
 
     def elementwise(self, op: Any, x: SheetUnits) -> SheetUnits:
         return SheetUnits(self, [op.excel(ref) for ref in x.place().refs()])
+
+    def embed(self, x: SheetUnits, table: SheetParam) -> SheetUnits:
+        """The inputs but the first (a level's number), then that row of the table: one INDEX per value and row. Where
+        the inputs kept end right before the next free column, the values are placed there, so the inputs and the
+        embedding form one block the next product reads; elsewhere every unit gets a column of its own."""
+        refs = x.refs()
+        width = table.block.n_out
+        looked = [excel.INDEX(table.range(), refs[0], j + 1) for j in range(width)]
+        kept = list(x.placed[1:])
+        if kept and kept == list(range(kept[0], kept[-1] + 1)) and kept[-1] == self.next_col - 1:
+            value = SheetUnits(self)
+            value.columns = [self.column(formula=formula) for formula in looked]
+            value.placed = kept + [c.col for c in value.columns]
+            return value
+        return SheetUnits(self, refs[1:] + looked)
 
     def softmax(self, x: SheetUnits) -> SheetUnits:
         """Each unit's EXP over the sum of the row's, the row's MAX subtracted from every logit first (overflow-safe)."""

@@ -19,7 +19,7 @@ from ..training import FittedModel, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
-    member_blocks, place_params,
+    member_blocks, place_params, TABLE,
 )
 from ._render import derived_columns, feature_columns, fill_formulas, model_columns, statistic_cells, statistic_refs
 
@@ -246,7 +246,19 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     placeholder = place_params(model, features.feature_names_, 0)
     width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last))
     loss_col = data.next_free + width + target_width(features.target_)
-    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET), loss_col
+    levels = list(features.embedded_levels_.values())
+    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET, levels), loss_col
+
+
+def levels_refs(features: Features, blocks: Sequence[ParamBlock], sheet: str | None) -> dict[str, str]:
+    """Each embedded column's range of level texts, on `sheet` (None: this sheet): the row labels of its table (the
+    first member's), the row of unseen levels left out. A row's level number is found in it."""
+    tables = [block for block in sorted(blocks, key=lambda b: b.index) if block.layout is TABLE]
+    refs = {}
+    for op, block in zip(features.program_.embedded, tables):
+        first, last = excel.absolute(block.top, block.label_col), excel.absolute(block.top + len(op.levels) - 1, block.label_col)
+        refs[op.column] = excel.on_sheet(sheet, excel.area(first, last))
+    return refs
 
 
 def target_width(target: Target) -> int:
@@ -298,10 +310,10 @@ def model_sheet(
     sheet.cells += _statistics(features, data, first, last)
     whole = whole_columns(features, n, test, None, training=True)
     sheet.columns += derived_columns(features, data, columns, whole)
-    sheet.columns += feature_columns(features, data, X, statistics)
+    _, blocks, loss_col = model_layout(features, model, n)
+    sheet.columns += feature_columns(features, data, X, statistics, levels=levels_refs(features, blocks, None))
 
     inputs = (data.first_input, data.last_input)
-    _, blocks, loss_col = model_layout(features, model, n)
     loss, coding = model.loss_op, features.target_
     k = coding.outputs
     columns = model_columns(
@@ -463,7 +475,8 @@ def test_sheet(
     sheet.frozen_columns = len(data.raw)
     whole = whole_columns(features, first_sheet.sheet.n_rows, (data, n), train_name, training=False)
     sheet.columns += derived_columns(features, data, computed, whole)
-    sheet.columns += feature_columns(features, data, X, statistics)
+    levels = levels_refs(features, first_sheet.blocks, train_name)
+    sheet.columns += feature_columns(features, data, X, statistics, levels=levels)
     next_col = data.next_free
     preds_cols = {}
     for fitted, model_sheet_ in fits:

@@ -62,8 +62,10 @@ class SheetTraining:
     @staticmethod
     def trains(model: Any) -> bool:
         """Whether a model gets a training sheet: a sheet holds one descent of one set of parameters, so a model of
-        several members (an ensemble) gets none; its members train in Python."""
-        return model.k == 1
+        several members (an ensemble) gets none; its members train in Python. Nor does a model with embedding tables
+        yet: a training sheet's values are whole blocks of rows, and a block's row lookup and the sum of each level's
+        gradients have no array formula that every engine computes alike (docs/trainers.md)."""
+        return model.k == 1 and not model.member.tables
 
     def check(self, name: str, n_rows: int, n_params: int) -> None:
         """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
