@@ -60,7 +60,7 @@ class Job:
 COLUMN_FLAGS = ("categorical", "continuous", "log", "ignore")
 
 
-SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "task", "blank", *COLUMN_FLAGS)
+SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "task", "blank", "embed", *COLUMN_FLAGS)
 
 
 def flag(name: str) -> str:
@@ -68,6 +68,25 @@ def flag(name: str) -> str:
 
 
 def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool, "list[Choice] | None"]:
+    """`described_schema`, with the columns --embed names embedded (every categorical one for --embed all, and by
+    default when the run trains the tabular kind)."""
+    from ..features import embedded
+
+    schema, missing, titanic, choices = described_schema(args)
+    widths = getattr(args, "embed", None)
+    if widths is None and "tabular" in (getattr(args, "kinds", None) or ()):
+        widths = "all"
+    if widths == "all":
+        widths = {spec.column: True for spec in schema.categorical if spec.embed is None}
+    if widths:
+        try:
+            schema = embedded(schema, widths)
+        except DataError as exc:
+            raise UsageError(f"--embed: {one_line(exc).removeprefix('embed: ')}") from exc
+    return schema, missing, titanic, choices
+
+
+def described_schema(args: argparse.Namespace) -> tuple["Schema", str, bool, "list[Choice] | None"]:
     """The schema, the missing-value rule, whether the data is the Titanic (so the bundled files fit), and the
     choices made typing the training CSV (None when the schema was not typed from it).
 

@@ -83,9 +83,36 @@ def _columns(text: str) -> list[str]:
     return names
 
 
+def _embed(text: str) -> dict[str, int | bool] | str:
+    """--embed: COL or COL:k, comma-separated (a column's width k, else fastai's rule), or "all" (every categorical
+    column at fastai's width)."""
+    from .._constraints import EMBED_WIDTH
+
+    if text.strip() == "all":
+        return "all"
+    widths: dict[str, int | bool] = {}
+    for part in _columns(text):
+        name, _, width = part.partition(":")
+        if not name.strip():
+            raise argparse.ArgumentTypeError(f"{part!r} names no column; give COL or COL:k, e.g. Embarked:3")
+        try:
+            widths[name.strip()] = EMBED_WIDTH.parse(width) if width else True
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{part!r}: the width {exc}") from None
+    return widths
+
+
 def _target(text: str) -> str | list[str]:
     """One column's name, or several labels' columns A,B,C."""
     return _columns(text) if "," in text else text
+
+
+def _kinds(text: str) -> list[str]:
+    kinds = _columns(text)
+    unknown = [kind for kind in kinds if kind not in MODELS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)} is not a model kind; the kinds are {', '.join(MODELS)}")
+    return list(dict.fromkeys(kinds))
 
 
 def _device(text: str) -> str:
@@ -197,6 +224,12 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
     group.add_argument("--log", type=_columns, metavar="X,Y", help="numeric columns taken as log10(x+1)")
     group.add_argument(
+        "--embed", type=_embed, metavar="COL[:k],...",
+        help="categorical columns learned as embeddings (a table of k values per level, and a row for unseen levels) "
+        "instead of dummies; k defaults to fastai's min(600, round(1.6 n^0.56)) for n levels; 'all' embeds every "
+        "categorical column (the default for --kinds with tabular)",
+    )
+    group.add_argument(
         "--ignore", type=_columns, metavar="A,B",
         help="columns of your own CSV left out of the inputs; every column not named by --categorical, --continuous, "
         f"--log or --ignore is typed from the training rows (numbers continuous, text of at most {MAX_LEVELS} levels "
@@ -226,8 +259,16 @@ def build_parser() -> ArgumentParser:
         help="make each model an ensemble of K members, trained with seeds seed..seed+K-1, whose predictions are "
         "averaged (in the sheet, Preds is the AVERAGE of the members' Preds columns; no training sheet); default 1",
     )
+    group.add_argument(
+        "--kinds", type=_kinds, metavar="A,B",
+        help=f"the model kinds to train, of {', '.join(MODELS)} (default: the lesson's, "
+        f"{', '.join(k for k, cls in MODELS.items() if cls.lesson)})",
+    )
     group.add_argument("--hidden", type=_setting("hidden"), metavar="N", help="units of the mmult net (default 2, the lesson's)")
-    group.add_argument("--layers", type=_setting("layers"), metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
+    group.add_argument(
+        "--layers", type=_setting("layers"), metavar="W1,W2",
+        help="hidden widths of a deeper mmult net, e.g. 4,4, and of the tabular model (default 10,10)",
+    )
     group.add_argument(
         "--activation", choices=tuple(ACTIVATIONS), default="relu",
         help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",

@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 __all__ = ["models_from_options", "trainer_options", "check_training_options", "train_all", "train_one", "refit"]
 
 def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
-    """One model of each registered kind, each taking the options its class has (--hidden, --layers, ...)."""
+    """One model of each kind --kinds names (default: the lesson's kinds of the registry), each taking the options its
+    class has (--hidden, --layers, ...)."""
     from ..nn import MODELS, build_model
+
+    kinds = getattr(args, "kinds", None) or [kind for kind, cls in MODELS.items() if cls.lesson]
 
     if args.hidden is not None and args.layers is not None:
         raise UsageError("give --hidden (one layer of that many units) or --layers (several widths), not both")
@@ -25,7 +28,7 @@ def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
         "output": args.output,
     }
     try:
-        models = {kind: build_model(kind, **options) for kind in MODELS}
+        models = {kind: build_model(kind, **options) for kind in kinds}
     except TitanicNNError as exc:
         if args.head == "sum" and args.output == "sigmoid":
             raise UsageError(
@@ -37,6 +40,15 @@ def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
     from ..nn import with_members
 
     return {kind: with_members(model, getattr(args, "ensemble", None) or 1) for kind, model in models.items()}
+
+
+def embeddings_note(features: Any) -> str:
+    """What each embedded column became: its levels, its width, and the table's row for unseen levels."""
+    parts = [
+        f"{column} ({len(levels)} levels, {width} values each)"
+        for (column, levels), (_, width) in zip(features.embedded_levels_.items(), features.embeddings_)
+    ]
+    return f"embeddings: {', '.join(parts)}; each table has a row more, for levels unseen in training"
 
 
 def trainer_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -95,6 +107,8 @@ def train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     features = Features(job.schema, missing=job.missing)
     X, y = features.fit_transform(job.train, unlabelled=unlabelled(job))
     note(args, _rows_note(args, job, features))
+    if features.embeddings_:
+        note(args, embeddings_note(features))
     from ..training import check_work, train_valid_split
 
     n_train = len(train_valid_split(len(X), args.valid_frac, args.seed)[0])

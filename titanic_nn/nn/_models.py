@@ -46,6 +46,8 @@ class Model:
     description: ClassVar[str] = ""
     # fit_solver's method and number of random starts; tuned on the bundled data (docs/trainers.md).
     solver_defaults: ClassVar[dict[str, Any]] = {"method": "TNC", "restarts": 20}
+    # One of the lesson's kinds, which a run trains unless told which (`--kinds`).
+    lesson: ClassVar[bool] = True
 
     def __init__(
         self, *, output: str = "raw", loss: str | None = None, outputs: int = 1, embeddings: Sequence[Sequence[int]] = ()
@@ -479,6 +481,7 @@ class Tabular(MatMulNet):
 
     kind = "tabular"
     description = "fastai's tabular model: ReLU layers by MMULT, then a linear head"
+    lesson = False
 
     def __init__(
         self,

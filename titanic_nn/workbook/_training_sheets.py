@@ -60,12 +60,21 @@ class SheetTraining:
             raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
 
     @staticmethod
-    def trains(model: Any) -> bool:
-        """Whether a model gets a training sheet: a sheet holds one descent of one set of parameters, so a model of
-        several members (an ensemble) gets none; its members train in Python. Nor does a model with embedding tables
-        yet: a training sheet's values are whole blocks of rows, and a block's row lookup and the sum of each level's
-        gradients have no array formula that every engine computes alike (docs/trainers.md)."""
-        return model.k == 1 and not model.member.tables
+    def left_out(model: Any) -> str | None:
+        """Why a model gets no training sheet (None: it gets one). A sheet holds one descent of one set of parameters,
+        so a model of several members (an ensemble) gets none; its members train in Python. Nor does a model with
+        embedding tables yet: a training sheet's values are whole blocks of rows, and the rows' lookups in a table (and
+        the sum of each level's gradients) have no block formula that every engine computes alike (docs/trainers.md)."""
+        if model.k > 1:
+            return "an ensemble (--ensemble) gets none, its members are trained in Python"
+        if model.member.tables:
+            return "a model with embedding tables (--embed) gets none yet, its tables are trained in Python"
+        return None
+
+    @classmethod
+    def trains(cls, model: Any) -> bool:
+        """Whether a model gets a training sheet (`left_out` says why not)."""
+        return cls.left_out(model) is None
 
     def check(self, name: str, n_rows: int, n_params: int) -> None:
         """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
