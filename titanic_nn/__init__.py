@@ -42,6 +42,7 @@ _EXPORTS = {
     "Linear": ".nn",
     "TwoReLU": ".nn",
     "MatMulNet": ".nn",
+    "Tabular": ".nn",
     "MODELS": ".nn",
     "Ensemble": ".nn",
     "build_model": ".nn",
@@ -86,7 +87,7 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from .features import (
         Categorical, Continuous, Features, Schema, accuracy, infer_schema, notebook_schema, schema_toml, sheet_schema,
     )
-    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, build_model, log_loss, model_from_config, mse
+    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, Tabular, TwoReLU, build_model, log_loss, model_from_config, mse
     from .training import (
         FitResult, FittedModel, Progress, SheetClassifier, SheetRegressor, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
         train_valid_split,

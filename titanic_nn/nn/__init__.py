@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from ._ensemble import MAX_MEMBERS, Ensemble
     from ._losses import LOSSES, CrossEntropy, LogLoss, Loss, SquaredError, register_loss, split_at_logits
     from ._metrics import log_loss, mse
-    from ._models import DEFAULT_LOSS, MODELS, OUTPUTS, Linear, MatMulNet, Model, TwoReLU, register_model
+    from ._models import DEFAULT_LOSS, MODELS, OUTPUTS, Linear, MatMulNet, Model, Tabular, TwoReLU, register_model
     from ._ops import (
-        ACTIVATIONS, Activation, AddBias, MatMul, Op, ReLU, Sigmoid, Softmax, SumUnits, Tanh, activation, backprop, evaluate,
+        ACTIVATIONS, Activation, AddBias, Embed, MatMul, Op, ReLU, Sigmoid, Softmax, SumUnits, Tanh, activation, backprop, evaluate,
         trace,
     )

@@ -161,7 +161,10 @@ class Model:
         return self._embed_program() + self.hidden_program() + final
 
     def _embed_program(self) -> tuple[Op, ...]:
-        """One Embed per embedded column, its table numbered after the other parameters."""
+        """One Embed per embedded column, its table numbered after the other parameters (a model written before
+        embeddings, with `shapes` and `arrays` of its own, has none)."""
+        if not self.tables:
+            return ()
         first = len(self.hidden_shapes(1))
         return tuple(Embed(first + j) for j in range(len(self.tables)))
 
