@@ -27,7 +27,9 @@ from ._objective import Objective
 from ._optimizers import Optimizer, make_optimizer
 from ._result import check_data, check_one_member, shapes_of, start_seed
 
-__all__ = ["lr_find", "LRFind", "valley", "suggestion_index", "smoothed", "rate_at", "SMOOTH_BETA", "STOP_FACTOR"]
+__all__ = [
+    "lr_find", "LRFind", "Recorder", "valley", "suggestion_index", "smoothed", "rate_at", "SMOOTH_BETA", "STOP_FACTOR",
+]
 
 # fastai's AvgSmoothLoss: the loss recorded is this exponential moving average of the steps' losses, debiased
 SMOOTH_BETA = 0.98
@@ -42,13 +44,40 @@ def rate_at(step: int, num_it: int, start_lr: float, end_lr: float) -> float:
     return start_lr * (end_lr / start_lr) ** (step / num_it)
 
 
+class Recorder:
+    """What fastai's Recorder and LRFinder keep of the steps' losses: each raw loss, its smoothed value (an exponential
+    moving average from 0, `beta` 0.98, divided by 1 - beta**count), and the smallest smoothed loss so far. `add`
+    says when the range test ends: with `stop_div`, once the smoothed loss passes 4 times that smallest, or is not
+    finite (fastai goes on through a NaN, which no later step can undo); the point that ends it is recorded."""
+
+    def __init__(self, *, stop_div: bool = True, beta: float = SMOOTH_BETA) -> None:
+        self.stop_div, self.beta = stop_div, beta
+        self.raw: list[float] = []
+        self.losses: list[float] = []
+        self.best = math.inf
+        self.stopped: str | None = None
+        self._average = 0.0
+
+    def add(self, loss: float) -> bool:
+        """Record one step's loss; True when the test stops here."""
+        self.raw.append(float(loss))
+        self._average = self.beta * self._average + (1.0 - self.beta) * float(loss)
+        smooth = self._average / (1.0 - self.beta ** len(self.raw))
+        self.losses.append(smooth)
+        self.best = min(self.best, smooth)
+        if self.stop_div and not math.isfinite(smooth):
+            self.stopped = "not finite"
+        elif self.stop_div and smooth > STOP_FACTOR * self.best:
+            self.stopped = "diverged"
+        return self.stopped is not None
+
+
 def smoothed(losses: Sequence[float], beta: float = SMOOTH_BETA) -> list[float]:
-    """fastai's smoothed loss after each step: avg = beta * avg + (1 - beta) * loss from 0, divided by 1 - beta**count."""
-    average, out = 0.0, []
-    for count, loss in enumerate(losses, start=1):
-        average = beta * average + (1.0 - beta) * float(loss)
-        out.append(average / (1.0 - beta**count))
-    return out
+    """fastai's smoothed loss after each step of `losses` (the Recorder's, never stopping)."""
+    recorder = Recorder(stop_div=False, beta=beta)
+    for loss in losses:
+        recorder.add(loss)
+    return recorder.losses
 
 
 def valley(losses: Sequence[float]) -> int | None:
@@ -189,35 +218,25 @@ def lr_find(
     batch = [p[None] for p in params]  # the objective takes a leading axis of starts: here one
     state = [{name: np.zeros_like(p) for name in rule.states} for p in batch]
     rates: list[float] = []
-    raw: list[float] = []
-    losses: list[float] = []
-    average, best, stopped = 0.0, math.inf, "num_it"
+    recorder = Recorder(stop_div=stop_div)
     # past the valley the steps overflow on purpose; their NaN or inf is what ends the test, not a warning
     with np.errstate(all="ignore"):
         for i in range(num_it):
             rate = rate_at(i, num_it, start_lr, end_lr)
             loss, grads = objective.loss_and_grad(batch)
-            value = float(loss[0])
-            average = SMOOTH_BETA * average + (1.0 - SMOOTH_BETA) * value
-            smooth = average / (1.0 - SMOOTH_BETA ** (i + 1))
             rates.append(rate)
-            raw.append(value)
-            losses.append(smooth)
-            best = min(best, smooth)
-            if stop_div and not math.isfinite(smooth):
-                stopped = "not finite"
-                break
-            if stop_div and smooth > STOP_FACTOR * best:
-                stopped = "diverged"
+            if recorder.add(float(loss[0])):
                 break
             step = replace(rule, lr=rate)
             for k, grad in enumerate(grads):
                 batch[k], state[k] = step.step(batch[k], grad, state[k], i + 1)
+    losses = recorder.losses
     index = suggestion_index(losses, num_it)
     settings = {"start_lr": start_lr, "end_lr": end_lr, "num_it": num_it, "stop_div": stop_div,
                 "optimizer": rule.name, "seed": int(seed), "n_rows": int(len(X))}
     return LRFind(
-        rates=tuple(rates), losses=tuple(losses), raw_losses=tuple(raw),
-        suggestion=None if index is None else rates[index], index=index, stopped=stopped, settings=settings,
+        rates=tuple(rates), losses=tuple(losses), raw_losses=tuple(recorder.raw),
+        suggestion=None if index is None else rates[index], index=index, stopped=recorder.stopped or "num_it",
+        settings=settings,
         seconds=time.perf_counter() - started,
     )
