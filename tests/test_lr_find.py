@@ -10,6 +10,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from types import SimpleNamespace
 
 import numpy as np
+import openpyxl
 import pytest
 
 import titanic_nn as tn
@@ -269,7 +270,7 @@ def test_fit_with_lr_find_trains_at_the_suggestion(tmp_path):
     pytest.importorskip("torch")
     found = run(["lr-find", "--out", tmp_path / "lr", "--quiet"])
     printed = suggestions(found.out)
-    result = run(["fit", "--method", "gd", "--lr", "find", "--epochs", "30", "--restarts", "1", "--sheet-epochs", "0",
+    result = run(["fit", "--method", "gd", "--lr", "find", "--epochs", "30", "--restarts", "1", "--sheet-epochs", "2",
                   "--out", tmp_path / "fit"])
     assert result.code == 0, result.err
     for kind in ("linear", "nnet"):
@@ -278,7 +279,34 @@ def test_fit_with_lr_find_trains_at_the_suggestion(tmp_path):
         saved = tn.load_model(tmp_path / "fit" / f"{kind}.json")
         settings = saved.training["settings"]
         assert f"{settings['lr']:.3g}" == printed[kind] and settings["lr_find"]["suggestion"] == settings["lr"]
+        # its training sheet starts from that rate too
+        sheet = openpyxl.load_workbook(tmp_path / "fit" / "titanic.xlsx")[f"train_{kind}"]
+        label = next(c for row in sheet.iter_rows(max_row=10) for c in row if c.value == "Learning rate:")
+        assert sheet.cell(label.row, label.column + 1).value == settings["lr"]
     # the solver takes no learning rate: a usage error in one line
     solver = run(["fit", "--lr", "find", "--out", tmp_path / "solver"])
     assert solver.code == 2 and len(solver.err.strip().splitlines()) == 1
     assert "--lr find runs the learning-rate finder for gradient descent; the solver takes no learning rate" in solver.err
+
+
+def test_the_readme_shows_what_lr_find_prints(tmp_path, monkeypatch):
+    """The README's lr-find section: its commands, and the lines a real run prints after the rows' note, exactly."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Finding the learning rate"):readme.index("## The other commands")]
+    assert "    titanic-nn lr-find\n    titanic-nn fit --method gd --lr find\n" in section
+    shown = [line[4:] for line in section.splitlines() if line.startswith("    ") and not line.startswith("    titanic-nn ")]
+    monkeypatch.chdir(tmp_path)
+    result = run(["lr-find"])
+    assert result.code == 0, result.err
+    printed = result.out.splitlines()[1:]  # the first, the rows' note, is fit's
+    if not plotting_available():
+        shown = shown[:-1]
+        printed = printed[:-1]
+    assert printed == shown
+    picture = Path(__file__).resolve().parents[1] / "docs" / "lr_find.png"
+    assert "](docs/lr_find.png)" in section and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the suggestion the section quotes for fit --lr find, and the API block's
+    assert "nnet: learning rate 0.000692, the learning-rate finder's suggestion" in " ".join(section.split())
+    assert "found = tn.lr_find(tn.TwoReLU(), X, y)  # fastai's range test: found.suggestion 0.000692" in readme

@@ -144,8 +144,10 @@ def train_one(
     fitted.name = name
     found = (fitted.training.get("settings") or {}).get("lr_find")
     if found:
-        note(args, f"{name}: learning rate {found['suggestion']:.3g}, the learning-rate finder's suggestion (--lr find: "
-                   f"fastai's valley rule, {found['steps']} steps on its {found['n_rows']} training rows)")
+        members = fitted.training["settings"].get("ensemble")
+        whose = f" for member 0 of {members}, each member finding its own from its start" if members else ""
+        note(args, f"{name}: learning rate {found['suggestion']:.3g}, the learning-rate finder's suggestion{whose} (--lr "
+                   f"find: fastai's valley rule, {found['steps']} steps on its {found['n_rows']} training rows)")
     return fitted
 
 
