@@ -310,3 +310,14 @@ def test_the_readme_shows_what_lr_find_prints(tmp_path, monkeypatch):
     # the suggestion the section quotes for fit --lr find, and the API block's
     assert "nnet: learning rate 0.000692, the learning-rate finder's suggestion" in " ".join(section.split())
     assert "found = tn.lr_find(tn.TwoReLU(), X, y)  # fastai's range test: found.suggestion 0.000692" in readme
+
+
+def test_the_result_draws_its_plot(lesson, tmp_path):
+    X, y = lesson
+    found = tn.lr_find(tn.TwoReLU(), X, y)
+    drawn = found.plot(tmp_path / "lr.png", label="nnet")
+    assert drawn == plotting_available()
+    if drawn:
+        assert (tmp_path / "lr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert not (tmp_path / "lr.png").exists()

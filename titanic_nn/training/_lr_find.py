@@ -151,7 +151,7 @@ class LRFind:
     def plot(self, path: str | Path, *, label: str = "", config_dir: str | Path | None = None) -> bool:
         """Draw the smoothed loss against the rate (log x axis), the suggestion marked, as a PNG at `path`; False
         (nothing written) when matplotlib is not installed."""
-        from ..cli._plots import plot_lr_find
+        from ..cli import plot_lr_find  # the command line draws its pictures; matplotlib is imported only then
 
         return plot_lr_find({label: self}, path, config_dir=config_dir)
 
