@@ -506,7 +506,7 @@ def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_fi
 # -- help, version, the bare command, --debug ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "workbook", "verify", "import"])
+@pytest.mark.parametrize("command", ["fit", "lr-find", "predict", "workbook", "verify", "import"])
 def test_every_command_has_help_with_examples(command):
     result = run([command, "--help"])
     assert result.code == 0
@@ -517,7 +517,7 @@ def test_every_command_has_help_with_examples(command):
 def test_top_level_help_and_version():
     result = run(["--help"])
     assert result.code == 0
-    for command in ["fit", "predict", "workbook", "verify", "import"]:
+    for command in ["fit", "lr-find", "predict", "workbook", "verify", "import"]:
         assert re.search(rf"^\s+{command}\s", result.out, re.MULTILINE)
     assert run(["--version"]).out == f"titanic-nn {tn.__version__}\n"
 

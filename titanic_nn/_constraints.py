@@ -20,7 +20,7 @@ from .errors import TitanicNNError
 __all__ = [
     "Constraint", "Whole", "Real", "Widths", "SettingError",
     "SEED", "EPOCHS", "RESTARTS", "HIDDEN", "LAYERS", "MEMBERS", "SHEET_EPOCHS", "LR", "VALID_FRAC", "THREADS",
-    "MAXITER", "MOMENTUM", "BETA", "EPS", "FOLDS", "REPEATS", "CONSTRAINTS",
+    "MAXITER", "MOMENTUM", "BETA", "EPS", "FOLDS", "REPEATS", "NUM_IT", "CONSTRAINTS",
     "EMBED_WIDTH", "EMBED_ROWS",
 ]
 
@@ -211,6 +211,9 @@ BETA = Real("beta", 0.0, 1.0, high_open=True)
 EPS = Real("eps", 0.0, 1.0, low_open=True)
 FOLDS = Whole("folds", 2, 1000)
 REPEATS = Whole("repeats", 1, 1000)
+# the learning-rate finder's steps, each a full-batch epoch; fastai's least is 6, which leaves its valley rule one point
+# (it drops the first num_it // 10 and the last 5)
+NUM_IT = Whole("num_it", 6, 100_000, noun="steps")
 
 # Every declared constraint by its setting's name (the command line's options and the trainers' keywords).
 CONSTRAINTS: dict[str, Constraint] = {
@@ -218,4 +221,6 @@ CONSTRAINTS: dict[str, Constraint] = {
     "outputs": OUTPUT_UNITS,
     "sheet_epochs": SHEET_EPOCHS, "lr": LR, "valid_frac": VALID_FRAC, "threads": THREADS, "maxiter": MAXITER,
     "momentum": MOMENTUM, "beta1": BETA, "beta2": BETA, "eps": EPS, "folds": FOLDS, "repeats": REPEATS,
+    # the learning-rate finder's range: from one learning rate to another
+    "start_lr": LR, "end_lr": LR, "num_it": NUM_IT,
 }

@@ -44,7 +44,9 @@ def _sheet_training(
     if epochs == 0:
         return None, None
     gd = getattr(args, "method", None) == "gd"
-    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
+    # --lr find: each sheet starts from its own model's found rate, which its training record holds
+    lr = args.lr if gd and isinstance(args.lr, float) else None
+    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=lr)
     reasons = sorted({reason for f in fits if (reason := training.left_out(f.model)) is not None})
     if not any(training.trains(f.model) for f in fits):
         return None, f"training sheets: left out; {'; '.join(reasons)}"

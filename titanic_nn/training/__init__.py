@@ -13,7 +13,8 @@ _EXPORTS = {
     "FitResult": "._result", "check_data": "._result", "start_seed": "._result", "DIVERGENCE_FACTOR": "._result",
     "resolve_device": "._device", "resolve_dtype": "._device", "choose_threads": "._device",
     "torch_threads": "._device", "SMALL_WORK": "._device",
-    "fit_gd": "._gd", "GD_DEFAULTS": "._methods",
+    "fit_gd": "._gd", "GD_DEFAULTS": "._methods", "LR_FIND_DEFAULTS": "._methods", "LR_FIND": "._methods",
+    "lr_find": "._lr_find", "LRFind": "._lr_find",
     "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
     "Adam": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
     "fit_solver": "._solver", "fit_members": "._members",
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
     from ._progress import Progress
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
     from ._solver import fit_solver
-    from ._methods import GD_DEFAULTS, METHODS
+    from ._lr_find import LRFind, lr_find
+    from ._methods import GD_DEFAULTS, LR_FIND, LR_FIND_DEFAULTS, METHODS
     from ._members import fit_members
     from ._params import params_from_lists, params_to_lists
     from ._train import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,10 +14,11 @@ from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
 from ._budget import check_work
 from ._device import choose_threads, resolve_device, resolve_dtype, torch_threads
-from ._methods import GD_DEFAULTS
+from ._methods import GD_DEFAULTS, LR_FIND
 from ._objective import GRADIENTS, Objective, final_loss
 from ._optimizers import Optimizer, make_optimizer
 from ._progress import Progress
+from ._lr_find import STOP_FACTOR, TAIL, lr_find
 from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, first_blowup, start_seed
 
 __all__ = ["fit_gd"]
@@ -31,7 +33,7 @@ def fit_gd(
     X: Any,
     y: Any,
     *,
-    lr: float | None = None,
+    lr: float | str | None = None,
     epochs: int | None = None,
     seed: int = 0,
     restarts: int | None = None,
@@ -58,6 +60,8 @@ def fit_gd(
     valid=(X_valid, y_valid) records the validation loss per epoch too. gradient: "fast" (the kernel the
     program calls for), "generic" (each op's backward in turn) or "autograd" (torch autograd); all give
     the same numbers, the last two slower.
+    lr="find" runs the learning-rate finder (`lr_find`, fastai's range test and valley rule) on (X, y) first, from start
+    0 (or `init`) with this optimiser, and trains at its suggestion; the settings record it under "lr_find".
     threads: torch's CPU threads while training (None: one for a problem of under `SMALL_WORK`
     multiply-adds per epoch, whose threads would only wait on each other, else the caller's
     `torch.get_num_threads()`); the caller's setting is restored afterwards. Ignored on a GPU.
@@ -78,6 +82,12 @@ def fit_gd(
     SEED.check(seed)
     if threads is not None:
         THREADS.check(threads)
+    found = None
+    if isinstance(lr, str) and lr == LR_FIND:
+        found = _find_lr(model, X, y, optimizer, momentum, betas, eps, seed, init)
+        lr = found.suggestion
+        if isinstance(optimizer, Optimizer):
+            optimizer = replace(optimizer, lr=lr)
     if isinstance(optimizer, Optimizer):
         rule = optimizer
     else:
@@ -116,6 +126,8 @@ def fit_gd(
     if rule.name == "rmsprop":
         settings["beta2"] = rule.beta2  # type: ignore[attr-defined]
         settings["eps"] = rule.eps  # type: ignore[attr-defined]
+    if found is not None:
+        settings["lr_find"] = found.record()
 
     starts = [model.arrays(init)] if init is not None else [
         model.arrays(model.init(n_features, seed=start_seed(seed, k))) for k in range(restarts)
@@ -202,6 +214,22 @@ def fit_gd(
         iterations=epochs,
         threads=threads,
     )
+
+
+def _find_lr(model: Model, X: np.ndarray, y: np.ndarray, optimizer: Any, momentum: Any, betas: Any, eps: Any, seed: int,
+             init: Any) -> Any:
+    """The finder's run for lr="find", or a TrainingDivergedError when it stopped too early to suggest a rate."""
+    found = lr_find(model, X, y, optimizer=optimizer, momentum=momentum, betas=betas, eps=eps, seed=seed, init=init)
+    if found.suggestion is None:
+        num_it = found.settings["num_it"]
+        why = (f"its smoothed loss passed {STOP_FACTOR:g} times its least" if found.stopped == "diverged"
+               else "its loss became NaN or infinite")
+        raise TrainingDivergedError(
+            f"the learning-rate finder found no rate: {why} at step {found.steps} of {num_it} (lr={found.rates[-1]:.3g}), "
+            f"too early for its valley rule, which leaves out the first {num_it // 10} steps and the last {TAIL}; "
+            "give the learning rate (--lr)"
+        )
+    return found
 
 
 def _nan_error(epoch: int, epochs: int, lr: float) -> TrainingDivergedError:
