@@ -19,7 +19,7 @@ __all__ = [
     "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
     "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
     "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
-    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE", "COS", "PI",
 ]
 
 MAX_ROWS = 1_048_576
@@ -49,6 +49,7 @@ EXACT = _function("EXACT")
 EXP = _function("EXP")
 CHAR = _function("CHAR")
 CHOOSE = _function("CHOOSE")
+COS = _function("COS")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
@@ -62,6 +63,7 @@ MID = _function("MID")
 MIN = _function("MIN")
 MMULT = _function("MMULT")
 OR = _function("OR")
+PI = _function("PI")
 SUM = _function("SUM")
 SQRT = _function("SQRT")
 SUMPRODUCT = _function("SUMPRODUCT")
@@ -72,8 +74,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MATCH, MAX,
-        MID, MIN, MMULT, OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COS, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MATCH,
+        MAX, MID, MIN, MMULT, OR, PI, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 

@@ -15,7 +15,9 @@ _EXPORTS = {
     "torch_threads": "._device", "SMALL_WORK": "._device",
     "fit_gd": "._gd", "GD_DEFAULTS": "._methods",
     "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
-    "Adam": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
+    "Adam": "._optimizers", "RMSprop": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
+    "SCHEDULES": "._schedules", "Schedule": "._schedules", "Constant": "._schedules", "OneCycle": "._schedules",
+    "make_schedule": "._schedules", "Descent": "._descent", "as_descent": "._descent",
     "fit_solver": "._solver", "fit_members": "._members",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
     "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train",
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
     from ._estimator import SheetClassifier, SheetRegressor
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import fit_gd
-    from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer
+    from ._descent import Descent, as_descent
+    from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, RMSprop, make_optimizer
+    from ._schedules import SCHEDULES, Constant, OneCycle, Schedule, make_schedule
     from ._steps import Epoch, Stepper
     from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss, loss_and_grad
     from ._persist import load_model, save_model
