@@ -16,7 +16,7 @@ from .errors import DataError, TitanicNNError
 
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "MAX_LITERAL_CHARS", "ROW", "FUNCTIONS",
-    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
+    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked", "array_constant",
     "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
     "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
     "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE", "COS", "PI",
@@ -205,6 +205,11 @@ def on_sheet(sheet: str | None, reference: str) -> str:
     if _PLAIN_SHEET.fullmatch(sheet) and not _LOOKS_LIKE_CELL.fullmatch(sheet):
         return f"{sheet}!{reference}"
     return "'" + sheet.replace("'", "''") + "'!" + reference
+
+
+def array_constant(grid: Any) -> str:
+    """A 2-D grid of numbers as an array constant, {1,0;1,1}: its rows apart by ";", a row's values by ","."""
+    return "{" + ";".join(",".join(number(v) for v in row) for row in grid) + "}"
 
 
 def number(value: float) -> str:

@@ -44,7 +44,10 @@ def _sheet_training(
     if epochs == 0:
         return None, None
     gd = getattr(args, "method", None) == "gd"
-    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
+    training = SheetTraining(
+        epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None,
+        schedule=args.schedule if gd else None, wd=getattr(args, "wd", None),
+    )
     if not any(training.trains(f.model) for f in fits):
         return None, "training sheets: left out; an ensemble (--ensemble) gets none, its members are trained in Python"
     try:

@@ -4,11 +4,12 @@ rate and momentum; the one rule `fit_gd`, the float64 Stepper and a training she
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar, Mapping
 
+from .. import excel
 from .._constraints import EPOCHS, WD
-from ._optimizers import Optimizer
-from ._schedules import Constant, Schedule
+from ._optimizers import Optimizer, make_optimizer
+from ._schedules import Constant, Schedule, make_schedule
 
 __all__ = ["Descent", "as_descent"]
 
@@ -27,6 +28,7 @@ class Descent:
     steps: int = 1
     schedule: Schedule = field(default_factory=Constant)
     wd: float = 0.0
+    LABELS: ClassVar[dict[str, str]] = {"wd": "Weight decay:"}
 
     def __post_init__(self) -> None:
         EPOCHS.check(self.steps, "steps")
@@ -63,6 +65,47 @@ class Descent:
     def record(self) -> dict[str, Any]:
         """Its settings beside the optimiser's in a training record: wd, the schedule's name and settings."""
         return {"wd": float(self.wd), **self.schedule.record()}
+
+    # -- the same step on a training sheet ------------------------------------------------------------
+
+    @property
+    def moves_momentum(self) -> bool:
+        """Whether the schedule sets each step's momentum (and the optimiser has one to set)."""
+        return self.optimizer.MOMENTUM is not None and self.schedule.momentum(1, self.steps) is not None
+
+    def settings(self) -> dict[str, float]:
+        """The sheet's input cells, the learning rate first: the optimiser's settings less the one the schedule moves,
+        wd where it decays, then the schedule's (its momentums only where the optimiser has a momentum)."""
+        moved = self.optimizer.MOMENTUM if self.moves_momentum else None
+        found = {name: value for name, value in self.optimizer.settings().items() if name != moved}
+        if self.wd:
+            found["wd"] = float(self.wd)
+        unused = () if self.moves_momentum else self.schedule.MOMENTUM_SETTINGS
+        return found | {name: value for name, value in self.schedule.settings().items() if name not in unused}
+
+    def label(self, name: str) -> str:
+        for labels in (type(self.optimizer).LABELS, self.LABELS, self.schedule.LABELS):
+            if name in labels:
+                return labels[name]
+        return name
+
+    @classmethod
+    def from_settings(cls, optimizer: str, schedule: str | None, steps: int, values: Mapping[str, Any]) -> "Descent":
+        """The descent whose `settings()` are `values` (a sheet's cells as they are now, or a description's record)."""
+        values = dict(values)
+        lr = float(values.pop("lr", 0.01))
+        return cls(
+            make_optimizer(optimizer, lr, **values), steps, make_schedule(schedule, values), float(values.get("wd", 0.0))
+        )
+
+    def excel_decayed(self, param: str, mask_grid: Any, rate: str, wd: str | None) -> str:
+        """`param` (a block's reference) after the decay of step whose rate is in `rate`, as the block's formula
+        reads it; `mask_grid` is its mask laid out as the block (a constant array where it decays in part)."""
+        if not self.wd or wd is None or not mask_grid.any():
+            return param
+        if mask_grid.all():
+            return f"({param}*(1-{rate}*{wd}))"
+        return f"({param}*(1-{rate}*{wd}*{excel.array_constant(mask_grid)}))"
 
 
 def as_descent(rule: Optimizer | Descent, steps: int = 1) -> Descent:

@@ -42,6 +42,8 @@ class Schedule:
     varies: ClassVar[bool] = True
     # how the sheet labels each setting
     LABELS: ClassVar[dict[str, str]] = {}
+    # the settings that only shape the momentum: an optimiser without one leaves them off its sheet
+    MOMENTUM_SETTINGS: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         for name, value in self.settings().items():
@@ -108,6 +110,7 @@ class OneCycle(Schedule):
         "mom_start": "Mom start:", "mom_mid": "Mom middle:", "mom_end": "Mom end:",
     }
     MOMS: ClassVar[tuple[str, str, str]] = ("mom_start", "mom_mid", "mom_end")
+    MOMENTUM_SETTINGS: ClassVar[tuple[str, ...]] = MOMS
 
     def __post_init__(self) -> None:
         if isinstance(self.moms, (str, bytes)) or len(tuple(self.moms)) != 3:
