@@ -17,7 +17,8 @@ _EXPORTS = {
     "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
     "Adam": "._optimizers", "RMSprop": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
     "SCHEDULES": "._schedules", "Schedule": "._schedules", "Constant": "._schedules", "OneCycle": "._schedules",
-    "make_schedule": "._schedules", "Descent": "._descent", "as_descent": "._descent",
+    "make_schedule": "._schedules", "Descent": "._descent", "as_descent": "._descent", "trained_wd": "._descent",
+    "l2_penalty": "._solver",
     "fit_solver": "._solver", "fit_members": "._members",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
     "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train",
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from ._estimator import SheetClassifier, SheetRegressor
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import fit_gd
-    from ._descent import Descent, as_descent
+    from ._descent import Descent, as_descent, trained_wd
     from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, RMSprop, make_optimizer
     from ._schedules import SCHEDULES, Constant, OneCycle, Schedule, make_schedule
     from ._steps import Epoch, Stepper
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from ._cv import STRATIFIED_KINDS, CVResult, cross_validate, folds_for, plain_folds, stratified_folds
     from ._progress import Progress
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
-    from ._solver import fit_solver
+    from ._solver import fit_solver, l2_penalty
     from ._methods import GD_DEFAULTS, METHODS
     from ._members import fit_members
     from ._params import params_from_lists, params_to_lists

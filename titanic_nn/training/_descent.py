@@ -11,7 +11,7 @@ from .._constraints import EPOCHS, WD
 from ._optimizers import Optimizer, make_optimizer
 from ._schedules import Constant, Schedule, make_schedule
 
-__all__ = ["Descent", "as_descent"]
+__all__ = ["Descent", "as_descent", "trained_wd"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,13 @@ class Descent:
         if mask_grid.all():
             return f"({param}*(1-{rate}*{wd}))"
         return f"({param}*(1-{rate}*{wd}*{excel.array_constant(mask_grid)}))"
+
+
+def trained_wd(record: Any) -> float:
+    """The weight decay a training record says its model trained with, by either trainer (0: none, or none readable)."""
+    settings = record.get("settings") if isinstance(record, dict) else None
+    wd = settings.get("wd") if isinstance(settings, dict) else None
+    return float(wd) if isinstance(wd, (int, float)) and not isinstance(wd, bool) and WD.problem(wd) is None else 0.0
 
 
 def as_descent(rule: Optimizer | Descent, steps: int = 1) -> Descent:

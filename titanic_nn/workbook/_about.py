@@ -49,6 +49,12 @@ def about_lines(
             else f"every row trained the model (the Valid column holds no 1); Train loss {at['Train loss:']} "
             f"(Solver's objective) and Train {score} {at[f'Train {score}:']}{also} average all rows"
         )
+        if sheet.objective_cell:
+            split = split.replace(" (Solver's objective)", "") + (
+                f"; the model trained with weight decay (the orange Weight decay cell), so Solver's objective is "
+                f"{sheet.objective_cell.replace('$', '')}, the train loss plus the L2 penalty wd/2 * the sum of the "
+                "squared weights (no bias)"
+            )
         lines.append(
             f"{sheet.sheet.name}: {fitted.model.summary() or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
             f"and Fill row {FILL_ROW} above them hold the statistics learned from these rows), feature formulas, "

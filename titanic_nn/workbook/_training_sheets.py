@@ -23,7 +23,7 @@ from ..errors import TitanicNNError
 from ..nn import ExcelBackend
 from ..training import (
     OPTIMIZERS, SCHEDULES, Descent, Epoch, FittedModel, Optimizer, Stepper, as_descent, loss_and_grad, make_optimizer,
-    make_schedule, start_seed,
+    make_schedule, start_seed, trained_wd,
 )
 from ._cells import Block, Cell, Sheet
 from ._layout import FIRST_ROW, HEADER_ROW, ParamBlock
@@ -97,8 +97,8 @@ class SheetTraining:
         recorded = trained.get("schedule_settings") if name == trained.get("schedule") else None
         schedule = make_schedule(name, (recorded if isinstance(recorded, dict) else {}) | self.settings)
         # the solver's wd is the same decay in its L2 form: a sheet of a model solved with decay descends with it
-        wd = self.wd if self.wd is not None else own.get("wd")
-        return Descent(optimizer, self.epochs, schedule, float(wd or 0.0))
+        wd = self.wd if self.wd is not None else trained_wd(record)
+        return Descent(optimizer, self.epochs, schedule, float(wd))
 
     def _optimizer(self, trained: dict[str, Any]) -> Optimizer:
         name = self.optimizer or trained.get("optimizer") or "adam"

@@ -96,7 +96,7 @@ def write_workbook(
             worksheet = book.add_worksheet(fit.name)
             _write_data_sheet(worksheet, model_part.sheet, styles)
             if model_part.n_variables <= MAX_VARIABLES:
-                define_solver_names(book, fit.name, model_part.loss_cell, model_part.variable_ranges())
+                define_solver_names(book, fit.name, model_part.solver_objective, model_part.variable_ranges())
         for sheet in others:
             _write_data_sheet(book.add_worksheet(sheet.name), sheet, styles)
         for part in trainings:
