@@ -93,10 +93,8 @@ class Descent:
     def from_settings(cls, optimizer: str, schedule: str | None, steps: int, values: Mapping[str, Any]) -> "Descent":
         """The descent whose `settings()` are `values` (a sheet's cells as they are now, or a description's record)."""
         values = dict(values)
-        lr = float(values.pop("lr", 0.01))
-        return cls(
-            make_optimizer(optimizer, lr, **values), steps, make_schedule(schedule, values), float(values.get("wd", 0.0))
-        )
+        lr = values.pop("lr", 0.01)  # each value's type and range are checked by the class that takes it
+        return cls(make_optimizer(optimizer, lr, **values), steps, make_schedule(schedule, values), values.get("wd", 0.0))
 
     def excel_decayed(self, param: str, mask_grid: Any, rate: str, wd: str | None) -> str:
         """`param` (a block's reference) after the decay of step whose rate is in `rate`, as the block's formula

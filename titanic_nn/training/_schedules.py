@@ -46,8 +46,8 @@ class Schedule:
     MOMENTUM_SETTINGS: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        for name, value in self.settings().items():
-            CONSTRAINTS[name].check(value, name)
+        for field in fields(self):
+            CONSTRAINTS[field.name].check(getattr(self, field.name), field.name)
 
     def settings(self) -> dict[str, float]:
         """Every setting as a number: the sheet's input cells, and the description's record."""
@@ -57,7 +57,7 @@ class Schedule:
     def from_settings(cls, settings: Mapping[str, Any]) -> "Schedule":
         """The schedule `settings()` describes (missing ones at their defaults)."""
         names = {field.name for field in fields(cls)}
-        return cls(**{k: float(v) for k, v in settings.items() if k in names})
+        return cls(**{k: v for k, v in settings.items() if k in names})
 
     def rate(self, lr: float, step: int, steps: int) -> float:
         raise NotImplementedError
@@ -113,9 +113,12 @@ class OneCycle(Schedule):
     MOMENTUM_SETTINGS: ClassVar[tuple[str, ...]] = MOMS
 
     def __post_init__(self) -> None:
-        if isinstance(self.moms, (str, bytes)) or len(tuple(self.moms)) != 3:
+        if not isinstance(self.moms, (tuple, list)) or len(self.moms) != 3:
             raise TitanicNNError(f"moms must be three momentums (start, middle, end), not {self.moms!r}")
-        super().__post_init__()
+        for name in ("div", "div_final", "pct_start"):
+            CONSTRAINTS[name].check(getattr(self, name), name)
+        for name, value in zip(self.MOMS, self.moms):
+            CONSTRAINTS[name].check(value, name)
 
     def settings(self) -> dict[str, float]:
         moms = dict(zip(self.MOMS, (float(m) for m in self.moms)))
@@ -124,8 +127,8 @@ class OneCycle(Schedule):
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> "OneCycle":
         default = cls()
-        moms = tuple(float(settings.get(name, m)) for name, m in zip(cls.MOMS, default.moms))
-        plain = {k: float(settings[k]) for k in ("div", "div_final", "pct_start") if k in settings}
+        moms = tuple(settings.get(name, m) for name, m in zip(cls.MOMS, default.moms))
+        plain = {k: settings[k] for k in ("div", "div_final", "pct_start") if k in settings}
         return cls(**plain, moms=moms)  # type: ignore[arg-type]
 
     def _phase(self, step: int, steps: int, start: float, middle: float, end: float) -> float:
