@@ -13,6 +13,7 @@ import titanic_nn as tn
 from titanic_nn.engines import ENGINES, compare, recalculate
 from titanic_nn.training import Stepper, make_optimizer
 from titanic_nn.workbook import read_contents
+from titanic_nn.workbook._training_sheets import start_arrays
 
 from workbook_cases import lesson_fits, other_fits, tanh_fits
 
@@ -266,6 +267,14 @@ def test_a_scheduled_sheet_has_its_rate_and_momentum_per_epoch_and_decays_no_bia
     assert weights.startswith(f"=({layout.block_ref(3, 'params', 0)}*(1-{layout.rate_ref(3)}*{wd_ref}))")
     top, left, _, _ = layout.block(3, "next", 2)  # the head's bias
     assert wd_ref not in sheet.cell(top, left + 1).value.text
+    # read back: the layout from the description, and gd_final as the last epoch of Python's own descent
+    assert (layout.descent.schedule.name, layout.descent.wd, layout.optimizer.lr) == ("one-cycle", WD, lr)
+    contents = read_contents(path)
+    (fitted,) = [f for f in contents.fits if f.name == "head"]
+    X, y = fitted.features.transform(contents.train, training=True), fitted.features.target(contents.train)
+    final = {f.name: f for f in tn.read_workbook(path, source="training")}["head"]
+    history = Stepper(fitted.model, X, y, layout.descent).run(start_arrays(fitted, X.shape[1]), EPOCHS)
+    np.testing.assert_allclose(fitted.model.arrays(final.params)[0], history[-1].next_params[0], rtol=1e-12)
 
 
 def test_changing_the_learning_rate_reshapes_the_whole_cycle(books, tmp_path):
