@@ -1,5 +1,7 @@
-"""One step of gradient descent as fastai takes it: decoupled weight decay, then the optimiser at the step's scheduled
-rate and momentum; the one rule `fit_gd`, the float64 Stepper and a training sheet's formulas all follow."""
+"""One step of gradient descent as fastai takes it: decoupled weight decay, then the optimiser at the scheduled rate.
+
+`fit_gd`, the float64 Stepper and a training sheet's formulas all follow this one rule.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""fit_gd: the lesson's full-batch gradient-descent loop in torch (plain, momentum, Adam or RMSprop; a schedule and
-weight decay), many starts at once."""
+"""fit_gd: the lesson's full-batch gradient-descent loop in torch, with a schedule and weight decay, many starts at once."""
 
 from __future__ import annotations
 
