@@ -20,7 +20,7 @@ from .errors import TitanicNNError
 __all__ = [
     "Constraint", "Whole", "Real", "Widths", "SettingError",
     "SEED", "EPOCHS", "RESTARTS", "HIDDEN", "LAYERS", "MEMBERS", "SHEET_EPOCHS", "LR", "VALID_FRAC", "THREADS",
-    "MAXITER", "MOMENTUM", "BETA", "EPS", "FOLDS", "REPEATS", "NUM_IT", "CONSTRAINTS",
+    "MAXITER", "MOMENTUM", "BETA", "EPS", "WD", "DIV", "PCT_START", "FOLDS", "REPEATS", "NUM_IT", "CONSTRAINTS",
     "EMBED_WIDTH", "EMBED_ROWS",
 ]
 
@@ -209,6 +209,12 @@ MAXITER = Whole("maxiter", 1, 10_000_000)
 MOMENTUM = Real("momentum", 0.0, 1.0, high_open=True)
 BETA = Real("beta", 0.0, 1.0, high_open=True)
 EPS = Real("eps", 0.0, 1.0, low_open=True)
+# weight decay: 0 is none; each step scales a weight by 1 - lr * wd, so past 1 / lr it flips the weights' signs (the
+# bound is lr's, not a judgement of what is sensible)
+WD = Real("wd", 0.0, 1e6, example="0.01, fastai's default")
+# the one-cycle schedule's divisors of the learning rate, at the start and at the end
+DIV = Real("div", 0.0, 1e12, low_open=True, example="25")
+PCT_START = Real("pct_start", 0.0, 1.0, example="0.25")
 FOLDS = Whole("folds", 2, 1000)
 REPEATS = Whole("repeats", 1, 1000)
 # the learning-rate finder's steps, each a full-batch epoch; fastai's least is 6, which leaves its valley rule one point
@@ -223,4 +229,6 @@ CONSTRAINTS: dict[str, Constraint] = {
     "momentum": MOMENTUM, "beta1": BETA, "beta2": BETA, "eps": EPS, "folds": FOLDS, "repeats": REPEATS,
     # the learning-rate finder's range: from one learning rate to another
     "start_lr": LR, "end_lr": LR, "num_it": NUM_IT,
+    "wd": WD, "div": DIV, "div_final": DIV, "pct_start": PCT_START,
+    "mom_start": MOMENTUM, "mom_mid": MOMENTUM, "mom_end": MOMENTUM,
 }

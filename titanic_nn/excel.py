@@ -16,10 +16,10 @@ from .errors import DataError, TitanicNNError
 
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "MAX_LITERAL_CHARS", "ROW", "FUNCTIONS",
-    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
+    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked", "array_constant",
     "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
     "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "INDEX", "LEFT", "LEN", "LN", "LOG10", "MAX",
-    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE", "COS", "PI",
 ]
 
 MAX_ROWS = 1_048_576
@@ -49,6 +49,7 @@ EXACT = _function("EXACT")
 EXP = _function("EXP")
 CHAR = _function("CHAR")
 CHOOSE = _function("CHOOSE")
+COS = _function("COS")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
@@ -63,6 +64,7 @@ MID = _function("MID")
 MIN = _function("MIN")
 MMULT = _function("MMULT")
 OR = _function("OR")
+PI = _function("PI")
 SUM = _function("SUM")
 SQRT = _function("SQRT")
 SUMPRODUCT = _function("SUMPRODUCT")
@@ -73,8 +75,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, INDEX, LEFT, LEN, LN, LOG10, MATCH, MAX,
-        MID, MIN, MMULT, OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COS, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, INDEX, LEFT, LEN, LN, LOG10,
+        MATCH, MAX, MID, MIN, MMULT, OR, PI, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 
@@ -204,6 +206,11 @@ def on_sheet(sheet: str | None, reference: str) -> str:
     if _PLAIN_SHEET.fullmatch(sheet) and not _LOOKS_LIKE_CELL.fullmatch(sheet):
         return f"{sheet}!{reference}"
     return "'" + sheet.replace("'", "''") + "'!" + reference
+
+
+def array_constant(grid: Any) -> str:
+    """A 2-D grid of numbers as an array constant, {1,0;1,1}: its rows apart by ";", a row's values by ","."""
+    return "{" + ";".join(",".join(number(v) for v in row) for row in grid) + "}"
 
 
 def number(value: float) -> str:

@@ -46,7 +46,10 @@ def _sheet_training(
     gd = getattr(args, "method", None) == "gd"
     # --lr find: each sheet starts from its own model's found rate, which its training record holds
     lr = args.lr if gd and isinstance(args.lr, float) else None
-    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=lr)
+    training = SheetTraining(
+        epochs=epochs, optimizer=args.optimizer if gd else None, lr=lr,
+        schedule=args.schedule if gd else None, wd=getattr(args, "wd", None),
+    )
     reasons = sorted({reason for f in fits if (reason := training.left_out(f.model)) is not None})
     if not any(training.trains(f.model) for f in fits):
         return None, f"training sheets: left out; {'; '.join(reasons)}"

@@ -20,7 +20,7 @@ from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MAX_LEVELS, MISSING, PRESETS, TARGETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
-from ..training import LR_FIND, LR_FIND_DEFAULTS, METHODS, OPTIMIZERS
+from ..training import LR_FIND, LR_FIND_DEFAULTS, METHODS, OPTIMIZERS, SCHEDULES
 from ._commands import run_fit, run_import, run_lr_find, run_predict, run_verify, run_workbook
 from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, LR_FIND_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, WORKBOOK_NAME, one_line
 
@@ -299,6 +299,18 @@ def build_parser() -> ArgumentParser:
     group.add_argument(
         "--optimizer", choices=tuple(OPTIMIZERS),
         help="gradient descent's update: sgd (the lesson's w -= lr * grad), momentum, adam, or rmsprop (fastai's: sqr_mom 0.99, eps 1e-8) (default: the trainer's, adam)",
+    )
+    group.add_argument(
+        "--wd", type=_setting("wd"), metavar="WD",
+        help="weight decay (default 0, none; fastai's default is 0.01): gradient descent scales each weight by "
+        "1 - lr * wd before each step (fastai's true weight decay), the solver adds wd/2 * the sum of the squared "
+        "weights to its objective; biases are not decayed",
+    )
+    group.add_argument(
+        "--schedule", choices=tuple(SCHEDULES),
+        help="gradient descent's learning-rate schedule: constant, or one-cycle (fastai's fit_one_cycle: the rate "
+        "rises from lr/25 to lr over the first quarter of the epochs, then falls to lr/1e5; momentum and Adam's "
+        "beta1 run 0.95 to 0.85 and back) (default: constant)",
     )
     group.add_argument(
         "--sheet-epochs", type=_sheet_epochs, metavar="N",

@@ -67,6 +67,8 @@ def trainer_options(args: argparse.Namespace) -> dict[str, Any]:
             options["lr"] = args.lr
         if args.optimizer is not None:
             options["optimizer"] = args.optimizer
+        if args.schedule is not None:
+            options["schedule"] = args.schedule
     else:
         from ..training import LR_FIND
 
@@ -75,12 +77,14 @@ def trainer_options(args: argparse.Namespace) -> dict[str, Any]:
                 f"--lr {LR_FIND} runs the learning-rate finder for gradient descent; the solver takes no learning "
                 "rate: add --method gd, or leave it out"
             )
-        given = [name for name in ("epochs", "lr", "optimizer") if getattr(args, name) is not None]
+        given = [name for name in ("epochs", "lr", "optimizer", "schedule") if getattr(args, name) is not None]
         if given:
             flags = " and ".join(f"--{name}" for name in given)
             raise UsageError(f"{flags} set gradient descent; add --method gd, or leave {'them' if len(given) > 1 else 'it'} out")
     if args.restarts is not None:
         options["restarts"] = args.restarts
+    if args.wd is not None:  # both trainers: decoupled in gradient descent, its L2 form in the solver
+        options["wd"] = args.wd
     if args.device is not None:
         if args.method != "gd":
             raise UsageError("--device sets where gradient descent runs; add --method gd, or leave it out")

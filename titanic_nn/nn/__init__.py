@@ -10,7 +10,7 @@ _EXPORTS = {
     "Backend": "._backends", "NUMPY": "._backends", "MAGNITUDE": "._backends", "torch_backend": "._backends", "ExcelBackend": "._backends",
     "Op": "._ops", "Activation": "._ops", "MatMul": "._ops", "AddBias": "._ops", "SumUnits": "._ops",
     "ReLU": "._ops", "Tanh": "._ops", "Sigmoid": "._ops", "Softmax": "._ops", "ACTIVATIONS": "._ops", "activation": "._ops",
-    "evaluate": "._ops", "trace": "._ops", "backprop": "._ops",
+    "evaluate": "._ops", "trace": "._ops", "backprop": "._ops", "decay_masks": "._ops",
     "Loss": "._losses", "SquaredError": "._losses", "LogLoss": "._losses", "CrossEntropy": "._losses", "LOSSES": "._losses",
     "register_loss": "._losses", "split_at_logits": "._losses",
     "mse": "._metrics", "log_loss": "._metrics",
@@ -30,6 +30,6 @@ if TYPE_CHECKING:
     from ._metrics import log_loss, mse
     from ._models import DEFAULT_LOSS, MODELS, OUTPUTS, Linear, MatMulNet, Model, Tabular, TwoReLU, register_model
     from ._ops import (
-        ACTIVATIONS, Activation, AddBias, Embed, MatMul, Op, ReLU, Sigmoid, Softmax, SumUnits, Tanh, activation, backprop, evaluate,
-        trace,
+        ACTIVATIONS, Activation, AddBias, Embed, MatMul, Op, ReLU, Sigmoid, Softmax, SumUnits, Tanh, activation, backprop,
+        decay_masks, evaluate, trace,
     )

@@ -227,6 +227,13 @@ class Model:
         """The inverse of `hidden_arrays`."""
         raise NotImplementedError
 
+    def decay_masks(self, n_features: int) -> list[Any]:
+        """Each of one member's arrays' weight-decay mask (1: decayed), from the ops of its program that use them."""
+        from ._ops import decay_masks
+
+        member = self.member
+        return decay_masks(member.program(), member.shapes(n_features))
+
     def n_params(self, n_features: int) -> int:
         return sum(math.prod(s) for s in self.shapes(n_features))
 

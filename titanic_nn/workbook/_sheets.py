@@ -15,7 +15,7 @@ from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
 from ..features import SCORE_LABELS, Features, ScoreRanges, Target, blanks_marked, text_of
 from ..nn import ExcelBackend, Model
-from ..training import FittedModel, valid_positions
+from ..training import FittedModel, l2_penalty, trained_wd, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
@@ -64,6 +64,12 @@ class ModelSheet:
     valid_col: int  # the Valid marks: 1 on a validation row
     n_valid: int  # rows marked Valid
     scores: dict[str, str]  # each score's label -> its cell, e.g. "Train loss:" -> "W1"
+    objective_cell: str | None = None  # the loss plus weight decay's penalty, where the model trained with decay
+
+    @property
+    def solver_objective(self) -> str:
+        """The cell Solver minimises: the training rows' loss, plus the L2 penalty where the model has weight decay."""
+        return self.objective_cell or self.loss_cell
 
     @property
     def n_variables(self) -> int:
@@ -417,9 +423,51 @@ def model_sheet(
     for j, (own, params) in enumerate(zip(member_blocks(model, blocks), model.split(fitted.params))):
         sheet.cells += param_cells(own, model.member.arrays(params), prefix=model.member_label(j))
     sheet.widths = {loss_col - 1: 14.0, loss_col + 1: 14.0, loss_col + PARAMS_OFFSET: 12.0}
+    objective = _penalty_cells(sheet, fitted, blocks, loss_col, scores[0].value, placed["Train loss:"])
     return ModelSheet(
-        sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
+        sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed, objective
     )
+
+
+# Right of the losses in their row: weight decay's orange cell, its L2 penalty and the objective, each after its label
+# (columns right of the Loss column); the parameter blocks start two rows below.
+PENALTY_CELLS = {"Weight decay:": 4, "L2 penalty:": 6, "Objective:": 8}
+
+
+def _penalty_cells(
+    sheet: Sheet, fitted: FittedModel, blocks: Sequence[ParamBlock], loss_col: int, loss: float, loss_ref: str
+) -> str | None:
+    """Where the model trained with weight decay: its wd (an input cell), the L2 penalty wd/2 * sum(w^2) over the
+    weights that decay (each op's mask: no bias), and the objective, loss + penalty, which Solver then minimises
+    (fit_solver's own objective). None, and no cells, without decay."""
+    wd = trained_wd(fitted.training)
+    if not wd:
+        return None
+    model = fitted.model
+    masks = model.decay_masks(fitted.features.n_features_)
+    wd_cell = excel.cell(MAX_ROW, loss_col + PENALTY_CELLS["Weight decay:"])
+    terms, penalty = [], 0.0
+    for own, params in zip(member_blocks(model, blocks), model.split(fitted.params)):
+        arrays = model.member.arrays(params)
+        penalty += l2_penalty(wd, arrays, masks)[0]
+        for block, mask in zip(own, masks):
+            grid = block.grid(mask)
+            if grid.all():
+                terms.append(excel.SUMPRODUCT(block.block(), block.block()))
+            elif grid.any():  # decayed in part: the mask as a constant array of the block's shape
+                terms.append(excel.SUMPRODUCT(block.block(), block.block(), excel.array_constant(grid)))
+    formulas = {
+        "Weight decay:": (wd, None, "param"),
+        "L2 penalty:": (penalty, f"{wd_cell}/2*({'+'.join(terms) or '0'})", "total"),
+        "Objective:": (loss + penalty, f"{loss_ref}+{excel.cell(MAX_ROW, loss_col + PENALTY_CELLS['L2 penalty:'])}", "total"),
+    }
+    for label, (value, formula, style) in formulas.items():
+        col = loss_col + PENALTY_CELLS[label]
+        sheet.cells += [
+            Cell(MAX_ROW, col - 1, label, style="label"),
+            Cell(MAX_ROW, col, value, None if formula is None else excel.checked(formula), style=style),
+        ]
+    return excel.absolute(MAX_ROW, loss_col + PENALTY_CELLS["Objective:"])
 
 
 def _column_ranges(first: int, last: int) -> Any:
