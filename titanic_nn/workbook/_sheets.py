@@ -434,6 +434,17 @@ def model_sheet(
 PENALTY_CELLS = {"Weight decay:": 4, "L2 penalty:": 6, "Objective:": 8}
 
 
+def _sum_of_squares(block: ParamBlock, grid: np.ndarray) -> str:
+    """The sum of the squares of a block's decayed cells: the whole block, or the rectangle the decayed cells fill
+    (an embedding table but its unseen row), or else the block times its mask as a constant array."""
+    rows, cols = np.nonzero(grid)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    if grid[top:bottom + 1, left:right + 1].all() and grid.sum() == (bottom - top + 1) * (right - left + 1):
+        part = excel.area(block.cell(top, left), block.cell(bottom, right))
+        return excel.SUMPRODUCT(part, part)
+    return excel.SUMPRODUCT(block.block(), block.block(), excel.array_constant(grid))
+
+
 def _penalty_cells(
     sheet: Sheet, fitted: FittedModel, blocks: Sequence[ParamBlock], loss_col: int, loss: float, loss_ref: str
 ) -> str | None:
@@ -452,10 +463,8 @@ def _penalty_cells(
         penalty += l2_penalty(wd, arrays, masks)[0]
         for block, mask in zip(own, masks):
             grid = block.grid(mask)
-            if grid.all():
-                terms.append(excel.SUMPRODUCT(block.block(), block.block()))
-            elif grid.any():  # decayed in part: the mask as a constant array of the block's shape
-                terms.append(excel.SUMPRODUCT(block.block(), block.block(), excel.array_constant(grid)))
+            if grid.any():
+                terms.append(_sum_of_squares(block, grid))
     formulas = {
         "Weight decay:": (wd, None, "param"),
         "L2 penalty:": (penalty, f"{wd_cell}/2*({'+'.join(terms) or '0'})", "total"),
