@@ -91,12 +91,8 @@ def run_lr_find(args: argparse.Namespace) -> int:
     from .._atomic import AtomicFiles
     from ._plots import plot_lr_find, plotting_available
 
-    if args.model is not None and args.kinds is None:
-        args.kinds = [args.model]  # --model names the one kind to test, the lesson's or another
     models = models_from_options(args)
     if args.model is not None:
-        if args.model not in models:
-            raise UsageError(f"--model {args.model} is not among --kinds {','.join(args.kinds)}")
         models = {args.model: models[args.model]}
     job = job_from_options(args)
     check_before_training(job, valid_frac=args.valid_frac, workbook=False)

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingDependencyError, TitanicNNError, TrainingDivergedError, UsageError
-from ._inputs import Job, unlabelled
+from ._inputs import Job, run_kinds, unlabelled
 from ._messages import note, one_line
 
 if TYPE_CHECKING:
@@ -17,9 +17,9 @@ __all__ = ["models_from_options", "trainer_options", "check_training_options", "
 def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
     """One model of each kind --kinds names (default: the lesson's kinds of the registry), each taking the options its
     class has (--hidden, --layers, ...)."""
-    from ..nn import MODELS, build_model
+    from ..nn import build_model
 
-    kinds = getattr(args, "kinds", None) or [kind for kind, cls in MODELS.items() if cls.lesson]
+    kinds = run_kinds(args)
 
     if args.hidden is not None and args.layers is not None:
         raise UsageError("give --hidden (one layer of that many units) or --layers (several widths), not both")
