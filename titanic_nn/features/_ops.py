@@ -511,7 +511,6 @@ class Dummies(FeatureOp):
     prefix: str | None = None  # the dummies' names are <prefix>_<level> (default: the column's name)
 
     STATE: ClassVar[tuple[str, ...]] = ("levels", "references")
-    SHOWN_UNSEEN: ClassVar[int] = 10  # rows named in the warning
 
     def __post_init__(self) -> None:
         if self.given_levels is not None:
@@ -562,19 +561,7 @@ class Dummies(FeatureOp):
         keys = rows[self.column].map(self._key)
         known = set(self.levels) | set(self.references)
         unseen = ~keys.isin(known).to_numpy()
-        if unseen.any():
-            # every value cut short: a level or an id may be thousands of characters
-            where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[: self.SHOWN_UNSEEN]]
-            more = f" and {unseen.sum() - self.SHOWN_UNSEEN} more" if unseen.sum() > self.SHOWN_UNSEEN else ""
-            levels = sorted(set(map(str, keys[unseen])))
-            named = ", ".join(map(shown, levels[: self.SHOWN_UNSEEN])) + (" ..." if len(levels) > self.SHOWN_UNSEEN else "")
-            warnings.warn(
-                UnseenLevelWarning(
-                    f"{rows.source}: column {self.column}: level(s) [{named}] never seen in "
-                    f"training; their dummies are all zero ({', '.join(where)}{more})"
-                ),
-                stacklevel=4,
-            )
+        warn_unseen(rows, self.column, keys, unseen, "their dummies are all zero")
         return [(keys == self._key(level)).to_numpy(dtype=np.float64) for level in self.levels]
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
@@ -642,18 +629,7 @@ class Codes(FeatureOp):
         number = {level: float(i + 1) for i, level in enumerate(self.levels)}
         codes = keys.map(number).to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         unseen = np.isnan(codes)
-        if unseen.any():
-            where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[: Dummies.SHOWN_UNSEEN]]
-            more = f" and {unseen.sum() - Dummies.SHOWN_UNSEEN} more" if unseen.sum() > Dummies.SHOWN_UNSEEN else ""
-            levels = sorted(set(map(str, keys[unseen])))
-            named = ", ".join(map(shown, levels[: Dummies.SHOWN_UNSEEN])) + (" ..." if len(levels) > Dummies.SHOWN_UNSEEN else "")
-            warnings.warn(
-                UnseenLevelWarning(
-                    f"{rows.source}: column {self.column}: level(s) [{named}] never seen in training; they take the "
-                    f"embedding's row for unseen levels ({', '.join(where)}{more})"
-                ),
-                stacklevel=4,
-            )
+        warn_unseen(rows, self.column, keys, unseen, "they take the embedding's row for unseen levels")
         codes[unseen] = float(self.rows)
         return [codes]
 
@@ -694,6 +670,28 @@ class Constant(FeatureOp):
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
         return [None]  # the value 1 in every row, as in the lesson
+
+
+# Rows (and levels) an UnseenLevelWarning names.
+SHOWN_UNSEEN = 10
+
+
+def warn_unseen(rows: Rows, column: str, keys: pd.Series, unseen: np.ndarray, fate: str) -> None:
+    """An UnseenLevelWarning naming the levels of `column` never seen in training and their first rows, and what
+    becomes of them (`fate`); nothing when there are none."""
+    if not unseen.any():
+        return
+    # every value cut short: a level or an id may be thousands of characters
+    where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[:SHOWN_UNSEEN]]
+    more = f" and {unseen.sum() - SHOWN_UNSEEN} more" if unseen.sum() > SHOWN_UNSEEN else ""
+    levels = sorted(set(map(str, keys[unseen])))
+    named = ", ".join(map(shown, levels[:SHOWN_UNSEEN])) + (" ..." if len(levels) > SHOWN_UNSEEN else "")
+    warnings.warn(
+        UnseenLevelWarning(
+            f"{rows.source}: column {column}: level(s) [{named}] never seen in training; {fate} ({', '.join(where)}{more})"
+        ),
+        stacklevel=5,
+    )
 
 
 def _sorted_levels(levels: set[str]) -> list[str]:
