@@ -125,17 +125,23 @@ def test_workbook_looks_levels_up_exactly_in_every_engine_and_import_reads_an_ed
     test.loc[3, "Colour"] = "RED"  # unseen: the table's last row
     fits = []
     for kind in ("linear", "tabular"):
+        # one hidden layer: a training sheet's formula repeats each layer's input, and two layers under log loss with
+        # an embedding pass Excel's 8,192 characters (refused, docs/trainers.md)
+        layers = {"layers": [4]} if kind == "tabular" else {}
         fitted = tn.train_model(
-            train, build_model(kind, output="sigmoid", loss="logloss"), features=tn.Features(_schema(2)), restarts=2
+            train, build_model(kind, output="sigmoid", loss="logloss", **layers), features=tn.Features(_schema(2)), restarts=2
         )
         fitted.name = kind
         fits.append(fitted)
     fits[1].features = fits[0].features
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnseenLevelWarning)
-        path = tn.write_workbook(tmp_path / "book.xlsx", fits, train, test)
+        # with training sheets: each epoch's lookups and table gradients tell "red" from "Red" as the model sheet does
+        path = tn.write_workbook(tmp_path / "book.xlsx", fits, train, test, training=tn.SheetTraining(30, "sgd", 0.1))
         report = tn.verify(path)
     assert report.ok, str(report)
+    assert [sheet.sheet for sheet in report.engines[0].training] == ["train_linear", "train_tabular"]
+    assert all(sheet.ok and sheet.trajectory_epoch is None for engine in report.engines for sheet in engine.training)
 
     book = openpyxl.load_workbook(path)
     sheet = book["tabular"]

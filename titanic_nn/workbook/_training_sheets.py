@@ -7,7 +7,8 @@ epoch's rate and momentum (a schedule's, from the settings' cells), its paramete
 (one array formula per parameter array: `training.loss_and_grad`, the walk of the program Python's
 gradient takes, run on nn's Excel backend), the optimiser's new state and the next epoch's parameters. The last
 epoch's are `gd_final`, laid out like the model sheet's block, so its values can be pasted there;
-`gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value.
+`gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value. An embedding table is a block like
+the weights (its rows the levels); the epoch's lookups in it and its gradient are one-hot products (nn's Excel backend).
 """
 
 from __future__ import annotations
@@ -74,13 +75,9 @@ class SheetTraining:
     @staticmethod
     def left_out(model: Any) -> str | None:
         """Why a model gets no training sheet (None: it gets one). A sheet holds one descent of one set of parameters,
-        so a model of several members (an ensemble) gets none; its members train in Python. Nor does a model with
-        embedding tables yet: a training sheet's values are whole blocks of rows, and the rows' lookups in a table (and
-        the sum of each level's gradients) have no block formula that every engine computes alike (docs/trainers.md)."""
+        so a model of several members (an ensemble) gets none; its members train in Python."""
         if model.k > 1:
             return "an ensemble (--ensemble) gets none, its members are trained in Python"
-        if model.member.tables:
-            return "a model with embedding tables (--embed) gets none yet, its tables are trained in Python"
         return None
 
     @classmethod
@@ -88,13 +85,19 @@ class SheetTraining:
         """Whether a model gets a training sheet (`left_out` says why not)."""
         return cls.left_out(model) is None
 
-    def check(self, name: str, n_rows: int, n_params: int) -> None:
-        """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
-        work = self.epochs * n_rows * n_params
+    def check(self, name: str, n_rows: int, n_params: int, levels: int = 0) -> None:
+        """Refuse (never cut short) a training sheet longer to recalculate than a user waits for.
+
+        An embedding table's lookup and its gradient are products of a (rows x levels) one-hot block with the table's
+        levels x k entries, counted among the parameters like a weight's; `levels` (all the tables' rows) adds the
+        one-hot blocks themselves, each built twice an epoch (for the lookup and for the gradient)."""
+        per_row = n_params + 2 * levels
+        work = self.epochs * n_rows * per_row
         if work > MAX_WORK:
+            lookups = f" (and {levels:,} table rows' one-hot lookups)" if levels else ""
             raise TitanicNNError(
                 f"the training sheet of {name} would recalculate {self.epochs:,} epochs x {n_rows:,} rows x {n_params:,} "
-                f"parameters, {work:,} in all, more than a spreadsheet recalculates in a reasonable time "
+                f"parameters{lookups}, {work:,} in all, more than a spreadsheet recalculates in a reasonable time "
                 f"({MAX_WORK:,}); write fewer epochs (--sheet-epochs) or none (--sheet-epochs 0)"
             )
 
@@ -277,6 +280,10 @@ class TrainingData:
         """A row of ones, one per data row: the Valid marks (always numbers) times 0, plus 1."""
         return excel.TRANSPOSE(f"0*{self.marks}+1")
 
+    def ones_col(self) -> str:
+        """A column of ones, one per data row (an embedded column's one-hot block compares level numbers with it)."""
+        return f"(0*{self.marks}+1)"
+
     def coded_target(self) -> str:
         return self.target if self.coding is None else self.coding.excel_code(self.target, array=True, statistic=self.statistic)
 
@@ -333,9 +340,11 @@ def gradient_formulas(
     """
     model = fitted.model
     shapes = model.shapes(fitted.features.n_features_)
-    backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights())
+    backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights(), ones_col=data.ones_col())
     rows = backend.formula(data.count())
-    X = backend.formula(data.inputs, (rows, shapes[0][0]))
+    # the model sheet's input block: the features as they are (an embedded column's level number among them), which
+    # the program's Embed ops widen to the first weight's rows
+    X = backend.formula(data.inputs, (rows, fitted.features.n_features_))
     y = backend.formula(data.coded_target(), (rows,) if data.outputs == 1 else (rows, data.outputs))
     params = [
         backend.formula(block_layout.program(layout.block_ref(epoch, "params", index)), shapes[index])
@@ -440,7 +449,10 @@ def _checked_layout(
     """The training sheet's layout, or a TitanicNNError when it would be too long to recalculate or its
     formulas longer than Excel takes (never a sheet cut short)."""
     layout = training_layout(model_sheet, blocks, training.descent_for(fitted), training.epochs)
-    training.check(model_sheet, data.n_rows, fitted.model.n_params(fitted.features.n_features_))
+    model = fitted.model
+    training.check(
+        model_sheet, data.n_rows, model.n_params(fitted.features.n_features_), sum(levels for levels, _ in model.member.tables)
+    )
     loss_formula, grad_formulas = gradient_formulas(fitted, layout, training.epochs, data)
     for what, formula in [("loss", loss_formula)] + [("gradient", f) for f in grad_formulas]:
         try:
