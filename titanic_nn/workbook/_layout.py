@@ -279,10 +279,11 @@ class ParamBlock:
         return self.layout.array(np.asarray(grid, dtype=np.float64).reshape(self.grid_shape))
 
 
-def unit_names(model: Model, n_features: int = 1) -> list[list[str]]:
-    """The column labels of each op's output units, by op position in the program (each op names its own)."""
+def unit_names(model: Model, n_features: int = 1, inputs: Sequence[str] | None = None) -> list[list[str]]:
+    """The column labels of each op's output units, by op position in the program (each op names its own), from the
+    inputs' names (default x1, x2, ...: an embedding names its values after its column's)."""
     shapes = model.shapes(n_features)
-    current = [f"x{i + 1}" for i in range(n_features)]
+    current = list(inputs) if inputs is not None else [f"x{i + 1}" for i in range(n_features)]
     names = []
     for op in model.program():
         current = op.names(current, shapes)
@@ -299,7 +300,7 @@ def place_params(
     `levels` are each embedded column's levels, in order (`Features.embedded_levels_`): its table's row labels."""
     member = model.member
     shapes = member.shapes(len(feature_names))
-    names = unit_names(member, len(feature_names))
+    names = unit_names(member, len(feature_names), feature_names)
     blocks: list[ParamBlock] = []
     header_row = HEADER_ROW
     for j in range(model.k):

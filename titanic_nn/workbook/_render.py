@@ -326,6 +326,7 @@ def model_columns(
     X: np.ndarray | None = None,
     header_prefix: str = "",
     pred_names: Sequence[str] | None = None,
+    input_names: Sequence[str] | None = None,
 ) -> list[Column]:
     """The columns computing `model` row by row, from the input block to the predictions ("Preds", the last column; or
     the last K columns, headed `pred_names`, for a model of K outputs).
@@ -333,11 +334,12 @@ def model_columns(
     Each member's program is traced on the sheet's backend from its own parameter blocks (`blocks`, on
     `params_sheet`, or this sheet when None), its columns headed by its member label ("m1 ", ...); the
     model's Preds combines the members' (`Model.excel_combine`). `params` and `X` give each column's cached
-    values, Python's trace of the same program (None: the layout only).
+    values, Python's trace of the same program (None: the layout only); `input_names`, the features' names, head an
+    embedding's values after its column.
     """
     sheet = SheetBackend(first_col, first_row, last_row, header_prefix)
     member = model.member
-    names = unit_names(member, inputs[1] - inputs[0] + 1)
+    names = unit_names(member, inputs[1] - inputs[0] + 1, input_names)
     members = model.split(params) if params is not None else [None] * model.k
     preds: list[SheetUnits] = []
     for j, (own_blocks, own_params) in enumerate(zip(member_blocks(model, blocks), members)):

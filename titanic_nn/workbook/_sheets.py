@@ -323,7 +323,8 @@ def model_sheet(
     loss, coding = model.loss_op, features.target_
     k = coding.outputs
     columns = model_columns(
-        model, blocks, None, inputs, data.next_free, first, last, fitted.params, X, pred_names=coding.prediction_names()
+        model, blocks, None, inputs, data.next_free, first, last, fitted.params, X, pred_names=coding.prediction_names(),
+        input_names=features.feature_names_,
     )
     sheet.columns += columns
     first_pred, preds_col = columns[-k].col, columns[-1].col
@@ -540,7 +541,7 @@ def test_sheet(
         columns = model_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
             next_col, first, last, fitted.params, X, header_prefix=f"{fitted.name} ",
-            pred_names=fitted.features.target_.prediction_names(),
+            pred_names=fitted.features.target_.prediction_names(), input_names=fitted.features.feature_names_,
         )
         sheet.columns += columns
         preds_cols[fitted.name] = (columns[-fitted.features.target_.outputs].col, columns[-1].col)
