@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=500)
     parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
     parser.add_argument("--save", type=Path, metavar="BOOK.xlsx", help="keep the workbook there")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds each engine may take (default 1800)")
     args = parser.parse_args()
     train = levels_table(args.rows, args.levels)
     test = levels_table(1000, args.levels, seed=1).drop(columns="Bought")
@@ -84,7 +85,7 @@ def main() -> None:
             print(done.stdout.strip() or f"LibreOffice's own recalculation: not measured ({done.stderr.strip()[-200:]})")
         for engine in args.engines:
             start = time.perf_counter()
-            (out,) = recalculate([path], Path(folder) / engine, engine=engine)
+            (out,) = recalculate([path], Path(folder) / engine, engine=engine, timeout=args.timeout)
             recalc = time.perf_counter() - start
             report = compare(contents, out, engine)
             print(
