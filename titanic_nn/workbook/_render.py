@@ -182,6 +182,11 @@ class SheetParam:
     def cell(self, i: int, j: int) -> str:
         return excel.on_sheet(self.sheet, self.block.cell(i, j))
 
+    def column(self, j: int) -> str:
+        """Column j of the grid, as a range."""
+        grid_rows = self.block.grid_shape[0]
+        return excel.on_sheet(self.sheet, excel.area(self.block.cell(0, j), self.block.cell(grid_rows - 1, j)))
+
 
 class SheetUnits:
     """A value on the model sheet: one formula per unit, each for every row (with "{r}" for the row), or the
@@ -291,12 +296,15 @@ class SheetBackend:
         return SheetUnits(self, [op.excel(ref) for ref in x.place().refs()])
 
     def embed(self, x: SheetUnits, table: SheetParam) -> SheetUnits:
-        """The inputs but the first (a level's number), then that row of the table: one INDEX per value and row. Where
+        """The inputs but the first (a level's number), then that row of the table: one INDEX per value and row (of the
+        value's column of the table). Where
         the inputs kept end right before the next free column, the values are placed there, so the inputs and the
         embedding form one block the next product reads; elsewhere every unit gets a column of its own."""
         refs = x.refs()
         width = table.block.n_out
-        looked = [excel.INDEX(table.range(), refs[0], j + 1) for j in range(width)]
+        # INDEX of one column, not of the whole table: HyperFormula reads every cell of the range INDEX is given, so a
+        # 501 x 52 table's lookups take it minutes where one column's take seconds
+        looked = [excel.INDEX(table.column(j), refs[0]) for j in range(width)]
         kept = list(x.placed[1:])
         if kept and kept == list(range(kept[0], kept[-1] + 1)) and kept[-1] == self.next_col - 1:
             value = SheetUnits(self)
