@@ -357,8 +357,13 @@ def model_sheet(
     formula, losses = loss.rows(pred_value, coded_value, cell), loss.rows(pred, y)
     if losses.ndim == 2:  # several labels: a row's loss is the sum of its labels' (a one-cell array formula)
         formula, losses = formula.sum(-1), losses.sum(-1)
+    pred_size = columns[-1].scale if k == 1 else np.column_stack([c.scale for c in columns[-k:]])
+    loss_sizes = loss.rows_size(pred, y, pred_size)
     sheet.columns.append(
-        Column(loss_col, "Loss", losses, formula=excel.strip_outer(formula.text), array_cells=losses.ndim == 1 and k > 1)
+        Column(
+            loss_col, "Loss", losses, formula=excel.strip_outer(formula.text), array_cells=losses.ndim == 1 and k > 1,
+            scale=loss_sizes,
+        )
     )
 
     valid = np.zeros(n, dtype=bool)
@@ -394,8 +399,14 @@ def model_sheet(
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            Score("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
-            Score("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), valid=True),
+            Score(
+                "Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses),
+                size=float(loss_sizes[train].mean()),
+            ),
+            Score(
+                "Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), valid=True,
+                size=float(loss_sizes[valid].mean()),
+            ),
         ]
         for position, key in enumerate(coding.metrics):
             label = SCORE_LABELS[key]
@@ -404,7 +415,7 @@ def model_sheet(
                 score(f"Valid {label}:", key, position, valid, f"{marks}=1", excel.COUNTIF(marks, 1)),
             ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
-        scores = [Score("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses))]
+        scores = [Score("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), size=float(loss_sizes.mean()))]
         scores += [
             score(f"Train {SCORE_LABELS[key]}:", key, position, None, None, n) for position, key in enumerate(coding.metrics)
         ]
