@@ -18,7 +18,9 @@ target, 569 rows), wine and iris (`load_wine`, `load_iris`: three classes, 178 a
 10 x 5 by default. The schema names the kind (`task`: the wine and iris classes are numbers 0, 1, 2, which
 typing would take for a regression target): every column but the target continuous, divided by its training
 max, and the constant Ones, as the typing of these all-numeric tables gives.
-Each titanic-nn model kind is trained with the default solver; mmult is left out unless `--models` names it,
+Each titanic-nn model kind is trained with the default solver but tabular, fastai's tabular model, which trains as
+fastai teaches (`TABULAR_TRAINING`: gradient descent with the one-cycle schedule and weight decay, every categorical
+column embedded; the kinds' tables have none); mmult is left out unless `--models` names it,
 as `MatMulNet(hidden=2)`, its default, is `TwoReLU` (nnet): the same starts, program and solver, so the same
 fit (the bench's test checks their scores are equal). Beside them, on the same folds and the very inputs the
 models see (each fold's `Features.fit_transform`/`transform`, the Ones column included; a regression target
@@ -46,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import titanic_nn as tn  # noqa: E402
 from titanic_nn.errors import UnseenLevelWarning  # noqa: E402
-from titanic_nn.features import Target  # noqa: E402
+from titanic_nn.features import Target, embedded, preset_schema  # noqa: E402
 from titanic_nn.training import CVResult, cross_validate, stratified_folds  # noqa: E402
 
 
@@ -75,6 +77,28 @@ def gender(train: pd.DataFrame, folds: int, repeats: int) -> CVResult:
     return result
 
 
+# How each kind is trained in the bench: the solver (its defaults) unless named here. fastai's tabular model trains as
+# fastai teaches, with every categorical column embedded, the one-cycle schedule and weight decay, by full-batch
+# gradient descent; lr, wd and epochs chosen on the kaggle preset's folds of one repeat (docs/trainers.md).
+TABULAR_TRAINING = {"method": "gd", "schedule": "one-cycle", "wd": 0.1, "lr": 0.01, "epochs": 100, "restarts": 4}
+TRAINING = {"tabular": TABULAR_TRAINING}
+
+
+def label_of(kind: str) -> str:
+    """The table's name for a kind: how it trains, where that is not the solver's default."""
+    return "tabular (gd, one-cycle, wd 0.1)" if kind == "tabular" else kind
+
+
+def schema_for(kind: str, schema: object, missing: str | None = None) -> tuple[object, str | None]:
+    """The schema a kind is cross-validated with: the preset's (or table's), every categorical column embedded for
+    the tabular kind."""
+    if kind != "tabular":
+        return schema, missing
+    if isinstance(schema, str):
+        schema, missing = preset_schema(schema)
+    return embedded(schema, {spec.column: True for spec in schema.categorical}), missing
+
+
 def cv_table(presets: list[str], models: list[str], folds: int = 10, repeats: int = 5,
              with_sklearn: bool = True) -> list[list[object]]:
     """[features, model, mean, std, seconds] for gender alone, then each preset x model (and scikit-learn's)."""
@@ -89,8 +113,12 @@ def cv_table(presets: list[str], models: list[str], folds: int = 10, repeats: in
             rows.update(sklearn_models())
         for name, model in rows.items():
             started = time.perf_counter()
-            result = cross_validate(train, model, schema=preset, folds=folds, repeats=repeats, unlabelled=test)
-            table.append([preset, name, result.mean, result.std, time.perf_counter() - started])
+            schema, missing = schema_for(name, preset)
+            result = cross_validate(
+                train, model, schema=schema, missing=missing, folds=folds, repeats=repeats, unlabelled=test,
+                progress=False, **TRAINING.get(name, {}),
+            )
+            table.append([preset, label_of(name), result.mean, result.std, time.perf_counter() - started])
     return table
 
 
@@ -173,15 +201,18 @@ def kinds_table(tables: list[str], models: list[str] | None = None, folds: int =
         kind = KIND_TABLES[name][2]
         frame = load_table(name, rows)
         schema = table_schema(frame, kind)
-        entries: dict[str, object] = {f"titanic-nn {k}": tn.build_model(k) for k in kind_models(models)}
+        entries: dict[str, tuple[object, dict]] = {
+            f"titanic-nn {label_of(k)}": (tn.build_model(k), TRAINING.get(k, {})) for k in kind_models(models)
+        }
         if with_sklearn:
-            entries.update(peer_models(kind))
+            entries.update({label: (peer, {}) for label, peer in peer_models(kind).items()})
         results: dict[str, tuple[CVResult, float]] = {}
-        for label, model in entries.items():
+        for label, (model, training) in entries.items():
             started = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                result = cross_validate(frame, model, schema=schema, folds=folds, repeats=repeats)
+                options = {"progress": False, **training} if training else {}
+                result = cross_validate(frame, model, schema=schema, folds=folds, repeats=repeats, **options)
             results[label] = (result, time.perf_counter() - started)
         first = next(iter(results.values()))[0].metric
         out[name] = {"kind": kind, "rows": len(frame), "inputs": len(schema.continuous), "metric": first, "results": results}

@@ -14,13 +14,18 @@ import cv  # noqa: E402  (bench/cv.py)
 
 @pytest.fixture(scope="module")
 def tables():
-    return cv.kinds_table(["breast_cancer", "iris", "diabetes"], ["linear", "nnet", "mmult"], folds=3, repeats=1, rows=300)
+    return cv.kinds_table(
+        ["breast_cancer", "iris", "diabetes"], ["linear", "nnet", "mmult", "tabular"], folds=3, repeats=1, rows=300
+    )
 
 
 def test_every_model_scores_each_kind_sanely_on_the_same_folds(tables):
     cancer, diabetes = tables["breast_cancer"], tables["diabetes"]
     assert (cancer["kind"], cancer["metric"], diabetes["kind"], diabetes["metric"]) == ("binary", "accuracy", "regression", "rmse")
-    expected = {"titanic-nn linear", "titanic-nn nnet", "titanic-nn mmult", "sklearn HistGradientBoosting"}
+    expected = {
+        "titanic-nn linear", "titanic-nn nnet", "titanic-nn mmult", f"titanic-nn {cv.label_of('tabular')}",
+        "sklearn HistGradientBoosting",
+    }
     assert expected | {"sklearn LogisticRegression", "sklearn MLPClassifier"} == set(cancer["results"])
     assert expected | {"sklearn Ridge", "sklearn MLPRegressor"} == set(diabetes["results"])
     for label, (result, _) in cancer["results"].items():

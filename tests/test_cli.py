@@ -209,6 +209,32 @@ def test_fit_into_an_existing_directory_replaces_only_its_outputs(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_fit_with_weight_decay_and_the_one_cycle_schedule(tmp_path, titanic):
+    """`fit --wd 0.01 --schedule one-cycle --method gd`: the models train as train_model does with those settings, their
+    files record them, and the workbook's training sheets run the same schedule and decay (checked by verify)."""
+    train, _ = titanic
+    result = run([
+        "fit", "--out", tmp_path, "--quiet", "--wd", "0.01", "--schedule", "one-cycle", "--sheet-epochs", "8", *FAST_GD,
+    ])
+    assert result.code == 0, result.err
+    nnet = tn.load_model(tmp_path / "nnet.json")
+    settings = nnet.training["settings"]
+    assert (settings["wd"], settings["schedule"], settings["schedule_settings"]["div"]) == (0.01, "one-cycle", 25.0)
+    expected = tn.train_model(
+        train, tn.TwoReLU(), method="gd", epochs=30, restarts=1, wd=0.01, schedule="one-cycle", device="cpu"
+    )
+    np.testing.assert_allclose(nnet.params, expected.params, rtol=1e-6, atol=1e-7)
+    plain = tn.train_model(train, tn.TwoReLU(), method="gd", epochs=30, restarts=1, device="cpu")
+    assert np.abs(plain.params - expected.params).max() > 1e-4  # the settings changed the training
+    from titanic_nn.workbook import read_contents, training_layouts
+
+    (book,) = tmp_path.glob("*.xlsx")
+    contents = read_contents(book)
+    layouts = dict((f.name, layout) for f, layout in training_layouts(contents.description, contents.fits, len(contents.train)))
+    assert layouts["nnet"].descent.wd == 0.01 and layouts["nnet"].descent.schedule.name == "one-cycle"
+    assert set(layouts["nnet"].schedule_cols) == {"rate", "momentum"}  # Adam's beta1 follows the cycle
+
+
 # -- the other commands -------------------------------------------------------------------------------
 
 
@@ -506,7 +532,7 @@ def test_fit_on_another_dataset_without_a_test_file_skips_the_submission(loan_fi
 # -- help, version, the bare command, --debug ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["fit", "predict", "workbook", "verify", "import"])
+@pytest.mark.parametrize("command", ["fit", "lr-find", "predict", "workbook", "verify", "import"])
 def test_every_command_has_help_with_examples(command):
     result = run([command, "--help"])
     assert result.code == 0
@@ -517,7 +543,7 @@ def test_every_command_has_help_with_examples(command):
 def test_top_level_help_and_version():
     result = run(["--help"])
     assert result.code == 0
-    for command in ["fit", "predict", "workbook", "verify", "import"]:
+    for command in ["fit", "lr-find", "predict", "workbook", "verify", "import"]:
         assert re.search(rf"^\s+{command}\s", result.out, re.MULTILINE)
     assert run(["--version"]).out == f"titanic-nn {tn.__version__}\n"
 
@@ -618,6 +644,10 @@ BAD_INPUTS = [
     ("bad layers", ["fit", "--layers", "4,x"], 2, "'4,x' is not a comma-separated list of widths"),
     ("bad device", ["fit", "--method", "gd", "--device", "tpu"], 2, "'tpu' is not a device"),
     ("lr without gd", ["fit", "--lr", "0.1"], 2, "--lr set gradient descent; add --method gd"),
+    ("negative wd", ["fit", "--wd=-0.01"], 2, "argument --wd: -0.01 is outside [0, 1000000]"),
+    ("wd not a number", ["fit", "--wd", "some"], 2, "argument --wd: 'some' is not a number"),
+    ("unknown schedule", ["fit", "--method", "gd", "--schedule", "cosine"], 2, "argument --schedule: invalid choice: 'cosine'"),
+    ("schedule without gd", ["fit", "--schedule", "one-cycle"], 2, "--schedule set gradient descent; add --method gd"),
     ("hidden and layers", ["fit", "--hidden", "3", "--layers", "2,2"], 2, "give --hidden"),
     ("columns without a target", ["fit", "--train", "train.csv", "--continuous", "Age"], 2, "name its 0/1 column with --target"),
     ("own schema without --train", ["fit", "--target", "Alive", "--continuous", "Age"], 2, "give it with --train"),

@@ -80,3 +80,15 @@ def test_unfitted_and_wrong_input_say_what_to_do(titanic):
         tn.SheetClassifier(model="linear", restarts=1).fit(train.to_numpy(), train["Survived"])
     with pytest.raises(tn.TitanicNNError, match="model must be one of"):
         tn.SheetClassifier(model="forest").fit(train)
+
+
+@pytest.mark.parametrize("method", ["solver", "gd"])
+def test_weight_decay_and_the_schedule_pass_to_the_trainer(method, titanic):
+    train, _ = titanic
+    options = dict(restarts=1) if method == "solver" else dict(restarts=1, epochs=40, device="cpu", schedule="one-cycle")
+    est = tn.SheetClassifier(model="nnet", method=method, wd=0.02, **options)
+    assert clone(est).get_params()["wd"] == 0.02
+    settings = est.fit(train, train["Survived"]).fitted_.training["settings"]
+    assert settings["wd"] == 0.02 and settings.get("schedule") == options.get("schedule")
+    same = tn.train_model(train, tn.TwoReLU(), method=method, wd=0.02, valid_frac=None, **options)
+    np.testing.assert_array_equal(est.fitted_.params, same.params)

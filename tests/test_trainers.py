@@ -439,3 +439,164 @@ def test_thread_choice_follows_the_size_of_the_problem():
     assert choose_threads(SMALL_WORK * 4, current=8) == 8
     with pytest.raises(tn.TitanicNNError, match="threads must be a whole number"):
         tn.fit_gd(tn.Linear(), np.ones((3, 2)), np.zeros(3), threads=0)
+
+
+# -- weight decay and the schedules, against fastai's formulas written here -----------------------------------------
+
+
+def _biases(model) -> set[int]:
+    """The arrays fastai leaves undecayed: those the program adds as biases."""
+    return {op.param for op in model.program() if isinstance(op, tn.nn.AddBias)}
+
+
+def _registry_models():
+    """Every kind of the registry, as built by default and with a sigmoid output (the nets then end in a bias)."""
+    return [(kind, options) for kind in tn.nn.MODELS for options in ({}, {"output": "sigmoid", "loss": "logloss"})]
+
+
+@pytest.mark.parametrize("kind, options", _registry_models(), ids=lambda v: v if isinstance(v, str) else str(v.get("output", "raw")))
+@pytest.mark.parametrize("gradient", ["numpy", "autograd"])
+def test_the_l2_penalty_and_its_gradient_equal_autograd(kind, options, gradient, lesson_xy):
+    """fit_solver's objective with wd is the loss plus wd/2 * the sum of the squared weights, biases left out: its value
+    and gradient against torch autograd of that sum written here."""
+    from titanic_nn.training._solver import _flat_objective
+    from titanic_nn.training._objective import _mean_loss
+
+    _, X, y = lesson_xy
+    model, wd = tn.build_model(kind, **options), 0.37
+    flat = model.flatten(model.init(X.shape[1], seed=5))
+    value, grad = _flat_objective(model, X, y, gradient, wd)(flat)
+    leaves = [torch.tensor(a).requires_grad_(True) for a in model.arrays(model.unflatten(flat, X.shape[1]))]
+    biases = _biases(model)
+    loss = _mean_loss(model, torch.tensor(X), torch.tensor(y), [leaf[None] for leaf in leaves])[0]
+    penalty = wd / 2 * sum((leaf**2).sum() for i, leaf in enumerate(leaves) if i not in biases)
+    (loss + penalty).backward()
+    expected = np.concatenate([leaf.grad.numpy().reshape(-1) for leaf in leaves])
+    assert value == pytest.approx(float((loss + penalty).detach()), rel=1e-12)
+    np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-13)
+    assert not any(model.decay_masks(X.shape[1])[i].any() for i in biases)
+
+
+def test_some_registry_model_has_a_bias_left_undecayed():
+    assert any(_biases(tn.build_model(kind, **options)) for kind, options in _registry_models())
+
+
+def test_the_decoupled_step_is_the_reference_one():
+    """One step: p * (1 - lr * wd) before the optimiser's step, at the step's rate; a bias is not decayed."""
+    rng = np.random.default_rng(2)
+    model = tn.MatMulNet(hidden=2, head="linear")
+    arrays = model.arrays(model.init(3, seed=1))
+    grads = [rng.normal(size=a.shape) for a in arrays]
+    descent = tn.training.Descent(tn.training.make_optimizer("sgd", 0.1), 10, tn.training.OneCycle(), wd=0.5)
+    rule = descent.at(1)
+    assert rule.lr == pytest.approx(0.1 / 25, rel=1e-15)
+    masks = model.decay_masks(3)
+    stepped = [descent.step(rule, a, g, {}, 1, m)[0] for a, g, m in zip(arrays, grads, masks)]
+    for i, (a, g, new) in enumerate(zip(arrays, grads, stepped)):
+        decayed = a if i in _biases(model) else a * (1 - rule.lr * 0.5)
+        np.testing.assert_array_equal(new, decayed - rule.lr * g)
+
+
+def _one_cycle(step: int, steps: int, lr: float, div=25.0, div_final=1e5, pct=0.25, moms=(0.95, 0.85, 0.95)):
+    """fastai's fit_one_cycle at step `step` (1-based) of `steps`: (rate, momentum), from fastai-tabular.md."""
+    pos = (step - 1) / steps
+
+    def cos(a, b, t):
+        return a + (1 + np.cos(np.pi * (1 - t))) * (b - a) / 2
+
+    if pos < pct:
+        t = pos / pct
+        return cos(lr / div, lr, t), cos(moms[0], moms[1], t)
+    t = (pos - pct) / (1 - pct)
+    return cos(lr, lr / div_final, t), cos(moms[1], moms[2], t)
+
+
+def test_the_one_cycle_schedule_is_fastais():
+    schedule = tn.training.SCHEDULES["one-cycle"]()
+    assert (schedule.div, schedule.div_final, schedule.pct_start, schedule.moms) == (25, 1e5, 0.25, (0.95, 0.85, 0.95))
+    for steps in (1, 4, 7, 20, 101):
+        for step in range(1, steps + 1):
+            rate, mom = _one_cycle(step, steps, 0.3)
+            assert schedule.rate(0.3, step, steps) == pytest.approx(rate, rel=1e-14)
+            assert schedule.momentum(step, steps) == pytest.approx(mom, rel=1e-14)
+    assert schedule.rate(0.3, 1, 20) == pytest.approx(0.3 / 25) and schedule.rate(0.3, 6, 20) == pytest.approx(0.3)
+    assert schedule.momentum(6, 20) == pytest.approx(0.85)
+    assert tn.training.SCHEDULES["constant"]().rate(0.3, 7, 20) == 0.3
+
+
+def _reference_descent(name, settings, schedule, wd, arrays, biases, X, y, model, epochs, lr):
+    """`epochs` full-batch steps written from fastai-tabular.md: decay (not the biases) at the step's rate, then the
+    optimiser's update at that rate and momentum (fastai's mom: heavy-ball momentum, Adam's beta1); the gradient is
+    autograd's at the parameters before the step."""
+    p = [a.copy() for a in arrays]
+    grad_avg, sqr_avg, velocity = ([np.zeros_like(a) for a in p] for _ in range(3))
+    for step in range(1, epochs + 1):
+        _, grads = autograd_loss_and_grad(model, torch.tensor(X), torch.tensor(y), [torch.tensor(a[None]) for a in p])
+        grads = [g[0].numpy() for g in grads]
+        rate, mom = _one_cycle(step, epochs, lr) if schedule == "one-cycle" else (lr, None)
+        for i, g in enumerate(grads):
+            if i not in biases:
+                p[i] = p[i] * (1 - rate * wd)
+            if name == "sgd":
+                p[i] = p[i] - rate * g
+            elif name == "momentum":
+                velocity[i] = (settings["momentum"] if mom is None else mom) * velocity[i] + g
+                p[i] = p[i] - rate * velocity[i]
+            elif name == "adam":
+                beta1 = settings["beta1"] if mom is None else mom
+                sqr_mom, eps = settings["beta2"], settings["eps"]
+                grad_avg[i] = beta1 * grad_avg[i] + (1 - beta1) * g
+                sqr_avg[i] = sqr_mom * sqr_avg[i] + (1 - sqr_mom) * g**2
+                p[i] = p[i] - rate / (1 - beta1**step) * grad_avg[i] / (np.sqrt(sqr_avg[i] / (1 - sqr_mom**step)) + eps)
+            elif name == "rmsprop":
+                sqr_mom, eps = settings["beta2"], settings["eps"]
+                sqr_avg[i] = sqr_mom * sqr_avg[i] + (1 - sqr_mom) * g**2
+                p[i] = p[i] - rate * g / (np.sqrt(sqr_avg[i]) + eps)
+    return p
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.3])
+@pytest.mark.parametrize("schedule", list(tn.training.SCHEDULES))
+@pytest.mark.parametrize("name", list(tn.training.OPTIMIZERS))
+def test_fit_gd_steps_as_the_reference_under_every_schedule_and_decay(name, schedule, wd, lesson_xy):
+    """fit_gd in float64, epoch by epoch, against the loop written above, for each optimiser and schedule of the
+    registries, with and without weight decay, on a net whose head has a bias."""
+    assert set(tn.training.SCHEDULES) == {"constant", "one-cycle"}  # a new schedule needs its reference here
+    _, X, y = lesson_xy
+    X, y = X[:200], y[:200]
+    model, epochs, lr = tn.MatMulNet(hidden=2, head="linear"), 12, 0.05
+    start = model.init(X.shape[1], seed=3)
+    settings = REFERENCE_SETTINGS[name]
+    betas = (settings["beta1"], settings["beta2"]) if name == "adam" else (None, settings["beta2"]) if name == "rmsprop" else None
+    result = tn.fit_gd(
+        model, X, y, lr=lr, epochs=epochs, optimizer=name, momentum=settings.get("momentum"), betas=betas,
+        eps=settings.get("eps"), wd=wd, schedule=schedule, init=start, dtype="float64", device="cpu",
+        gradient="autograd", progress=False,
+    )
+    assert _biases(model) == {2}
+    expected = _reference_descent(name, settings, schedule, wd, model.arrays(start), _biases(model), X, y, model, epochs, lr)
+    for got, want in zip(model.arrays(result.params), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert result.settings["wd"] == wd and result.settings["schedule"] == schedule
+    # and the float64 numpy Stepper a training sheet is written from takes the same steps
+    descent = tn.training.Descent(
+        tn.training.make_optimizer(name, lr, **settings), epochs, tn.training.make_schedule(schedule), wd
+    )
+    history = tn.training.Stepper(model, X, y, descent).run(model.arrays(start), epochs)
+    for got, want in zip(history[-1].next_params, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-14)
+
+
+def test_weight_decay_shrinks_the_weights_and_not_the_bias(lesson_xy):
+    _, X, y = lesson_xy
+    model = tn.MatMulNet(hidden=2, head="linear")
+    plain, decayed = (
+        tn.fit_solver(model, X, y, wd=wd, restarts=1, seed=1, progress=False) for wd in (0.0, 0.05)
+    )
+    norms = [sum(float((a**2).sum()) for a in model.arrays(r.params)[:2]) for r in (plain, decayed)]
+    assert norms[1] < norms[0] and decayed.loss > plain.loss
+    assert decayed.settings["wd"] == 0.05 and plain.settings["wd"] == 0.0
+    with pytest.raises(tn.TitanicNNError, match=r"^wd must be a number between 0 and"):
+        tn.fit_gd(model, X, y, wd=-0.1, progress=False)
+    with pytest.raises(tn.TitanicNNError, match="schedule must be one of constant, one-cycle, not 'cosine'"):
+        tn.fit_gd(model, X, y, schedule="cosine", progress=False)

@@ -13,6 +13,7 @@ import titanic_nn as tn
 from titanic_nn.engines import ENGINES, compare, recalculate
 from titanic_nn.training import Stepper, make_optimizer
 from titanic_nn.workbook import read_contents
+from titanic_nn.workbook._training_sheets import start_arrays
 
 from workbook_cases import lesson_fits, other_fits, tanh_fits
 
@@ -31,11 +32,21 @@ def books(titanic, tmp_path_factory):
     for fitted in kinds:
         fitted.features = features
     lesson = lesson_fits(train, features)
-    # linear, nnet, mmult, layers=[3, 2], a linear head, sigmoid with mse and with log loss, tanh, under Adam
+    # linear, nnet, mmult, layers=[3, 2], a linear head, sigmoid with mse and with log loss, tanh, tabular, under Adam
     made = {"adam": tn.write_workbook(folder / "adam.xlsx", kinds, train, training=tn.SheetTraining(epochs=EPOCHS))}
     for name, (lr, settings) in OTHER_OPTIMIZERS.items():  # the lesson's three models under every other optimiser
         made[name] = tn.write_workbook(
             folder / f"{name}.xlsx", lesson, train, training=tn.SheetTraining(EPOCHS, name, lr, settings)
+        )
+    # every optimiser under the one-cycle schedule with weight decay, on the lesson's models and a net whose head has a
+    # bias (which is not decayed)
+    head = [f for f in other_fits(train) if f.name == "head"]
+    for f in head:
+        f.features = features
+    for name, (lr, settings) in SCHEDULED.items():
+        made[f"{name}-{SCHEDULED_CASE}"] = tn.write_workbook(
+            folder / f"{name}-{SCHEDULED_CASE}.xlsx", lesson + head, train,
+            training=tn.SheetTraining(EPOCHS, name, lr, settings, schedule="one-cycle", wd=WD),
         )
     return made
 
@@ -45,8 +56,13 @@ def books(titanic, tmp_path_factory):
 OTHER_OPTIMIZERS = {"sgd": (0.1, {}), "momentum": (0.02, {"momentum": 0.8}), "rmsprop": (0.01, {"beta2": 0.95})}
 
 
+# Every optimiser's peak rate under the one-cycle schedule with weight decay WD (and settings other than the defaults)
+SCHEDULED = {"adam": (0.05, {"beta2": 0.99}), **OTHER_OPTIMIZERS}
+SCHEDULED_CASE, WD = "one-cycle-wd", 0.1
+
+
 def test_every_optimizer_has_its_book():
-    assert {"adam", *OTHER_OPTIMIZERS} == set(tn.training.OPTIMIZERS)
+    assert {"adam", *OTHER_OPTIMIZERS} == set(tn.training.OPTIMIZERS) == set(SCHEDULED)
 
 
 @pytest.fixture(scope="module", params=list(ENGINES))
@@ -67,13 +83,13 @@ def test_the_cases_cover_every_model_kind_and_option(books):
     assert [n for n in names if n.startswith("train_")] == [f"train_{name}" for name in models]
 
 
-@pytest.mark.parametrize("case", ["adam", *OTHER_OPTIMIZERS])
+@pytest.mark.parametrize("case", ["adam", *OTHER_OPTIMIZERS, *(f"{name}-{SCHEDULED_CASE}" for name in SCHEDULED)])
 def test_every_step_and_the_whole_trajectory_agree_with_python(recalculated, case):
     engine, copies = recalculated
     path, out = copies[case]
     report = compare(read_contents(path), out, engine)
     assert report.ok, str(report)
-    assert len(report.training) == len(tn.read_workbook(path)) == (10 if case == "adam" else 3)
+    assert len(report.training) == len(tn.read_workbook(path)) == {"adam": 11}.get(case, 4 if SCHEDULED_CASE in case else 3)
     for sheet in report.training:
         assert sheet.ok, sheet.first_mismatch
         assert sheet.cells_checked > EPOCHS * 10
@@ -222,3 +238,89 @@ def test_with_rows_held_out_only_the_training_rows_train_and_moved_marks_follow(
     assert report.ok and report.training[0].trajectory_epoch is None, str(report)
     (moved_final,) = tn.read_workbook(out, source="training")
     assert np.abs(moved_final.params - final.params).max() > 1e-6  # one row fewer trains
+
+
+@pytest.mark.parametrize("name", list(SCHEDULED))
+def test_a_scheduled_sheet_has_its_rate_and_momentum_per_epoch_and_decays_no_bias(books, name):
+    """Each epoch's Rate (and Momentum or Beta1, where the optimiser has one) is a formula of the orange settings, with
+    Python's values cached; the weights' update scales them by 1 - rate * wd, the bias's does not."""
+    path = books[f"{name}-{SCHEDULED_CASE}"]
+    layout = [a for a in _layouts(path) if a.name == "train_head"][0]
+    sheet = openpyxl.load_workbook(path)["train_head"]
+    values = openpyxl.load_workbook(path, data_only=True)["train_head"]
+    lr, settings = SCHEDULED[name]
+    assert set(layout.schedule_cols) == ({"rate", "momentum"} if name in ("adam", "momentum") else {"rate"})
+    assert {"wd", "div", "div_final", "pct_start"} <= set(layout.settings)
+    row, col = layout.settings["wd"]
+    assert values.cell(row, col + 1).value == WD and values.cell(row, col).value == "Weight decay:"
+    schedule = tn.training.OneCycle()
+    for epoch in (1, 5, 11, EPOCHS):
+        top = layout.top(epoch)
+        rate = sheet.cell(top, layout.schedule_cols["rate"] + 1).value
+        assert "COS(PI()" in rate.text and layout.setting_ref("lr") in rate.text
+        assert values.cell(top, layout.schedule_cols["rate"] + 1).value == pytest.approx(schedule.rate(lr, epoch, EPOCHS), rel=1e-15)
+        if "momentum" in layout.schedule_cols:
+            assert values.cell(top, layout.schedule_cols["momentum"] + 1).value == pytest.approx(schedule.momentum(epoch, EPOCHS), rel=1e-15)
+    top, left, _, _ = layout.block(3, "next", 0)
+    weights = sheet.cell(top, left + 1).value.text
+    wd_ref = layout.setting_ref("wd")
+    assert weights.startswith(f"=({layout.block_ref(3, 'params', 0)}*(1-{layout.rate_ref(3)}*{wd_ref}))")
+    top, left, _, _ = layout.block(3, "next", 2)  # the head's bias
+    assert wd_ref not in sheet.cell(top, left + 1).value.text
+    # read back: the layout from the description, and gd_final as the last epoch of Python's own descent
+    assert (layout.descent.schedule.name, layout.descent.wd, layout.optimizer.lr) == ("one-cycle", WD, lr)
+    contents = read_contents(path)
+    (fitted,) = [f for f in contents.fits if f.name == "head"]
+    X, y = fitted.features.transform(contents.train, training=True), fitted.features.target(contents.train)
+    final = {f.name: f for f in tn.read_workbook(path, source="training")}["head"]
+    history = Stepper(fitted.model, X, y, layout.descent).run(start_arrays(fitted, X.shape[1]), EPOCHS)
+    np.testing.assert_allclose(fitted.model.arrays(final.params)[0], history[-1].next_params[0], rtol=1e-12)
+
+
+def test_changing_the_learning_rate_reshapes_the_whole_cycle(books, tmp_path):
+    """A person halves the orange learning rate of a one-cycle sheet: every epoch's rate follows, and each step still
+    agrees with Python's from the sheet's settings."""
+    path = books[f"momentum-{SCHEDULED_CASE}"]
+    layout = [a for a in _layouts(path) if a.name == "train_nnet"][0]
+    book = openpyxl.load_workbook(path)
+    row, col = layout.settings["lr"]
+    lr = book["train_nnet"].cell(row, col + 1).value
+    book["train_nnet"].cell(row, col + 1).value = lr / 2
+    edited = tmp_path / "halved.xlsx"
+    book.save(edited)
+    (out,) = recalculate([edited], tmp_path / "out")
+    report = compare(read_contents(edited), out)
+    (nnet,) = [t for t in report.training if t.sheet == "train_nnet"]
+    assert nnet.ok, nnet.first_mismatch
+    values = openpyxl.load_workbook(out, data_only=True, read_only=True)["train_nnet"]
+    rates = [values.cell(layout.top(k), layout.schedule_cols["rate"] + 1).value for k in range(1, EPOCHS + 1)]
+    np.testing.assert_allclose(rates, [tn.training.OneCycle().rate(lr / 2, k, EPOCHS) for k in range(1, EPOCHS + 1)], rtol=1e-12)
+
+
+def test_a_weight_decayed_in_part_is_written_with_its_mask(titanic, tmp_path, monkeypatch):
+    """An op may decay its parameter in part (an embedding table all but its unseen-level row): the training sheet's
+    update and the model sheet's penalty then carry the mask as a constant array, and every engine agrees."""
+    from titanic_nn.nn import MatMul
+
+    def all_but_the_last_row(self, shape):
+        mask = np.ones(shape)
+        mask[-1] = 0.0
+        return mask
+
+    monkeypatch.setattr(MatMul, "decays", all_but_the_last_row)
+    train, _ = titanic
+    features = tn.Features().fit(train)
+    model = tn.MatMulNet(hidden=2, head="linear")
+    X, y = features.transform(train, training=True), features.target(train)
+    fitted = tn.FittedModel(features, model, model.init(X.shape[1], seed=3), "part", {"method": "solver", "settings": {"wd": 0.2}})
+    path = tn.write_workbook(tmp_path / "part.xlsx", [fitted], train, training=tn.SheetTraining(10, "sgd", 0.1))
+    layout = _layouts(path)[0]
+    assert layout.descent.wd == 0.2  # the wd the model trained with
+    top, left, _, _ = layout.block(2, "next", 0)
+    assert ";0,0}" in openpyxl.load_workbook(path)["train_part"].cell(top, left + 1).value.text
+    report = tn.verify(path, engines="all")
+    assert report.ok, str(report)
+    assert all(sheet.ok for engine in report.engines for sheet in engine.training)
+    history = tn.training.Stepper(model, X, y, layout.descent).run(model.arrays(fitted.params), 1)
+    untouched = model.arrays(fitted.params)[0][-1] - 0.1 * history[0].grads[0][-1]
+    np.testing.assert_allclose(history[0].next_params[0][-1], untouched, rtol=1e-15)

@@ -43,11 +43,12 @@ def notebook_fits(train: pd.DataFrame) -> list[tn.FittedModel]:
 
 
 def tanh_fits(train: pd.DataFrame) -> list[tn.FittedModel]:
-    """MatMulNet with tanh units, one layer and two layers."""
+    """MatMulNet with tanh units, one layer and two layers; and fastai's tabular kind (ReLU layers, a linear head)."""
     features = tn.Features().fit(train)
     return [
         fitted(features, tn.MatMulNet(hidden=3, activation="tanh"), "tanh", 10),
         fitted(features, tn.MatMulNet(layers=[3, 2], head="linear", activation="tanh"), "tanhdeep", 11),
+        fitted(features, tn.Tabular(layers=[3, 2]), "tabular", 12),
     ]
 
 

@@ -42,6 +42,7 @@ _EXPORTS = {
     "Linear": ".nn",
     "TwoReLU": ".nn",
     "MatMulNet": ".nn",
+    "Tabular": ".nn",
     "MODELS": ".nn",
     "Ensemble": ".nn",
     "build_model": ".nn",
@@ -52,6 +53,8 @@ _EXPORTS = {
     "FitResult": ".training",
     "fit_gd": ".training",
     "fit_solver": ".training",
+    "lr_find": ".training",
+    "LRFind": ".training",
     "FittedModel": ".training",
     "Progress": ".training",
     "train_valid_split": ".training",
@@ -86,9 +89,9 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
     from .features import (
         Categorical, Continuous, Features, Schema, accuracy, infer_schema, notebook_schema, schema_toml, sheet_schema,
     )
-    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, TwoReLU, build_model, log_loss, model_from_config, mse
+    from .nn import MODELS, Ensemble, Linear, MatMulNet, Model, Tabular, TwoReLU, build_model, log_loss, model_from_config, mse
     from .training import (
-        FitResult, FittedModel, Progress, SheetClassifier, SheetRegressor, fit_gd, fit_solver, load_model, save_model, train_model, cross_validate,
-        train_valid_split,
+        FitResult, FittedModel, LRFind, Progress, SheetClassifier, SheetRegressor, fit_gd, fit_solver, load_model, lr_find, save_model,
+        train_model, cross_validate, train_valid_split,
     )
     from .workbook import SheetTraining, WorkbookContents, read_workbook, write_workbook

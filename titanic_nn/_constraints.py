@@ -20,7 +20,8 @@ from .errors import TitanicNNError
 __all__ = [
     "Constraint", "Whole", "Real", "Widths", "SettingError",
     "SEED", "EPOCHS", "RESTARTS", "HIDDEN", "LAYERS", "MEMBERS", "SHEET_EPOCHS", "LR", "VALID_FRAC", "THREADS",
-    "MAXITER", "MOMENTUM", "BETA", "EPS", "FOLDS", "REPEATS", "CONSTRAINTS",
+    "MAXITER", "MOMENTUM", "BETA", "EPS", "WD", "DIV", "PCT_START", "FOLDS", "REPEATS", "NUM_IT", "CONSTRAINTS",
+    "EMBED_WIDTH", "EMBED_ROWS",
 ]
 
 
@@ -195,6 +196,10 @@ LAYERS = Widths("layers", HIDDEN, 16)
 MEMBERS = Whole("ensemble", 1, 64, noun="members")
 # a model's output units: one, or one per class (a multi-class target of up to 50 levels) or per label
 OUTPUT_UNITS = Whole("outputs", 1, 50, noun="output units")
+# an embedding's width: fastai's rule never gives more than 600
+EMBED_WIDTH = Whole("embed", 1, 600, noun="columns")
+# an embedding table's rows: a column's levels (each on a row of the sheet) and the row for unseen levels
+EMBED_ROWS = Whole("embedding rows", 2, 1_048_576, noun="rows")
 # a training sheet's epochs; its recalculation (epochs x rows x parameters) is bounded by SheetTraining
 SHEET_EPOCHS = Whole("sheet epochs", 1, 100_000)
 LR = Real("the learning rate", 0.0, 1e6, low_open=True, example="0.01")
@@ -204,8 +209,17 @@ MAXITER = Whole("maxiter", 1, 10_000_000)
 MOMENTUM = Real("momentum", 0.0, 1.0, high_open=True)
 BETA = Real("beta", 0.0, 1.0, high_open=True)
 EPS = Real("eps", 0.0, 1.0, low_open=True)
+# weight decay: 0 is none; each step scales a weight by 1 - lr * wd, so past 1 / lr it flips the weights' signs (the
+# bound is lr's, not a judgement of what is sensible)
+WD = Real("wd", 0.0, 1e6, example="0.01, fastai's default")
+# the one-cycle schedule's divisors of the learning rate, at the start and at the end
+DIV = Real("div", 0.0, 1e12, low_open=True, example="25")
+PCT_START = Real("pct_start", 0.0, 1.0, example="0.25")
 FOLDS = Whole("folds", 2, 1000)
 REPEATS = Whole("repeats", 1, 1000)
+# the learning-rate finder's steps, each a full-batch epoch; fastai's least is 6, which leaves its valley rule one point
+# (it drops the first num_it // 10 and the last 5)
+NUM_IT = Whole("num_it", 6, 100_000, noun="steps")
 
 # Every declared constraint by its setting's name (the command line's options and the trainers' keywords).
 CONSTRAINTS: dict[str, Constraint] = {
@@ -213,4 +227,8 @@ CONSTRAINTS: dict[str, Constraint] = {
     "outputs": OUTPUT_UNITS,
     "sheet_epochs": SHEET_EPOCHS, "lr": LR, "valid_frac": VALID_FRAC, "threads": THREADS, "maxiter": MAXITER,
     "momentum": MOMENTUM, "beta1": BETA, "beta2": BETA, "eps": EPS, "folds": FOLDS, "repeats": REPEATS,
+    # the learning-rate finder's range: from one learning rate to another
+    "start_lr": LR, "end_lr": LR, "num_it": NUM_IT,
+    "wd": WD, "div": DIV, "div_final": DIV, "pct_start": PCT_START,
+    "mom_start": MOMENTUM, "mom_mid": MOMENTUM, "mom_end": MOMENTUM,
 }

@@ -16,10 +16,11 @@ from .errors import DataError, TitanicNNError
 
 __all__ = [
     "MAX_ROWS", "MAX_COLUMNS", "MAX_FORMULA_CHARS", "MAX_CELL_CHARS", "MAX_LITERAL_CHARS", "ROW", "FUNCTIONS",
-    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked",
+    "column_letter", "column_index", "cell", "absolute", "area", "on_sheet", "literal", "checked", "array_constant",
+    "selection", "sub_columns",
     "escape_like", "escape_text", "unescape_text", "text_problem", "functions_called", "atom", "ones", "strip_outer", "Formula",
-    "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "LEFT", "LEN", "LN", "LOG10", "MAX",
-    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE",
+    "ABS", "AVERAGE", "AVERAGEIF", "CHAR", "COUNTIF", "EXACT", "EXP", "FIND", "IF", "IFERROR", "INDEX", "LEFT", "LEN", "LN", "LOG10", "MAX",
+    "MID", "MIN", "MMULT", "OR", "SQRT", "SUM", "SUMPRODUCT", "TANH", "TRANSPOSE", "COS", "PI",
 ]
 
 MAX_ROWS = 1_048_576
@@ -49,9 +50,11 @@ EXACT = _function("EXACT")
 EXP = _function("EXP")
 CHAR = _function("CHAR")
 CHOOSE = _function("CHOOSE")
+COS = _function("COS")
 FIND = _function("FIND")  # case-sensitive and without wildcards (SEARCH reads * and ? as wildcards)
 IF = _function("IF")
 IFERROR = _function("IFERROR")  # Excel 2007's, so no _xlfn. prefix
+INDEX = _function("INDEX")
 LEFT = _function("LEFT")
 LEN = _function("LEN")
 LN = _function("LN")
@@ -62,6 +65,7 @@ MID = _function("MID")
 MIN = _function("MIN")
 MMULT = _function("MMULT")
 OR = _function("OR")
+PI = _function("PI")
 SUM = _function("SUM")
 SQRT = _function("SQRT")
 SUMPRODUCT = _function("SUMPRODUCT")
@@ -72,8 +76,8 @@ TRANSPOSE = _function("TRANSPOSE")
 FUNCTIONS = frozenset(
     f.__name__
     for f in (
-        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, LEFT, LEN, LN, LOG10, MATCH, MAX,
-        MID, MIN, MMULT, OR, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
+        ABS, AVERAGE, AVERAGEIF, CHAR, CHOOSE, COS, COUNTIF, EXACT, EXP, FIND, IF, IFERROR, INDEX, LEFT, LEN, LN, LOG10,
+        MATCH, MAX, MID, MIN, MMULT, OR, PI, SQRT, SUM, SUMPRODUCT, TANH, TRANSPOSE,
     )
 )
 
@@ -203,6 +207,36 @@ def on_sheet(sheet: str | None, reference: str) -> str:
     if _PLAIN_SHEET.fullmatch(sheet) and not _LOOKS_LIKE_CELL.fullmatch(sheet):
         return f"{sheet}!{reference}"
     return "'" + sheet.replace("'", "''") + "'!" + reference
+
+
+def array_constant(grid: Any) -> str:
+    """A 2-D grid of numbers as an array constant, {1,0;1,1}: its rows apart by ";", a row's values by ","."""
+    return "{" + ";".join(",".join(number(v) for v in row) for row in grid) + "}"
+
+
+def selection(n_in: int, columns: Any, width: int, at: int = 0) -> str:
+    """The 0/1 array constant (n_in x width) that moves input column `columns[i]` to output column `at + i`, zeros
+    elsewhere: MMULT by it picks, drops or shifts a block's columns, since Excel-family engines have no horizontal
+    concatenation or column slice of an array expression that every one computes (Gnumeric and HyperFormula lack
+    HSTACK). Each output value is one input value times 1 plus zeros, so it is the input exactly."""
+    grid = [[0] * width for _ in range(n_in)]
+    for i, column in enumerate(columns):
+        grid[column][at + i] = 1
+    return array_constant(grid)
+
+
+_AREA = re.compile(r"((?:'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_]*)!)?\$([A-Z]{1,3})\$([0-9]+):\$([A-Z]{1,3})\$([0-9]+)")
+
+
+def sub_columns(reference: str, first: int, count: int) -> str | None:
+    """Columns first .. first + count - 1 (0-based, within it) of an absolute area such as `s!$B$4:$K$715`, as an area
+    of their own; None when `reference` is not such an area (an expression's columns are picked by `selection`)."""
+    match = _AREA.fullmatch(reference)
+    if match is None:
+        return None
+    sheet, left, top, _, bottom = match.groups()
+    start = column_index(left) + first
+    return (sheet or "") + area(absolute(int(top), start), absolute(int(bottom), start + count - 1))
 
 
 def number(value: float) -> str:
@@ -387,13 +421,24 @@ class Formula:
         return self._like(MMULT(self.text, other.text), (self.shape[0], other.shape[-1]))
 
     def __getitem__(self, index: Any) -> "Formula":
-        """A new axis of length 1 (`x[..., None]`, `b[..., None, :]`): the same values, another shape."""
+        """A new axis of length 1 (`x[..., None]`, `b[..., None, :]`): the same values, another shape; or some units of
+        a block (`x[..., 0]`, a column; `g[..., 1:]`, `g[..., -k:]`), a product with a constant `selection`."""
         index = index if isinstance(index, tuple) else (index,)
         if index == (Ellipsis, None):
             return self._like(self.text, (*self.shape, 1))
         if index == (Ellipsis, None, slice(None)):
             return self._like(self.text, (*self.shape[:-1], 1, self.shape[-1]))
-        raise TypeError(f"a formula takes only a new axis of length 1, not the index {index!r}")
+        if len(index) == 2 and index[0] is Ellipsis and self.ndim == 2 and isinstance(index[1], (int, slice)):
+            units = self.shape[-1]
+            if isinstance(index[1], int):
+                kept, shape = [range(units)[index[1]]], self.shape[:-1]
+            else:
+                kept = list(range(units)[index[1]])
+                shape = (*self.shape[:-1], len(kept))
+                if kept == list(range(units)):
+                    return self._like(self.text)
+            return self._like(MMULT(self.text, selection(units, kept, len(kept))), shape)
+        raise TypeError(f"a formula takes only a new axis of length 1 or some units of a block, not the index {index!r}")
 
     def swapaxes(self, first: int, second: int) -> "Formula":
         return self._like(TRANSPOSE(self.text), (*self.shape[:-2], self.shape[-1], self.shape[-2]))

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from ._messages import results_table
 from ._parser import build_parser, main
-from ._plots import plotting_available
+from ._plots import plot_lr_find, plotting_available
 
-__all__ = ["main", "build_parser", "results_table", "plotting_available"]
+__all__ = ["main", "build_parser", "results_table", "plotting_available", "plot_lr_find"]

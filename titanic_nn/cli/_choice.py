@@ -44,15 +44,24 @@ def _sheet_training(
     if epochs == 0:
         return None, None
     gd = getattr(args, "method", None) == "gd"
-    training = SheetTraining(epochs=epochs, optimizer=args.optimizer if gd else None, lr=args.lr if gd else None)
+    # --lr find: each sheet starts from its own model's found rate, which its training record holds
+    lr = args.lr if gd and isinstance(args.lr, float) else None
+    training = SheetTraining(
+        epochs=epochs, optimizer=args.optimizer if gd else None, lr=lr,
+        schedule=args.schedule if gd else None, wd=getattr(args, "wd", None),
+    )
+    reasons = sorted({reason for f in fits if (reason := training.left_out(f.model)) is not None})
     if not any(training.trains(f.model) for f in fits):
-        return None, "training sheets: left out; an ensemble (--ensemble) gets none, its members are trained in Python"
+        return None, f"training sheets: left out; {'; '.join(reasons)}"
     try:
         check_training_sheets(fits, len(fits[0].features.training_rows(train, test)), training)
     except TitanicNNError as exc:
         if args.sheet_epochs is not None:
             raise
         return None, f"training sheets: left out ({one_line(exc)}); give --sheet-epochs N to write them"
+    if reasons:
+        names = ", ".join(f.name for f in fits if not training.trains(f.model))
+        return training, f"training sheets: none for {names}; {'; '.join(reasons)}"
     return training, None
 
 

@@ -1,4 +1,4 @@
-"""The commands: fit, predict, workbook, verify and import, each reading its inputs and writing its outputs atomically."""
+"""The commands: fit, lr-find, predict, workbook, verify and import, each reading its inputs and writing its outputs atomically."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from ._checks import check_before_training, check_outputs
 from ._choice import best, choose_and_plan, sheet_record
 from ._inputs import Job, check_ids, check_workbook_file, job_from_options, load_model_file, read_input, saved_models
 from ._messages import (
-    DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, choices_table, note, plot_note, results_table,
+    DEFAULT_OUT, LOSS_PLOT_NAME, LR_FIND_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, choices_table, lr_find_table, note,
+    plot_note, results_table,
     submission_note, written_columns,
 )
-from ._training import check_training_options, models_from_options, train_all
+from ._training import check_training_options, find_rates, models_from_options, train_all
 
-__all__ = ["run_fit", "run_predict", "run_workbook", "run_verify", "run_import"]
+__all__ = ["run_fit", "run_lr_find", "run_predict", "run_workbook", "run_verify", "run_import"]
 
 def _output_directory(path: Path) -> Path:
     """`path` checked as the outputs' directory; it is made only when the outputs are renamed into it, so a run that
@@ -81,6 +82,33 @@ def run_fit(args: argparse.Namespace) -> int:
     for path in written:
         note(args, f"wrote {path}")
     note(args, f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_lr_find(args: argparse.Namespace) -> int:
+    """The learning-rate finder on each model (or --model) and the training rows `fit` would train it on: the
+    suggestions as a table, and lr_find.png."""
+    from .._atomic import AtomicFiles
+    from ._plots import plot_lr_find, plotting_available
+
+    models = models_from_options(args)
+    if args.model is not None:
+        models = {args.model: models[args.model]}
+    job = job_from_options(args)
+    check_before_training(job, valid_frac=args.valid_frac, workbook=False)
+    out = _output_directory(args.out)
+    plot_path = output_in(out, LR_FIND_PLOT_NAME)
+    check_outputs([plot_path], job.inputs)
+    results, same = find_rates(args, job, models)
+    print(lr_find_table(results, same))
+    drawn = {name: found for name, found in results.items() if name not in same}
+    if not plotting_available():
+        note(args, f"{LR_FIND_PLOT_NAME}: skipped; no plotting library is installed (pip install matplotlib to get it)")
+        return 0
+    with AtomicFiles(job.inputs, create_folders=True) as batch:
+        staged = batch.stage(plot_path)
+        plot_lr_find(drawn, staged, config_dir=staged.parent / "matplotlib")
+    note(args, f"wrote {plot_path}")
     return 0
 
 

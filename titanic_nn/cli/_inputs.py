@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pandas stays unimported until a command needs it
     from ..training import FittedModel
 
 __all__ = [
-    "Job", "COLUMN_FLAGS", "SCHEMA_FLAGS", "TRAINING_FLAGS", "flag", "schema_from_options", "check_input_file",
+    "Job", "run_kinds", "COLUMN_FLAGS", "SCHEMA_FLAGS", "TRAINING_FLAGS", "flag", "schema_from_options", "check_input_file",
     "read_input", "check_ids", "job_from_options", "unlabelled", "check_workbook_file", "load_model_file", "saved_models",
 ]
 
@@ -60,7 +60,7 @@ class Job:
 COLUMN_FLAGS = ("categorical", "continuous", "log", "ignore")
 
 
-SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "task", "blank", *COLUMN_FLAGS)
+SCHEMA_FLAGS = ("schema", "preset", "missing", "target", "id_column", "positive", "task", "blank", "embed", *COLUMN_FLAGS)
 
 
 def flag(name: str) -> str:
@@ -68,6 +68,40 @@ def flag(name: str) -> str:
 
 
 def schema_from_options(args: argparse.Namespace) -> tuple["Schema", str, bool, "list[Choice] | None"]:
+    """`described_schema`, with the columns --embed names embedded (every categorical one for --embed all, and by
+    default when the run trains the tabular kind)."""
+    from ..features import embedded
+
+    schema, missing, titanic, choices = described_schema(args)
+    widths = getattr(args, "embed", None)
+    if widths is None and "tabular" in run_kinds(args):
+        widths = "all"
+    if widths == "all":
+        widths = {spec.column: True for spec in schema.categorical if spec.embed is None}
+    if widths:
+        try:
+            schema = embedded(schema, widths)
+        except DataError as exc:
+            raise UsageError(f"--embed: {one_line(exc).removeprefix('embed: ')}") from exc
+    return schema, missing, titanic, choices
+
+
+def run_kinds(args: argparse.Namespace) -> list[str]:
+    """The model kinds a run trains: --kinds, or the lesson's kinds of the registry, with --model's kind added when it
+    is none of those (a --model outside a given --kinds is refused)."""
+    from ..nn import MODELS
+
+    given = getattr(args, "kinds", None)
+    kinds = list(given or [kind for kind, cls in MODELS.items() if cls.lesson])
+    chosen = getattr(args, "model", None)
+    if isinstance(chosen, str) and chosen in MODELS and chosen not in kinds:
+        if given:
+            raise UsageError(f"--model {chosen} is not among --kinds {','.join(kinds)}; add it there")
+        kinds.append(chosen)
+    return kinds
+
+
+def described_schema(args: argparse.Namespace) -> tuple["Schema", str, bool, "list[Choice] | None"]:
     """The schema, the missing-value rule, whether the data is the Titanic (so the bundled files fit), and the
     choices made typing the training CSV (None when the schema was not typed from it).
 

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from ..training import FittedModel
 
 __all__ = [
-    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "SCHEMA_NAME", "one_line", "note",
-    "results_table", "choices_table",
+    "PROG", "DEFAULT_OUT", "WORKBOOK_NAME", "SUBMISSION_NAME", "LOSS_PLOT_NAME", "LR_FIND_PLOT_NAME", "SCHEMA_NAME", "one_line", "note",
+    "results_table", "choices_table", "lr_find_table",
     "metric", "formatted", "refit_line", "submission_note", "plot_note", "written_columns",
 ]
 
@@ -31,6 +31,9 @@ SUBMISSION_NAME = "submission.csv"
 
 
 LOSS_PLOT_NAME = "loss.png"
+
+
+LR_FIND_PLOT_NAME = "lr_find.png"
 
 
 SCHEMA_NAME = "schema.toml"
@@ -118,6 +121,27 @@ def submission_note(chosen: "FittedModel", why: str, submission: "pd.DataFrame",
 def written_columns(submission: "pd.DataFrame") -> Any:
     """What a submission predicts: its target's column, or several labels' columns (all but the id)."""
     return submission.iloc[:, 1] if submission.shape[1] == 2 else submission.iloc[:, 1:]
+
+
+def lr_find_table(results: dict[str, Any], same: dict[str, str]) -> str:
+    """The learning-rate finder's results: model, suggested lr (fastai's valley rule), steps run, the least smoothed
+    loss, and why it ended; one line per model (a model whose program is another's says so)."""
+    ended = {"num_it": "after its last step", "diverged": "loss above 4x its least", "not finite": "loss not finite"}
+    rows = [("model", "suggested lr", "steps", "least loss", "ended")]
+    for name, found in results.items():
+        suggestion = "none" if found.suggestion is None else f"{found.suggestion:.3g}"
+        if name in same:
+            rows.append((name, suggestion, "", "", f"the same program as {same[name]}, so its run"))
+            continue
+        least = min((v for v in found.losses if math.isfinite(v)), default=math.nan)
+        rows.append((name, suggestion, str(found.steps), formatted(least, "{:.5f}"),
+                     ended[found.stopped]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:4], widths[1:4])), row[4]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
 
 
 def plot_note(args: argparse.Namespace, histories: dict[str, Any], available: bool) -> str | None:

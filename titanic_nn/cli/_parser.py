@@ -20,9 +20,9 @@ from ..engines import ENGINES
 from ..errors import InterruptSignalError, TitanicNNError, UsageError
 from ..features import MAX_LEVELS, MISSING, PRESETS, TARGETS
 from ..nn import ACTIVATIONS, MODELS, OUTPUTS, MatMulNet
-from ..training import METHODS, OPTIMIZERS
-from ._commands import run_fit, run_import, run_predict, run_verify, run_workbook
-from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, WORKBOOK_NAME, one_line
+from ..training import LR_FIND, LR_FIND_DEFAULTS, METHODS, OPTIMIZERS, SCHEDULES
+from ._commands import run_fit, run_import, run_lr_find, run_predict, run_verify, run_workbook
+from ._messages import DEFAULT_OUT, LOSS_PLOT_NAME, LR_FIND_PLOT_NAME, PROG, SCHEMA_NAME, SUBMISSION_NAME, WORKBOOK_NAME, one_line
 
 __all__ = ["main", "build_parser"]
 
@@ -71,6 +71,17 @@ def _setting(name: str) -> Any:
     return parse
 
 
+def _lr(text: str) -> float | str:
+    """A learning rate, or "find": the learning-rate finder's suggestion."""
+    if text.strip() == LR_FIND:
+        return LR_FIND
+    try:
+        return CONSTRAINTS["lr"].parse(text)
+    except ValueError as exc:
+        give = ", or" if "give" in str(exc) else "; give a number or"
+        raise argparse.ArgumentTypeError(f"{exc}{give} {LR_FIND} (the learning-rate finder's suggestion)") from None
+
+
 def _sheet_epochs(text: str) -> int:
     """0 (no training sheets) or a training sheet's epochs."""
     return 0 if text.strip() == "0" else _setting("sheet_epochs")(text)
@@ -83,9 +94,36 @@ def _columns(text: str) -> list[str]:
     return names
 
 
+def _embed(text: str) -> dict[str, int | bool] | str:
+    """--embed: COL or COL:k, comma-separated (a column's width k, else fastai's rule), or "all" (every categorical
+    column at fastai's width)."""
+    from .._constraints import EMBED_WIDTH
+
+    if text.strip() == "all":
+        return "all"
+    widths: dict[str, int | bool] = {}
+    for part in _columns(text):
+        name, _, width = part.partition(":")
+        if not name.strip():
+            raise argparse.ArgumentTypeError(f"{part!r} names no column; give COL or COL:k, e.g. Embarked:3")
+        try:
+            widths[name.strip()] = EMBED_WIDTH.parse(width) if width else True
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{part!r}: the width {exc}") from None
+    return widths
+
+
 def _target(text: str) -> str | list[str]:
     """One column's name, or several labels' columns A,B,C."""
     return _columns(text) if "," in text else text
+
+
+def _kinds(text: str) -> list[str]:
+    kinds = _columns(text)
+    unknown = [kind for kind in kinds if kind not in MODELS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)} is not a model kind; the kinds are {', '.join(MODELS)}")
+    return list(dict.fromkeys(kinds))
 
 
 def _device(text: str) -> str:
@@ -121,6 +159,13 @@ when matplotlib is installed), and for your own CSV {SCHEMA_NAME} (the columns a
 it with --schema).
 """
 
+LR_FIND_EXAMPLES = f"""\
+examples:
+  {PROG} lr-find                                   # each model on the bundled data; {LR_FIND_PLOT_NAME} in {DEFAULT_OUT}/
+  {PROG} lr-find --model nnet --optimizer sgd --out runs/lr
+  {PROG} fit --method gd --lr find                 # train at each model's suggestion
+"""
+
 PREDICT_EXAMPLES = f"""\
 examples:
   {PROG} predict titanic-nn-out/nnet.json                  # the bundled test.csv -> submission.csv
@@ -149,6 +194,36 @@ examples:
   {PROG} import titanic-nn-out/{WORKBOOK_NAME} --model nnet --test new.csv --out imported/   # new.csv: yours
   {PROG} import titanic-nn-out/{WORKBOOK_NAME} --from training --out imported/   # after the sheet trained, saved
 """
+
+
+def _add_model_options(group: Any) -> None:
+    """The options that build the models (--kinds, --hidden, --layers, --activation, --output, --head): training and
+    lr-find."""
+    group.add_argument(
+        "--kinds", type=_kinds, metavar="A,B",
+        help=f"the model kinds to train, of {', '.join(MODELS)} (default: the lesson's, "
+        f"{', '.join(k for k, cls in MODELS.items() if cls.lesson)})",
+    )
+    group.add_argument("--hidden", type=_setting("hidden"), metavar="N", help="units of the mmult net (default 2, the lesson's)")
+    group.add_argument(
+        "--layers", type=_setting("layers"), metavar="W1,W2",
+        help="hidden widths of a deeper mmult net, e.g. 4,4, and of the tabular model (default 10,10)",
+    )
+    group.add_argument(
+        "--activation", choices=tuple(ACTIVATIONS), default="relu",
+        help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
+    )
+    # a softmax is the output of several classes, which their target gives every model (with its units) by itself
+    group.add_argument(
+        "--output", choices=tuple(o for o in OUTPUTS if o != "softmax"), default="raw",
+        help="every model's output: raw, or through a sigmoid (several classes end in a softmax, several labels in a "
+        "sigmoid each, by themselves)",
+    )
+    group.add_argument(
+        "--head", choices=MatMulNet.HEADS,
+        help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
+        "(default: sum for --output raw, linear for --output sigmoid, since a sum of ReLUs is never negative)",
+    )
 
 
 def build_parser() -> ArgumentParser:
@@ -197,6 +272,12 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--continuous", type=_columns, metavar="X,Y", help="numeric columns, divided by their training max")
     group.add_argument("--log", type=_columns, metavar="X,Y", help="numeric columns taken as log10(x+1)")
     group.add_argument(
+        "--embed", type=_embed, metavar="COL[:k],...",
+        help="categorical columns learned as embeddings (a table of k values per level, and a row for unseen levels) "
+        "instead of dummies; k defaults to fastai's min(600, round(1.6 n^0.56)) for n levels; 'all' embeds every "
+        "categorical column (the default for --kinds with tabular)",
+    )
+    group.add_argument(
         "--ignore", type=_columns, metavar="A,B",
         help="columns of your own CSV left out of the inputs; every column not named by --categorical, --continuous, "
         f"--log or --ignore is typed from the training rows (numbers continuous, text of at most {MAX_LEVELS} levels "
@@ -210,10 +291,26 @@ def build_parser() -> ArgumentParser:
         help="scipy's Solver-like optimiser, or gradient descent with PyTorch",
     )
     group.add_argument("--epochs", type=_setting("epochs"), metavar="N", help="gradient-descent epochs (default: the trainer's)")
-    group.add_argument("--lr", type=_setting("lr"), help="gradient-descent learning rate (default: the trainer's)")
+    group.add_argument(
+        "--lr", type=_lr,
+        help=f"gradient-descent learning rate, or {LR_FIND}: run the learning-rate finder (as `{PROG} lr-find`) on each "
+        "model's training rows and train at its suggestion (default: the trainer's)",
+    )
     group.add_argument(
         "--optimizer", choices=tuple(OPTIMIZERS),
         help="gradient descent's update: sgd (the lesson's w -= lr * grad), momentum, adam, or rmsprop (fastai's: sqr_mom 0.99, eps 1e-8) (default: the trainer's, adam)",
+    )
+    group.add_argument(
+        "--wd", type=_setting("wd"), metavar="WD",
+        help="weight decay (default 0, none; fastai's default is 0.01): gradient descent scales each weight by "
+        "1 - lr * wd before each step (fastai's true weight decay), the solver adds wd/2 * the sum of the squared "
+        "weights to its objective; biases are not decayed",
+    )
+    group.add_argument(
+        "--schedule", choices=tuple(SCHEDULES),
+        help="gradient descent's learning-rate schedule: constant, or one-cycle (fastai's fit_one_cycle: the rate "
+        "rises from lr/25 to lr over the first quarter of the epochs, then falls to lr/1e5; momentum and Adam's "
+        "beta1 run 0.95 to 0.85 and back) (default: constant)",
     )
     group.add_argument(
         "--sheet-epochs", type=_sheet_epochs, metavar="N",
@@ -226,23 +323,7 @@ def build_parser() -> ArgumentParser:
         help="make each model an ensemble of K members, trained with seeds seed..seed+K-1, whose predictions are "
         "averaged (in the sheet, Preds is the AVERAGE of the members' Preds columns; no training sheet); default 1",
     )
-    group.add_argument("--hidden", type=_setting("hidden"), metavar="N", help="units of the mmult net (default 2, the lesson's)")
-    group.add_argument("--layers", type=_setting("layers"), metavar="W1,W2", help="hidden widths of a deeper mmult net, e.g. 4,4")
-    group.add_argument(
-        "--activation", choices=tuple(ACTIVATIONS), default="relu",
-        help="the mmult net's hidden units, one of the registered activations (relu is the lesson's)",
-    )
-    # a softmax is the output of several classes, which their target gives every model (with its units) by itself
-    group.add_argument(
-        "--output", choices=tuple(o for o in OUTPUTS if o != "softmax"), default="raw",
-        help="every model's output: raw, or through a sigmoid (several classes end in a softmax, several labels in a "
-        "sigmoid each, by themselves)",
-    )
-    group.add_argument(
-        "--head", choices=MatMulNet.HEADS,
-        help="how the nets' hidden units make the output: their sum (the lesson's), or a linear layer with a bias "
-        "(default: sum for --output raw, linear for --output sigmoid, since a sum of ReLUs is never negative)",
-    )
+    _add_model_options(group)
     group.add_argument("--seed", type=_setting("seed"), default=0, help="random seed of the split and the starts")
     group.add_argument(
         "--valid-frac", type=_setting("valid_frac"), default=0.2, metavar="F",
@@ -322,6 +403,39 @@ def build_parser() -> ArgumentParser:
         help="the engine to recalculate with, or all of them (each then required) (default: every installed engine)",
     )
     verify.set_defaults(handler=run_verify)
+
+    finder = commands.add_parser(
+        "lr-find", parents=[common, data], formatter_class=HelpFormatter,
+        help=f"the learning-rate finder: suggest gradient descent's learning rate; draw {LR_FIND_PLOT_NAME}",
+        description="fastai's learning-rate range test on each model (or --model): from the first random start of "
+        "--seed, one full-batch gradient-descent step at each of --num-it learning rates growing exponentially from "
+        "--start-lr toward --end-lr, on the training rows `fit` trains on (the split of --valid-frac and --seed), "
+        f"stopping once the smoothed loss passes 4 times its least. It prints the rate fastai's valley rule suggests "
+        f"and draws the loss against the rate, the suggestion marked, as {LR_FIND_PLOT_NAME} in --out (when "
+        f"matplotlib is installed). `{PROG} fit --method gd --lr {LR_FIND}` trains at the suggestion.",
+        epilog=LR_FIND_EXAMPLES,
+    )
+    finder.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="DIR", help=f"output directory of {LR_FIND_PLOT_NAME}")
+    finder.add_argument("--model", choices=tuple(MODELS), help="the model to test (default: each of them)")
+    group = finder.add_argument_group("the range test")
+    group.add_argument("--start-lr", type=_setting("start_lr"), metavar="X", help=f"the first learning rate (default {LR_FIND_DEFAULTS['start_lr']:g})")
+    group.add_argument("--end-lr", type=_setting("end_lr"), metavar="X", help=f"the rate it grows toward (default {LR_FIND_DEFAULTS['end_lr']:g})")
+    group.add_argument("--num-it", type=_setting("num_it"), metavar="N", help=f"steps, each one full-batch epoch (default {LR_FIND_DEFAULTS['num_it']})")
+    group.add_argument(
+        "--no-stop-div", dest="stop_div", action="store_false",
+        help="run every step, even after the loss passes 4 times its least (fastai's stop_div=False)",
+    )
+    group.add_argument(
+        "--optimizer", choices=tuple(OPTIMIZERS),
+        help="gradient descent's update, as fit's --optimizer (default: the trainer's, adam)",
+    )
+    group.add_argument("--seed", type=_setting("seed"), default=0, help="random seed of the split and the start")
+    group.add_argument(
+        "--valid-frac", type=_setting("valid_frac"), default=0.2, metavar="F",
+        help="share of training rows held out, as fit's: the finder runs on the rows fit trains on",
+    )
+    _add_model_options(finder.add_argument_group("model"))
+    finder.set_defaults(handler=run_lr_find)
 
     importer = commands.add_parser(
         "import", parents=[common], formatter_class=HelpFormatter,

@@ -6,17 +6,20 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingDependencyError, TitanicNNError, TrainingDivergedError, UsageError
-from ._inputs import Job, unlabelled
+from ._inputs import Job, run_kinds, unlabelled
 from ._messages import note, one_line
 
 if TYPE_CHECKING:
-    from ..training import FittedModel
+    from ..training import FittedModel, LRFind
 
-__all__ = ["models_from_options", "trainer_options", "check_training_options", "train_all", "train_one", "refit"]
+__all__ = ["models_from_options", "trainer_options", "check_training_options", "train_all", "train_one", "refit", "find_rates"]
 
 def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
-    """One model of each registered kind, each taking the options its class has (--hidden, --layers, ...)."""
-    from ..nn import MODELS, build_model
+    """One model of each kind --kinds names (default: the lesson's kinds of the registry), each taking the options its
+    class has (--hidden, --layers, ...)."""
+    from ..nn import build_model
+
+    kinds = run_kinds(args)
 
     if args.hidden is not None and args.layers is not None:
         raise UsageError("give --hidden (one layer of that many units) or --layers (several widths), not both")
@@ -25,7 +28,7 @@ def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
         "output": args.output,
     }
     try:
-        models = {kind: build_model(kind, **options) for kind in MODELS}
+        models = {kind: build_model(kind, **options) for kind in kinds}
     except TitanicNNError as exc:
         if args.head == "sum" and args.output == "sigmoid":
             raise UsageError(
@@ -37,6 +40,15 @@ def models_from_options(args: argparse.Namespace) -> dict[str, Any]:
     from ..nn import with_members
 
     return {kind: with_members(model, getattr(args, "ensemble", None) or 1) for kind, model in models.items()}
+
+
+def embeddings_note(features: Any) -> str:
+    """What each embedded column became: its levels, its width, and the table's row for unseen levels."""
+    parts = [
+        f"{column} ({len(levels)} levels, {width} values each)"
+        for (column, levels), (_, width) in zip(features.embedded_levels_.items(), features.embeddings_)
+    ]
+    return f"embeddings: {', '.join(parts)}; each table has a row more, for levels unseen in training"
 
 
 def trainer_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -55,13 +67,24 @@ def trainer_options(args: argparse.Namespace) -> dict[str, Any]:
             options["lr"] = args.lr
         if args.optimizer is not None:
             options["optimizer"] = args.optimizer
+        if args.schedule is not None:
+            options["schedule"] = args.schedule
     else:
-        given = [name for name in ("epochs", "lr", "optimizer") if getattr(args, name) is not None]
+        from ..training import LR_FIND
+
+        if args.lr == LR_FIND:
+            raise UsageError(
+                f"--lr {LR_FIND} runs the learning-rate finder for gradient descent; the solver takes no learning "
+                "rate: add --method gd, or leave it out"
+            )
+        given = [name for name in ("epochs", "lr", "optimizer", "schedule") if getattr(args, name) is not None]
         if given:
             flags = " and ".join(f"--{name}" for name in given)
             raise UsageError(f"{flags} set gradient descent; add --method gd, or leave {'them' if len(given) > 1 else 'it'} out")
     if args.restarts is not None:
         options["restarts"] = args.restarts
+    if args.wd is not None:  # both trainers: decoupled in gradient descent, its L2 form in the solver
+        options["wd"] = args.wd
     if args.device is not None:
         if args.method != "gd":
             raise UsageError("--device sets where gradient descent runs; add --method gd, or leave it out")
@@ -95,11 +118,13 @@ def train_all(args: argparse.Namespace, job: Job) -> list["FittedModel"]:
     features = Features(job.schema, missing=job.missing)
     X, y = features.fit_transform(job.train, unlabelled=unlabelled(job))
     note(args, _rows_note(args, job, features))
+    if features.embeddings_:
+        note(args, embeddings_note(features))
     from ..training import check_work, train_valid_split
 
     n_train = len(train_valid_split(len(X), args.valid_frac, args.seed)[0])
     # each model as the target trains it (a target of several classes ends it in as many outputs)
-    models = {name: features.target_.model_for(model) for name, model in models_from_options(args).items()}
+    models = {name: features.model_for(model) for name, model in models_from_options(args).items()}
     for name, model in models.items():  # every model's work, before any trains
         check_work(model, n_train, X.shape[1], args.method, name=name, **options)
     fits: list["FittedModel"] = []
@@ -135,7 +160,53 @@ def train_one(
         hint = "; try a smaller --lr" if args.method == "gd" and "--lr" not in str(exc) else ""
         raise TrainingDivergedError(f"{name}: {one_line(exc)}{hint}") from exc
     fitted.name = name
+    found = (fitted.training.get("settings") or {}).get("lr_find")
+    if found:
+        members = fitted.training["settings"].get("ensemble")
+        whose = f" for member 0 of {members}, each member finding its own from its start" if members else ""
+        note(args, f"{name}: learning rate {found['suggestion']:.3g}, the learning-rate finder's suggestion{whose} (--lr "
+                   f"find: fastai's valley rule, {found['steps']} steps on its {found['n_rows']} training rows)")
     return fitted
+
+
+def find_rates(args: argparse.Namespace, job: Job, models: dict[str, Any]) -> tuple[dict[str, "LRFind"], dict[str, str]]:
+    """`lr-find`: the learning-rate finder on each model and the rows `fit` trains it on (the features fitted once, the
+    split of --valid-frac and --seed); and which models are another's program (their finder's run is that one's)."""
+    from ..features import Features
+    from ..training import LR_FIND_DEFAULTS, check_work, lr_find, train_valid_split, training_signature
+
+    features = Features(job.schema, missing=job.missing)
+    X, y = features.fit_transform(job.train, unlabelled=unlabelled(job))
+    note(args, _rows_note(args, job, features))
+    train_idx = train_valid_split(len(X), args.valid_frac, args.seed)[0]
+    X, y = X[train_idx], y[train_idx]
+    settings = {"start_lr": args.start_lr, "end_lr": args.end_lr, "num_it": args.num_it, "stop_div": args.stop_div,
+                "optimizer": args.optimizer}
+    if features.embeddings_:
+        note(args, embeddings_note(features))
+    models = {name: features.model_for(model) for name, model in models.items()}
+    num_it = args.num_it or LR_FIND_DEFAULTS["num_it"]
+    for name, model in models.items():  # every model's work, before any runs
+        check_work(model.member, len(X), X.shape[1], "gd", name=name, epochs=num_it, restarts=1, dtype="float64")
+    results: dict[str, "LRFind"] = {}
+    same: dict[str, str] = {}
+    first: dict[Any, str] = {}  # by training signature: one program is tested once
+    for name, model in models.items():
+        signature = training_signature(model.member, X.shape[1])
+        if signature in first:
+            same[name] = first[signature]
+            results[name] = results[first[signature]]
+            continue
+        first[signature] = name
+        try:
+            results[name] = lr_find(model.member, X, y, seed=args.seed, **settings)
+        except TitanicNNError as exc:
+            raise type(exc)(f"{name}: {one_line(exc)}") from exc
+    found = next(iter(results.values()))
+    note(args, f"learning-rate finder: {found.settings['optimizer']}, {found.settings['num_it']} full-batch steps from "
+               f"lr {found.settings['start_lr']:g} toward {found.settings['end_lr']:g}, each model from the first random "
+               f"start of --seed {args.seed}, on the {len(X)} training rows")
+    return results, same
 
 
 def _rows_note(args: argparse.Namespace, job: Job, features: Any) -> str:

@@ -96,6 +96,10 @@ def _check(model: Any, layout: TrainingLayout, X: np.ndarray, y: np.ndarray, val
             step = stepper.step(number, params, states)
             top, col = layout.loss_cell(number)
             compare(f"epoch {number}'s loss", [np.array([step.loss])], [np.array([number_or_nan(value(top, col))])])
+            for what, scheduled in (("rate", step.rate), ("momentum", step.momentum)):
+                if what in layout.schedule_cols:
+                    found = number_or_nan(value(top, layout.schedule_cols[what]))
+                    compare(f"epoch {number}'s {what}", [np.array([scheduled])], [np.array([found])])
             compare(f"epoch {number}'s gradient", step.grads, read_epoch(layout, number, "grads", value))
             sheet_states = [{} for _ in params]
             for name in optimizer.states:

@@ -8,6 +8,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "Schema": "._schema", "Continuous": "._schema", "Categorical": "._schema", "MISSING": "._schema",
+    "embedded": "._schema", "Codes": "._ops", "embedding_width": "._ops",
     "sheet_schema": "._presets", "notebook_schema": "._presets", "preset_schema": "._presets", "PRESETS": "._presets",
     "kaggle_schema": "._presets",
     "Features": "._features",
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from ._features import Features, blanks_marked, target_values
     from ._infer import INPUT_KINDS, MAX_LEVELS, Choice, infer_schema
     from ._ops import (
-        NUMBER, TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, RenderContext, Rows, Scale, SheetColumns,
+        NUMBER, TEXT, Codes, Constant, embedding_width, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, RenderContext, Rows, Scale, SheetColumns,
         text_of,
     )
     from ._program import FeatureProgram, compile_schema
@@ -42,5 +43,5 @@ if TYPE_CHECKING:
         binary_values_problem, classify, target_kind, target_of, text_of_level,
     )
     from ._presets import PRESETS, kaggle_schema, notebook_schema, preset_schema, sheet_schema
-    from ._schema import MISSING, Categorical, Continuous, Schema
+    from ._schema import MISSING, Categorical, Continuous, Schema, embedded
     from ._toml import schema_toml, toml_text

@@ -268,6 +268,37 @@ class Features:
     def divisors_(self) -> dict[str, float]:
         return self._by_column(Scale, lambda op: op.divisor)
 
+    def model_for(self, model: Any) -> Any:
+        """The model these features train: as their target trains it (several classes end it in as many outputs),
+        with one embedding table per embedded column."""
+        from ..nn import with_embeddings
+
+        return with_embeddings(self.target_.model_for(model), self.embeddings_)
+
+    def check_model(self, model: Any) -> None:
+        """Refuse a model (read from a file) these features cannot feed: its target's rule, and its embedding tables
+        one per embedded column, each of the column's levels + 1 rows."""
+        self.target_.check_model(model)
+        tables = [tuple(shape) for shape in model.member.tables]
+        if tables != [tuple(shape) for shape in self.embeddings_]:
+            raise DataError(
+                f"the model's embedding tables {tables} do not fit its features' embedded columns, whose tables are "
+                f"{list(self.embeddings_)} (levels + 1, width)"
+            )
+
+    @property
+    def embeddings_(self) -> tuple[tuple[int, int], ...]:
+        """Each embedded column's table shape, (levels + 1, width), in the order their level numbers lead the inputs:
+        what a model's `embeddings` setting is for these features."""
+        self._check_fitted()
+        return tuple((op.rows, op.k) for op in self.program_.embedded)
+
+    @property
+    def embedded_levels_(self) -> dict[str, tuple[str, ...]]:
+        """Each embedded column's levels, in the order of its table's rows (the last row, unseen levels, aside)."""
+        self._check_fitted()
+        return {op.column: op.levels for op in self.program_.embedded}
+
     @property
     def fill_values_(self) -> dict[str, Any]:
         return self._by_column(Fill, lambda op: op.value)

@@ -22,7 +22,7 @@ from .._plain import cut, shown
 from ..errors import DataError, UnseenLevelWarning
 
 __all__ = [
-    "Rows", "FeatureOp", "Fill", "GroupFill", "Raw", "Log", "Scale", "Dummies", "Constant", "RenderContext", "SheetColumns",
+    "Rows", "FeatureOp", "Fill", "GroupFill", "Raw", "Log", "Scale", "Dummies", "Codes", "Constant", "embedding_width", "RenderContext", "SheetColumns",
     "mode", "text_of", "key_of", "excel_equals", "number_text_problem", "equal_to_15_digits_only", "refuse_equal_to_15_digits_only", "FILLS", "TEXT", "NUMBER", "MAX_NESTED_IFS",
 ]
 
@@ -166,6 +166,7 @@ class RenderContext:
     statistic: str | None = None
     sheet: SheetColumns | None = None
     table: Mapping[Any, str] | None = None
+    levels: str | None = None  # the range of an embedding table's level texts, which a level's number is found in
 
 
 class FeatureOp:
@@ -189,6 +190,7 @@ class FeatureOp:
     placed: ClassVar[bool] = False
     output_kind: ClassVar[str | None] = None
     STATE: ClassVar[tuple[str, ...]] = ()
+    array_cells: ClassVar[bool] = False  # each formula a one-cell array formula (it compares a whole range)
 
     # Most ops read one `column` and make one `output` (their own column when in place); others
     # (no input, or several outputs) say so themselves.
@@ -509,7 +511,6 @@ class Dummies(FeatureOp):
     prefix: str | None = None  # the dummies' names are <prefix>_<level> (default: the column's name)
 
     STATE: ClassVar[tuple[str, ...]] = ("levels", "references")
-    SHOWN_UNSEEN: ClassVar[int] = 10  # rows named in the warning
 
     def __post_init__(self) -> None:
         if self.given_levels is not None:
@@ -560,19 +561,7 @@ class Dummies(FeatureOp):
         keys = rows[self.column].map(self._key)
         known = set(self.levels) | set(self.references)
         unseen = ~keys.isin(known).to_numpy()
-        if unseen.any():
-            # every value cut short: a level or an id may be thousands of characters
-            where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[: self.SHOWN_UNSEEN]]
-            more = f" and {unseen.sum() - self.SHOWN_UNSEEN} more" if unseen.sum() > self.SHOWN_UNSEEN else ""
-            levels = sorted(set(map(str, keys[unseen])))
-            named = ", ".join(map(shown, levels[: self.SHOWN_UNSEEN])) + (" ..." if len(levels) > self.SHOWN_UNSEEN else "")
-            warnings.warn(
-                UnseenLevelWarning(
-                    f"{rows.source}: column {self.column}: level(s) [{named}] never seen in "
-                    f"training; their dummies are all zero ({', '.join(where)}{more})"
-                ),
-                stacklevel=4,
-            )
+        warn_unseen(rows, self.column, keys, unseen, "their dummies are all zero")
         return [(keys == self._key(level)).to_numpy(dtype=np.float64) for level in self.levels]
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
@@ -589,6 +578,73 @@ class Dummies(FeatureOp):
     def load(self, state: Mapping[str, Any]) -> None:
         self.levels = tuple(self._key(level) for level in state["levels"])
         self.references = tuple(self._key(level) for level in state["references"])
+
+
+def embedding_width(levels: int) -> int:
+    """fastai's rule for the width of a column's embedding from its number of levels: min(600, round(1.6 n^0.56))."""
+    return min(600, round(1.6 * levels**0.56))
+
+
+@dataclass
+class Codes(FeatureOp):
+    """A categorical column as the number of its level, 1 to n in sorted order and n + 1 for a level never seen in
+    training: the row an embedding table (nn.Embed) looks up. Every level seen in training gets a number (none is a
+    reference). `width` is the embedding's (None: `embedding_width` of the level count).
+
+    On the sheet, the number is found by exact, case-sensitive text: MATCH(1, IF(EXACT(levels, x), 1, 0), 0) over the
+    table's column of level texts (`RenderContext.levels`), n + 1 where no level matches.
+    """
+
+    column: str
+    width: int | None = None
+    levels: tuple[Any, ...] = ()
+    output: str = ""
+
+    STATE: ClassVar[tuple[str, ...]] = ("embedded levels",)
+    array_cells: ClassVar[bool] = True  # EXACT over the table's levels is an array in every engine only so
+
+    def __post_init__(self) -> None:
+        self.output = self.output or f"{self.column}_code"
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    @property
+    def rows(self) -> int:
+        """The table's rows: one per level and one for a level never seen."""
+        return len(self.levels) + 1
+
+    @property
+    def k(self) -> int:
+        return self.width if self.width is not None else embedding_width(len(self.levels))
+
+    def fit(self, rows: Rows) -> None:
+        self.levels = tuple(_sorted_levels({text_of(v) for v in rows[self.column].dropna()}))
+        if not self.levels:
+            raise DataError(f"{rows.source}: column {self.column} is blank in every row, so it has no level to embed")
+
+    def apply(self, rows: Rows) -> list[Any]:
+        keys = rows[self.column].map(text_of)
+        number = {level: float(i + 1) for i, level in enumerate(self.levels)}
+        codes = keys.map(number).to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        unseen = np.isnan(codes)
+        warn_unseen(rows, self.column, keys, unseen, "they take the embedding's row for unseen levels")
+        codes[unseen] = float(self.rows)
+        return [codes]
+
+    def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
+        if context.levels is None:
+            raise ValueError(f"the number of column {self.column}'s level needs its embedding table's levels on the sheet")
+        # the first level whose text is the cell's exactly (MATCH alone would ignore case)
+        found = excel.MATCH(1, excel.IF(excel.EXACT(context.levels, refs[0]), 1, 0), 0)
+        return [excel.IFERROR(found, self.rows)]
+
+    def state(self) -> dict[str, Any]:
+        return {"embedded levels": [plain(v) for v in self.levels]}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self.levels = tuple(text_of(level) for level in state["embedded levels"])
 
 
 @dataclass
@@ -614,6 +670,28 @@ class Constant(FeatureOp):
 
     def excel(self, refs: Sequence[str], context: RenderContext) -> list[str | None]:
         return [None]  # the value 1 in every row, as in the lesson
+
+
+# Rows (and levels) an UnseenLevelWarning names.
+SHOWN_UNSEEN = 10
+
+
+def warn_unseen(rows: Rows, column: str, keys: pd.Series, unseen: np.ndarray, fate: str) -> None:
+    """An UnseenLevelWarning naming the levels of `column` never seen in training and their first rows, and what
+    becomes of them (`fate`); nothing when there are none."""
+    if not unseen.any():
+        return
+    # every value cut short: a level or an id may be thousands of characters
+    where = [cut(rows.describe(int(i))) for i in np.flatnonzero(unseen)[:SHOWN_UNSEEN]]
+    more = f" and {unseen.sum() - SHOWN_UNSEEN} more" if unseen.sum() > SHOWN_UNSEEN else ""
+    levels = sorted(set(map(str, keys[unseen])))
+    named = ", ".join(map(shown, levels[:SHOWN_UNSEEN])) + (" ..." if len(levels) > SHOWN_UNSEEN else "")
+    warnings.warn(
+        UnseenLevelWarning(
+            f"{rows.source}: column {column}: level(s) [{named}] never seen in training; {fate} ({', '.join(where)}{more})"
+        ),
+        stacklevel=5,
+    )
 
 
 def _sorted_levels(levels: set[str]) -> list[str]:

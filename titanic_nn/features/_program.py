@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._ops import NUMBER, TEXT, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
+from ._ops import NUMBER, TEXT, Codes, Constant, Dummies, FeatureOp, Fill, GroupFill, Log, Raw, Rows, Scale
 from ._schema import Categorical, Schema
 
 __all__ = ["FeatureProgram", "compile_schema"]
@@ -58,6 +58,11 @@ class FeatureProgram:
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise DataError(f"schema: the feature {', '.join(repeated)} is made twice; give each feature its own name")
+
+    @property
+    def embedded(self) -> list[Codes]:
+        """The embedded columns' ops, in the order their level numbers lead the inputs."""
+        return [op for op in self.feature_ops if isinstance(op, Codes)]
 
     @property
     def feature_names(self) -> list[str]:
@@ -201,7 +206,13 @@ def compile_schema(schema: Schema) -> FeatureProgram:
         ops += group_fills(available)
     for spec in by_group.values():
         raise DataError(f"schema: column {spec.column} is filled by {spec.fill_by}, which is neither a column nor derived")
+    # embedded columns' level numbers come first: a model's Embed ops take them off the front of its inputs
     feature_ops: list[FeatureOp] = []
+    for spec in schema.categorical:
+        if spec.embed is not None:
+            codes = Codes(spec.column, width=None if spec.embed is True else int(spec.embed))
+            ops.append(codes)
+            feature_ops.append(codes)
     for spec in schema.continuous:
         # each chain ends in the feature, under the schema's name; a later op reading that name reads it
         chain: list[FeatureOp] = []
@@ -217,6 +228,8 @@ def compile_schema(schema: Schema) -> FeatureProgram:
         ops += chain
         feature_ops.append(chain[-1])
     for spec in schema.categorical:
+        if spec.embed is not None:
+            continue
         dummies = Dummies(
             spec.column, given_levels=spec.levels, names=spec.names, reference=spec.reference,
             drop_reference=spec.drop_reference, prefix=spec.prefix,

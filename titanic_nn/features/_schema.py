@@ -11,7 +11,7 @@ from typing import Any
 from .._files import MAX_TEXT_BYTES, read_regular
 from ..errors import DataError
 
-__all__ = ["Categorical", "Continuous", "Schema", "MISSING", "LOGS", "SCALES"]
+__all__ = ["Categorical", "Continuous", "Schema", "MISSING", "LOGS", "SCALES", "embedded"]
 
 LOGS = ("none", "log10", "ln")
 SCALES = ("none", "max")
@@ -68,6 +68,11 @@ class Categorical:
     names (default `<column>_<level>`). `reference` names the level expected as the reference (all
     zeros, never warned about even when training lacks it), e.g. the lesson's Pclass 3; it must not be
     one of `levels`. `prefix` names the dummies `<prefix>_<level>` instead of `<column>_<level>`.
+
+    `embed` turns the column into an embedding instead (fastai's tabular model): the number of its level, which a
+    model looks up in a learned table of one row per level (and one for levels unseen in training), `embed` values
+    wide; True takes fastai's width for the column's level count, min(600, round(1.6 n^0.56)). An embedded column
+    gets no dummies, so `levels`, `names`, `reference` and `prefix` do not apply to it.
     """
 
     column: str
@@ -76,10 +81,12 @@ class Categorical:
     reference: Any = None
     drop_reference: bool = True
     prefix: str | None = None
+    embed: int | bool | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.column, "column")
         _check_levels(self)
+        _check_embed(self)
         if self.levels is not None:
             object.__setattr__(self, "levels", tuple(self.levels))
         if self.names is not None:
@@ -277,7 +284,7 @@ class Schema:
         out: dict[str, Any] = {
             "target": list(self.target) if isinstance(self.target, tuple) else self.target, "id_column": self.id_column,
             "continuous": [_without_defaults(c, ("fill", "fill_by")) for c in self.continuous],
-            "categorical": [_without_defaults(c, ("prefix",)) for c in self.categorical],
+            "categorical": [_without_defaults(c, ("prefix", "embed")) for c in self.categorical],
             "constant": self.constant, "positive": self.positive,
         }
         if self.derived:
@@ -337,6 +344,44 @@ class Schema:
             return cls.from_dict(data)
         except DataError as exc:
             raise DataError(f"{path}: {exc}") from exc
+
+
+def _check_embed(spec: "Categorical") -> None:
+    """`embed`: absent, true (fastai's width) or a width; an embedded column gets no dummies, so no dummy settings."""
+    from .._constraints import EMBED_WIDTH
+
+    if spec.embed is False:
+        object.__setattr__(spec, "embed", None)
+    if spec.embed is None:
+        return
+    if spec.embed is not True:
+        EMBED_WIDTH.check(spec.embed, f"column {spec.column}: embed")
+    given = [key for key in ("levels", "names", "reference", "prefix") if getattr(spec, key) is not None]
+    if given:
+        raise DataError(
+            f"column {spec.column}: an embedded column gets no dummies, so it takes no {' or '.join(given)}; leave "
+            f"{'them' if len(given) > 1 else 'it'} out or drop embed"
+        )
+
+
+def embedded(schema: "Schema", widths: dict[str, int | bool]) -> "Schema":
+    """`schema` with the named categorical columns embedded (a width, or True for fastai's), their dummy settings
+    dropped; a name that is not a categorical column of the schema is refused."""
+    from dataclasses import replace
+
+    categorical = {spec.column: spec for spec in schema.categorical}
+    unknown = [name for name in widths if name not in categorical]
+    if unknown:
+        known = ", ".join(categorical) or "none"
+        raise DataError(f"embed: {', '.join(unknown)} is not a categorical column of the schema (those are: {known})")
+    return replace(
+        schema,
+        categorical=tuple(
+            replace(spec, levels=None, names=None, reference=None, prefix=None, embed=widths[spec.column])
+            if spec.column in widths else spec
+            for spec in schema.categorical
+        ),
+    )
 
 
 def _without_defaults(spec: Any, newer: tuple[str, ...]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from ..errors import TitanicNNError
 from ._ensemble import Ensemble
 from ._models import MODELS, Model
 
-__all__ = ["build_model", "model_from_config", "with_members", "with_outputs", "with_signed_output"]
+__all__ = ["build_model", "model_from_config", "with_members", "with_outputs", "with_signed_output", "with_embeddings"]
 
 
 def _kinds() -> str:
@@ -70,3 +70,17 @@ def with_members(model: Model, k: int) -> Model:
     MEMBERS.check(k)
     return model if k == 1 else Ensemble(model, k)
 
+
+
+def with_embeddings(model: Model, tables: Any) -> Model:
+    """`model` (its members too) with one embedding table per embedded column of its features (`Features.embeddings_`,
+    each (levels + 1, width)); `model` itself when those are its tables already."""
+    tables = [[int(rows), int(width)] for rows, width in tables]
+    if [list(shape) for shape in model.member.tables] == tables:
+        return model
+    config = model.get_config()
+    if tables:
+        config["embeddings"] = tables
+    else:
+        config.pop("embeddings", None)
+    return model_from_config(config)

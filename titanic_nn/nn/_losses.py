@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from .._lazy import numpy as np
 from ._backends import NUMPY, Backend
 from ._ops import Sigmoid, Softmax
 
@@ -44,6 +45,13 @@ class Loss:
         """d rows / d pred, row by row."""
         raise NotImplementedError
 
+    def rows_size(self, pred: Any, y: Any, pred_size: Any) -> Any:
+        """The size of each row's loss, for the tolerance a recomputation is held to: its value, and the rounding of
+        its prediction (whose terms are of size `pred_size`) carried through the loss's slope. Near 0 or 1 a log loss's
+        slope is huge: ln(1 - p) at p = 1 - 1e-11 moves by 1e-5 when p moves by its last bit, so two engines whose EXP
+        differs there differ by that much, each computing the formula exactly as written."""
+        return _per_row(np.abs(self.rows(pred, y))) + _per_row(np.abs(self.derivative(pred, y)) * np.abs(pred_size))
+
     def mean(self, pred: Any, y: Any, backend: Backend = NUMPY) -> Any:
         """The mean over the rows: one value per start."""
         return total(self.rows(pred, y, backend), y) / n_rows(y)
@@ -72,6 +80,11 @@ def split_at_logits(program: tuple[Any, ...], loss: Loss) -> tuple[tuple[Any, ..
     if final is not None and program[-1:] == (final(),):
         return program[:-1], True
     return program, False
+
+
+def _per_row(values: Any) -> Any:
+    """A row's total: the sum over its outputs where it has several (a loss of several labels, or a slope per class)."""
+    return values.sum(-1) if values.ndim == 2 else values
 
 
 def register_loss(cls: type[Loss]) -> type[Loss]:
@@ -122,6 +135,12 @@ class LogLoss(Loss):
         inside = (pred > self.EPS) & (pred < 1.0 - self.EPS)
         p = backend.clip(pred, self.EPS, 1.0 - self.EPS)  # equal to pred where it counts, never 0 or 1
         return backend.where(inside, (pred - y) / (p * (1.0 - p)), 0.0)
+
+    def rows_size(self, pred: Any, y: Any, pred_size: Any) -> Any:
+        # the slope at the clipped probability even where the clip holds it: an engine whose p falls a bit inside
+        # the clip takes the steep side of it
+        p = np.clip(pred, self.EPS, 1.0 - self.EPS)
+        return _per_row(np.abs(self.rows(pred, y))) + _per_row(np.abs(pred - y) / (p * (1.0 - p)) * np.abs(pred_size))
 
     def value_and_grad_logits(
         self, logits: Any, y: Any, backend: Backend, overwrite: bool = False

@@ -11,13 +11,13 @@ import math
 from typing import Any, ClassVar, Sequence
 
 from .. import excel
-from .._constraints import HIDDEN, LAYERS, OUTPUT_UNITS
+from .._constraints import EMBED_ROWS, EMBED_WIDTH, HIDDEN, LAYERS, OUTPUT_UNITS
 from .._lazy import numpy as np
 from ..errors import TitanicNNError
 from ._losses import LOSSES, Loss
-from ._ops import ACTIVATIONS, Activation, AddBias, MatMul, Op, Sigmoid, Softmax, SumUnits, evaluate
+from ._ops import ACTIVATIONS, Activation, AddBias, Embed, MatMul, Op, Sigmoid, Softmax, SumUnits, evaluate
 
-__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "MODELS", "register_model", "OUTPUTS", "DEFAULT_LOSS"]
+__all__ = ["Model", "Linear", "TwoReLU", "MatMulNet", "Tabular", "MODELS", "register_model", "OUTPUTS", "DEFAULT_LOSS"]
 
 # What the last units pass through: nothing (a number), a sigmoid (a probability per output unit) or a softmax (the
 # probabilities of `outputs` classes).
@@ -46,12 +46,30 @@ class Model:
     description: ClassVar[str] = ""
     # fit_solver's method and number of random starts; tuned on the bundled data (docs/trainers.md).
     solver_defaults: ClassVar[dict[str, Any]] = {"method": "TNC", "restarts": 20}
+    # One of the lesson's kinds, which a run trains unless told which (`--kinds`).
+    lesson: ClassVar[bool] = True
 
-    def __init__(self, *, output: str = "raw", loss: str | None = None, outputs: int = 1) -> None:
+    def __init__(
+        self, *, output: str = "raw", loss: str | None = None, outputs: int = 1, embeddings: Sequence[Sequence[int]] = ()
+    ) -> None:
         self.output = output
         self.loss = loss
         self.outputs = outputs
+        self.embeddings = embeddings
         self._check_output()
+        self._check_embeddings()
+
+    def _check_embeddings(self) -> None:
+        for shape in self.embeddings:
+            if not isinstance(shape, (list, tuple)) or len(shape) != 2:
+                raise TitanicNNError(f"embeddings lists each table's (levels + 1, width), not {shape!r}")
+            EMBED_ROWS.check(shape[0], "an embedding table's rows")
+            EMBED_WIDTH.check(shape[1], "an embedding's width")
+
+    @property
+    def tables(self) -> list[tuple[int, int]]:
+        """The embedding tables' shapes, (levels + 1, width), one per embedded column (`Features.embeddings_`)."""
+        return [(int(rows), int(width)) for rows, width in self.embeddings]
 
     def _check_output(self) -> None:
         if self.output not in OUTPUTS:
@@ -140,19 +158,38 @@ class Model:
         """The whole computation, from inputs to predictions: `hidden_program` through the output's sigmoid (each
         value) or softmax (over a row's values)."""
         final = {"sigmoid": (Sigmoid(),), "softmax": (Softmax(),)}.get(self.output, ())
-        return self.hidden_program() + final
+        return self._embed_program() + self.hidden_program() + final
+
+    def _embed_program(self) -> tuple[Op, ...]:
+        """One Embed per embedded column, its table numbered after the other parameters (a model written before
+        embeddings, with `shapes` and `arrays` of its own, has none)."""
+        if not self.tables:
+            return ()
+        first = len(self.hidden_shapes(1))
+        return tuple(Embed(first + j) for j in range(len(self.tables)))
 
     def _one_value(self) -> tuple[Op, ...]:
         """The sum of the units into one value per row when the model has one output (nothing for several)."""
         return (SumUnits(),) if self.outputs == 1 else ()
 
     def shapes(self, n_features: int) -> list[tuple[int, ...]]:
-        """The shape of each array the program indexes."""
+        """The shape of each array the program indexes: the hidden program's on the inputs as the embeddings leave them
+        (each level's number replaced by its k values), then the tables."""
+        widened = n_features + sum(width - 1 for _, width in self.tables)
+        return self.hidden_shapes(widened) + [tuple(shape) for shape in self.tables]
+
+    def hidden_shapes(self, n_inputs: int) -> list[tuple[int, ...]]:
+        """The shape of each array `hidden_program` indexes, on `n_inputs` inputs."""
         raise NotImplementedError
 
     @property
     def single_array(self) -> bool:
         """True when the public parameters are one array (not a list of arrays)."""
+        return not self.tables and self._hidden_single
+
+    @property
+    def _hidden_single(self) -> bool:
+        """True when the hidden program's public parameters are one array."""
         return True
 
     # -- parameters -------------------------------------------------------------------------------
@@ -163,12 +200,39 @@ class Model:
         return self.from_arrays([rng.uniform(-0.5, 0.5, size=s) for s in self.shapes(n_features)])
 
     def arrays(self, params: Any) -> list[Any]:
-        """The public parameters as the program's list of float64 arrays."""
-        raise NotImplementedError
+        """The public parameters as the program's list of float64 arrays (with embeddings: the hidden program's public
+        parameters, one array or its list, then the tables: a list)."""
+        if not self.tables:
+            return self.hidden_arrays(params)
+        count = len(self.tables)
+        if not isinstance(params, (list, tuple)) or len(params) < count + 1:
+            raise TitanicNNError(f"{self!r} takes a list of parameter arrays, the {count} embedding table(s) last")
+        hidden = params[0] if self._hidden_single else list(params[:-count])
+        return self.hidden_arrays(hidden) + [_as_float(table, 2) for table in params[-count:]]
 
     def from_arrays(self, arrays: Sequence[Any]) -> Any:
         """The inverse of `arrays`."""
+        if not self.tables:
+            return self.hidden_from_arrays(arrays)
+        count = len(self.tables)
+        hidden = self.hidden_from_arrays(arrays[:-count])
+        tables = [np.asarray(a, dtype=np.float64).copy() for a in arrays[-count:]]
+        return ([hidden] if self._hidden_single else list(hidden)) + tables
+
+    def hidden_arrays(self, params: Any) -> list[Any]:
+        """The hidden program's public parameters as its list of float64 arrays."""
         raise NotImplementedError
+
+    def hidden_from_arrays(self, arrays: Sequence[Any]) -> Any:
+        """The inverse of `hidden_arrays`."""
+        raise NotImplementedError
+
+    def decay_masks(self, n_features: int) -> list[Any]:
+        """Each of one member's arrays' weight-decay mask (1: decayed), from the ops of its program that use them."""
+        from ._ops import decay_masks
+
+        member = self.member
+        return decay_masks(member.program(), member.shapes(n_features))
 
     def n_params(self, n_features: int) -> int:
         return sum(math.prod(s) for s in self.shapes(n_features))
@@ -214,8 +278,11 @@ class Model:
         return {"kind": self.kind, "output": self.output, "loss": self.loss, **self._outputs_config()}
 
     def _outputs_config(self) -> dict[str, Any]:
-        # left out at one, so files written before several outputs existed read the same
-        return {"outputs": self.outputs} if self.outputs != 1 else {}
+        # left out at their defaults, so files written before several outputs or embeddings existed read the same
+        config: dict[str, Any] = {"outputs": self.outputs} if self.outputs != 1 else {}
+        if self.tables:
+            config["embeddings"] = [list(shape) for shape in self.tables]
+        return config
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "kind")
@@ -246,15 +313,15 @@ class Linear(Model):
     def hidden_program(self) -> tuple[Op, ...]:
         return (MatMul(0),) + self._one_value()
 
-    def shapes(self, n_features: int) -> list[tuple[int, ...]]:
-        return [(n_features, self.outputs)]
+    def hidden_shapes(self, n_inputs: int) -> list[tuple[int, ...]]:
+        return [(n_inputs, self.outputs)]
 
-    def arrays(self, params: Any) -> list[Any]:
+    def hidden_arrays(self, params: Any) -> list[Any]:
         if self.outputs > 1:  # one column of weights per output: multinomial logistic regression under a softmax
             return [_as_float(params, 2)]
         return [_as_float(params, 1).reshape(-1, 1)]
 
-    def from_arrays(self, arrays: Sequence[Any]) -> Any:
+    def hidden_from_arrays(self, arrays: Sequence[Any]) -> Any:
         array = np.asarray(arrays[0], dtype=np.float64)
         return array.copy() if self.outputs > 1 else array.reshape(-1).copy()
 
@@ -286,12 +353,13 @@ class MatMulNet(Model):
         output: str = "raw",
         loss: str | None = None,
         outputs: int = 1,
+        embeddings: Sequence[Sequence[int]] = (),
     ) -> None:
         self.hidden = hidden
         self.layers = layers
         self.head = head
         self.activation = activation
-        super().__init__(output=output, loss=loss, outputs=outputs)
+        super().__init__(output=output, loss=loss, outputs=outputs, embeddings=embeddings)
         if head == "sum" and outputs > 1:
             raise TitanicNNError(f"head='sum' adds the units into one output; {outputs} outputs need head='linear'")
         if head is not None and head not in self.HEADS:
@@ -338,7 +406,7 @@ class MatMulNet(Model):
         return len(self.widths) == 1 and self.effective_head == "sum"
 
     @property
-    def single_array(self) -> bool:
+    def _hidden_single(self) -> bool:
         return self.single_matrix
 
     def hidden_program(self) -> tuple[Op, ...]:
@@ -351,14 +419,14 @@ class MatMulNet(Model):
             program += [MatMul(k, label="Head", numbered=self.outputs > 1), AddBias(k + 1)]
         return tuple(program) + self._one_value()
 
-    def shapes(self, n_features: int) -> list[tuple[int, ...]]:
-        sizes = [n_features] + self.widths
+    def hidden_shapes(self, n_inputs: int) -> list[tuple[int, ...]]:
+        sizes = [n_inputs] + self.widths
         shapes = [(a, b) for a, b in zip(sizes, sizes[1:])]
         if self.effective_head == "linear":
             shapes += [(sizes[-1], self.outputs), (self.outputs,)]
         return shapes
 
-    def arrays(self, params: Any) -> list[Any]:
+    def hidden_arrays(self, params: Any) -> list[Any]:
         if self.single_matrix:
             return [_as_float(params, 2)]
         if not isinstance(params, (list, tuple)):
@@ -369,7 +437,7 @@ class MatMulNet(Model):
             arrays[-1] = arrays[-1].reshape(1)
         return arrays
 
-    def from_arrays(self, arrays: Sequence[Any]) -> Any:
+    def hidden_from_arrays(self, arrays: Sequence[Any]) -> Any:
         arrays = [np.asarray(a, dtype=np.float64).copy() for a in arrays]
         if self.single_matrix:
             return arrays[0]
@@ -398,9 +466,15 @@ class TwoReLU(MatMulNet):
     description = "a net of ReLUs: one SUMPRODUCT per unit and row, IF(x<0,0,x)"
 
     def __init__(
-        self, *, head: str | None = None, output: str = "raw", loss: str | None = None, outputs: int = 1
+        self,
+        *,
+        head: str | None = None,
+        output: str = "raw",
+        loss: str | None = None,
+        outputs: int = 1,
+        embeddings: Sequence[Sequence[int]] = (),
     ) -> None:
-        super().__init__(2, head=head, output=output, loss=loss, outputs=outputs)
+        super().__init__(2, head=head, output=output, loss=loss, outputs=outputs, embeddings=embeddings)
 
     def get_config(self) -> dict[str, Any]:
         # the lesson's sum head is left out, so files written before heads existed read the same
@@ -408,6 +482,39 @@ class TwoReLU(MatMulNet):
         return {"kind": self.kind, **head, "output": self.output, "loss": self.loss, **self._outputs_config()}
 
 
-# The lesson's order: its sheets, the CLI's training order and the results table follow it.
-for _cls in (Linear, TwoReLU, MatMulNet):
+class Tabular(MatMulNet):
+    """fastai's tabular model, as the course's Titanic notebook uses it: hidden layers of ReLUs (`layers`, 10 and 10)
+    and a linear head, on the features with each embedded column's table row (Categorical(embed=...)).
+
+    No batch norm and no dropout: both need batch statistics or randomness that a sheet cannot repeat.
+    """
+
+    kind = "tabular"
+    description = "fastai's tabular model: ReLU layers by MMULT, then a linear head"
+    lesson = False
+
+    def __init__(
+        self,
+        *,
+        layers: Sequence[int] = (10, 10),
+        activation: str = "relu",
+        output: str = "raw",
+        loss: str | None = None,
+        outputs: int = 1,
+        embeddings: Sequence[Sequence[int]] = (),
+    ) -> None:
+        super().__init__(
+            layers[0] if len(layers) else 2, layers=layers, head="linear", activation=activation, output=output,
+            loss=loss, outputs=outputs, embeddings=embeddings,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        config = {"kind": self.kind, "layers": [int(w) for w in self.layers]}
+        if self.activation != "relu":
+            config["activation"] = self.activation
+        return config | {"output": self.output, "loss": self.loss, **self._outputs_config()}
+
+
+# The lesson's order: its sheets, the CLI's training order and the results table follow it; fastai's model last.
+for _cls in (Linear, TwoReLU, MatMulNet, Tabular):
     register_model(_cls)

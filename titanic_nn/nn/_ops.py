@@ -22,8 +22,8 @@ from .. import excel
 from .._lazy import numpy as np
 
 __all__ = [
-    "Op", "Activation", "MatMul", "AddBias", "SumUnits", "ReLU", "Tanh", "Sigmoid", "Softmax", "ACTIVATIONS", "activation",
-    "evaluate", "trace", "backprop",
+    "Op", "Activation", "MatMul", "AddBias", "SumUnits", "Embed", "ReLU", "Tanh", "Sigmoid", "Softmax", "ACTIVATIONS",
+    "activation", "evaluate", "trace", "backprop", "decay_masks",
 ]
 
 
@@ -44,6 +44,14 @@ class Op:
     def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
         """The labels of the output units (the sheet's column headers), from the input units' labels."""
         return list(inputs)
+
+    def decays(self, shape: tuple[int, ...]) -> Any:
+        """Which entries of its parameter (of `shape`) weight decay shrinks: 1 where it does, 0 where not.
+
+        A weight decays whole; an op whose parameter should not (a bias) or only in part (a table whose last row
+        stands for unseen levels) says so here, so the rule follows the program, never the model's class.
+        """
+        return np.ones(shape)
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,9 @@ class AddBias(Op):
     ) -> tuple[Any, Any]:
         return grad, grad.sum(-2)
 
+    def decays(self, shape: tuple[int, ...]) -> Any:
+        return np.zeros(shape)  # fastai decays no bias: shrinking an offset towards 0 regularises nothing
+
 
 @dataclass(frozen=True)
 class SumUnits(Op):
@@ -110,6 +121,44 @@ class SumUnits(Op):
 
     def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
         return ["Logit"]
+
+
+@dataclass(frozen=True)
+class Embed(Op):
+    """An embedded column: the first input, a level's number (1 to n, n + 1 for a level unseen in training), replaced by
+    that row of the table params[table] (n + 1 rows of k values), put after the other inputs.
+
+    The models start with one per embedded column (Model.embeddings), each taking the next number off the front,
+    so the inputs end as the other features, then each column's k values. Its derivative adds each data row's
+    gradient into the table row it looked up (the rows no data row looked up get none); a level's number is an
+    index, with no gradient. On the sheet each value is INDEX(table, number, j): its cell holds the number.
+    """
+
+    table: int
+
+    @property
+    def param(self) -> int:  # type: ignore[override]
+        return self.table
+
+    def forward(self, x: Any, params: Sequence[Any], backend: Any) -> Any:
+        return backend.embed(x, params[self.table])
+
+    def backward(
+        self, x: Any, out: Any, grad: Any, params: Sequence[Any], backend: Any, need_input: bool = True
+    ) -> tuple[Any, Any]:
+        table = params[self.table]
+        width = table.shape[-1]
+        grad_in = backend.unembed(grad[..., :-width]) if need_input else None
+        return grad_in, backend.embed_grad(x, grad[..., -width:], table)
+
+    def decays(self, shape: tuple[int, ...]) -> Any:
+        mask = np.ones(shape)
+        mask[..., -1, :] = 0.0  # the unseen levels' row: no training row looks it up, so decay alone would move it
+        return mask
+
+    def names(self, inputs: list[str], shapes: Sequence[tuple[int, ...]]) -> list[str]:
+        column = inputs[0].removesuffix("_code")
+        return list(inputs[1:]) + [f"{column} e{j + 1}" for j in range(shapes[self.table][1])]
 
 
 class Activation(Op):
@@ -290,3 +339,13 @@ def backprop(program: Sequence[Op], values: Sequence[Any], params: Sequence[Any]
             grads[op.param] = grad_param if grads[op.param] is None else grads[op.param] + grad_param
         grad = grad_in
     return [backend.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+
+
+def decay_masks(program: Sequence[Op], shapes: Sequence[tuple[int, ...]]) -> list[Any]:
+    """Each parameter array's weight-decay mask (float64 0/1 of its shape), as the op that uses it says; an array
+    no op uses has no gradient either, and is left alone (zeros)."""
+    masks = [np.zeros(shape) for shape in shapes]
+    for op in program:
+        if op.param is not None:
+            masks[op.param] = np.asarray(op.decays(tuple(shapes[op.param])), dtype=np.float64)
+    return masks

@@ -13,9 +13,13 @@ _EXPORTS = {
     "FitResult": "._result", "check_data": "._result", "start_seed": "._result", "DIVERGENCE_FACTOR": "._result",
     "resolve_device": "._device", "resolve_dtype": "._device", "choose_threads": "._device",
     "torch_threads": "._device", "SMALL_WORK": "._device",
-    "fit_gd": "._gd", "GD_DEFAULTS": "._methods",
+    "fit_gd": "._gd", "GD_DEFAULTS": "._methods", "LR_FIND_DEFAULTS": "._methods", "LR_FIND": "._methods",
+    "lr_find": "._lr_find", "LRFind": "._lr_find",
     "OPTIMIZERS": "._optimizers", "Optimizer": "._optimizers", "SGD": "._optimizers", "Momentum": "._optimizers",
-    "Adam": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
+    "Adam": "._optimizers", "RMSprop": "._optimizers", "make_optimizer": "._optimizers", "Stepper": "._steps", "Epoch": "._steps",
+    "SCHEDULES": "._schedules", "Schedule": "._schedules", "Constant": "._schedules", "OneCycle": "._schedules",
+    "make_schedule": "._schedules", "Descent": "._descent", "as_descent": "._descent", "trained_wd": "._descent",
+    "l2_penalty": "._solver",
     "fit_solver": "._solver", "fit_members": "._members",
     "FittedModel": "._fitted", "FORMAT": "._fitted", "FORMAT_VERSION": "._fitted",
     "train_valid_split": "._train", "train_model": "._train", "valid_positions": "._train", "scores": "._train",
@@ -39,15 +43,18 @@ if TYPE_CHECKING:
     from ._estimator import SheetClassifier, SheetRegressor
     from ._fitted import FORMAT, FORMAT_VERSION, FittedModel
     from ._gd import fit_gd
-    from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer
+    from ._descent import Descent, as_descent, trained_wd
+    from ._optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, RMSprop, make_optimizer
+    from ._schedules import SCHEDULES, Constant, OneCycle, Schedule, make_schedule
     from ._steps import Epoch, Stepper
     from ._objective import GRADIENTS, Objective, autograd_loss_and_grad, choose_kernel, final_loss, loss_and_grad
     from ._persist import load_model, save_model
     from ._cv import STRATIFIED_KINDS, CVResult, cross_validate, folds_for, plain_folds, stratified_folds
     from ._progress import Progress
     from ._result import DIVERGENCE_FACTOR, FitResult, check_data, start_seed
-    from ._solver import fit_solver
-    from ._methods import GD_DEFAULTS, METHODS
+    from ._solver import fit_solver, l2_penalty
+    from ._lr_find import LRFind, lr_find
+    from ._methods import GD_DEFAULTS, LR_FIND, LR_FIND_DEFAULTS, METHODS
     from ._members import fit_members
     from ._params import params_from_lists, params_to_lists
     from ._train import (

@@ -21,7 +21,8 @@ class _SheetEstimator(BaseEstimator):
     model: a kind from `titanic_nn.nn.MODELS` ("linear", "nnet", "mmult"; each takes those of `hidden`,
     `layers`, `head`, `activation` its class has), or a Model instance.
     output/loss: as the models take them. schema/missing: as `Features` takes them.
-    method: "solver" or "gd"; lr, epochs, restarts, optimizer go to the trainer when not None.
+    method: "solver" or "gd"; lr, epochs, restarts, optimizer, wd and schedule go to the trainer when not None (the
+    solver takes restarts and wd: weight decay's L2 form).
     threshold: the classifier's (a class is 1 above it); a regressor has none to use.
     """
 
@@ -42,6 +43,8 @@ class _SheetEstimator(BaseEstimator):
         epochs: int | None = None,
         restarts: int | None = None,
         optimizer: str | None = None,
+        wd: float | None = None,
+        schedule: str | None = None,
         device: str = "auto",
         seed: int = 0,
         threshold: float = 0.5,
@@ -61,6 +64,8 @@ class _SheetEstimator(BaseEstimator):
         self.epochs = epochs
         self.restarts = restarts
         self.optimizer = optimizer
+        self.wd = wd
+        self.schedule = schedule
         self.device = device
         self.seed = seed
         self.threshold = threshold
@@ -77,7 +82,7 @@ class _SheetEstimator(BaseEstimator):
         )
 
     def _trainer_options(self) -> dict[str, Any]:
-        names = ("restarts",) if self.method == "solver" else ("lr", "epochs", "restarts", "optimizer")
+        names = ("restarts", "wd") if self.method == "solver" else ("lr", "epochs", "restarts", "optimizer", "wd", "schedule")
         options = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
         if self.method == "gd":
             options["device"] = self.device

@@ -101,7 +101,7 @@ class FittedModel:
         features = check_features(data["features"], "features")
         params = check_params(model, data["params"], features.n_features_, "params")
         try:  # the target and the model it trained must fit each other (its classes, its labels, its kind of output)
-            features.target_.check_model(model)
+            features.check_model(model)
         except TitanicNNError as exc:
             raise InvalidModelError(f"model: {exc}") from exc
         training = check_record(data.get("training"), "training")

@@ -1,23 +1,27 @@
-"""fit_gd: the lesson's full-batch gradient-descent loop in torch (plain, momentum or Adam), many starts at once."""
+"""fit_gd: the lesson's full-batch gradient-descent loop in torch, with a schedule and weight decay, many starts at once."""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .._constraints import EPOCHS, LR, RESTARTS, SEED, THREADS
+from .._constraints import EPOCHS, LR, RESTARTS, SEED, THREADS, WD
 from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
 from ._budget import check_work
+from ._descent import Descent
 from ._device import choose_threads, resolve_device, resolve_dtype, torch_threads
-from ._methods import GD_DEFAULTS
+from ._methods import GD_DEFAULTS, LR_FIND
 from ._objective import GRADIENTS, Objective, final_loss
 from ._optimizers import Optimizer, make_optimizer
 from ._progress import Progress
+from ._lr_find import STOP_FACTOR, TAIL, lr_find
 from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, first_blowup, start_seed
+from ._schedules import Schedule, make_schedule
 
 __all__ = ["fit_gd"]
 
@@ -31,7 +35,7 @@ def fit_gd(
     X: Any,
     y: Any,
     *,
-    lr: float | None = None,
+    lr: float | str | None = None,
     epochs: int | None = None,
     seed: int = 0,
     restarts: int | None = None,
@@ -39,6 +43,8 @@ def fit_gd(
     momentum: float | None = None,
     betas: tuple[float, float] | None = None,
     eps: float | None = None,
+    wd: float | None = None,
+    schedule: str | Schedule | None = None,
     device: str | None = "auto",
     dtype: str = "float32",
     valid: tuple[Any, Any] | None = None,
@@ -52,12 +58,19 @@ def fit_gd(
     optimizer: "sgd" is the lesson's plain loop (params -= lr * grad), "momentum" adds heavy-ball
     momentum (0.9 unless given), "adam" (the default) is Adam with `betas` and `eps` (0.9, 0.999, 1e-8 unless
     given), "rmsprop" fastai's RMSprop (`betas[1]` its sqr_mom, 0.99, and eps 1e-8 unless given); or an `Optimizer`
-    (training/_optimizers.py, where each update is written beside its Excel formulas). Start k is `model.init(n, start_seed(seed, k))`,
+    (training/_optimizers.py, where each update is written beside its Excel formulas).
+    wd: fastai's true weight decay (0, the default: none): each epoch first scales every weight by 1 - lr_t * wd,
+    lr_t that epoch's rate; biases are not decayed (each op says which of its parameter's entries decay).
+    schedule: "constant" (the default, every epoch at lr) or "one-cycle" (fastai's fit_one_cycle: the rate rises from
+    lr/25 to lr over the first quarter of the epochs and falls to lr/1e5, the momentum or Adam's beta1 running from
+    0.95 to 0.85 and back), or a Schedule (training/_schedules.py). Start k is `model.init(n, start_seed(seed, k))`,
     unless `init` gives one start's parameters. All starts train together, batched as one tensor.
     device: "auto" takes CUDA, then Apple MPS, then the CPU; dtype "float32" (default) or "float64".
     valid=(X_valid, y_valid) records the validation loss per epoch too. gradient: "fast" (the kernel the
     program calls for), "generic" (each op's backward in turn) or "autograd" (torch autograd); all give
     the same numbers, the last two slower.
+    lr="find" runs the learning-rate finder (`lr_find`, fastai's range test and valley rule) on (X, y) first, from start
+    0 (or `init`) with this optimiser, and trains at its suggestion; the settings record it under "lr_find".
     threads: torch's CPU threads while training (None: one for a problem of under `SMALL_WORK`
     multiply-adds per epoch, whose threads would only wait on each other, else the caller's
     `torch.get_num_threads()`); the caller's setting is restored afterwards. Ignored on a GPU.
@@ -78,6 +91,12 @@ def fit_gd(
     SEED.check(seed)
     if threads is not None:
         THREADS.check(threads)
+    found = None
+    if isinstance(lr, str) and lr == LR_FIND:
+        found = _find_lr(model, X, y, optimizer, momentum, betas, eps, seed, init)
+        lr = found.suggestion
+        if isinstance(optimizer, Optimizer):
+            optimizer = replace(optimizer, lr=lr)
     if isinstance(optimizer, Optimizer):
         rule = optimizer
     else:
@@ -86,6 +105,7 @@ def fit_gd(
         beta1, beta2 = betas if betas is not None else (None, None)
         rule = make_optimizer(name, float(lr), momentum=momentum, beta1=beta1, beta2=beta2, eps=eps)
     lr = rule.lr
+    descent = Descent(rule, epochs, make_schedule(schedule), WD.check(0.0 if wd is None else wd))
     if gradient not in GRADIENTS:
         raise TitanicNNError(f"gradient must be one of {', '.join(GRADIENTS)}, not {gradient!r}")
     if init is not None:
@@ -116,6 +136,9 @@ def fit_gd(
     if rule.name == "rmsprop":
         settings["beta2"] = rule.beta2  # type: ignore[attr-defined]
         settings["eps"] = rule.eps  # type: ignore[attr-defined]
+    settings |= descent.record()
+    if found is not None:
+        settings["lr_find"] = found.record()
 
     starts = [model.arrays(init)] if init is not None else [
         model.arrays(model.init(n_features, seed=start_seed(seed, k))) for k in range(restarts)
@@ -147,6 +170,7 @@ def fit_gd(
                 for i in range(len(expected))
             ]
             state = [{name: torch.zeros_like(p) for name in rule.states} for p in params]
+            masks = [torch.as_tensor(m, dtype=torch_dtype).to(chosen) for m in model.decay_masks(n_features)]
             history = torch.empty((epochs, restarts), dtype=torch_dtype, device=chosen)
             valid_history = torch.empty_like(history) if valid_objective is not None else None
             checked = 0
@@ -155,8 +179,9 @@ def fit_gd(
                 history[epoch] = loss
                 if valid_objective is not None:
                     valid_history[epoch] = valid_objective.loss(params)
+                step_rule = descent.at(epoch + 1)
                 for i, grad in enumerate(grads):
-                    params[i], state[i] = rule.step(params[i], grad, state[i], epoch + 1)
+                    params[i], state[i] = descent.step(step_rule, params[i], grad, state[i], epoch + 1, masks[i])
                 if (epoch + 1) % CHECK_EVERY == 0 or epoch + 1 == epochs:
                     _check_finite(history, checked, epoch + 1, lr)
                     checked = epoch + 1
@@ -202,6 +227,22 @@ def fit_gd(
         iterations=epochs,
         threads=threads,
     )
+
+
+def _find_lr(model: Model, X: np.ndarray, y: np.ndarray, optimizer: Any, momentum: Any, betas: Any, eps: Any, seed: int,
+             init: Any) -> Any:
+    """The finder's run for lr="find", or a TrainingDivergedError when it stopped too early to suggest a rate."""
+    found = lr_find(model, X, y, optimizer=optimizer, momentum=momentum, betas=betas, eps=eps, seed=seed, init=init)
+    if found.suggestion is None:
+        num_it = found.settings["num_it"]
+        why = (f"its smoothed loss passed {STOP_FACTOR:g} times its least" if found.stopped == "diverged"
+               else "its loss became NaN or infinite")
+        raise TrainingDivergedError(
+            f"the learning-rate finder found no rate: {why} at step {found.steps} of {num_it} (lr={found.rates[-1]:.3g}), "
+            f"too early for its valley rule, which leaves out the first {num_it // 10} steps and the last {TAIL}; "
+            "give the learning rate (--lr)"
+        )
+    return found
 
 
 def _nan_error(epoch: int, epochs: int, lr: float) -> TrainingDivergedError:

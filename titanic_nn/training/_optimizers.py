@@ -33,6 +33,8 @@ class Optimizer:
     lr: float
     name: ClassVar[str]
     states: ClassVar[tuple[str, ...]] = ()
+    # the setting a schedule's momentum moves (fastai's `mom`: heavy-ball momentum, Adam's beta1); None: it has none
+    MOMENTUM: ClassVar[str | None] = None
     # how the sheet labels each setting
     LABELS: ClassVar[dict[str, str]] = {}
 
@@ -78,6 +80,7 @@ class Momentum(Optimizer):
 
     momentum: float = 0.9
     name: ClassVar[str] = "momentum"
+    MOMENTUM: ClassVar[str | None] = "momentum"
     states: ClassVar[tuple[str, ...]] = ("velocity",)
     LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:", "momentum": "Momentum:"}
 
@@ -100,6 +103,7 @@ class Adam(Optimizer):
     beta2: float = 0.999
     eps: float = 1e-8
     name: ClassVar[str] = "adam"
+    MOMENTUM: ClassVar[str | None] = "beta1"
     states: ClassVar[tuple[str, ...]] = ("m", "v")
     LABELS: ClassVar[dict[str, str]] = {"lr": "Learning rate:", "beta1": "Beta1:", "beta2": "Beta2:", "eps": "Epsilon:"}
     # v's corrected mean below this counts as 0 before its square root, in Python as in the sheet: LibreOffice's SQRT

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._constraints import MAXITER, RESTARTS, SEED
+from .._constraints import MAXITER, RESTARTS, SEED, WD
 from ..errors import TitanicNNError, TrainingDivergedError
 from ..nn import Model
 from ._budget import check_work
@@ -16,7 +16,7 @@ from ._objective import Objective, final_loss
 from ._progress import Progress
 from ._result import DIVERGENCE_FACTOR, FitResult, check_data, check_one_member, start_seed
 
-__all__ = ["fit_solver"]
+__all__ = ["fit_solver", "l2_penalty"]
 
 # scipy methods that take no gradient (given one, they warn and ignore it)
 GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
@@ -33,6 +33,7 @@ def fit_solver(
     gradient: str = "numpy",
     tol: float | None = None,
     maxiter: int | None = None,
+    wd: float | None = None,
     valid: tuple[Any, Any] | None = None,
     init: Any = None,
     polish: bool = True,
@@ -47,6 +48,10 @@ def fit_solver(
     default) a gradient method other than L-BFGS-B has its kept start finished by L-BFGS-B, so the
     result is a local minimum whichever method screened the starts. A NaN or infinite
     loss, or a kept start ending above 10 times its initial loss, raises TrainingDivergedError.
+
+    wd (0, the default: none) minimises the loss plus weight decay's L2 form, wd/2 * sum(w^2) over the decayed
+    weights (biases are not; `Model.decay_masks`), whose gradient wd * w is what decoupled decay subtracts in
+    plain gradient descent. The result's `loss` is the loss alone, as the model sheet's loss cell holds it.
     """
     from scipy.optimize import minimize
 
@@ -63,20 +68,21 @@ def fit_solver(
     SEED.check(seed)
     if maxiter is not None:
         MAXITER.check(maxiter)
+    wd = float(WD.check(0.0 if wd is None else wd))
     if gradient not in ("numpy", "autograd"):
         raise TitanicNNError(f"gradient must be 'numpy' or 'autograd', not {gradient!r}")
     if init is not None:
         restarts = 1
     check_work(model, len(X), n_features, "solver", method=method, restarts=restarts, maxiter=maxiter)
     settings: dict[str, Any] = {
-        "method": method, "restarts": restarts, "seed": int(seed), "gradient": gradient, "polish": bool(polish)
+        "method": method, "restarts": restarts, "seed": int(seed), "gradient": gradient, "polish": bool(polish), "wd": wd,
     }
     if tol is not None:
         settings["tol"] = tol
     if maxiter is not None:
         settings["maxiter"] = maxiter
 
-    objective = _flat_objective(model, X, y, gradient)
+    objective = _flat_objective(model, X, y, gradient, wd)
     uses_gradient = method.lower() not in GRADIENT_FREE
     options = _options(method, maxiter)
 
@@ -163,9 +169,17 @@ def _polished(objective: Any, outcome: Any, tol: float | None, maxiter: int | No
     return finished
 
 
-def _flat_objective(model: Model, X: np.ndarray, y: np.ndarray, gradient: str):
-    """loss_and_grad on one start's flat float64 vector, as scipy wants it."""
+def l2_penalty(wd: float, arrays: Any, masks: Any) -> tuple[float, list[np.ndarray]]:
+    """Weight decay's L2 form on a model's arrays: wd/2 * the sum of the decayed entries' squares, and its gradient,
+    wd * w where the mask is 1 (the model sheet's penalty cell computes the same sum)."""
+    value = wd / 2 * sum(float(np.sum(mask * a * a)) for a, mask in zip(arrays, masks))
+    return value, [wd * mask * a for a, mask in zip(arrays, masks)]
+
+
+def _flat_objective(model: Model, X: np.ndarray, y: np.ndarray, gradient: str, wd: float = 0.0):
+    """loss_and_grad on one start's flat float64 vector, as scipy wants it (plus the L2 penalty of weight decay)."""
     n_features = X.shape[1]
+    masks = model.decay_masks(n_features)
     if gradient == "numpy":
         inner = Objective(model, X, y, backend="numpy")
 
@@ -189,7 +203,11 @@ def _flat_objective(model: Model, X: np.ndarray, y: np.ndarray, gradient: str):
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
         arrays = model.arrays(model.unflatten(flat, n_features))
         loss, grads = inner.loss_and_grad(wrap(arrays))
-        grad = np.concatenate([np.asarray(unwrap(g), dtype=np.float64)[0].reshape(-1) for g in grads])
-        return float(np.asarray(unwrap(loss))[0]), grad
+        grads = [np.asarray(unwrap(g), dtype=np.float64)[0] for g in grads]
+        value = float(np.asarray(unwrap(loss))[0])
+        if wd:
+            penalty, penalty_grads = l2_penalty(wd, arrays, masks)
+            value, grads = value + penalty, [g + p for g, p in zip(grads, penalty_grads)]
+        return value, np.concatenate([g.reshape(-1) for g in grads])
 
     return objective

@@ -97,7 +97,7 @@ def train_transformed(
     else:
         train_idx, valid_idx = train_valid_split(len(X), valid_frac, seed)
     valid = (X[valid_idx], y[valid_idx]) if len(valid_idx) else None
-    model = features.target_.model_for(model)  # a target of several classes ends the model in as many outputs
+    model = features.model_for(model)  # a target of several classes ends the model in as many outputs
     check_work(model, len(train_idx), X.shape[1], method, **trainer_options)
     trainer = {"solver": fit_solver, "gd": fit_gd}[method]
     # a seeded training of each member (training/_members.py): one for a plain model

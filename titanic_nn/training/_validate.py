@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .._constraints import HIDDEN, MEMBERS, Constraint
+from .._constraints import EMBED_ROWS, EMBED_WIDTH, HIDDEN, MEMBERS, Constraint
 from .._plain import shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 
@@ -133,7 +133,9 @@ def check_config(config: Any, where: str = "model") -> Any:
     if not isinstance(kind, str) or kind not in MODELS:
         raise InvalidModelError(f"{where}.kind is {shown(kind)}, not one of the model kinds ({', '.join(MODELS)})")
     for key, value in config.items():
-        if isinstance(value, list):
+        if key == "embeddings":
+            _tables(value, f"{where}.{key}")
+        elif isinstance(value, list):
             for i, width in enumerate(value):
                 _within(HIDDEN, width, f"{where}.{key}[{i}]")
         elif value is not None and not isinstance(value, (str, int, float)):
@@ -146,6 +148,17 @@ def check_config(config: Any, where: str = "model") -> Any:
         return model_from_config(dict(config))
     except (TitanicNNError, TypeError, ValueError) as exc:
         raise InvalidModelError(f"{where} holds settings no model takes ({_message(exc)})") from exc
+
+
+def _tables(value: Any, where: str) -> None:
+    """A model's embedding tables: a list of [rows, width] pairs, each a whole number in its range."""
+    if not isinstance(value, list):
+        raise InvalidModelError(f"{where} is {_kind(value)}, not a list of [rows, width] pairs")
+    for i, shape in enumerate(value):
+        if not isinstance(shape, list) or len(shape) != 2:
+            raise InvalidModelError(f"{where}[{i}] is {_kind(shape)}, not a [rows, width] pair")
+        _within(EMBED_ROWS, shape[0], f"{where}[{i}][0]")
+        _within(EMBED_WIDTH, shape[1], f"{where}[{i}][1]")
 
 
 def _within(constraint: Constraint, value: Any, where: str) -> None:

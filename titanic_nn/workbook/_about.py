@@ -49,6 +49,12 @@ def about_lines(
             else f"every row trained the model (the Valid column holds no 1); Train loss {at['Train loss:']} "
             f"(Solver's objective) and Train {score} {at[f'Train {score}:']}{also} average all rows"
         )
+        if sheet.objective_cell:
+            split = split.replace(" (Solver's objective)", "") + (
+                f"; the model trained with weight decay (the orange Weight decay cell), so Solver's objective is "
+                f"{sheet.objective_cell.replace('$', '')}, the train loss plus the L2 penalty wd/2 * the sum of the "
+                "squared weights (no bias)"
+            )
         lines.append(
             f"{sheet.sheet.name}: {fitted.model.summary() or fitted.model.kind}. Raw columns A.. (the Max row {MAX_ROW} "
             f"and Fill row {FILL_ROW} above them hold the statistics learned from these rows), feature formulas, "
@@ -74,9 +80,9 @@ def about_lines(
     for layout in trainings:
         lines.append(
             f"{layout.name}: gradient descent on sheet {layout.model_sheet} in formulas, {layout.epochs} epochs of "
-            f"{layout.optimizer.name}: each epoch's parameters, loss, gradient (one array formula per parameter "
-            "array) and the next epoch's parameters; its loss per epoch charted. When rows are held out, only those "
-            "marked Valid 0 on the model sheet train, as in Python."
+            f"{layout.optimizer.name}{_descent_said(layout.descent)}: each epoch's parameters, loss, gradient (one "
+            "array formula per parameter array) and the next epoch's parameters; its loss per epoch charted. When rows "
+            "are held out, only those marked Valid 0 on the model sheet train, as in Python."
         )
     lines += [
         "",
@@ -120,3 +126,20 @@ def about_lines(
         "copy the formula columns (features and model columns) down alongside them, and the submission rows too.",
     ]
     return lines
+
+
+def _descent_said(descent: Any) -> str:
+    """The schedule and the weight decay of a training sheet, where it has them, as the about sheet says them."""
+    said = ""
+    if descent.schedule.varies:
+        moved = f" and its {descent.optimizer.MOMENTUM}" if descent.moves_momentum else ""
+        said += (
+            f" under the {descent.schedule.name} schedule (each epoch's Rate{moved} in its own column, computed from "
+            "the orange settings, so changing the learning rate reshapes the whole schedule)"
+        )
+    if descent.wd:
+        said += (
+            f" with weight decay {descent.wd:g} (each epoch's update first scales the weights, not the biases, by "
+            "1 - rate * weight decay)"
+        )
+    return said

@@ -53,10 +53,13 @@ def expected_training_sheets(contents: WorkbookContents) -> list[Sheet]:
     sheets = []
     for fitted, layout in layouts:
         part = parts[fitted.name]
-        optimizer = layout.optimizer
-        settings = optimizer.settings()
+        descent = layout.descent
+        settings = descent.settings()
         lr = settings.pop("lr")
-        plan = SheetTraining(epochs=layout.epochs, optimizer=optimizer.name, lr=lr, settings=settings)
+        plan = SheetTraining(
+            epochs=layout.epochs, optimizer=descent.name, lr=lr, settings=settings, schedule=descent.schedule.name,
+            wd=descent.wd,
+        )
         rows = training_data(fitted, part.sheet.name, part.data, n_train, part.valid_col)
         sheets.append(training_sheet(fitted, part.sheet.name, part.blocks, rows, X, y, plan).sheet)
     return sheets

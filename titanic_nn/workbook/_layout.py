@@ -11,11 +11,12 @@ import numpy as np
 
 from .. import excel
 from ..features import Features
-from ..nn import Model
+from ..nn import AddBias, Embed, Model
 
 __all__ = [
     "model_name_problem", "MAX_ROW", "FILL_ROW", "SCORE_ROW", "HEADER_ROW", "FIRST_ROW", "data_rows", "RESERVED_SHEETS", "METADATA_SHEET",
-    "DataColumns", "data_columns", "Layout", "ByUnit", "Matrix", "Bias", "BY_UNIT", "MATRIX", "BIAS", "MATRIX_LAYOUTS",
+    "DataColumns", "data_columns", "Layout", "ByUnit", "Matrix", "Bias", "Table", "BY_UNIT", "MATRIX", "BIAS", "TABLE",
+    "MATRIX_LAYOUTS", "UNSEEN_LABEL",
     "matrix_layout", "ParamBlock", "place_params", "member_blocks", "unit_names",
 ]
 
@@ -204,7 +205,18 @@ class Bias(Layout):
         return ("Bias",), tuple(units)
 
 
-BY_UNIT, MATRIX, BIAS = ByUnit(), Matrix(), Bias()
+class Table(Matrix):
+    """An embedding table: one row per level, its text as the row's label (what a row's level number is found by), the
+    last row for levels unseen in training; one column per value of the embedding."""
+
+    def title(self, index: int) -> str:
+        return "Embedding"
+
+
+# The label of an embedding table's last row: the values of a level never seen in training.
+UNSEEN_LABEL = "(unseen)"
+
+BY_UNIT, MATRIX, BIAS, TABLE = ByUnit(), Matrix(), Bias(), Table()
 
 # How each kind's weight matrices are laid out: the lesson's linear and nnet sheets multiply one row of weights per
 # unit (a SUMPRODUCT per unit and row), its mmult sheet and every other kind one matrix (one MMULT).
@@ -267,10 +279,11 @@ class ParamBlock:
         return self.layout.array(np.asarray(grid, dtype=np.float64).reshape(self.grid_shape))
 
 
-def unit_names(model: Model, n_features: int = 1) -> list[list[str]]:
-    """The column labels of each op's output units, by op position in the program (each op names its own)."""
+def unit_names(model: Model, n_features: int = 1, inputs: Sequence[str] | None = None) -> list[list[str]]:
+    """The column labels of each op's output units, by op position in the program (each op names its own), from the
+    inputs' names (default x1, x2, ...: an embedding names its values after its column's)."""
     shapes = model.shapes(n_features)
-    current = [f"x{i + 1}" for i in range(n_features)]
+    current = list(inputs) if inputs is not None else [f"x{i + 1}" for i in range(n_features)]
     names = []
     for op in model.program():
         current = op.names(current, shapes)
@@ -278,28 +291,47 @@ def unit_names(model: Model, n_features: int = 1) -> list[list[str]]:
     return names
 
 
-def place_params(model: Model, feature_names: Sequence[str], label_col: int) -> list[ParamBlock]:
+def place_params(
+    model: Model, feature_names: Sequence[str], label_col: int, levels: Sequence[Sequence[str]] = ()
+) -> list[ParamBlock]:
     """The parameter blocks of every member of `model`, one under another from the header row, labels in `label_col`:
-    each member's blocks in its program's order, a blank row between members, numbered as `model.arrays` lists them."""
+    each member's blocks in its program's order, a blank row between members, numbered as `model.arrays` lists them.
+
+    `levels` are each embedded column's levels, in order (`Features.embedded_levels_`): its table's row labels."""
     member = model.member
     shapes = member.shapes(len(feature_names))
-    names = unit_names(member, len(feature_names))
+    names = unit_names(member, len(feature_names), feature_names)
     blocks: list[ParamBlock] = []
     header_row = HEADER_ROW
     for j in range(model.k):
         inputs: list[str] = list(feature_names)
+        tables = iter(levels)
         for position, op in enumerate(member.program()):
             units = names[position]
             if op.param is not None:
                 shape = shapes[op.param]
-                layout = BIAS if len(shape) == 1 else matrix_layout(model)
+                layout = _param_layout(model, op)
                 n_in, n_out = (shape[0], shape[0]) if len(shape) == 1 else shape
-                rows, cols = layout.labels(inputs, units)
+                if layout is TABLE:
+                    table_levels = next(tables, None)
+                    labels = [*table_levels, UNSEEN_LABEL] if table_levels is not None else [f"level {i + 1}" for i in range(n_in)]
+                    rows, cols = tuple(labels), tuple(units[-n_out:])
+                else:
+                    rows, cols = layout.labels(inputs, units)
                 block = ParamBlock(op.param + j * len(shapes), layout, n_in, n_out, label_col, header_row, rows, cols)
                 blocks.append(block)
                 header_row = block.bottom + 2
             inputs = units
     return sorted(blocks, key=lambda b: b.index)
+
+
+def _param_layout(model: Model, op: object) -> Layout:
+    """How the array an op uses is laid out: an embedding's table, a bias's row, or the model's weight matrices'."""
+    if isinstance(op, Embed):
+        return TABLE
+    if isinstance(op, AddBias):
+        return BIAS
+    return matrix_layout(model)
 
 
 def member_blocks(model: Model, blocks: Sequence[ParamBlock]) -> list[list[ParamBlock]]:

@@ -64,8 +64,11 @@ def describe(
         description["training"] = {
             "epochs": epochs,
             "sheets": [
-                {"model": model, "sheet": sheet, "optimizer": optimizer.name, "settings": optimizer.settings()}
-                for model, sheet, optimizer in training
+                # the settings are the sheet's input cells (weight decay and the schedule's among them where it has
+                # them); a constant schedule is left unsaid, so a sheet without one is described as it always was
+                {"model": model, "sheet": sheet, "optimizer": descent.name, "settings": descent.settings()}
+                | ({"schedule": descent.schedule.name} if descent.schedule.varies else {})
+                for model, sheet, descent in training
             ],
         }
     return description

@@ -15,7 +15,7 @@ from .. import excel
 from .._plain import cut, shown
 from ..errors import DataError, InvalidModelError, TitanicNNError
 from ..features import Features
-from ..training import FittedModel, Optimizer, make_optimizer
+from ..training import Descent, FittedModel
 from . import _metadata as metadata
 from ._layout import FIRST_ROW, METADATA_SHEET, TEST_SHEET, ParamBlock, data_columns, model_name_problem
 from ._sheets import VALID_OFFSET, model_layout
@@ -472,21 +472,23 @@ def training_layouts(description: dict[str, Any], fits: Sequence[FittedModel], n
         fitted = by_name.get(entry.get("model"))
         if fitted is None:
             raise DataError(f"the training sheet {entry.get('sheet')!r} names no model of the workbook")
-        settings = dict(entry.get("settings") or {})
-        optimizer = make_optimizer(entry.get("optimizer"), settings.pop("lr", 0.01), **settings)
+        epochs = int(recorded.get("epochs") or 0)
+        descent = Descent.from_settings(
+            entry.get("optimizer"), entry.get("schedule"), max(epochs, 1), dict(entry.get("settings") or {})
+        )
         _, blocks, _ = model_layout(fitted.features, fitted.model, n_train)
-        found.append((fitted, training_layout(fitted.name, blocks, optimizer, int(recorded.get("epochs") or 0))))
+        found.append((fitted, training_layout(fitted.name, blocks, descent, epochs)))
     return found
 
 
-def read_settings(layout: TrainingLayout, value: Any) -> Optimizer:
-    """The optimiser as the sheet's input cells hold it now (`value(row, col)` reads a cell)."""
+def read_settings(layout: TrainingLayout, value: Any) -> Descent:
+    """The descent (optimiser, schedule, weight decay) as the sheet's input cells hold it now (`value(row, col)` reads
+    a cell)."""
     settings = {
         name: _cell_number(value(row, col), f"{layout.name}!{excel.column_letter(col)}{row} ({name})", TRAINING_FIX)
         for name, (row, col) in layout.settings.items()
     }
-    lr = settings.pop("lr")
-    return make_optimizer(layout.optimizer.name, float(lr), **settings)
+    return Descent.from_settings(layout.optimizer.name, layout.descent.schedule.name, layout.descent.steps, settings)
 
 
 def read_blocks(

@@ -121,23 +121,29 @@ def feature_columns(
     X: np.ndarray | None,
     statistics: dict[int, str],
     header_prefix: str = "",
+    levels: dict[str, str] | None = None,
 ) -> list[Column]:
-    """The feature formula columns (after the raw passthrough inputs), in feature order."""
+    """The feature formula columns (after the raw passthrough inputs), in feature order; `levels` gives each embedded
+    column's range of level texts (its table's labels), which its level's number is found in."""
     names = features.feature_names_
 
     def raw_ref(column: str) -> str:
         return excel.cell(R, data.col(column))
 
     def context(op: Any) -> RenderContext:
-        return RenderContext(statistic=statistics.get(id(op)))
+        return RenderContext(statistic=statistics.get(id(op)), levels=(levels or {}).get(op.key))
 
     columns = []
     for position in range(data.passthrough, len(names)):
         name = names[position]
-        formula = _formula(features, features.program_.producer(name), name, raw_ref, context)
+        producer = features.program_.producer(name)
+        formula = _formula(features, producer, name, raw_ref, context)
         values = None if X is None else X[:, position]
         columns.append(
-            Column(data.inputs[position], header_prefix + name, values, formula=None if formula is None else formula)
+            Column(
+                data.inputs[position], header_prefix + name, values, formula=None if formula is None else formula,
+                array_cells=producer.array_cells,
+            )
         )
     return columns
 
@@ -175,6 +181,11 @@ class SheetParam:
 
     def cell(self, i: int, j: int) -> str:
         return excel.on_sheet(self.sheet, self.block.cell(i, j))
+
+    def column(self, j: int) -> str:
+        """Column j of the grid, as a range."""
+        grid_rows = self.block.grid_shape[0]
+        return excel.on_sheet(self.sheet, excel.area(self.block.cell(0, j), self.block.cell(grid_rows - 1, j)))
 
 
 class SheetUnits:
@@ -227,10 +238,12 @@ class SheetUnits:
     def label(self, names: Sequence[str], values: np.ndarray | None, scales: np.ndarray | None = None) -> None:
         """Head the units' columns and give them Python's values (the trace's, as (rows, units)) and the size of the
         terms behind each (the magnitude trace's)."""
+        # the columns placed for this value are its last units (all of them, but for an embedding's kept inputs)
+        offset = len(names) - len(self.columns)
         for j, column in enumerate(self.columns):
-            column.header = self.sheet.header_prefix + names[j]
-            column.values = None if values is None else values[:, j]
-            column.scale = None if scales is None else scales[:, j]
+            column.header = self.sheet.header_prefix + names[offset + j]
+            column.values = None if values is None else values[:, offset + j]
+            column.scale = None if scales is None else scales[:, offset + j]
 
 
 def _sumproducts(x: SheetUnits, weight: SheetParam) -> SheetUnits:
@@ -282,6 +295,24 @@ class SheetBackend:
     def elementwise(self, op: Any, x: SheetUnits) -> SheetUnits:
         return SheetUnits(self, [op.excel(ref) for ref in x.place().refs()])
 
+    def embed(self, x: SheetUnits, table: SheetParam) -> SheetUnits:
+        """The inputs but the first (a level's number), then that row of the table: one INDEX per value and row (of the
+        value's column of the table). Where
+        the inputs kept end right before the next free column, the values are placed there, so the inputs and the
+        embedding form one block the next product reads; elsewhere every unit gets a column of its own."""
+        refs = x.refs()
+        width = table.block.n_out
+        # INDEX of one column, not of the whole table: HyperFormula reads every cell of the range INDEX is given, so a
+        # 501 x 52 table's lookups take it minutes where one column's take seconds
+        looked = [excel.INDEX(table.column(j), refs[0]) for j in range(width)]
+        kept = list(x.placed[1:])
+        if kept and kept == list(range(kept[0], kept[-1] + 1)) and kept[-1] == self.next_col - 1:
+            value = SheetUnits(self)
+            value.columns = [self.column(formula=formula) for formula in looked]
+            value.placed = kept + [c.col for c in value.columns]
+            return value
+        return SheetUnits(self, refs[1:] + looked)
+
     def softmax(self, x: SheetUnits) -> SheetUnits:
         """Each unit's EXP over the sum of the row's, the row's MAX subtracted from every logit first (overflow-safe)."""
         refs = x.place().refs()
@@ -303,6 +334,7 @@ def model_columns(
     X: np.ndarray | None = None,
     header_prefix: str = "",
     pred_names: Sequence[str] | None = None,
+    input_names: Sequence[str] | None = None,
 ) -> list[Column]:
     """The columns computing `model` row by row, from the input block to the predictions ("Preds", the last column; or
     the last K columns, headed `pred_names`, for a model of K outputs).
@@ -310,11 +342,12 @@ def model_columns(
     Each member's program is traced on the sheet's backend from its own parameter blocks (`blocks`, on
     `params_sheet`, or this sheet when None), its columns headed by its member label ("m1 ", ...); the
     model's Preds combines the members' (`Model.excel_combine`). `params` and `X` give each column's cached
-    values, Python's trace of the same program (None: the layout only).
+    values, Python's trace of the same program (None: the layout only); `input_names`, the features' names, head an
+    embedding's values after its column.
     """
     sheet = SheetBackend(first_col, first_row, last_row, header_prefix)
     member = model.member
-    names = unit_names(member, inputs[1] - inputs[0] + 1)
+    names = unit_names(member, inputs[1] - inputs[0] + 1, input_names)
     members = model.split(params) if params is not None else [None] * model.k
     preds: list[SheetUnits] = []
     for j, (own_blocks, own_params) in enumerate(zip(member_blocks(model, blocks), members)):

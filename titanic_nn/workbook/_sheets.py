@@ -15,11 +15,11 @@ from .._submission import ROW_NUMBER_COLUMN
 from ..errors import DataError
 from ..features import SCORE_LABELS, Features, ScoreRanges, Target, blanks_marked, text_of
 from ..nn import ExcelBackend, Model
-from ..training import FittedModel, valid_positions
+from ..training import FittedModel, l2_penalty, trained_wd, valid_positions
 from ._cells import Cell, Column, Sheet
 from ._layout import (
     FILL_ROW, FIRST_ROW, MAX_ROW, SCORE_ROW, SUBMISSION_SHEET, TEST_SHEET, DataColumns, ParamBlock, data_columns,
-    member_blocks, place_params,
+    member_blocks, place_params, TABLE,
 )
 from ._render import derived_columns, feature_columns, fill_formulas, model_columns, statistic_cells, statistic_refs
 
@@ -64,6 +64,12 @@ class ModelSheet:
     valid_col: int  # the Valid marks: 1 on a validation row
     n_valid: int  # rows marked Valid
     scores: dict[str, str]  # each score's label -> its cell, e.g. "Train loss:" -> "W1"
+    objective_cell: str | None = None  # the loss plus weight decay's penalty, where the model trained with decay
+
+    @property
+    def solver_objective(self) -> str:
+        """The cell Solver minimises: the training rows' loss, plus the L2 penalty where the model has weight decay."""
+        return self.objective_cell or self.loss_cell
 
     @property
     def n_variables(self) -> int:
@@ -246,7 +252,19 @@ def model_layout(features: Features, model: Model, n_rows: int) -> tuple[DataCol
     placeholder = place_params(model, features.feature_names_, 0)
     width = len(model_columns(model, placeholder, None, (data.first_input, data.last_input), data.next_free, first, last))
     loss_col = data.next_free + width + target_width(features.target_)
-    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET), loss_col
+    levels = list(features.embedded_levels_.values())
+    return data, place_params(model, features.feature_names_, loss_col + PARAMS_OFFSET, levels), loss_col
+
+
+def levels_refs(features: Features, blocks: Sequence[ParamBlock], sheet: str | None) -> dict[str, str]:
+    """Each embedded column's range of level texts, on `sheet` (None: this sheet): the row labels of its table (the
+    first member's), the row of unseen levels left out. A row's level number is found in it."""
+    tables = [block for block in sorted(blocks, key=lambda b: b.index) if block.layout is TABLE]
+    refs = {}
+    for op, block in zip(features.program_.embedded, tables):
+        first, last = excel.absolute(block.top, block.label_col), excel.absolute(block.top + len(op.levels) - 1, block.label_col)
+        refs[op.column] = excel.on_sheet(sheet, excel.area(first, last))
+    return refs
 
 
 def target_width(target: Target) -> int:
@@ -298,14 +316,15 @@ def model_sheet(
     sheet.cells += _statistics(features, data, first, last)
     whole = whole_columns(features, n, test, None, training=True)
     sheet.columns += derived_columns(features, data, columns, whole)
-    sheet.columns += feature_columns(features, data, X, statistics)
+    _, blocks, loss_col = model_layout(features, model, n)
+    sheet.columns += feature_columns(features, data, X, statistics, levels=levels_refs(features, blocks, None))
 
     inputs = (data.first_input, data.last_input)
-    _, blocks, loss_col = model_layout(features, model, n)
     loss, coding = model.loss_op, features.target_
     k = coding.outputs
     columns = model_columns(
-        model, blocks, None, inputs, data.next_free, first, last, fitted.params, X, pred_names=coding.prediction_names()
+        model, blocks, None, inputs, data.next_free, first, last, fitted.params, X, pred_names=coding.prediction_names(),
+        input_names=features.feature_names_,
     )
     sheet.columns += columns
     first_pred, preds_col = columns[-k].col, columns[-1].col
@@ -338,8 +357,13 @@ def model_sheet(
     formula, losses = loss.rows(pred_value, coded_value, cell), loss.rows(pred, y)
     if losses.ndim == 2:  # several labels: a row's loss is the sum of its labels' (a one-cell array formula)
         formula, losses = formula.sum(-1), losses.sum(-1)
+    pred_size = columns[-1].scale if k == 1 else np.column_stack([c.scale for c in columns[-k:]])
+    loss_sizes = loss.rows_size(pred, y, pred_size)
     sheet.columns.append(
-        Column(loss_col, "Loss", losses, formula=excel.strip_outer(formula.text), array_cells=losses.ndim == 1 and k > 1)
+        Column(
+            loss_col, "Loss", losses, formula=excel.strip_outer(formula.text), array_cells=losses.ndim == 1 and k > 1,
+            scale=loss_sizes,
+        )
     )
 
     valid = np.zeros(n, dtype=bool)
@@ -375,8 +399,14 @@ def model_sheet(
     if valid.any():
         # the Solver objective is the training rows' loss alone: re-solving must not fit the held-out rows
         scores = [
-            Score("Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses)),
-            Score("Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), valid=True),
+            Score(
+                "Train loss:", float(loss.mean(pred[train], y[train])), excel.AVERAGEIF(marks, 0, losses),
+                size=float(loss_sizes[train].mean()),
+            ),
+            Score(
+                "Valid loss:", float(loss.mean(pred[valid], y[valid])), excel.AVERAGEIF(marks, 1, losses), valid=True,
+                size=float(loss_sizes[valid].mean()),
+            ),
         ]
         for position, key in enumerate(coding.metrics):
             label = SCORE_LABELS[key]
@@ -385,7 +415,7 @@ def model_sheet(
                 score(f"Valid {label}:", key, position, valid, f"{marks}=1", excel.COUNTIF(marks, 1)),
             ]
     else:  # every row trains: the lesson's AVERAGE over the whole column
-        scores = [Score("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses))]
+        scores = [Score("Train loss:", float(loss.mean(pred, y)), excel.AVERAGE(losses), size=float(loss_sizes.mean()))]
         scores += [
             score(f"Train {SCORE_LABELS[key]}:", key, position, None, None, n) for position, key in enumerate(coding.metrics)
         ]
@@ -405,9 +435,60 @@ def model_sheet(
     for j, (own, params) in enumerate(zip(member_blocks(model, blocks), model.split(fitted.params))):
         sheet.cells += param_cells(own, model.member.arrays(params), prefix=model.member_label(j))
     sheet.widths = {loss_col - 1: 14.0, loss_col + 1: 14.0, loss_col + PARAMS_OFFSET: 12.0}
+    objective = _penalty_cells(sheet, fitted, blocks, loss_col, scores[0].value, placed["Train loss:"])
     return ModelSheet(
-        sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed
+        sheet, data, blocks, preds_col, excel.absolute(MAX_ROW, loss_col), valid_col, int(valid.sum()), placed, objective
     )
+
+
+# Right of the losses in their row: weight decay's orange cell, its L2 penalty and the objective, each after its label
+# (columns right of the Loss column); the parameter blocks start two rows below.
+PENALTY_CELLS = {"Weight decay:": 4, "L2 penalty:": 6, "Objective:": 8}
+
+
+def _sum_of_squares(block: ParamBlock, grid: np.ndarray) -> str:
+    """The sum of the squares of a block's decayed cells: the whole block, or the rectangle the decayed cells fill
+    (an embedding table but its unseen row), or else the block times its mask as a constant array."""
+    rows, cols = np.nonzero(grid)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    if grid[top:bottom + 1, left:right + 1].all() and grid.sum() == (bottom - top + 1) * (right - left + 1):
+        part = excel.area(block.cell(top, left), block.cell(bottom, right))
+        return excel.SUMPRODUCT(part, part)
+    return excel.SUMPRODUCT(block.block(), block.block(), excel.array_constant(grid))
+
+
+def _penalty_cells(
+    sheet: Sheet, fitted: FittedModel, blocks: Sequence[ParamBlock], loss_col: int, loss: float, loss_ref: str
+) -> str | None:
+    """Where the model trained with weight decay: its wd (an input cell), the L2 penalty wd/2 * sum(w^2) over the
+    weights that decay (each op's mask: no bias), and the objective, loss + penalty, which Solver then minimises
+    (fit_solver's own objective). None, and no cells, without decay."""
+    wd = trained_wd(fitted.training)
+    if not wd:
+        return None
+    model = fitted.model
+    masks = model.decay_masks(fitted.features.n_features_)
+    wd_cell = excel.cell(MAX_ROW, loss_col + PENALTY_CELLS["Weight decay:"])
+    terms, penalty = [], 0.0
+    for own, params in zip(member_blocks(model, blocks), model.split(fitted.params)):
+        arrays = model.member.arrays(params)
+        penalty += l2_penalty(wd, arrays, masks)[0]
+        for block, mask in zip(own, masks):
+            grid = block.grid(mask)
+            if grid.any():
+                terms.append(_sum_of_squares(block, grid))
+    formulas = {
+        "Weight decay:": (wd, None, "param"),
+        "L2 penalty:": (penalty, f"{wd_cell}/2*({'+'.join(terms) or '0'})", "total"),
+        "Objective:": (loss + penalty, f"{loss_ref}+{excel.cell(MAX_ROW, loss_col + PENALTY_CELLS['L2 penalty:'])}", "total"),
+    }
+    for label, (value, formula, style) in formulas.items():
+        col = loss_col + PENALTY_CELLS[label]
+        sheet.cells += [
+            Cell(MAX_ROW, col - 1, label, style="label"),
+            Cell(MAX_ROW, col, value, None if formula is None else excel.checked(formula), style=style),
+        ]
+    return excel.absolute(MAX_ROW, loss_col + PENALTY_CELLS["Objective:"])
 
 
 def _column_ranges(first: int, last: int) -> Any:
@@ -463,14 +544,15 @@ def test_sheet(
     sheet.frozen_columns = len(data.raw)
     whole = whole_columns(features, first_sheet.sheet.n_rows, (data, n), train_name, training=False)
     sheet.columns += derived_columns(features, data, computed, whole)
-    sheet.columns += feature_columns(features, data, X, statistics)
+    levels = levels_refs(features, first_sheet.blocks, train_name)
+    sheet.columns += feature_columns(features, data, X, statistics, levels=levels)
     next_col = data.next_free
     preds_cols = {}
     for fitted, model_sheet_ in fits:
         columns = model_columns(
             fitted.model, model_sheet_.blocks, model_sheet_.sheet.name, (data.first_input, data.last_input),
             next_col, first, last, fitted.params, X, header_prefix=f"{fitted.name} ",
-            pred_names=fitted.features.target_.prediction_names(),
+            pred_names=fitted.features.target_.prediction_names(), input_names=fitted.features.feature_names_,
         )
         sheet.columns += columns
         preds_cols[fitted.name] = (columns[-fitted.features.target_.outputs].col, columns[-1].col)

@@ -1,12 +1,14 @@
 """Training sheets: gradient descent on a model sheet, written in formulas, one block of array formulas per epoch.
 
 For a model sheet `nnet` its training sheet `train_nnet` holds, in orange cells, the learning rate and
-the optimiser's settings (`gd_lr`) and the starting parameters (`gd_start`, laid out like the model
-sheet's parameter block); then one block per epoch: that epoch's parameters, its loss, its gradient
+the optimiser's settings (`gd_lr`), the weight decay and the schedule's settings where it has them, and the
+starting parameters (`gd_start`, laid out like the model sheet's parameter block); then one block per epoch: that
+epoch's rate and momentum (a schedule's, from the settings' cells), its parameters, its loss, its gradient
 (one array formula per parameter array: `training.loss_and_grad`, the walk of the program Python's
 gradient takes, run on nn's Excel backend), the optimiser's new state and the next epoch's parameters. The last
 epoch's are `gd_final`, laid out like the model sheet's block, so its values can be pasted there;
-`gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value.
+`gd_loss` is the loss per epoch, charted. Every cell caches Python's float64 value. An embedding table is a block like
+the weights (its rows the levels); the epoch's lookups in it and its gradient are one-hot products (nn's Excel backend).
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import excel
-from .._constraints import SHEET_EPOCHS
+from .._constraints import SHEET_EPOCHS, WD
 from ..errors import TitanicNNError
 from ..nn import ExcelBackend
-from ..training import OPTIMIZERS, Epoch, FittedModel, Optimizer, Stepper, loss_and_grad, make_optimizer, start_seed
+from ..training import (
+    OPTIMIZERS, SCHEDULES, Descent, Epoch, FittedModel, Optimizer, Stepper, as_descent, loss_and_grad, make_optimizer,
+    make_schedule, start_seed, trained_wd,
+)
 from ._cells import Block, Cell, Sheet
 from ._layout import FIRST_ROW, HEADER_ROW, ParamBlock
 
@@ -42,43 +47,74 @@ MAX_WORK = 100_000_000
 
 @dataclass(frozen=True)
 class SheetTraining:
-    """How the workbook's training sheets train: `epochs` (fixed when written) and the optimiser.
+    """How the workbook's training sheets train: `epochs` (fixed when written), the optimiser, its schedule and decay.
 
     `optimizer` None takes a model's own gradient-descent optimiser and learning rate when it was
     trained by gradient descent, else Adam with lr 0.01; `lr` and `settings` (momentum; beta1, beta2,
-    eps) override. The sheet's settings and start are input cells: a user changes them and it retrains.
+    eps; the schedule's div, div_final, pct_start, mom_start, mom_mid, mom_end) override. `schedule` None takes the
+    model's own gradient-descent schedule, else "constant"; `wd` None the weight decay the model trained with (by
+    either trainer), else none. The sheet's settings and start are input cells: a user changes them and it retrains.
     """
 
     epochs: int = 300
     optimizer: str | None = None
     lr: float | None = None
     settings: dict[str, float] = field(default_factory=dict)
+    schedule: str | None = None
+    wd: float | None = None
 
     def __post_init__(self) -> None:
         SHEET_EPOCHS.check(self.epochs)
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise TitanicNNError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+        if self.schedule is not None and self.schedule not in SCHEDULES:
+            raise TitanicNNError(f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
+        if self.wd is not None:
+            WD.check(self.wd)
 
     @staticmethod
-    def trains(model: Any) -> bool:
-        """Whether a model gets a training sheet: a sheet holds one descent of one set of parameters, so a model of
-        several members (an ensemble) gets none; its members train in Python."""
-        return model.k == 1
+    def left_out(model: Any) -> str | None:
+        """Why a model gets no training sheet (None: it gets one). A sheet holds one descent of one set of parameters,
+        so a model of several members (an ensemble) gets none; its members train in Python."""
+        if model.k > 1:
+            return "an ensemble (--ensemble) gets none, its members are trained in Python"
+        return None
 
-    def check(self, name: str, n_rows: int, n_params: int) -> None:
-        """Refuse (never cut short) a training sheet longer to recalculate than a user waits for."""
-        work = self.epochs * n_rows * n_params
+    @classmethod
+    def trains(cls, model: Any) -> bool:
+        """Whether a model gets a training sheet (`left_out` says why not)."""
+        return cls.left_out(model) is None
+
+    def check(self, name: str, n_rows: int, n_params: int, levels: int = 0) -> None:
+        """Refuse (never cut short) a training sheet longer to recalculate than a user waits for.
+
+        An embedding table's lookup and its gradient are products of a (rows x levels) one-hot block with the table's
+        levels x k entries, counted among the parameters like a weight's; `levels` (all the tables' rows) adds the
+        one-hot blocks themselves, each built twice an epoch (for the lookup and for the gradient)."""
+        per_row = n_params + 2 * levels
+        work = self.epochs * n_rows * per_row
         if work > MAX_WORK:
+            lookups = f" (and {levels:,} table rows' one-hot lookups)" if levels else ""
             raise TitanicNNError(
                 f"the training sheet of {name} would recalculate {self.epochs:,} epochs x {n_rows:,} rows x {n_params:,} "
-                f"parameters, {work:,} in all, more than a spreadsheet recalculates in a reasonable time "
+                f"parameters{lookups}, {work:,} in all, more than a spreadsheet recalculates in a reasonable time "
                 f"({MAX_WORK:,}); write fewer epochs (--sheet-epochs) or none (--sheet-epochs 0)"
             )
 
-    def optimizer_for(self, fitted: FittedModel) -> Optimizer:
+    def descent_for(self, fitted: FittedModel) -> Descent:
+        """The descent `fitted`'s training sheet writes: these settings over those the model trained with."""
         record = fitted.training if isinstance(fitted.training, dict) else {}
-        trained = record.get("settings") if record.get("method") == "gd" else None
-        trained = trained if isinstance(trained, dict) else {}
+        own = record.get("settings") if isinstance(record.get("settings"), dict) else {}
+        trained = own if record.get("method") == "gd" else {}
+        optimizer = self._optimizer(trained)
+        name = self.schedule or trained.get("schedule") or "constant"
+        recorded = trained.get("schedule_settings") if name == trained.get("schedule") else None
+        schedule = make_schedule(name, (recorded if isinstance(recorded, dict) else {}) | self.settings)
+        # the solver's wd is the same decay in its L2 form: a sheet of a model solved with decay descends with it
+        wd = self.wd if self.wd is not None else trained_wd(record)
+        return Descent(optimizer, self.epochs, schedule, float(wd))
+
+    def _optimizer(self, trained: dict[str, Any]) -> Optimizer:
         name = self.optimizer or trained.get("optimizer") or "adam"
         same = name == trained.get("optimizer")
         lr = self.lr if self.lr is not None else (trained.get("lr") if same else None)
@@ -95,7 +131,7 @@ class TrainingLayout:
 
     name: str
     model_sheet: str
-    optimizer: Optimizer
+    descent: Descent  # the optimiser, its schedule over the sheet's epochs and the weight decay
     epochs: int
     settings: dict[str, tuple[int, int]]  # setting name -> its input cell
     start: list[ParamBlock]  # gd_start: like the model sheet's blocks
@@ -108,9 +144,29 @@ class TrainingLayout:
     grids: list[tuple[int, int]]  # each array's grid (rows, columns), as on the model sheet
     layouts: list[Any]  # each array's layout, as on the model sheet
     loss_table: int  # the column of the per-epoch loss table (epoch, loss): gd_loss is the second
+    schedule_cols: dict[str, int] = field(default_factory=dict)  # "rate", "momentum" -> its column, where scheduled
 
     EPOCH_COL = 0
     LOSS_COL = 1
+
+    @property
+    def optimizer(self) -> Optimizer:
+        return self.descent.optimizer
+
+    def rate_ref(self, epoch: int) -> str:
+        """The cell holding epoch `epoch`'s learning rate: its own under a schedule, else the lr setting."""
+        if "rate" in self.schedule_cols:
+            return excel.absolute(self.top(epoch), self.schedule_cols["rate"])
+        return self.setting_ref("lr")
+
+    def step_cells(self, epoch: int) -> dict[str, str]:
+        """The optimiser's settings as epoch `epoch`'s formulas read them: the epoch's rate and momentum cells in place
+        of the learning rate and the setting the schedule moves."""
+        cells = {name: self.setting_ref(name) for name in self.settings}
+        cells["lr"] = self.rate_ref(epoch)
+        if "momentum" in self.schedule_cols:
+            cells[self.optimizer.MOMENTUM] = excel.absolute(self.top(epoch), self.schedule_cols["momentum"])
+        return cells
 
     def top(self, epoch: int) -> int:
         """The first row of epoch `epoch`'s block (epochs count from 1)."""
@@ -161,9 +217,10 @@ def training_name(model_sheet: str) -> str:
 
 
 def training_layout(
-    model_sheet: str, blocks: Sequence[ParamBlock], optimizer: Optimizer, epochs: int
+    model_sheet: str, blocks: Sequence[ParamBlock], rule: Optimizer | Descent, epochs: int
 ) -> TrainingLayout:
-    """The layout of `model_sheet`'s training sheet, from its parameter blocks."""
+    """The layout of `model_sheet`'s training sheet, from its parameter blocks; `rule` over `epochs` epochs."""
+    descent = replace(as_descent(rule), steps=max(int(epochs), 1))
     blocks = sorted(blocks, key=lambda b: b.index)
     label_col = min(b.label_col for b in blocks)
     width = max(b.right for b in blocks) - label_col + 1
@@ -173,22 +230,25 @@ def training_layout(
     final = [replace(b, label_col=b.label_col - label_col + width + 1, header_row=b.header_row + shift) for b in blocks]
     settings = {}
     col = 0
-    for name in optimizer.settings():
+    for name in descent.settings():
         settings[name] = (SETTINGS_ROW, col + 1)
         col += 2
-    groups = ("params", "grads", *optimizer.states, "next")
+    groups = ("params", "grads", *descent.states, "next")
     grids = [b.grid_shape for b in blocks]
-    lefts, col = {}, 2
+    scheduled = ("rate", "momentum") if descent.moves_momentum else ("rate",) if descent.schedule.varies else ()
+    schedule_cols = {what: TrainingLayout.LOSS_COL + 1 + i for i, what in enumerate(scheduled)}
+    lefts, col = {}, TrainingLayout.LOSS_COL + 1 + len(scheduled)
     for group in groups:
         for index in range(len(blocks)):
             lefts[(group, index)] = col
             col += grids[index][1] + 1
     rows = max(g[0] for g in grids)
     layout = TrainingLayout(
-        name=training_name(model_sheet), model_sheet=model_sheet, optimizer=optimizer, epochs=epochs,
+        name=training_name(model_sheet), model_sheet=model_sheet, descent=descent, epochs=epochs,
         settings=settings, start=start, final=final, region=(height, width),
         table_row=max(REGION_ROW + height + 1, CHART_ROWS + 2),
         epoch_rows=rows + 1, groups=groups, lefts=lefts, grids=grids, layouts=[b.layout for b in blocks], loss_table=col + 1,
+        schedule_cols=schedule_cols,
     )
     if layout.last_row() > excel.MAX_ROWS or layout.last_col() >= excel.MAX_COLUMNS:
         raise TitanicNNError(
@@ -219,6 +279,10 @@ class TrainingData:
     def ones_row(self) -> str:
         """A row of ones, one per data row: the Valid marks (always numbers) times 0, plus 1."""
         return excel.TRANSPOSE(f"0*{self.marks}+1")
+
+    def ones_col(self) -> str:
+        """A column of ones, one per data row (an embedded column's one-hot block compares level numbers with it)."""
+        return f"(0*{self.marks}+1)"
 
     def coded_target(self) -> str:
         return self.target if self.coding is None else self.coding.excel_code(self.target, array=True, statistic=self.statistic)
@@ -276,9 +340,11 @@ def gradient_formulas(
     """
     model = fitted.model
     shapes = model.shapes(fitted.features.n_features_)
-    backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights())
+    backend = ExcelBackend(ones_row=data.ones_row(), weights=data.weights(), ones_col=data.ones_col())
     rows = backend.formula(data.count())
-    X = backend.formula(data.inputs, (rows, shapes[0][0]))
+    # the model sheet's input block: the features as they are (an embedded column's level number among them), which
+    # the program's Embed ops widen to the first weight's rows
+    X = backend.formula(data.inputs, (rows, fitted.features.n_features_))
     y = backend.formula(data.coded_target(), (rows,) if data.outputs == 1 else (rows, data.outputs))
     params = [
         backend.formula(block_layout.program(layout.block_ref(epoch, "params", index)), shapes[index])
@@ -322,21 +388,22 @@ def training_sheet(
 ) -> TrainingSheet:
     """`fitted`'s training sheet on the model sheet's rows `data` (X, y: all of them, as Python holds them)."""
     layout = _checked_layout(fitted, model_sheet, blocks, data, training)
-    optimizer = layout.optimizer
+    descent = layout.descent
     start = list(start) if start is not None else start_arrays(fitted, X.shape[1])
     X_train, y_train = training_part(fitted, X, y)
-    history = Stepper(fitted.model, X_train, y_train, optimizer).run(start, training.epochs)
+    history = Stepper(fitted.model, X_train, y_train, descent).run(start, training.epochs)
     sheet = Sheet(layout.name, FIRST_ROW, 0)
     cells = sheet.cells
     cells.append(Cell(
         1, 0,
-        f"{layout.name}: gradient descent on sheet {model_sheet} ({optimizer.name}, {training.epochs} epochs, "
+        f"{layout.name}: gradient descent on sheet {model_sheet} ({_rule_said(descent)}, {training.epochs} epochs, "
         f"{_rows_said(data, len(y_train))}), every step a formula. Change the orange cells (the settings, the start) and it trains again.",
         style="label",
     ))
+    values = descent.settings()
     for name, (row, col) in layout.settings.items():
-        cells.append(Cell(row, col - 1, type(optimizer).LABELS.get(name, name), style="label"))
-        cells.append(Cell(row, col, optimizer.settings()[name], style="param"))
+        cells.append(Cell(row, col - 1, descent.label(name), style="label"))
+        cells.append(Cell(row, col, values[name], style="param"))
     final_at = excel.absolute(HEADER_ROW, blocks[0].label_col).replace("$", "")
     cells.append(Cell(
         3, 0,
@@ -360,6 +427,16 @@ def training_sheet(
     return TrainingSheet(sheet, layout, names)
 
 
+def _rule_said(descent: Descent) -> str:
+    """The optimiser, and its schedule and weight decay where it has them, as the sheet's title says them."""
+    said = [descent.name]
+    if descent.schedule.varies:
+        said.append(f"{descent.schedule.name} schedule")
+    if descent.wd:
+        said.append(f"weight decay {descent.wd:g}")
+    return ", ".join(said)
+
+
 def _rows_said(data: TrainingData, n_train: int) -> str:
     if not data.held_out:
         return f"{data.n_rows} rows"
@@ -371,8 +448,11 @@ def _checked_layout(
 ) -> TrainingLayout:
     """The training sheet's layout, or a TitanicNNError when it would be too long to recalculate or its
     formulas longer than Excel takes (never a sheet cut short)."""
-    layout = training_layout(model_sheet, blocks, training.optimizer_for(fitted), training.epochs)
-    training.check(model_sheet, data.n_rows, fitted.model.n_params(fitted.features.n_features_))
+    layout = training_layout(model_sheet, blocks, training.descent_for(fitted), training.epochs)
+    model = fitted.model
+    training.check(
+        model_sheet, data.n_rows, model.n_params(fitted.features.n_features_), sum(levels for levels, _ in model.member.tables)
+    )
     loss_formula, grad_formulas = gradient_formulas(fitted, layout, training.epochs, data)
     for what, formula in [("loss", loss_formula)] + [("gradient", f) for f in grad_formulas]:
         try:
@@ -424,6 +504,9 @@ def _epoch_table(
         Cell(layout.table_row, layout.EPOCH_COL, "Epoch", style="header"),
         Cell(layout.table_row, layout.LOSS_COL, "Loss", style="header"),
     ]
+    descent = layout.descent
+    heads = {"rate": "Rate", "momentum": _momentum_label(descent)}
+    cells += [Cell(layout.table_row, col, heads[what], style="header") for what, col in layout.schedule_cols.items()]
     titles = {"params": "", "grads": "grad ", "next": "next "}
     for (group, index), left in layout.lefts.items():
         label = titles.get(group, group + " ")
@@ -435,10 +518,22 @@ def _epoch_table(
     blocks: list[Block] = []
     optimizer = layout.optimizer
     setting_refs = {name: layout.setting_ref(name) for name in layout.settings}
+    setting_refs["lr"] = layout.setting_ref("lr")
+    wd_ref = setting_refs.get("wd")
+    masks = fitted.model.decay_masks(fitted.features.n_features_)
     for epoch in history:
         k = epoch.number
         top = layout.top(k)
         cells.append(Cell(top, layout.EPOCH_COL, float(k)))
+        number_cell = excel.absolute(top, layout.EPOCH_COL)
+        # the schedule's rate and momentum of this epoch, from the settings' cells (so lr reshapes the whole cycle)
+        if "rate" in layout.schedule_cols:
+            formula = descent.schedule.excel_rate(number_cell, layout.epochs, setting_refs)
+            blocks.append(Block(top, layout.schedule_cols["rate"], np.array([[epoch.rate]]), formula, "number"))
+        if "momentum" in layout.schedule_cols:
+            formula = descent.schedule.excel_momentum(number_cell, layout.epochs, setting_refs)
+            blocks.append(Block(top, layout.schedule_cols["momentum"], np.array([[epoch.momentum]]), formula, "number"))
+        step_refs = layout.step_cells(k)
         loss_formula, grad_formulas = gradient_formulas(fitted, layout, k, data)
         blocks.append(Block(top, layout.LOSS_COL, np.array([[epoch.loss]]), loss_formula, "number"))
         for index, block in enumerate(layout.start):
@@ -449,14 +544,19 @@ def _epoch_table(
             blocks.append(Block(top, layout.lefts[("grads", index)], grid(epoch.grads[index]), grad_formulas[index], "number"))
             grad_ref = layout.block_ref(k, "grads", index)
             old = {name: ("0" if k == 1 else layout.block_ref(k - 1, name, index)) for name in optimizer.states}
-            for name, formula in optimizer.excel_states(grad_ref, old, setting_refs).items():
+            for name, formula in optimizer.excel_states(grad_ref, old, step_refs).items():
                 blocks.append(Block(top, layout.lefts[(name, index)], grid(epoch.states[index][name]), formula, "number"))
             new = {name: layout.block_ref(k, name, index) for name in optimizer.states}
-            update = optimizer.excel_param(
-                layout.block_ref(k, "params", index), grad_ref, new, excel.absolute(top, layout.EPOCH_COL), setting_refs
-            )
+            # decoupled weight decay scales the parameters before the optimiser's step, as Python's Descent does
+            param = descent.excel_decayed(layout.block_ref(k, "params", index), grid(masks[index]), step_refs["lr"], wd_ref)
+            update = optimizer.excel_param(param, grad_ref, new, number_cell, step_refs)
             blocks.append(Block(top, layout.lefts[("next", index)], grid(epoch.next_params[index]), update, "number"))
         row = layout.table_row + k
         cells.append(Cell(row, layout.loss_table, float(k)))
         cells.append(Cell(row, layout.loss_table + 1, epoch.loss, excel.absolute(top, layout.LOSS_COL), style="number"))
     return cells, blocks
+
+
+def _momentum_label(descent: Descent) -> str:
+    """The momentum column's header: the optimiser's own name for the setting the schedule moves."""
+    return {"beta1": "Beta1"}.get(descent.optimizer.MOMENTUM or "", "Momentum")

@@ -78,7 +78,7 @@ def write_workbook(
     description = metadata.describe(
         fits, len(kept), None if test is None else len(test), None if chosen is None else chosen.name, id_column,
         filled={"train": train_filled, "test": test_filled},
-        training=[(t.layout.model_sheet, t.layout.name, t.layout.optimizer) for t in trainings],
+        training=[(t.layout.model_sheet, t.layout.name, t.layout.descent) for t in trainings],
         epochs=None if training is None else training.epochs,
     )
     histories = [(fit.name, fit.training["history"]) for fit in fits if _has_history(fit)]
@@ -96,7 +96,7 @@ def write_workbook(
             worksheet = book.add_worksheet(fit.name)
             _write_data_sheet(worksheet, model_part.sheet, styles)
             if model_part.n_variables <= MAX_VARIABLES:
-                define_solver_names(book, fit.name, model_part.loss_cell, model_part.variable_ranges())
+                define_solver_names(book, fit.name, model_part.solver_objective, model_part.variable_ranges())
         for sheet in others:
             _write_data_sheet(book.add_worksheet(sheet.name), sheet, styles)
         for part in trainings:
@@ -302,7 +302,7 @@ def _write_training_sheet(book: Any, part: Any, styles: dict[str, Any]) -> None:
         "categories": [part.sheet.name, first, layout.loss_table, last, layout.loss_table],
         "values": [part.sheet.name, first, layout.loss_table + 1, last, layout.loss_table + 1],
     })
-    chart.set_title({"name": f"Loss per epoch ({layout.optimizer.name})"})
+    chart.set_title({"name": f"Loss per epoch ({layout.optimizer.name}{_schedule_said(layout)})"})
     chart.set_x_axis({"name": "Epoch", "interval_unit": max(1, layout.epochs // 6), "interval_tick": max(1, layout.epochs // 6)})
     chart.set_y_axis({"name": "Loss"})
     chart.set_legend({"none": True})
@@ -313,3 +313,7 @@ def _write_metadata(worksheet: Any, chunks: Sequence[str]) -> None:
     for row, chunk in enumerate(chunks):
         worksheet.write_string(row, 0, chunk)
     worksheet.hide()
+
+
+def _schedule_said(layout: Any) -> str:
+    return f", {layout.descent.schedule.name}" if layout.descent.schedule.varies else ""
