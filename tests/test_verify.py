@@ -162,3 +162,23 @@ def test_an_engine_failure_names_the_engine_s_own_reason(titanic, tmp_path):
         tn.verify(path, engines="gnumeric", ssconvert=str(fake))
     message = str(caught.value)
     assert message.endswith("(exit status 1): TypeError: the engine s own reason"), message
+
+
+@pytest.mark.engines
+def test_verify_timeout_is_an_option_and_a_one_line_error(books, capsys):
+    from titanic_nn.cli import main
+
+    assert main(["verify", str(books["lesson"]), "--engine", "gnumeric", "--timeout", "0.001"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "within 0.001 s" in err and "verify --timeout SECONDS" in err
+    assert main(["verify", str(books["lesson"]), "--engine", "gnumeric", "--timeout", "600"]) == 0
+    assert "Gnumeric: all" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "soon", "100000"])
+def test_verify_timeout_refuses_what_is_no_time_in_one_line(given, tmp_path, capsys):
+    from titanic_nn.cli import main
+
+    assert main(["verify", str(tmp_path / "none.xlsx"), "--timeout", given]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--timeout" in err

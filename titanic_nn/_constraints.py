@@ -21,7 +21,7 @@ __all__ = [
     "Constraint", "Whole", "Real", "Widths", "SettingError",
     "SEED", "EPOCHS", "RESTARTS", "HIDDEN", "LAYERS", "MEMBERS", "SHEET_EPOCHS", "LR", "VALID_FRAC", "THREADS",
     "MAXITER", "MOMENTUM", "BETA", "EPS", "WD", "DIV", "PCT_START", "FOLDS", "REPEATS", "NUM_IT", "CONSTRAINTS",
-    "EMBED_WIDTH", "EMBED_ROWS",
+    "EMBED_WIDTH", "EMBED_ROWS", "ENGINE_TIMEOUT",
 ]
 
 
@@ -200,6 +200,8 @@ OUTPUT_UNITS = Whole("outputs", 1, 50, noun="output units")
 EMBED_WIDTH = Whole("embed", 1, 600, noun="columns")
 # an embedding table's rows: a column's levels (each on a row of the sheet) and the row for unseen levels
 EMBED_ROWS = Whole("embedding rows", 2, 1_048_576, noun="rows")
+# seconds an engine may take to recalculate one workbook (verify --timeout): up to a day
+ENGINE_TIMEOUT = Real("timeout", 0.0, 86_400.0, low_open=True, example="600")
 # a training sheet's epochs; its recalculation (epochs x rows x parameters) is bounded by SheetTraining
 SHEET_EPOCHS = Whole("sheet epochs", 1, 100_000)
 LR = Real("the learning rate", 0.0, 1e6, low_open=True, example="0.01")
@@ -229,6 +231,7 @@ CONSTRAINTS: dict[str, Constraint] = {
     "momentum": MOMENTUM, "beta1": BETA, "beta2": BETA, "eps": EPS, "folds": FOLDS, "repeats": REPEATS,
     # the learning-rate finder's range: from one learning rate to another
     "start_lr": LR, "end_lr": LR, "num_it": NUM_IT,
+    "timeout": ENGINE_TIMEOUT,
     "wd": WD, "div": DIV, "div_final": DIV, "pct_start": PCT_START,
     "mom_start": MOMENTUM, "mom_mid": MOMENTUM, "mom_end": MOMENTUM,
 }

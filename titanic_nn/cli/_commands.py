@@ -182,7 +182,7 @@ def run_verify(args: argparse.Namespace) -> int:
     import titanic_nn as tn
 
     check_workbook_file(args.book)
-    report = tn.verify(args.book, engines=args.engine)
+    report = tn.verify(args.book, engines=args.engine, timeout=args.timeout)
     formulas = report.formulas
     if formulas is not None:
         print(("ok: " if formulas.ok else "") + f"{args.book}: {formulas}")

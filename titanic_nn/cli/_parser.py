@@ -402,6 +402,10 @@ def build_parser() -> ArgumentParser:
         "--engine", choices=(*ENGINES, "all"),
         help="the engine to recalculate with, or all of them (each then required) (default: every installed engine)",
     )
+    verify.add_argument(
+        "--timeout", type=_setting("timeout"), metavar="SECONDS",
+        help="seconds each engine may take to recalculate the workbook (default: 120; LibreOffice 150)",
+    )
     verify.set_defaults(handler=run_verify)
 
     finder = commands.add_parser(

@@ -115,8 +115,8 @@ def run_engine(
     except subprocess.TimeoutExpired as exc:
         _kill(process)
         raise SpreadsheetEngineError(
-            f"{engine.label} did not finish recalculating {what} within {timeout:.0f} s; pass a larger timeout "
-            f"or check that {Path(command[0]).name} runs headless on this machine"
+            f"{engine.label} did not finish recalculating {what} within {timeout:g} s; give it longer (verify "
+            f"--timeout SECONDS, or timeout= in Python) or check that {Path(command[0]).name} runs headless on this machine"
         ) from exc
     except BaseException:
         _kill(process)
