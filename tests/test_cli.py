@@ -404,7 +404,7 @@ def test_verify_exits_1_on_a_mismatch(fit_run, monkeypatch):
         EngineReport("gnumeric", Path("book.xlsx"), cells_checked=100, mismatches=2, max_abs_diff=0.5,
                      max_rel_diff=1.0, first_mismatch="nnet!T5: Python 0.4, sheet 0.9"),
     ])
-    monkeypatch.setattr(tn, "verify", lambda path, engines=None: report)
+    monkeypatch.setattr(tn, "verify", lambda path, engines=None, timeout=None: report)
     book = fit_run.dir / "titanic.xlsx"
     result = run(["verify", book])
     assert result.code == 1
